@@ -1,0 +1,317 @@
+//! The generated client against a real HTTP server on 127.0.0.1: the request it
+//! sends is the one the OpenAPI document describes, and it decodes what the API
+//! answers, including what the API sends beyond the document.
+
+use std::collections::BTreeSet;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+use voxys_connect_api::types::{ErrorBody, LeadSortField, SortOrder};
+use voxys_connect_api::{API_KEY_HEADER, Amount, Client, Error, LeadStatus};
+use voxys_connect_spec::Spec;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "test-token-3f9a";
+const LIST_PATH: &str = "/paths/~1api~1v1~1accounts~1{account_id}~1leads/get";
+
+/// The seed's example response (the API reference page), as recorded.
+fn seed_body() -> Value {
+    let text = include_str!("../../../tests/recordings/list_leads_200_seed.json");
+    let recording: Value = serde_json::from_str(text).unwrap();
+    recording["response"]["body"].clone()
+}
+
+fn client_for(server: &MockServer) -> Client {
+    let mut token = HeaderValue::from_static(TOKEN);
+    token.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(API_KEY_HEADER, token);
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    Client::new_with_client(&server.uri(), http)
+}
+
+async fn server_answering(response: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/17/leads"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn query_pairs(request: &wiremock::Request) -> BTreeSet<(String, String)> {
+    request
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn sends_every_parameter_as_the_spec_describes() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_json(seed_body())).await;
+    client_for(&server)
+        .list_leads()
+        .account_id(17u64)
+        .status(LeadStatus::Won)
+        .assigned_agent_id(7u64)
+        .source_inbox_id(3u64)
+        .sort_by(LeadSortField::LeadValue)
+        .sort_order(SortOrder::Asc)
+        .page(2u64)
+        .per_page(100u64)
+        .send()
+        .await
+        .unwrap();
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method.as_str(), "GET");
+    assert_eq!(request.url.path(), "/api/v1/accounts/17/leads");
+    let expected: BTreeSet<(String, String)> = [
+        ("status", "won"),
+        ("assigned_agent_id", "7"),
+        ("source_inbox_id", "3"),
+        ("sort_by", "lead_value"),
+        ("sort_order", "asc"),
+        ("page", "2"),
+        ("per_page", "100"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    assert_eq!(query_pairs(request), expected);
+    assert_eq!(request.headers.get(API_KEY_HEADER).unwrap(), TOKEN);
+    assert_eq!(request.headers.get("accept").unwrap(), "application/json");
+
+    // Every query parameter the document declares was sent, under its own name.
+    let spec = Spec::bundled();
+    let declared: BTreeSet<String> = spec.get(LIST_PATH).unwrap()["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| match p.get("$ref").and_then(Value::as_str) {
+            Some(r) => spec.get(r).unwrap().clone(),
+            None => p.clone(),
+        })
+        .filter(|p| p["in"] == "query")
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    let sent: BTreeSet<String> = query_pairs(request).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(sent, declared);
+}
+
+#[tokio::test]
+async fn omits_parameters_that_are_not_set() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_json(seed_body())).await;
+    client_for(&server)
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[0].url.query(), None);
+}
+
+#[tokio::test]
+async fn sends_every_enum_value_as_its_wire_string() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_json(seed_body())).await;
+    let client = client_for(&server);
+    let spec = Spec::bundled();
+    let wire = |schema: &str| -> Vec<String> {
+        spec.get(&format!("#/components/schemas/{schema}")).unwrap()["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for value in wire("LeadStatus") {
+        let status: LeadStatus = value.parse().unwrap();
+        assert!(status.is_known(), "{value} is a documented status");
+        client.list_leads().account_id(17u64).status(status).send().await.unwrap();
+    }
+    for value in wire("LeadSortField") {
+        let field: LeadSortField = value.parse().unwrap();
+        client.list_leads().account_id(17u64).sort_by(field).send().await.unwrap();
+    }
+    for value in wire("SortOrder") {
+        let order: SortOrder = value.parse().unwrap();
+        client.list_leads().account_id(17u64).sort_order(order).send().await.unwrap();
+    }
+    // A status the SDK does not know yet is still sent as given.
+    client
+        .list_leads()
+        .account_id(17u64)
+        .status(LeadStatus::from("archived"))
+        .send()
+        .await
+        .unwrap();
+
+    let sent: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.query().unwrap_or_default().to_owned())
+        .collect();
+    let mut expected: Vec<String> = Vec::new();
+    expected.extend(wire("LeadStatus").iter().map(|v| format!("status={v}")));
+    expected.extend(wire("LeadSortField").iter().map(|v| format!("sort_by={v}")));
+    expected.extend(wire("SortOrder").iter().map(|v| format!("sort_order={v}")));
+    expected.push("status=archived".to_owned());
+    assert_eq!(sent, expected);
+}
+
+#[tokio::test]
+async fn decodes_the_seed_example() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_json(seed_body())).await;
+    let page = client_for(&server)
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+
+    assert_eq!((page.meta.current_page, page.meta.total_pages, page.meta.total_count), (123, 123, 123));
+    assert_eq!(page.data.len(), 1);
+    let lead = &page.data[0];
+    assert_eq!(lead.id, 42);
+    assert_eq!(lead.custom_name.as_deref(), Some("Enterprise Deal - Q3"));
+    assert_eq!(lead.status, LeadStatus::Open);
+    assert_eq!(lead.lead_value, Some(Amount::from(15000)));
+    assert_eq!(lead.lead_currency.as_deref(), Some("USD"));
+    assert_eq!(lead.position, Some(1));
+    assert_eq!(lead.notes.as_deref(), Some("Prospect from trade show"));
+    let agent = lead.assigned_agent.as_ref().unwrap();
+    assert_eq!((agent.id, agent.name.as_str()), (1, "Jane Smith"));
+    assert_eq!(agent.email.as_deref(), Some("jane@example.com"));
+    assert_eq!(agent.avatar_url.as_deref(), Some("<string>"));
+    let company = lead.company.as_ref().unwrap();
+    assert_eq!((company.id, company.name.as_str(), company.domain.as_deref()), (10, "Acme Corp", Some("acme.com")));
+    assert_eq!(lead.conversation_id, Some(100));
+    assert_eq!(lead.custom_attributes.get("industry"), Some(&json!("Technology")));
+    assert_eq!(lead.custom_attributes.get("annual_revenue"), Some(&json!(500000)));
+    assert_eq!(lead.created_at.to_rfc3339(), "2023-11-07T05:31:56+00:00");
+    assert_eq!(lead.updated_at, lead.created_at);
+    assert!(lead.extra.is_empty() && agent.extra.is_empty() && company.extra.is_empty());
+
+    // Encoding again gives back the body received.
+    assert_eq!(serde_json::to_value(&page).unwrap(), seed_body());
+}
+
+#[tokio::test]
+async fn decodes_what_the_api_sends_beyond_the_document() {
+    let body = json!({
+        "data": [{
+            "id": 7,
+            "custom_name": null,
+            "status": "archived",
+            "lead_value": "15000.10",
+            "lead_currency": null,
+            "position": null,
+            "notes": null,
+            "assigned_agent": null,
+            "company": {"id": 3, "name": "Zeta", "domain": null, "industry": "retail"},
+            "conversation_id": null,
+            "custom_attributes": {},
+            "created_at": "2024-01-02T03:04:05Z",
+            "updated_at": "2024-01-02T03:04:05Z",
+            "priority": "high",
+            "tags": ["vip", 3]
+        }],
+        "meta": {"current_page": "2", "total_pages": 2, "total_count": "26", "next_page": null}
+    });
+    let server = server_answering(ResponseTemplate::new(200).set_body_json(body)).await;
+    let page = client_for(&server)
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let lead = &page.data[0];
+    assert!(!lead.status.is_known());
+    assert_eq!(lead.status.as_str(), "archived");
+    assert_eq!(lead.lead_value.unwrap().as_decimal(), "15000.1".parse().unwrap());
+    assert_eq!(lead.extra.get("priority"), Some(&json!("high")));
+    assert_eq!(lead.extra.get("tags"), Some(&json!(["vip", 3])));
+    assert_eq!(lead.company.as_ref().unwrap().extra.get("industry"), Some(&json!("retail")));
+    assert_eq!((page.meta.current_page, page.meta.total_count), (2, 26));
+    assert_eq!(page.meta.extra.get("next_page"), Some(&Value::Null));
+
+    // Nothing the server sent is lost on the way back out.
+    let again = serde_json::to_value(lead).unwrap();
+    assert_eq!(again["status"], "archived");
+    assert_eq!(again["priority"], "high");
+    assert_eq!(again["lead_value"], json!(15000.1));
+}
+
+#[tokio::test]
+async fn documented_error_bodies_decode_and_others_stay_raw() {
+    let unauthorized = server_answering(ResponseTemplate::new(401).set_body_json(json!({"errors": ["You need to sign in or sign up before continuing."]})),
+    )
+    .await;
+    match client_for(&unauthorized).list_leads().account_id(17u64).send().await {
+        Err(Error::ErrorResponse(body)) => {
+            assert_eq!(body.status(), 401);
+            match body.into_inner() {
+                ErrorBody::ErrorList(list) => {
+                    assert_eq!(list.errors, ["You need to sign in or sign up before continuing."])
+                }
+                other => panic!("expected the errors list, got {other:?}"),
+            }
+        }
+        other => panic!("expected a 401 error response, got {other:?}"),
+    }
+
+    let validation = server_answering(ResponseTemplate::new(422).set_body_json(json!({"message": "Per page is too large", "attributes": ["per_page"]})),
+    )
+    .await;
+    match client_for(&validation).list_leads().account_id(17u64).send().await {
+        Err(Error::ErrorResponse(body)) => match body.into_inner() {
+            ErrorBody::ValidationError(v) => assert_eq!(v.attributes, ["per_page"]),
+            other => panic!("expected a validation error, got {other:?}"),
+        },
+        other => panic!("expected a 422 error response, got {other:?}"),
+    }
+
+    // 429 comes as text/plain: the generated client hands the response over whole.
+    let limited = server_answering(ResponseTemplate::new(429).set_body_string("Retry later")).await;
+    match client_for(&limited).list_leads().account_id(17u64).send().await {
+        Err(Error::UnexpectedResponse(response)) => {
+            assert_eq!(response.status(), 429);
+            assert_eq!(response.text().await.unwrap(), "Retry later");
+        }
+        other => panic!("expected the raw 429 response, got {other:?}"),
+    }
+}
+
+#[test]
+fn known_statuses_are_the_documented_ones() {
+    let spec = Spec::bundled();
+    let documented: Vec<&str> = spec.get("#/components/schemas/LeadStatus").unwrap()["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let known: Vec<&str> = LeadStatus::KNOWN.iter().map(LeadStatus::as_str).collect();
+    assert_eq!(known, documented);
+}
+
+#[test]
+fn token_header_is_the_documented_security_scheme() {
+    let spec = Spec::bundled();
+    let scheme = spec.get("#/components/securitySchemes/apiAccessToken").unwrap();
+    assert_eq!(scheme["in"], "header");
+    assert_eq!(scheme["name"], API_KEY_HEADER);
+}

@@ -1,0 +1,475 @@
+//! The Voxys Connect OpenAPI document, loaded, checked and turned into JSON Schema.
+//!
+//! `openapi/voxys-connect.yaml` is the single source of truth of the project. This
+//! crate is how Rust code reads it: the code generator (`cargo xtask generate`)
+//! checks it before handing it to progenitor, and the mock server and the contract
+//! tests validate JSON against its schemas. Nothing here copies a fact of the API;
+//! everything is read from the document.
+//!
+//! ```
+//! use voxys_connect_spec::Spec;
+//!
+//! let spec = Spec::bundled();
+//! assert!(spec.check().is_empty());
+//! let lead_list = spec.validator("#/components/schemas/LeadList").unwrap();
+//! assert!(!lead_list.is_valid(&serde_json::json!({"data": "not an array"})));
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+mod path;
+
+pub use path::SpecPath;
+
+/// The text of `openapi/voxys-connect.yaml`, as built into this crate.
+pub const BUNDLED_YAML: &str = include_str!("../../../openapi/voxys-connect.yaml");
+
+/// Why a document could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read the OpenAPI document {path}: {source}")]
+    Read {
+        /// The file that was read.
+        path: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The text is not YAML (or JSON), or has a shape JSON cannot hold.
+    #[error("the OpenAPI document is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml_ng::Error),
+    /// The document's top level is not a mapping.
+    #[error("the OpenAPI document must be a mapping at its top level")]
+    NotAMapping,
+}
+
+/// One thing wrong with a document, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where in the document the problem is.
+    pub path: SpecPath,
+    /// What is wrong, in a sentence.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// A parsed OpenAPI 3.0 document.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    document: Value,
+    /// The document with every schema object rewritten as JSON Schema 2020-12.
+    converted: Value,
+}
+
+impl Spec {
+    /// The project's own document, built into this crate.
+    ///
+    /// # Panics
+    /// Never for a checked-in document: `cargo xtask generate --check` and this
+    /// crate's tests parse it on every CI run.
+    pub fn bundled() -> Spec {
+        Spec::from_yaml(BUNDLED_YAML).expect("the bundled OpenAPI document parses")
+    }
+
+    /// Reads and parses a document from a file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Spec, LoadError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Spec::from_yaml(&text)
+    }
+
+    /// Parses a document from YAML (JSON is YAML too).
+    pub fn from_yaml(text: &str) -> Result<Spec, LoadError> {
+        let document: Value = serde_yaml_ng::from_str(text)?;
+        Spec::from_json(document)
+    }
+
+    /// Wraps an already parsed document.
+    pub fn from_json(document: Value) -> Result<Spec, LoadError> {
+        if !document.is_object() {
+            return Err(LoadError::NotAMapping);
+        }
+        let converted = convert_document(&document);
+        Ok(Spec {
+            document,
+            converted,
+        })
+    }
+
+    /// The document as parsed, in OpenAPI 3.0 form.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    /// The value at a JSON pointer (`#/components/schemas/Lead` or
+    /// `/components/schemas/Lead`), in OpenAPI form.
+    pub fn get(&self, pointer: &str) -> Option<&Value> {
+        self.document.pointer(pointer.trim_start_matches('#'))
+    }
+
+    /// A JSON Schema validator for the schema at `pointer`, with OpenAPI 3.0's
+    /// dialect (`nullable`, boolean `exclusiveMinimum`...) translated and formats
+    /// (`date-time`, `email`...) asserted.
+    pub fn validator(&self, pointer: &str) -> Result<jsonschema::Validator, String> {
+        let pointer = pointer.trim_start_matches('#');
+        if self.converted.pointer(pointer).is_none() {
+            return Err(format!("no schema at #{pointer}"));
+        }
+        // The whole converted document is the root resource, so that every
+        // `#/components/...` reference inside the schema resolves.
+        let mut root = self.converted.clone();
+        if let Some(map) = root.as_object_mut() {
+            map.insert("$ref".to_owned(), Value::String(format!("#{}", uri_fragment(pointer))));
+            map.insert(
+                "$schema".to_owned(),
+                Value::String("https://json-schema.org/draft/2020-12/schema".to_owned()),
+            );
+        }
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&root)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Every problem found in the document; empty when it is sound.
+    ///
+    /// Checks that it is OpenAPI 3.0.x, that every `$ref` resolves inside the
+    /// document, that every operation has a unique `operationId`, that every
+    /// schema compiles, and that every `example` and `examples` value validates
+    /// against the schema it illustrates.
+    pub fn check(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let root = SpecPath::root();
+        match self.document.get("openapi").and_then(Value::as_str) {
+            Some(v) if v.starts_with("3.0.") => {}
+            Some(v) => problems.push(Problem {
+                path: root.key("openapi"),
+                message: format!("version {v} is not supported: progenitor reads OpenAPI 3.0.x only"),
+            }),
+            None => problems.push(Problem {
+                path: root.key("openapi"),
+                message: "missing: the document must say `openapi: 3.0.x`".to_owned(),
+            }),
+        }
+        self.check_refs(&self.document, &root, &mut problems);
+        self.check_operations(&mut problems);
+        // Reference errors make schema compilation fail too; say them once.
+        if problems.is_empty() {
+            self.check_examples(&mut problems);
+        }
+        problems
+    }
+
+    fn check_refs(&self, value: &Value, path: &SpecPath, problems: &mut Vec<Problem>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(reference) = map.get("$ref") {
+                    match reference.as_str() {
+                        Some(r) if r.starts_with('#') => {
+                            if self.get(r).is_none() {
+                                problems.push(Problem {
+                                    path: path.key("$ref"),
+                                    message: format!("`{r}` does not resolve to anything in the document"),
+                                });
+                            }
+                        }
+                        Some(r) => problems.push(Problem {
+                            path: path.key("$ref"),
+                            message: format!("`{r}` points outside the document; only local references (`#/...`) are allowed"),
+                        }),
+                        None => problems.push(Problem {
+                            path: path.key("$ref"),
+                            message: "must be a string".to_owned(),
+                        }),
+                    }
+                }
+                for (k, v) in map {
+                    self.check_refs(v, &path.key(k), problems);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.check_refs(v, &path.index(i), problems);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_operations(&self, problems: &mut Vec<Problem>) {
+        const METHODS: [&str; 8] = [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ];
+        let paths_path = SpecPath::root().key("paths");
+        let Some(paths) = self.document.get("paths").and_then(Value::as_object) else {
+            problems.push(Problem {
+                path: paths_path,
+                message: "missing: the document describes no paths".to_owned(),
+            });
+            return;
+        };
+        let mut seen = BTreeSet::new();
+        for (route, item) in paths {
+            let Some(item) = item.as_object() else { continue };
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let op_path = paths_path.key(route).key(method);
+                match op.get("operationId").and_then(Value::as_str) {
+                    Some(id) if !seen.insert(id.to_owned()) => problems.push(Problem {
+                        path: op_path.key("operationId"),
+                        message: format!("`{id}` is used by another operation too; operation IDs must be unique"),
+                    }),
+                    Some(_) => {}
+                    None => problems.push(Problem {
+                        path: op_path.key("operationId"),
+                        message: "missing: every operation needs an operationId (progenitor names the method after it)".to_owned(),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn check_examples(&self, problems: &mut Vec<Problem>) {
+        let mut found = Vec::new();
+        collect_examples(&self.document, &SpecPath::root(), Context::Document, &mut found);
+        for example in found {
+            let validator = match self.validator(&example.schema.pointer()) {
+                Ok(v) => v,
+                Err(e) => {
+                    problems.push(Problem {
+                        path: example.schema.clone(),
+                        message: format!("the schema does not compile: {e}"),
+                    });
+                    continue;
+                }
+            };
+            for error in validator.iter_errors(example.value) {
+                let at = error.instance_path().to_string();
+                let at = if at.is_empty() { String::new() } else { format!(" at {at}") };
+                problems.push(Problem {
+                    path: example.path.clone(),
+                    message: format!("the example does not match its schema{at}: {error}"),
+                });
+            }
+        }
+    }
+}
+
+/// Percent-encodes a JSON pointer for use as a URI fragment (RFC 6901 §6).
+fn uri_fragment(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for byte in pointer.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// An example value and the schema it must match.
+struct Example<'a> {
+    path: SpecPath,
+    schema: SpecPath,
+    value: &'a Value,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Context {
+    /// Somewhere in the document outside a schema object.
+    Document,
+    /// Inside a schema object.
+    Schema,
+}
+
+/// Keys of a schema object whose value is a schema.
+const SUBSCHEMA_KEYS: [&str; 3] = ["items", "additionalProperties", "not"];
+/// Keys of a schema object whose value is a list of schemas.
+const SUBSCHEMA_LIST_KEYS: [&str; 3] = ["allOf", "anyOf", "oneOf"];
+
+fn collect_examples<'a>(value: &'a Value, path: &SpecPath, ctx: Context, out: &mut Vec<Example<'a>>) {
+    let Value::Object(map) = value else {
+        if let Value::Array(items) = value
+            && ctx == Context::Document
+        {
+            for (i, v) in items.iter().enumerate() {
+                collect_examples(v, &path.index(i), ctx, out);
+            }
+        }
+        return;
+    };
+    match ctx {
+        Context::Schema => {
+            if let Some(example) = map.get("example") {
+                out.push(Example {
+                    path: path.key("example"),
+                    schema: path.clone(),
+                    value: example,
+                });
+            }
+            for_each_subschema(map, path, |sub, sub_path| {
+                collect_examples(sub, &sub_path, Context::Schema, out)
+            });
+        }
+        Context::Document => {
+            // A parameter, header or media type: `schema` beside `example(s)`.
+            if map.contains_key("schema") {
+                let schema = path.key("schema");
+                if let Some(example) = map.get("example") {
+                    out.push(Example {
+                        path: path.key("example"),
+                        schema: schema.clone(),
+                        value: example,
+                    });
+                }
+                if let Some(Value::Object(examples)) = map.get("examples") {
+                    for (name, ex) in examples {
+                        if let Some(v) = ex.get("value") {
+                            out.push(Example {
+                                path: path.key("examples").key(name).key("value"),
+                                schema: schema.clone(),
+                                value: v,
+                            });
+                        }
+                    }
+                }
+            }
+            for (k, v) in map {
+                let child = path.key(k);
+                let is_schema = k == "schema" || (path.is_components() && k == "schemas");
+                if k == "schemas" && path.is_components() {
+                    if let Value::Object(schemas) = v {
+                        for (name, s) in schemas {
+                            collect_examples(s, &child.key(name), Context::Schema, out);
+                        }
+                    }
+                } else if is_schema {
+                    collect_examples(v, &child, Context::Schema, out);
+                } else if k != "example" && k != "examples" {
+                    collect_examples(v, &child, Context::Document, out);
+                }
+            }
+        }
+    }
+}
+
+/// Calls `f` on every direct subschema of a schema object.
+fn for_each_subschema<'a>(map: &'a Map<String, Value>, path: &SpecPath, mut f: impl FnMut(&'a Value, SpecPath)) {
+    if let Some(Value::Object(props)) = map.get("properties") {
+        for (name, s) in props {
+            f(s, path.key("properties").key(name));
+        }
+    }
+    for key in SUBSCHEMA_KEYS {
+        if let Some(s @ Value::Object(_)) = map.get(key) {
+            f(s, path.key(key));
+        }
+    }
+    for key in SUBSCHEMA_LIST_KEYS {
+        if let Some(Value::Array(list)) = map.get(key) {
+            for (i, s) in list.iter().enumerate() {
+                f(s, path.key(key).index(i));
+            }
+        }
+    }
+}
+
+/// Rewrites every schema object of an OpenAPI 3.0 document as JSON Schema 2020-12.
+fn convert_document(document: &Value) -> Value {
+    fn walk(value: &Value, in_components: bool) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let converted = if k == "schema" {
+                            convert_schema(v)
+                        } else if k == "schemas" && in_components {
+                            match v {
+                                Value::Object(schemas) => Value::Object(
+                                    schemas.iter().map(|(n, s)| (n.clone(), convert_schema(s))).collect(),
+                                ),
+                                other => other.clone(),
+                            }
+                        } else {
+                            walk(v, k == "components")
+                        };
+                        (k.clone(), converted)
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, false)).collect()),
+            other => other.clone(),
+        }
+    }
+    walk(document, false)
+}
+
+/// Translates one OpenAPI 3.0 schema object (and its subschemas) to JSON Schema.
+///
+/// `nullable: true` becomes `anyOf: [{type: null}, <schema>]`, boolean
+/// `exclusiveMinimum`/`exclusiveMaximum` become numeric bounds, and keywords
+/// that only document (`example`, `xml`, `externalDocs`, `discriminator`) go.
+pub fn convert_schema(schema: &Value) -> Value {
+    let Value::Object(map) = schema else {
+        return schema.clone();
+    };
+    let mut out = Map::new();
+    for (k, v) in map {
+        match k.as_str() {
+            "nullable" | "example" | "xml" | "externalDocs" | "discriminator" => {}
+            "properties" => {
+                let props = v
+                    .as_object()
+                    .map(|p| p.iter().map(|(n, s)| (n.clone(), convert_schema(s))).collect())
+                    .unwrap_or_default();
+                out.insert(k.clone(), Value::Object(props));
+            }
+            key if SUBSCHEMA_KEYS.contains(&key) => {
+                out.insert(k.clone(), convert_schema(v));
+            }
+            key if SUBSCHEMA_LIST_KEYS.contains(&key) => {
+                let list = v
+                    .as_array()
+                    .map(|l| l.iter().map(convert_schema).collect())
+                    .unwrap_or_default();
+                out.insert(k.clone(), Value::Array(list));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    for (flag, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+        if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
+            out.remove(flag);
+            if exclusive && let Some(b) = out.remove(bound) {
+                out.insert(flag.to_owned(), b);
+            }
+        }
+    }
+    if map.get("nullable") == Some(&Value::Bool(true)) {
+        let mut wrapper = Map::new();
+        wrapper.insert(
+            "anyOf".to_owned(),
+            Value::Array(vec![serde_json::json!({"type": "null"}), Value::Object(out)]),
+        );
+        Value::Object(wrapper)
+    } else {
+        Value::Object(out)
+    }
+}
