@@ -25,8 +25,16 @@ pub const HEADER: &str = "\
 /// and numeric strings, and `PaginationMeta` accepts page numbers sent as
 /// strings.
 pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 3] = [
-    ("LeadStatus", "crate::LeadStatus", &[TypeImpl::Display, TypeImpl::FromStr]),
-    ("Amount", "crate::Amount", &[TypeImpl::Display, TypeImpl::FromStr]),
+    (
+        "LeadStatus",
+        "crate::LeadStatus",
+        &[TypeImpl::Display, TypeImpl::FromStr],
+    ),
+    (
+        "Amount",
+        "crate::Amount",
+        &[TypeImpl::Display, TypeImpl::FromStr],
+    ),
     ("PaginationMeta", "crate::PaginationMeta", &[]),
 ];
 
@@ -78,7 +86,8 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
     let tokens = generator
         .generate_tokens(&openapi)
         .map_err(|e| anyhow::anyhow!("progenitor could not generate the client: {e}"))?;
-    let file: syn::File = syn::parse2(tokens).context("progenitor produced code that does not parse")?;
+    let file: syn::File =
+        syn::parse2(tokens).context("progenitor produced code that does not parse")?;
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }
 
@@ -141,7 +150,10 @@ pub fn compare(committed: &str, fresh: &str, name: &str) -> Freshness {
     let diff = similar::TextDiff::from_lines(committed, fresh)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("{name} (committed)"), &format!("{name} (generated)"))
+        .header(
+            &format!("{name} (committed)"),
+            &format!("{name} (generated)"),
+        )
         .to_string();
     Freshness::Stale(diff)
 }

@@ -44,7 +44,11 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Generate { check, spec, output } => {
+        Command::Generate {
+            check,
+            spec,
+            output,
+        } => {
             let document = Spec::load(&spec)?;
             let fresh = xtask::generate(&document)
                 .with_context(|| format!("generating from {}", spec.display()))?;

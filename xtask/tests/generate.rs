@@ -45,13 +45,23 @@ fn check_passes_on_the_committed_file_and_fails_with_a_diff_on_an_edited_copy() 
     let ok = xtask(&["generate", "--check", "--output", copy_arg]);
     assert!(ok.status.success(), "stderr: {}", text(&ok.stderr));
 
-    let edited = committed.replacen("pub struct Lead {", "pub struct Lead {\n        pub hand_edit: bool,", 1);
+    let edited = committed.replacen(
+        "pub struct Lead {",
+        "pub struct Lead {\n        pub hand_edit: bool,",
+        1,
+    );
     assert_ne!(edited, committed);
     std::fs::write(&copy, &edited).unwrap();
     let stale = xtask(&["generate", "--check", "--output", copy_arg]);
-    assert!(!stale.status.success(), "--check accepted a hand-edited file");
+    assert!(
+        !stale.status.success(),
+        "--check accepted a hand-edited file"
+    );
     let diff = text(&stale.stdout);
-    assert!(diff.contains("-        pub hand_edit: bool,"), "the diff shows the edit: {diff}");
+    assert!(
+        diff.contains("-        pub hand_edit: bool,"),
+        "the diff shows the edit: {diff}"
+    );
     assert!(diff.contains("@@"), "a unified diff: {diff}");
     assert!(text(&stale.stderr).contains("is stale: run `cargo xtask generate`"));
     // --check never writes.
@@ -87,13 +97,17 @@ fn problems_after(edit: impl FnOnce(&mut Value)) -> String {
 }
 
 fn at<'a>(doc: &'a mut Value, pointer: &str) -> &'a mut Value {
-    doc.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer}"))
+    doc.pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer}"))
 }
 
 #[test]
 fn rejects_openapi_3_1() {
     let msg = problems_after(|d| d["openapi"] = json!("3.1.0"));
-    assert!(msg.contains("openapi: version 3.1.0 is not supported"), "{msg}");
+    assert!(
+        msg.contains("openapi: version 3.1.0 is not supported"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -113,13 +127,21 @@ fn rejects_an_external_reference() {
     let msg = problems_after(|d| {
         at(d, "/components/schemas/LeadList/properties/meta")["$ref"] = json!("other.yaml#/Meta");
     });
-    assert!(msg.contains("components.schemas.LeadList.properties.meta.$ref: `other.yaml#/Meta` points outside"), "{msg}");
+    assert!(
+        msg.contains(
+            "components.schemas.LeadList.properties.meta.$ref: `other.yaml#/Meta` points outside"
+        ),
+        "{msg}"
+    );
 }
 
 #[test]
 fn rejects_an_operation_without_an_operation_id() {
     let msg = problems_after(|d| {
-        at(d, LIST_OP).as_object_mut().unwrap().remove("operationId");
+        at(d, LIST_OP)
+            .as_object_mut()
+            .unwrap()
+            .remove("operationId");
     });
     assert!(
         msg.contains(r#"paths."/api/v1/accounts/{account_id}/leads".get.operationId: missing"#),
@@ -132,7 +154,12 @@ fn rejects_a_schema_example_that_does_not_match() {
     let msg = problems_after(|d| {
         at(d, "/components/schemas/Lead/example")["status"] = json!(5);
     });
-    assert!(msg.contains("components.schemas.Lead.example: the example does not match its schema at /status"), "{msg}");
+    assert!(
+        msg.contains(
+            "components.schemas.Lead.example: the example does not match its schema at /status"
+        ),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -147,7 +174,16 @@ fn rejects_a_null_where_the_schema_is_not_nullable() {
 fn accepts_null_where_the_schema_is_nullable() {
     let mut document = Spec::bundled().document().clone();
     let lead = at(&mut document, "/components/schemas/Lead/example");
-    for field in ["custom_name", "lead_value", "lead_currency", "position", "notes", "assigned_agent", "company", "conversation_id"] {
+    for field in [
+        "custom_name",
+        "lead_value",
+        "lead_currency",
+        "position",
+        "notes",
+        "assigned_agent",
+        "company",
+        "conversation_id",
+    ] {
         lead[field] = Value::Null;
     }
     let spec = Spec::from_json(document).unwrap();
@@ -157,19 +193,29 @@ fn accepts_null_where_the_schema_is_nullable() {
 #[test]
 fn rejects_a_parameter_example_out_of_bounds() {
     let msg = problems_after(|d| {
-        let params = at(d, &format!("{LIST_OP}/parameters")).as_array_mut().unwrap();
+        let params = at(d, &format!("{LIST_OP}/parameters"))
+            .as_array_mut()
+            .unwrap();
         let per_page = params.iter_mut().find(|p| p["name"] == "per_page").unwrap();
         per_page["schema"]["example"] = json!(101);
     });
-    assert!(msg.contains(".get.parameters[7].schema.example: the example does not match its schema"), "{msg}");
-    assert!(msg.contains("101 is greater than the maximum of 100"), "{msg}");
+    assert!(
+        msg.contains(".get.parameters[7].schema.example: the example does not match its schema"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("101 is greater than the maximum of 100"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn rejects_a_response_example_that_does_not_match() {
     let msg = problems_after(|d| {
-        at(d, "/components/responses/Unauthorized/content/application~1json/examples/invalid_token")["value"] =
-            json!({"error": 401});
+        at(
+            d,
+            "/components/responses/Unauthorized/content/application~1json/examples/invalid_token",
+        )["value"] = json!({"error": 401});
     });
     assert!(
         msg.contains(r#"components.responses.Unauthorized.content."application/json".examples.invalid_token.value: the example does not match"#),
@@ -182,11 +228,27 @@ fn the_binary_reports_problems_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     let spec_file = dir.path().join("broken.yaml");
     let yaml = std::fs::read_to_string(xtask::spec_path()).unwrap();
-    std::fs::write(&spec_file, yaml.replacen("openapi: 3.0.3", "openapi: 3.1.0", 1)).unwrap();
+    std::fs::write(
+        &spec_file,
+        yaml.replacen("openapi: 3.0.3", "openapi: 3.1.0", 1),
+    )
+    .unwrap();
     let out = dir.path().join("generated.rs");
-    let run = xtask(&["generate", "--spec", spec_file.to_str().unwrap(), "--output", out.to_str().unwrap()]);
+    let run = xtask(&[
+        "generate",
+        "--spec",
+        spec_file.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert!(!run.status.success());
     let stderr = text(&run.stderr);
-    assert!(stderr.contains("problem(s)") && stderr.contains("3.1.0"), "{stderr}");
-    assert!(!Path::new(&out).exists(), "nothing is written from a broken document");
+    assert!(
+        stderr.contains("problem(s)") && stderr.contains("3.1.0"),
+        "{stderr}"
+    );
+    assert!(
+        !Path::new(&out).exists(),
+        "nothing is written from a broken document"
+    );
 }

@@ -56,6 +56,8 @@ mod amount;
 mod lead_status;
 mod pagination_meta;
 
+// Formatted by prettyplease at generation time; rustfmt would disagree.
+#[rustfmt::skip]
 #[allow(missing_docs, clippy::all)]
 mod generated;
 

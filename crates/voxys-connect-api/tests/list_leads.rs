@@ -136,15 +136,33 @@ async fn sends_every_enum_value_as_its_wire_string() {
     for value in wire("LeadStatus") {
         let status: LeadStatus = value.parse().unwrap();
         assert!(status.is_known(), "{value} is a documented status");
-        client.list_leads().account_id(17u64).status(status).send().await.unwrap();
+        client
+            .list_leads()
+            .account_id(17u64)
+            .status(status)
+            .send()
+            .await
+            .unwrap();
     }
     for value in wire("LeadSortField") {
         let field: LeadSortField = value.parse().unwrap();
-        client.list_leads().account_id(17u64).sort_by(field).send().await.unwrap();
+        client
+            .list_leads()
+            .account_id(17u64)
+            .sort_by(field)
+            .send()
+            .await
+            .unwrap();
     }
     for value in wire("SortOrder") {
         let order: SortOrder = value.parse().unwrap();
-        client.list_leads().account_id(17u64).sort_order(order).send().await.unwrap();
+        client
+            .list_leads()
+            .account_id(17u64)
+            .sort_order(order)
+            .send()
+            .await
+            .unwrap();
     }
     // A status the SDK does not know yet is still sent as given.
     client
@@ -181,7 +199,14 @@ async fn decodes_the_seed_example() {
         .unwrap()
         .into_inner();
 
-    assert_eq!((page.meta.current_page, page.meta.total_pages, page.meta.total_count), (123, 123, 123));
+    assert_eq!(
+        (
+            page.meta.current_page,
+            page.meta.total_pages,
+            page.meta.total_count
+        ),
+        (123, 123, 123)
+    );
     assert_eq!(page.data.len(), 1);
     let lead = &page.data[0];
     assert_eq!(lead.id, 42);
@@ -196,10 +221,19 @@ async fn decodes_the_seed_example() {
     assert_eq!(agent.email.as_deref(), Some("jane@example.com"));
     assert_eq!(agent.avatar_url.as_deref(), Some("<string>"));
     let company = lead.company.as_ref().unwrap();
-    assert_eq!((company.id, company.name.as_str(), company.domain.as_deref()), (10, "Acme Corp", Some("acme.com")));
+    assert_eq!(
+        (company.id, company.name.as_str(), company.domain.as_deref()),
+        (10, "Acme Corp", Some("acme.com"))
+    );
     assert_eq!(lead.conversation_id, Some(100));
-    assert_eq!(lead.custom_attributes.get("industry"), Some(&json!("Technology")));
-    assert_eq!(lead.custom_attributes.get("annual_revenue"), Some(&json!(500000)));
+    assert_eq!(
+        lead.custom_attributes.get("industry"),
+        Some(&json!("Technology"))
+    );
+    assert_eq!(
+        lead.custom_attributes.get("annual_revenue"),
+        Some(&json!(500000))
+    );
     assert_eq!(lead.created_at.to_rfc3339(), "2023-11-07T05:31:56+00:00");
     assert_eq!(lead.updated_at, lead.created_at);
     assert!(lead.extra.is_empty() && agent.extra.is_empty() && company.extra.is_empty());
@@ -241,10 +275,16 @@ async fn decodes_what_the_api_sends_beyond_the_document() {
     let lead = &page.data[0];
     assert!(!lead.status.is_known());
     assert_eq!(lead.status.as_str(), "archived");
-    assert_eq!(lead.lead_value.unwrap().as_decimal(), "15000.1".parse().unwrap());
+    assert_eq!(
+        lead.lead_value.unwrap().as_decimal(),
+        "15000.1".parse().unwrap()
+    );
     assert_eq!(lead.extra.get("priority"), Some(&json!("high")));
     assert_eq!(lead.extra.get("tags"), Some(&json!(["vip", 3])));
-    assert_eq!(lead.company.as_ref().unwrap().extra.get("industry"), Some(&json!("retail")));
+    assert_eq!(
+        lead.company.as_ref().unwrap().extra.get("industry"),
+        Some(&json!("retail"))
+    );
     assert_eq!((page.meta.current_page, page.meta.total_count), (2, 26));
     assert_eq!(page.meta.extra.get("next_page"), Some(&Value::Null));
 
@@ -257,15 +297,25 @@ async fn decodes_what_the_api_sends_beyond_the_document() {
 
 #[tokio::test]
 async fn documented_error_bodies_decode_and_others_stay_raw() {
-    let unauthorized = server_answering(ResponseTemplate::new(401).set_body_json(json!({"errors": ["You need to sign in or sign up before continuing."]})),
-    )
-    .await;
-    match client_for(&unauthorized).list_leads().account_id(17u64).send().await {
+    let unauthorized =
+        server_answering(ResponseTemplate::new(401).set_body_json(
+            json!({"errors": ["You need to sign in or sign up before continuing."]}),
+        ))
+        .await;
+    match client_for(&unauthorized)
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+    {
         Err(Error::ErrorResponse(body)) => {
             assert_eq!(body.status(), 401);
             match body.into_inner() {
                 ErrorBody::ErrorList(list) => {
-                    assert_eq!(list.errors, ["You need to sign in or sign up before continuing."])
+                    assert_eq!(
+                        list.errors,
+                        ["You need to sign in or sign up before continuing."]
+                    )
                 }
                 other => panic!("expected the errors list, got {other:?}"),
             }
@@ -273,10 +323,17 @@ async fn documented_error_bodies_decode_and_others_stay_raw() {
         other => panic!("expected a 401 error response, got {other:?}"),
     }
 
-    let validation = server_answering(ResponseTemplate::new(422).set_body_json(json!({"message": "Per page is too large", "attributes": ["per_page"]})),
+    let validation = server_answering(
+        ResponseTemplate::new(422)
+            .set_body_json(json!({"message": "Per page is too large", "attributes": ["per_page"]})),
     )
     .await;
-    match client_for(&validation).list_leads().account_id(17u64).send().await {
+    match client_for(&validation)
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+    {
         Err(Error::ErrorResponse(body)) => match body.into_inner() {
             ErrorBody::ValidationError(v) => assert_eq!(v.attributes, ["per_page"]),
             other => panic!("expected a validation error, got {other:?}"),
@@ -286,7 +343,12 @@ async fn documented_error_bodies_decode_and_others_stay_raw() {
 
     // 429 comes as text/plain: the generated client hands the response over whole.
     let limited = server_answering(ResponseTemplate::new(429).set_body_string("Retry later")).await;
-    match client_for(&limited).list_leads().account_id(17u64).send().await {
+    match client_for(&limited)
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+    {
         Err(Error::UnexpectedResponse(response)) => {
             assert_eq!(response.status(), 429);
             assert_eq!(response.text().await.unwrap(), "Retry later");
@@ -311,7 +373,9 @@ fn known_statuses_are_the_documented_ones() {
 #[test]
 fn token_header_is_the_documented_security_scheme() {
     let spec = Spec::bundled();
-    let scheme = spec.get("#/components/securitySchemes/apiAccessToken").unwrap();
+    let scheme = spec
+        .get("#/components/securitySchemes/apiAccessToken")
+        .unwrap();
     assert_eq!(scheme["in"], "header");
     assert_eq!(scheme["name"], API_KEY_HEADER);
 }

@@ -132,7 +132,10 @@ impl Spec {
         // `#/components/...` reference inside the schema resolves.
         let mut root = self.converted.clone();
         if let Some(map) = root.as_object_mut() {
-            map.insert("$ref".to_owned(), Value::String(format!("#{}", uri_fragment(pointer))));
+            map.insert(
+                "$ref".to_owned(),
+                Value::String(format!("#{}", uri_fragment(pointer))),
+            );
             map.insert(
                 "$schema".to_owned(),
                 Value::String("https://json-schema.org/draft/2020-12/schema".to_owned()),
@@ -158,7 +161,9 @@ impl Spec {
             Some(v) if v.starts_with("3.0.") => {}
             Some(v) => problems.push(Problem {
                 path: root.key("openapi"),
-                message: format!("version {v} is not supported: progenitor reads OpenAPI 3.0.x only"),
+                message: format!(
+                    "version {v} is not supported: progenitor reads OpenAPI 3.0.x only"
+                ),
             }),
             None => problems.push(Problem {
                 path: root.key("openapi"),
@@ -224,7 +229,9 @@ impl Spec {
         };
         let mut seen = BTreeSet::new();
         for (route, item) in paths {
-            let Some(item) = item.as_object() else { continue };
+            let Some(item) = item.as_object() else {
+                continue;
+            };
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
                 let op_path = paths_path.key(route).key(method);
@@ -245,7 +252,12 @@ impl Spec {
 
     fn check_examples(&self, problems: &mut Vec<Problem>) {
         let mut found = Vec::new();
-        collect_examples(&self.document, &SpecPath::root(), Context::Document, &mut found);
+        collect_examples(
+            &self.document,
+            &SpecPath::root(),
+            Context::Document,
+            &mut found,
+        );
         for example in found {
             let validator = match self.validator(&example.schema.pointer()) {
                 Ok(v) => v,
@@ -259,7 +271,11 @@ impl Spec {
             };
             for error in validator.iter_errors(example.value) {
                 let at = error.instance_path().to_string();
-                let at = if at.is_empty() { String::new() } else { format!(" at {at}") };
+                let at = if at.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at {at}")
+                };
                 problems.push(Problem {
                     path: example.path.clone(),
                     message: format!("the example does not match its schema{at}: {error}"),
@@ -302,7 +318,12 @@ const SUBSCHEMA_KEYS: [&str; 3] = ["items", "additionalProperties", "not"];
 /// Keys of a schema object whose value is a list of schemas.
 const SUBSCHEMA_LIST_KEYS: [&str; 3] = ["allOf", "anyOf", "oneOf"];
 
-fn collect_examples<'a>(value: &'a Value, path: &SpecPath, ctx: Context, out: &mut Vec<Example<'a>>) {
+fn collect_examples<'a>(
+    value: &'a Value,
+    path: &SpecPath,
+    ctx: Context,
+    out: &mut Vec<Example<'a>>,
+) {
     let Value::Object(map) = value else {
         if let Value::Array(items) = value
             && ctx == Context::Document
@@ -369,7 +390,11 @@ fn collect_examples<'a>(value: &'a Value, path: &SpecPath, ctx: Context, out: &m
 }
 
 /// Calls `f` on every direct subschema of a schema object.
-fn for_each_subschema<'a>(map: &'a Map<String, Value>, path: &SpecPath, mut f: impl FnMut(&'a Value, SpecPath)) {
+fn for_each_subschema<'a>(
+    map: &'a Map<String, Value>,
+    path: &SpecPath,
+    mut f: impl FnMut(&'a Value, SpecPath),
+) {
     if let Some(Value::Object(props)) = map.get("properties") {
         for (name, s) in props {
             f(s, path.key("properties").key(name));
@@ -401,7 +426,10 @@ fn convert_document(document: &Value) -> Value {
                         } else if k == "schemas" && in_components {
                             match v {
                                 Value::Object(schemas) => Value::Object(
-                                    schemas.iter().map(|(n, s)| (n.clone(), convert_schema(s))).collect(),
+                                    schemas
+                                        .iter()
+                                        .map(|(n, s)| (n.clone(), convert_schema(s)))
+                                        .collect(),
                                 ),
                                 other => other.clone(),
                             }
@@ -435,7 +463,11 @@ pub fn convert_schema(schema: &Value) -> Value {
             "properties" => {
                 let props = v
                     .as_object()
-                    .map(|p| p.iter().map(|(n, s)| (n.clone(), convert_schema(s))).collect())
+                    .map(|p| {
+                        p.iter()
+                            .map(|(n, s)| (n.clone(), convert_schema(s)))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 out.insert(k.clone(), Value::Object(props));
             }
@@ -454,7 +486,10 @@ pub fn convert_schema(schema: &Value) -> Value {
             }
         }
     }
-    for (flag, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (flag, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
             out.remove(flag);
             if exclusive && let Some(b) = out.remove(bound) {
@@ -466,7 +501,10 @@ pub fn convert_schema(schema: &Value) -> Value {
         let mut wrapper = Map::new();
         wrapper.insert(
             "anyOf".to_owned(),
-            Value::Array(vec![serde_json::json!({"type": "null"}), Value::Object(out)]),
+            Value::Array(vec![
+                serde_json::json!({"type": "null"}),
+                Value::Object(out),
+            ]),
         );
         Value::Object(wrapper)
     } else {

@@ -66,7 +66,8 @@ impl fmt::Display for SpecPath {
                         f.write_str(".")?;
                     }
                     let plain = !k.is_empty()
-                        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
                     if plain {
                         f.write_str(k)?;
                     } else {
@@ -95,6 +96,9 @@ mod tests {
             p.to_string(),
             r#"paths."/api/v1/accounts/{account_id}/leads".get.parameters[1]"#
         );
-        assert_eq!(p.pointer(), "#/paths/~1api~1v1~1accounts~1{account_id}~1leads/get/parameters/1");
+        assert_eq!(
+            p.pointer(),
+            "#/paths/~1api~1v1~1accounts~1{account_id}~1leads/get/parameters/1"
+        );
     }
 }
