@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use serde_json::Value;
 use voxys_connect_spec::Spec;
 
@@ -37,6 +37,9 @@ pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 3] = [
     ),
     ("PaginationMeta", "crate::PaginationMeta", &[]),
 ];
+
+/// The hand-written type the generated `Client` carries for its hooks.
+pub const INNER_TYPE: &str = "crate::RequestDefaults";
 
 /// The workspace's root folder.
 pub fn workspace_root() -> PathBuf {
@@ -78,7 +81,13 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
-        .with_map_type("::std::collections::BTreeMap");
+        .with_map_type("::std::collections::BTreeMap")
+        // Every request goes through hand-written hooks in voxys-connect-api
+        // (`impl ClientHooks<RequestDefaults> for Client`): they apply the
+        // document's security scheme, which progenitor ignores, and the
+        // per-request settings.
+        .with_inner_type(INNER_TYPE.parse().expect("a Rust path"))
+        .with_hooks(HooksMode::Expected);
     for (name, path, impls) in REPLACEMENTS {
         settings.with_replacement(name, path, impls.iter().cloned());
     }
@@ -91,41 +100,24 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }
 
-/// The copy of the document handed to progenitor.
+/// The copy of the document handed to progenitor: without error responses.
 ///
 /// progenitor 0.15 needs every error response of an operation to have the same
-/// kind of body (it asserts so), and it only types `application/json` bodies.
-/// The API answers 429 in `text/plain` and proxies answer 5xx in `text/html`, so
-/// those responses are left out of progenitor's copy: the generated client
-/// returns them as `Error::UnexpectedResponse`, with the status, headers and body
-/// intact, and the wrapper crate maps them. The document itself keeps them.
+/// kind of body (it asserts so) and types only `application/json` bodies, while
+/// this API answers 429 in `text/plain` and its proxies 5xx in `text/html`.
+/// And when it fails to decode an error body, it reports the bytes without the
+/// status. So error answers are left out of progenitor's copy: the generated
+/// client returns every one of them as `Error::UnexpectedResponse`, with status,
+/// headers and body intact, and callers decode JSON bodies with the generated
+/// `types::ErrorBody`. The document itself keeps them, for the linters, the
+/// mock server and the contract tests.
 fn for_progenitor(document: &Value) -> Value {
     let mut doc = document.clone();
-    let responses_defs = document.pointer("/components/responses").cloned();
-    let is_json = |response: &Value| -> bool {
-        let resolved = match response.get("$ref").and_then(Value::as_str) {
-            Some(r) => r
-                .strip_prefix("#/components/responses/")
-                .and_then(|name| responses_defs.as_ref()?.get(name)),
-            None => Some(response),
-        };
-        resolved
-            .and_then(|r| r.get("content"))
-            .and_then(Value::as_object)
-            .is_none_or(|c| c.keys().any(|k| k.starts_with("application/json")))
-    };
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut().filter_map(Value::as_object_mut) {
             for op in item.values_mut().filter_map(Value::as_object_mut) {
-                let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-                    continue;
-                };
-                let is_error = |code: &str| code.starts_with('4') || code.starts_with('5');
-                let has_json_error = responses
-                    .iter()
-                    .any(|(code, r)| is_error(code) && is_json(r));
-                if has_json_error {
-                    responses.retain(|code, r| !is_error(code) || is_json(r));
+                if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                    responses.retain(|code, _| !code.starts_with('4') && !code.starts_with('5'));
                 }
             }
         }

@@ -22,23 +22,23 @@
 //! [`types::Company`]) keep members the SDK does not know yet in their `extra`
 //! map instead of dropping them.
 //!
-//! # Authentication
-//! progenitor does not apply the document's security scheme: send the token as
-//! a default header of the `reqwest::Client` you pass in, marked sensitive so
-//! that it never shows in `Debug` output.
+//! # Requests and errors
+//! The generated `Client` carries [`RequestDefaults`], applied to every request
+//! by hand-written hooks: the API token in the `api_access_token` header
+//! (progenitor does not apply the document's security scheme itself), the user
+//! agent and the timeout. They work with any `reqwest::Client`.
+//!
+//! Every error answer (401, 404, 422, 429, 5xx) comes back as
+//! [`Error::UnexpectedResponse`] with its status, headers and body intact; decode
+//! JSON error bodies with [`types::ErrorBody`]. The `voxys-connect` crate does
+//! this, and retries, for you.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use reqwest::header::{HeaderMap, HeaderValue};
-//! use voxys_connect_api::{API_KEY_HEADER, Client, LeadStatus};
+//! use voxys_connect_api::{ApiToken, Client, LeadStatus, RequestDefaults};
 //!
-//! let mut token = HeaderValue::from_str("my-token")?;
-//! token.set_sensitive(true);
-//! let mut headers = HeaderMap::new();
-//! headers.insert(API_KEY_HEADER, token);
-//! let http = reqwest::Client::builder().default_headers(headers).build()?;
-//!
-//! let client = Client::new_with_client("https://connect.voxys.ai", http);
+//! let defaults = RequestDefaults::with_token(ApiToken::new("my-token")?);
+//! let client = Client::new_with_client("https://connect.voxys.ai", reqwest::Client::new(), defaults);
 //! let page = client
 //!     .list_leads()
 //!     .account_id(1u64)
@@ -53,8 +53,10 @@
 //! ```
 
 mod amount;
+mod hooks;
 mod lead_status;
 mod pagination_meta;
+mod token;
 
 // Formatted by prettyplease at generation time; rustfmt would disagree.
 #[rustfmt::skip]
@@ -63,8 +65,10 @@ mod generated;
 
 pub use amount::Amount;
 pub use generated::*;
+pub use hooks::RequestDefaults;
 pub use lead_status::{LeadStatus, UnknownStatus};
 pub use pagination_meta::PaginationMeta;
+pub use token::{ApiToken, InvalidToken};
 
 /// The request header that carries the API access token (the document's
 /// `apiAccessToken` security scheme).

@@ -4,10 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 use voxys_connect_api::types::{ErrorBody, LeadSortField, SortOrder};
-use voxys_connect_api::{API_KEY_HEADER, Amount, Client, Error, LeadStatus};
+use voxys_connect_api::{
+    API_KEY_HEADER, Amount, ApiToken, Client, Error, LeadStatus, RequestDefaults,
+};
 use voxys_connect_spec::Spec;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -23,15 +27,8 @@ fn seed_body() -> Value {
 }
 
 fn client_for(server: &MockServer) -> Client {
-    let mut token = HeaderValue::from_static(TOKEN);
-    token.set_sensitive(true);
-    let mut headers = HeaderMap::new();
-    headers.insert(API_KEY_HEADER, token);
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    Client::new_with_client(&server.uri(), http)
+    let defaults = RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap());
+    Client::new_with_client(&server.uri(), reqwest::Client::new(), defaults)
 }
 
 async fn server_answering(response: ResponseTemplate) -> MockServer {
@@ -295,66 +292,96 @@ async fn decodes_what_the_api_sends_beyond_the_document() {
     assert_eq!(again["lead_value"], json!(15000.1));
 }
 
-#[tokio::test]
-async fn documented_error_bodies_decode_and_others_stay_raw() {
-    let unauthorized =
-        server_answering(ResponseTemplate::new(401).set_body_json(
-            json!({"errors": ["You need to sign in or sign up before continuing."]}),
-        ))
-        .await;
-    match client_for(&unauthorized)
+/// Sends one request to a server that answers `response`, and returns the error.
+async fn error_from(response: ResponseTemplate) -> reqwest::Response {
+    let server = server_answering(response).await;
+    match client_for(&server)
         .list_leads()
         .account_id(17u64)
         .send()
         .await
     {
-        Err(Error::ErrorResponse(body)) => {
-            assert_eq!(body.status(), 401);
-            match body.into_inner() {
-                ErrorBody::ErrorList(list) => {
-                    assert_eq!(
-                        list.errors,
-                        ["You need to sign in or sign up before continuing."]
-                    )
-                }
-                other => panic!("expected the errors list, got {other:?}"),
-            }
+        Err(Error::UnexpectedResponse(response)) => response,
+        other => panic!("expected the raw error response, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn error_answers_come_back_whole_and_their_json_bodies_decode() {
+    let cases = [
+        (401, json!({"error": "Invalid Access Token"})),
+        (
+            401,
+            json!({"errors": ["You need to sign in or sign up before continuing."]}),
+        ),
+        (404, json!({"error": "Resource could not be found"})),
+        (
+            422,
+            json!({"message": "Per page is too large", "attributes": ["per_page"]}),
+        ),
+    ];
+    for (status, body) in cases {
+        let response = error_from(ResponseTemplate::new(status).set_body_json(&body)).await;
+        assert_eq!(response.status(), status);
+        let decoded: ErrorBody = response.json().await.unwrap();
+        match (&decoded, status) {
+            (ErrorBody::ErrorMessage(m), 401 | 404) => assert_eq!(m.error, body["error"]),
+            (ErrorBody::ErrorList(l), 401) => assert_eq!(
+                l.errors,
+                ["You need to sign in or sign up before continuing."]
+            ),
+            (ErrorBody::ValidationError(v), 422) => assert_eq!(v.attributes, ["per_page"]),
+            other => panic!("{body} decoded as {other:?}"),
         }
-        other => panic!("expected a 401 error response, got {other:?}"),
     }
 
-    let validation = server_answering(
-        ResponseTemplate::new(422)
-            .set_body_json(json!({"message": "Per page is too large", "attributes": ["per_page"]})),
+    let limited = error_from(
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "7")
+            .set_body_string("Retry later"),
     )
     .await;
-    match client_for(&validation)
-        .list_leads()
-        .account_id(17u64)
-        .send()
-        .await
-    {
-        Err(Error::ErrorResponse(body)) => match body.into_inner() {
-            ErrorBody::ValidationError(v) => assert_eq!(v.attributes, ["per_page"]),
-            other => panic!("expected a validation error, got {other:?}"),
-        },
-        other => panic!("expected a 422 error response, got {other:?}"),
-    }
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["retry-after"], "7");
+    assert_eq!(limited.text().await.unwrap(), "Retry later");
 
-    // 429 comes as text/plain: the generated client hands the response over whole.
-    let limited = server_answering(ResponseTemplate::new(429).set_body_string("Retry later")).await;
-    match client_for(&limited)
-        .list_leads()
-        .account_id(17u64)
-        .send()
-        .await
-    {
-        Err(Error::UnexpectedResponse(response)) => {
-            assert_eq!(response.status(), 429);
-            assert_eq!(response.text().await.unwrap(), "Retry later");
-        }
-        other => panic!("expected the raw 429 response, got {other:?}"),
+    let html = "<html><head><title>502 Bad Gateway</title></head></html>";
+    let bad_gateway = error_from(ResponseTemplate::new(502).set_body_raw(html, "text/html")).await;
+    assert_eq!(bad_gateway.status(), 502);
+    assert_eq!(bad_gateway.text().await.unwrap(), html);
+}
+
+#[tokio::test]
+async fn request_defaults_apply_to_a_caller_supplied_client() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(seed_body())
+                .set_delay(Duration::from_millis(500)),
+        )
+        .mount(&server)
+        .await;
+    // The caller's client has a user agent and no token of its own.
+    let http = reqwest::Client::builder()
+        .user_agent("callers-agent/1")
+        .build()
+        .unwrap();
+    let defaults = RequestDefaults {
+        token: Some(ApiToken::new(TOKEN).unwrap()),
+        user_agent: Some(HeaderValue::from_static("voxys-test/9")),
+        timeout: Some(Duration::from_millis(100)),
+    };
+    let client = Client::new_with_client(&server.uri(), http, defaults);
+    match client.list_leads().account_id(17u64).send().await {
+        Err(Error::CommunicationError(e)) => assert!(e.is_timeout(), "{e}"),
+        other => panic!("expected a timeout, got {other:?}"),
     }
+    let request = &server.received_requests().await.unwrap()[0];
+    assert_eq!(request.headers[API_KEY_HEADER], TOKEN);
+    assert_eq!(request.headers["user-agent"], "voxys-test/9");
+    // The token never shows in the client's Debug output.
+    assert!(!format!("{client:?}").contains(TOKEN));
 }
 
 #[test]
