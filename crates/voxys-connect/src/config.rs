@@ -1,0 +1,293 @@
+//! [`ClientBuilder`]: how a [`Client`] is configured, and the environment it
+//! reads.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::HeaderValue;
+use voxys_connect_api::{ApiToken, RequestDefaults};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+
+/// The environment variable holding the API access token.
+pub const ENV_API_TOKEN: &str = "VOXYS_API_TOKEN";
+/// The environment variable holding the base URL (default [`DEFAULT_BASE_URL`]).
+pub const ENV_BASE_URL: &str = "VOXYS_BASE_URL";
+/// The environment variable holding the numeric account id.
+pub const ENV_ACCOUNT_ID: &str = "VOXYS_ACCOUNT_ID";
+/// The base URL of the hosted service.
+pub const DEFAULT_BASE_URL: &str = "https://connect.voxys.ai";
+/// The default `User-Agent`: `voxys-connect/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("voxys-connect/", env!("CARGO_PKG_VERSION"));
+
+/// Reads the account id from `VOXYS_ACCOUNT_ID`.
+pub fn account_id_from_env() -> Result<u64> {
+    let raw = std::env::var(ENV_ACCOUNT_ID).map_err(|_| {
+        Error::Config(format!(
+            "{ENV_ACCOUNT_ID} is not set: set it to the numeric id of your account"
+        ))
+    })?;
+    match raw.trim().parse::<u64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(Error::Config(format!(
+            "{ENV_ACCOUNT_ID} must be a positive whole number, not {raw:?}"
+        ))),
+    }
+}
+
+/// Configures a [`Client`].
+///
+/// ```no_run
+/// # fn example() -> voxys_connect::Result<()> {
+/// use std::time::Duration;
+/// use voxys_connect::{Client, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .token("my-api-token")
+///     .base_url("https://crm.example.com")
+///     .timeout(Duration::from_secs(20))
+///     .retry_policy(RetryPolicy::default().max_attempts(3))
+///     .build()?;
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    token: Option<std::result::Result<ApiToken, String>>,
+    base_url: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+    http: Option<reqwest::Client>,
+    allow_plain_http: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            token: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            retry: RetryPolicy::default(),
+            http: None,
+            allow_plain_http: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults: the hosted service, 30 s timeout, 10 s
+    /// connect timeout, [`RetryPolicy::default`], and no token yet.
+    pub fn new() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A builder with the token from `VOXYS_API_TOKEN` and the base URL from
+    /// `VOXYS_BASE_URL` when it is set. A missing token is reported by
+    /// [`build`](ClientBuilder::build).
+    pub fn from_env() -> ClientBuilder {
+        let mut builder = ClientBuilder::new();
+        if let Ok(token) = std::env::var(ENV_API_TOKEN) {
+            builder = builder.token(token);
+        }
+        if let Ok(url) = std::env::var(ENV_BASE_URL)
+            && !url.trim().is_empty()
+        {
+            builder = builder.base_url(url.trim());
+        }
+        builder
+    }
+
+    /// The API access token, from the user's profile settings. Surrounding
+    /// white space is dropped.
+    pub fn token(mut self, token: impl AsRef<str>) -> ClientBuilder {
+        self.token = Some(ApiToken::new(token).map_err(|e| e.to_string()));
+        self
+    }
+
+    /// The base URL of the instance (default `https://connect.voxys.ai`), with
+    /// a path prefix if the instance is served under one.
+    pub fn base_url(mut self, url: impl Into<String>) -> ClientBuilder {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The time one attempt of a request may take, from connecting until the
+    /// body is read (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time connecting may take (default 10 s). Applies to the client's own
+    /// `reqwest::Client`, not to one given with
+    /// [`http_client`](ClientBuilder::http_client).
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `voxys-connect/<version>`).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> ClientBuilder {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// How failed requests are retried (default [`RetryPolicy::default`];
+    /// [`RetryPolicy::disabled`] turns retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> ClientBuilder {
+        self.retry = policy;
+        self
+    }
+
+    /// Sends requests with this `reqwest::Client` (for proxies, custom TLS,
+    /// connection pools shared with other code). The token, user agent and
+    /// timeout still apply to each request; its redirect policy is its own.
+    pub fn http_client(mut self, client: reqwest::Client) -> ClientBuilder {
+        self.http = Some(client);
+        self
+    }
+
+    /// Allows sending the token over plain `http://` to a host other than this
+    /// machine. Off by default: anyone on the network path could read the
+    /// token. Loopback addresses (`localhost`, `127.0.0.1`, `[::1]`) are
+    /// always allowed.
+    pub fn allow_plain_http(mut self, allow: bool) -> ClientBuilder {
+        self.allow_plain_http = allow;
+        self
+    }
+
+    /// Checks the configuration and makes the client. Sends nothing.
+    pub fn build(self) -> Result<Client> {
+        let token = match self.token {
+            Some(Ok(token)) => token,
+            Some(Err(why)) => return Err(Error::Config(format!("{why}; check {ENV_API_TOKEN}"))),
+            None => {
+                return Err(Error::Config(format!(
+                    "no API token: set {ENV_API_TOKEN}, or call ClientBuilder::token (a user access token from the profile settings)"
+                )));
+            }
+        };
+        let base_url = checked_base_url(&self.base_url, self.allow_plain_http)?;
+        let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
+            Error::Config(format!(
+                "the user agent {:?} is not a valid header value",
+                self.user_agent
+            ))
+        })?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .redirect(same_origin_redirects())
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let defaults = RequestDefaults {
+            token: Some(token.clone()),
+            user_agent: Some(user_agent),
+            timeout: Some(self.timeout),
+        };
+        Ok(Client::new(base_url, http, defaults, token, self.retry))
+    }
+}
+
+/// Follows redirects only within the same scheme, host and port, so that the
+/// token (a custom header reqwest does not strip) never goes elsewhere.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Parses and checks a base URL, returning it without a trailing slash.
+fn checked_base_url(raw: &str, allow_plain_http: bool) -> Result<String> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::Config(format!("the base URL {raw:?} is not a valid URL ({e}); expected something like {DEFAULT_BASE_URL}")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "the base URL {raw:?} must not have a query or fragment"
+        )));
+    }
+    let host = match url.host() {
+        Some(host) => host,
+        None => return Err(Error::Config(format!("the base URL {raw:?} has no host"))),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match host {
+                url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+                url::Host::Ipv4(ip) => IpAddr::V4(ip).is_loopback(),
+                url::Host::Ipv6(ip) => IpAddr::V6(ip).is_loopback(),
+            };
+            if !loopback && !allow_plain_http {
+                return Err(Error::Config(format!(
+                    "refusing to send the API token over plain http to {}: use https, or call ClientBuilder::allow_plain_http(true) if this network is trusted",
+                    url.host_str().unwrap_or_default()
+                )));
+            }
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "the base URL must start with https:// (or http:// on a trusted network), not {other}://"
+            )));
+        }
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checked_base_url;
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert_eq!(
+            checked_base_url("https://connect.voxys.ai/", false).unwrap(),
+            "https://connect.voxys.ai"
+        );
+        assert_eq!(
+            checked_base_url("https://crm.example.com/voxys/", false).unwrap(),
+            "https://crm.example.com/voxys"
+        );
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:3000",
+            "http://[::1]:9",
+            "http://127.3.2.1",
+        ] {
+            assert!(checked_base_url(local, false).is_ok(), "{local}");
+        }
+        let refused = checked_base_url("http://crm.example.com", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("refusing to send the API token over plain http to crm.example.com"),
+            "{refused}"
+        );
+        assert!(checked_base_url("http://crm.example.com", true).is_ok());
+        assert!(checked_base_url("http://10.0.0.5", false).is_err());
+        assert!(checked_base_url("ftp://example.com", true).is_err());
+        assert!(checked_base_url("connect.voxys.ai", false).is_err());
+        assert!(checked_base_url("https://x.example/?a=1", false).is_err());
+    }
+}

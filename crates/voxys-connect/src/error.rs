@@ -1,0 +1,423 @@
+//! [`Error`]: everything that can go wrong, with where and what to do.
+
+use std::time::Duration;
+
+use voxys_connect_api::types::ErrorBody;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a call of this SDK can fail with.
+///
+/// Each variant says what happened and where (the API operation, the HTTP
+/// status, a short snippet of the body), and its message says what to do.
+/// The API token never appears in an error.
+///
+/// New variants may be added: match the ones you handle and keep a wildcard
+/// arm. [`Error::is_retryable`] says whether trying again later may succeed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API refused the token (401, or 403 from a proxy): it is missing,
+    /// invalid, or its user is not a member of the account or lacks permission.
+    #[error(
+        "{operation}: unauthorized ({status}): {message}; check the API token (VOXYS_API_TOKEN, a user access token from the profile settings) and that its user belongs to the account"
+    )]
+    Unauthorized {
+        /// The API operation, such as `list_leads`.
+        operation: &'static str,
+        /// The HTTP status: 401 (or 403).
+        status: u16,
+        /// The server's message, from either of its 401 body shapes.
+        message: String,
+    },
+
+    /// The account or resource does not exist (404).
+    #[error("{operation}: not found (404): {message}; check the account id and the base URL")]
+    NotFound {
+        /// The API operation.
+        operation: &'static str,
+        /// The server's message.
+        message: String,
+    },
+
+    /// The API rejected a parameter (422).
+    #[error("{operation}: the API rejected the request (422): {message}{}", fmt_attributes(.attributes))]
+    Validation {
+        /// The API operation.
+        operation: &'static str,
+        /// The server's message.
+        message: String,
+        /// The names of the parameters at fault, when the server gave them.
+        attributes: Vec<String>,
+    },
+
+    /// The API's rate limiter refused the request (429), on every attempt.
+    #[error(
+        "{operation}: rate limited (429) after {attempts} attempt(s){}; send fewer requests (lower the concurrency) or allow more retry time",
+        fmt_retry_after(.retry_after)
+    )]
+    RateLimited {
+        /// The API operation.
+        operation: &'static str,
+        /// The delay the server asked for (`Retry-After`), when it sent one.
+        retry_after: Option<Duration>,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+
+    /// The server or a proxy in front of it failed (5xx).
+    #[error("{operation}: server error ({status}) after {attempts} attempt(s): {snippet}{}", server_hint(*.status))]
+    Server {
+        /// The API operation.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, with HTML reduced to its text.
+        snippet: String,
+        /// The delay the server asked for (`Retry-After`), when it sent one.
+        retry_after: Option<Duration>,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+
+    /// An answer with a status the API does not document (a redirect, 400,
+    /// 409...).
+    #[error("{operation}: unexpected answer ({status}): {snippet}{}", location_hint(.location))]
+    UnexpectedStatus {
+        /// The API operation.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        snippet: String,
+        /// Where a redirect pointed (the SDK does not follow redirects to
+        /// another host, so as not to send the token there).
+        location: Option<String>,
+    },
+
+    /// A parameter is outside what the API accepts; nothing was sent.
+    #[error("invalid parameter `{name}`: {value} is not allowed; expected {expected}")]
+    InvalidParameter {
+        /// The parameter's name, as the builder method calls it.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed, such as `1..=100`.
+        expected: &'static str,
+    },
+
+    /// The response body does not have the documented shape.
+    #[error(
+        "{operation}: could not decode the response (status {status}) at `{path}`: {message}; body near the error: {snippet}"
+    )]
+    Decode {
+        /// The API operation.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Where in the body decoding failed, such as `data[3].created_at`.
+        path: String,
+        /// What was wrong there.
+        message: String,
+        /// The body around the place of the error.
+        snippet: String,
+    },
+
+    /// The request did not complete in time, on every attempt.
+    #[error(
+        "{operation}: timed out after {attempts} attempt(s); the server or the network is slow: raise the timeout or try again later"
+    )]
+    Timeout {
+        /// The API operation.
+        operation: &'static str,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+
+    /// The connection failed or broke (DNS, refused, reset, body cut short),
+    /// on every attempt.
+    #[error("{operation}: network error after {attempts} attempt(s): {}; check the base URL and the network", transport_detail(.source))]
+    Transport {
+        /// The API operation.
+        operation: &'static str,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// Pagination stopped because the server's pages are inconsistent (it
+    /// repeats a page, or ignores the page number).
+    #[error("{operation}: pagination stopped at page {page}: {message}")]
+    Pagination {
+        /// The API operation.
+        operation: &'static str,
+        /// The page being read.
+        page: u64,
+        /// What was inconsistent.
+        message: String,
+    },
+
+    /// The client is not configured correctly; nothing was sent.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// Whether the same request may succeed if tried again later: rate
+    /// limiting, 502/503/504, timeouts and network errors.
+    ///
+    /// The client already retries these according to its
+    /// [`RetryPolicy`](crate::RetryPolicy); an error that reaches you has
+    /// exhausted it.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Server { status, .. } => matches!(status, 502..=504),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status of the answer the error comes from, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { status, .. }
+            | Error::Server { status, .. }
+            | Error::UnexpectedStatus { status, .. }
+            | Error::Decode { status, .. } => Some(*status),
+            Error::NotFound { .. } => Some(404),
+            Error::Validation { .. } => Some(422),
+            Error::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The delay the server asked for before trying again, if it sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } | Error::Server { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
+    }
+
+    /// Records how many attempts were made, on the variants that say so.
+    pub(crate) fn with_attempts(mut self, n: u32) -> Error {
+        match &mut self {
+            Error::RateLimited { attempts, .. }
+            | Error::Server { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Transport { attempts, .. } => *attempts = n,
+            _ => {}
+        }
+        self
+    }
+}
+
+fn fmt_attributes(attributes: &[String]) -> String {
+    if attributes.is_empty() {
+        String::new()
+    } else {
+        format!(" (parameters: {})", attributes.join(", "))
+    }
+}
+
+fn fmt_retry_after(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!(" (the server asked to wait {}s)", d.as_secs()),
+        None => String::new(),
+    }
+}
+
+fn server_hint(status: u16) -> &'static str {
+    match status {
+        502..=504 => "; the service or a proxy in front of it is unavailable: try again later",
+        _ => "; this is a fault of the server: try again later, and report it if it persists",
+    }
+}
+
+fn location_hint(location: &Option<String>) -> String {
+    match location {
+        Some(to) => format!(" (redirected to {to}; set the base URL to the final address)"),
+        None => String::new(),
+    }
+}
+
+/// reqwest's message, with its chain of causes ("connection refused"...).
+fn transport_detail(error: &reqwest::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+/// The message of an error body, whichever of the API's shapes it has.
+pub(crate) fn error_body_message(body: &ErrorBody) -> (String, Vec<String>) {
+    match body {
+        ErrorBody::ErrorMessage(m) => (m.error.clone(), Vec::new()),
+        ErrorBody::ErrorList(l) => (l.errors.join("; "), Vec::new()),
+        ErrorBody::ValidationError(v) => (v.message.clone(), v.attributes.clone()),
+    }
+}
+
+/// At most this many characters of a body go into an error message.
+const SNIPPET_CHARS: usize = 200;
+
+/// A short, one-line rendering of a body for an error message: HTML reduced to
+/// its text, white space folded, cut at [`SNIPPET_CHARS`], and `secret` (the
+/// token) replaced should the server have echoed it.
+pub(crate) fn snippet(body: &[u8], secret: &str) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = if looks_like_html(&text) {
+        html_text(&text)
+    } else {
+        text.into_owned()
+    };
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let folded = if secret.is_empty() {
+        folded
+    } else {
+        folded.replace(secret, "[redacted]")
+    };
+    if folded.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    truncate(&folded, SNIPPET_CHARS)
+}
+
+/// The part of `body` around byte `offset` (where decoding failed).
+pub(crate) fn snippet_around(body: &[u8], offset: usize, secret: &str) -> String {
+    const BEFORE: usize = 60;
+    const AFTER: usize = 60;
+    let start = offset.saturating_sub(BEFORE);
+    let end = offset.saturating_add(AFTER).min(body.len());
+    let start = start.min(end);
+    let mut out = snippet(&body[start..end], secret);
+    if start > 0 {
+        out.insert(0, '…');
+    }
+    if end < body.len() && !out.ends_with('…') {
+        out.push('…');
+    }
+    out
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let start = text.trim_start();
+    start.starts_with('<') && {
+        let head = start
+            .get(..start.len().min(256))
+            .unwrap_or(start)
+            .to_ascii_lowercase();
+        head.contains("<html")
+            || head.contains("<!doctype")
+            || head.contains("<head")
+            || head.contains("<body")
+    }
+}
+
+/// The text of an HTML page: its title, then the text outside tags, scripts
+/// and styles.
+fn html_text(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let title = lower
+        .find("<title>")
+        .and_then(|s| lower[s..].find("</title>").map(|e| (s + 7, s + e)))
+        .and_then(|(s, e)| html.get(s..e))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        text.push(' ');
+        let tag_lower = rest[open..]
+            .get(..7)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let skip_to = if tag_lower.starts_with("<script") {
+            "</script>"
+        } else if tag_lower.starts_with("<style") {
+            "</style>"
+        } else if tag_lower.starts_with("<title") {
+            "</title>"
+        } else {
+            ">"
+        };
+        let after = &rest[open..];
+        match after.to_ascii_lowercase().find(skip_to) {
+            Some(end) => rest = &after[end + skip_to.len()..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    text.push_str(rest);
+    match title {
+        Some(t) => format!("{t}: {text}"),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_reduces_html_to_its_text() {
+        let page = b"<html><head><title>502 Bad Gateway</title><style>body{color:red}</style></head>\n<body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>";
+        assert_eq!(
+            snippet(page, "tok"),
+            "502 Bad Gateway: 502 Bad Gateway nginx"
+        );
+    }
+
+    #[test]
+    fn snippet_folds_cuts_and_redacts() {
+        let long = "x".repeat(500);
+        let cut = snippet(long.as_bytes(), "tok");
+        assert_eq!(cut.chars().count(), SNIPPET_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(snippet(b"  Retry\n later ", "tok"), "Retry later");
+        assert_eq!(
+            snippet(b"bad token abc123 here", "abc123"),
+            "bad token [redacted] here"
+        );
+        assert_eq!(snippet(b"", "tok"), "(empty body)");
+        assert_eq!(
+            snippet("é".repeat(300).as_bytes(), "t").chars().count(),
+            SNIPPET_CHARS + 1
+        );
+    }
+
+    #[test]
+    fn snippet_around_shows_the_place_of_the_error() {
+        let body = format!("{}ERROR{}", "a".repeat(100), "b".repeat(100));
+        let s = snippet_around(body.as_bytes(), 100, "tok");
+        assert!(
+            s.starts_with('…') && s.ends_with('…') && s.contains("ERROR"),
+            "{s}"
+        );
+        // An offset inside a multi-byte character does not panic.
+        let _ = snippet_around("ééé".as_bytes(), 1, "tok");
+        let _ = snippet_around(b"short", 999, "tok");
+    }
+}

@@ -1,0 +1,323 @@
+//! The leads of an account: [`Leads`] and the [`ListLeads`] request.
+
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use tracing::Instrument;
+use voxys_connect_api::LeadStatus;
+use voxys_connect_api::types::{Lead, LeadList, LeadSortField, SortOrder};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::pagination::{Page, PageSource, pages};
+
+/// The most leads one page can hold (the API's `per_page` maximum).
+pub const MAX_PER_PAGE: u64 = 100;
+
+/// The most pages [`ListLeads::concurrency`] fetches at once.
+pub const MAX_CONCURRENCY: usize = 32;
+
+/// The leads of one account; made by [`Client::leads`].
+#[derive(Clone, Debug)]
+pub struct Leads {
+    client: Client,
+    account_id: u64,
+}
+
+impl Leads {
+    pub(crate) fn new(client: Client, account_id: u64) -> Leads {
+        Leads { client, account_id }
+    }
+
+    /// The account these leads belong to.
+    pub fn account_id(&self) -> u64 {
+        self.account_id
+    }
+
+    /// A request to list the account's leads: set filters, sorting and paging,
+    /// then [`send`](ListLeads::send) it for one page, or walk every page with
+    /// [`stream`](ListLeads::stream), [`pages`](ListLeads::pages) or
+    /// [`collect_all`](ListLeads::collect_all).
+    pub fn list(&self) -> ListLeads {
+        ListLeads {
+            client: self.client.clone(),
+            query: Query {
+                account_id: self.account_id,
+                ..Query::default()
+            },
+            concurrency: 1,
+        }
+    }
+}
+
+/// The parameters of one list request.
+#[derive(Clone, Debug, Default)]
+struct Query {
+    account_id: u64,
+    status: Option<LeadStatus>,
+    assigned_agent: Option<u64>,
+    source_inbox: Option<u64>,
+    sort_by: Option<LeadSortField>,
+    order: Option<SortOrder>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+/// A request for an account's leads (`GET /api/v1/accounts/{account_id}/leads`).
+///
+/// ```no_run
+/// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
+/// use futures::TryStreamExt;
+/// use voxys_connect::{LeadSortField, LeadStatus, SortOrder};
+///
+/// // One page.
+/// let page = client.leads(1).list().status(LeadStatus::Won).per_page(50).send().await?;
+/// println!("{page}");
+///
+/// // Every lead, page after page, four pages in flight at once.
+/// let mut leads = client
+///     .leads(1)
+///     .list()
+///     .sort_by(LeadSortField::CreatedAt)
+///     .order(SortOrder::Asc)
+///     .per_page(100)
+///     .concurrency(4)
+///     .stream();
+/// while let Some(lead) = leads.try_next().await? {
+///     println!("{} {}", lead.id, lead.status);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListLeads {
+    client: Client,
+    query: Query,
+    concurrency: usize,
+}
+
+impl ListLeads {
+    /// Only leads with this status.
+    pub fn status(mut self, status: LeadStatus) -> ListLeads {
+        self.query.status = Some(status);
+        self
+    }
+
+    /// Only leads assigned to the agent with this user id.
+    pub fn assigned_agent(mut self, agent_id: u64) -> ListLeads {
+        self.query.assigned_agent = Some(agent_id);
+        self
+    }
+
+    /// Only leads that came from the inbox with this id.
+    pub fn source_inbox(mut self, inbox_id: u64) -> ListLeads {
+        self.query.source_inbox = Some(inbox_id);
+        self
+    }
+
+    /// The field to sort by (the server's default: `created_at`).
+    pub fn sort_by(mut self, field: LeadSortField) -> ListLeads {
+        self.query.sort_by = Some(field);
+        self
+    }
+
+    /// The sort direction (the server's default: descending).
+    pub fn order(mut self, order: SortOrder) -> ListLeads {
+        self.query.order = Some(order);
+        self
+    }
+
+    /// The page to read, from 1 (default 1). For [`stream`](ListLeads::stream)
+    /// and [`pages`](ListLeads::pages), the page to start from.
+    pub fn page(mut self, page: u64) -> ListLeads {
+        self.query.page = Some(page);
+        self
+    }
+
+    /// Leads per page, 1 to 100 (the server's default: 25). Use 100 to read
+    /// everything in the fewest requests.
+    pub fn per_page(mut self, per_page: u64) -> ListLeads {
+        self.query.per_page = Some(per_page);
+        self
+    }
+
+    /// How many pages [`stream`](ListLeads::stream), [`pages`](ListLeads::pages)
+    /// and [`collect_all`](ListLeads::collect_all) fetch at once, 1 to 32
+    /// (default 1). Pages beyond the first are fetched ahead once the first has
+    /// said how many there are; leads still come in order.
+    pub fn concurrency(mut self, pages_in_flight: usize) -> ListLeads {
+        self.concurrency = pages_in_flight;
+        self
+    }
+
+    /// Sends the request and returns one page.
+    pub async fn send(self) -> Result<Page<Lead>> {
+        self.validate()?;
+        let page = self.query.page.unwrap_or(1);
+        self.fetch_page(page).await
+    }
+
+    /// Every page from the first (or from [`page`](ListLeads::page)), in
+    /// order. The stream ends after the last page, or with an error, after
+    /// which it yields nothing: a page is never handed out partly.
+    ///
+    /// At most `concurrency` pages are held in memory, however long the list.
+    /// The stream is `Send`, `Unpin` and `'static`: poll it with
+    /// `futures::TryStreamExt::try_next`, or hand it to a task.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<Lead>>> {
+        match self.validate() {
+            Ok(()) => {
+                let first = self.query.page.unwrap_or(1);
+                let concurrency = self.concurrency;
+                pages(self, first, concurrency).boxed()
+            }
+            Err(error) => stream::once(async { Err(error) }).boxed(),
+        }
+    }
+
+    /// Every lead of every page, in order. See [`pages`](ListLeads::pages).
+    pub fn stream(self) -> BoxStream<'static, Result<Lead>> {
+        self.pages()
+            .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+
+    /// Every lead of every page, collected. Prefer
+    /// [`stream`](ListLeads::stream) for large accounts: this holds every
+    /// lead in memory.
+    pub async fn collect_all(self) -> Result<Vec<Lead>> {
+        self.stream().try_collect().await
+    }
+
+    /// Rejects parameters the API would refuse, before any request.
+    fn validate(&self) -> Result<()> {
+        let q = &self.query;
+        positive("account_id", Some(q.account_id))?;
+        positive("assigned_agent", q.assigned_agent)?;
+        positive("source_inbox", q.source_inbox)?;
+        positive("page", q.page)?;
+        if let Some(per_page) = q.per_page
+            && !(1..=MAX_PER_PAGE).contains(&per_page)
+        {
+            return Err(Error::InvalidParameter {
+                name: "per_page",
+                value: per_page.to_string(),
+                expected: "a number from 1 to 100 (1..=100)",
+            });
+        }
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(Error::InvalidParameter {
+                name: "concurrency",
+                value: self.concurrency.to_string(),
+                expected: "a number from 1 to 32 (1..=32)",
+            });
+        }
+        Ok(())
+    }
+
+    /// One page, with retries, in a tracing span per attempt.
+    async fn fetch_page(&self, page: u64) -> Result<Page<Lead>> {
+        let client = &self.client;
+        client
+            .retry_policy()
+            .run(|attempt| {
+                let span = tracing::info_span!(
+                    "voxys_connect.request",
+                    operation = Self::OPERATION,
+                    account_id = self.query.account_id,
+                    page,
+                    attempt,
+                    status = tracing::field::Empty,
+                    duration_ms = tracing::field::Empty,
+                );
+                async move {
+                    let started = Instant::now();
+                    let result = self.attempt(page).await;
+                    let span = tracing::Span::current();
+                    span.record("duration_ms", started.elapsed().as_millis() as u64);
+                    match &result {
+                        Ok(_) => {
+                            span.record("status", 200);
+                            tracing::debug!("request succeeded");
+                        }
+                        Err(error) => {
+                            if let Some(status) = error.status() {
+                                span.record("status", status);
+                            }
+                            tracing::debug!(error = %error, "request failed");
+                        }
+                    }
+                    result
+                }
+                .instrument(span)
+            })
+            .await
+    }
+
+    /// One attempt at one page.
+    async fn attempt(&self, page: u64) -> Result<Page<Lead>> {
+        let q = &self.query;
+        let mut request = self
+            .client
+            .api()
+            .list_leads()
+            .account_id(q.account_id)
+            .page(page);
+        if let Some(status) = &q.status {
+            request = request.status(status.clone());
+        }
+        if let Some(agent) = q.assigned_agent {
+            request = request.assigned_agent_id(agent);
+        }
+        if let Some(inbox) = q.source_inbox {
+            request = request.source_inbox_id(inbox);
+        }
+        if let Some(field) = q.sort_by {
+            request = request.sort_by(field);
+        }
+        if let Some(order) = q.order {
+            request = request.sort_order(order);
+        }
+        if let Some(per_page) = q.per_page {
+            request = request.per_page(per_page);
+        }
+        match request.send().await {
+            Ok(value) => {
+                let list = value.into_inner();
+                Ok(Page::new(list.data, list.meta))
+            }
+            Err(error) => Err(self
+                .client
+                .map_error::<LeadList>(Self::OPERATION, error)
+                .await),
+        }
+    }
+}
+
+impl PageSource for ListLeads {
+    type Item = Lead;
+    const OPERATION: &'static str = "list_leads";
+
+    fn fetch(&self, page: u64) -> BoxFuture<'static, Result<Page<Lead>>> {
+        let this = self.clone();
+        Box::pin(async move { this.fetch_page(page).await })
+    }
+
+    fn key(lead: &Lead) -> i64 {
+        lead.id
+    }
+}
+
+fn positive(name: &'static str, value: Option<u64>) -> Result<()> {
+    match value {
+        Some(0) => Err(Error::InvalidParameter {
+            name,
+            value: "0".to_owned(),
+            expected: "a number from 1 up",
+        }),
+        _ => Ok(()),
+    }
+}

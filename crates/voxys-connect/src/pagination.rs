@@ -1,0 +1,236 @@
+//! [`Page`] and the pager that walks every page of a list.
+
+use std::fmt;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, FuturesOrdered, Stream, StreamExt};
+use voxys_connect_api::PaginationMeta;
+
+use crate::error::{Error, Result};
+
+/// One page of a list: its items and where it stands in the whole result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    items: Vec<T>,
+    meta: PaginationMeta,
+}
+
+impl<T> Page<T> {
+    pub(crate) fn new(items: Vec<T>, meta: PaginationMeta) -> Page<T> {
+        Page { items, meta }
+    }
+
+    /// The items of this page, in the requested order.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The items, owned.
+    pub fn into_items(self) -> Vec<T> {
+        self.items
+    }
+
+    /// How many items this page holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether this page holds no items (a page past the last one is empty).
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The number of this page, from 1.
+    pub fn current_page(&self) -> u64 {
+        self.meta.current_page
+    }
+
+    /// How many pages the whole result has.
+    pub fn total_pages(&self) -> u64 {
+        self.meta.total_pages
+    }
+
+    /// How many items match the request, over all pages.
+    pub fn total_count(&self) -> u64 {
+        self.meta.total_count
+    }
+
+    /// The number of the next page, or `None` on the last page.
+    pub fn next_page(&self) -> Option<u64> {
+        (self.meta.current_page < self.meta.total_pages).then(|| self.meta.current_page + 1)
+    }
+
+    /// The pagination metadata as the server sent it, members this SDK does
+    /// not know included.
+    pub fn meta(&self) -> &PaginationMeta {
+        &self.meta
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Page<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
+impl<T> fmt::Display for Page<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "page {} of {} ({} items here, {} in all)",
+            self.current_page(),
+            self.total_pages(),
+            self.len(),
+            self.total_count()
+        )
+    }
+}
+
+/// What the pager needs of a list request.
+pub(crate) trait PageSource: Clone + Send + Sync + 'static {
+    /// The item type.
+    type Item: Send + 'static;
+    /// The API operation, for errors.
+    const OPERATION: &'static str;
+    /// Fetches one page, with retries.
+    fn fetch(&self, page: u64) -> BoxFuture<'static, Result<Page<Self::Item>>>;
+    /// A key that identifies an item, to notice a page served twice.
+    fn key(item: &Self::Item) -> i64;
+}
+
+/// A page request under way, with the number of the page it asks for.
+type PageFetch<T> = BoxFuture<'static, (u64, Result<Page<T>>)>;
+
+struct Pager<S: PageSource> {
+    source: S,
+    concurrency: usize,
+    /// The next page number to request.
+    next: u64,
+    /// The last page as the most recent answer counts them; `None` before
+    /// the first answer.
+    last_page: Option<u64>,
+    in_flight: FuturesOrdered<PageFetch<S::Item>>,
+    /// The keys of the previous page, to notice a server that repeats it.
+    previous_keys: Vec<i64>,
+    yielded_any: bool,
+    done: bool,
+}
+
+impl<S: PageSource> Pager<S> {
+    /// Starts requests up to the concurrency, for pages known to exist.
+    fn top_up(&mut self) {
+        let limit = match self.last_page {
+            // Until the first answer, only the first page is known to exist.
+            None if self.in_flight.is_empty() && !self.yielded_any => self.next,
+            None => return,
+            Some(last) => last,
+        };
+        while self.in_flight.len() < self.concurrency && self.next <= limit {
+            let number = self.next;
+            let fetch = self.source.fetch(number);
+            self.in_flight
+                .push_back(Box::pin(async move { (number, fetch.await) }));
+            self.next += 1;
+        }
+    }
+
+    /// Checks an answer against the pages before it; `Err` stops the pager.
+    fn check(&mut self, number: u64, page: &Page<S::Item>) -> Result<()> {
+        if page.is_empty() {
+            return Ok(());
+        }
+        if page.current_page() != number {
+            return Err(Error::Pagination {
+                operation: S::OPERATION,
+                page: number,
+                message: format!(
+                    "asked for page {number}, the server answered page {}; it may not support the `page` parameter",
+                    page.current_page()
+                ),
+            });
+        }
+        let keys: Vec<i64> = page.items().iter().map(S::key).collect();
+        if keys == self.previous_keys {
+            return Err(Error::Pagination {
+                operation: S::OPERATION,
+                page: number,
+                message: format!(
+                    "page {number} holds the same {} items as page {}; the server repeats pages, so reading on would never end",
+                    keys.len(),
+                    number - 1
+                ),
+            });
+        }
+        self.previous_keys = keys;
+        Ok(())
+    }
+
+    /// The next page to hand out, or `None` when the list is exhausted.
+    async fn next_page(&mut self) -> Option<Result<Page<S::Item>>> {
+        if self.done {
+            return None;
+        }
+        self.top_up();
+        let (number, result) = self.in_flight.next().await?;
+        let page = match result {
+            Ok(page) => page,
+            Err(error) => {
+                self.done = true;
+                return Some(Err(error));
+            }
+        };
+        if let Err(error) = self.check(number, &page) {
+            self.done = true;
+            return Some(Err(error));
+        }
+        // The most recent answer is the best count of pages: the list may grow
+        // or shrink while it is read.
+        self.last_page = Some(page.total_pages());
+        if page.is_empty() || number >= page.total_pages() {
+            self.done = true;
+            self.in_flight = FuturesOrdered::new();
+        }
+        // An empty page is only worth handing out when it is the only one (an
+        // empty list still has totals to tell).
+        if page.is_empty() && self.yielded_any {
+            return None;
+        }
+        self.yielded_any = true;
+        Some(Ok(page))
+    }
+}
+
+/// Every page of a list from `first`, in order, fetching up to `concurrency`
+/// pages at once once the first answer has said how many there are.
+pub(crate) fn pages<S: PageSource>(
+    source: S,
+    first: u64,
+    concurrency: usize,
+) -> impl Stream<Item = Result<Page<S::Item>>> + Send + 'static {
+    let pager = Pager {
+        source,
+        concurrency: concurrency.max(1),
+        next: first,
+        last_page: None,
+        in_flight: FuturesOrdered::new(),
+        previous_keys: Vec::new(),
+        yielded_any: false,
+        done: false,
+    };
+    stream::unfold(pager, |mut pager| async move {
+        let item = pager.next_page().await?;
+        Some((item, pager))
+    })
+}

@@ -1,0 +1,212 @@
+//! [`RetryPolicy`]: when and how long to wait before trying a request again.
+
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::error::Result;
+
+/// How the client retries idempotent requests that failed for a reason that
+/// may pass: 429, 502, 503, 504, timeouts and network errors.
+///
+/// Waits grow exponentially with full jitter (a random wait between zero and
+/// `initial_backoff * 2^(retry - 1)`, at most `max_backoff`). When the server
+/// sends `Retry-After` (seconds or an HTTP date) the client waits that long
+/// instead, at most `max_retry_after`. Retries stop after `max_attempts`
+/// attempts, or when the next wait would end past `max_elapsed` since the first
+/// attempt; the last error is returned then.
+///
+/// ```
+/// use std::time::Duration;
+/// use voxys_connect::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .max_attempts(8)
+///     .max_elapsed(Duration::from_secs(300));
+/// let never = RetryPolicy::disabled();
+/// assert_eq!(never.attempts(), 1);
+/// # let _ = patient;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_elapsed: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 5 attempts, backoff from 250 ms up to 20 s, 2 minutes in all,
+    /// `Retry-After` honoured up to 60 s.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(20),
+            max_elapsed: Duration::from_secs(120),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries: every request is attempted once.
+    pub fn disabled() -> RetryPolicy {
+        RetryPolicy::default().max_attempts(1)
+    }
+
+    /// At most `n` attempts in all, the first included (at least 1).
+    pub fn max_attempts(mut self, n: u32) -> RetryPolicy {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// The upper bound of the first backoff wait.
+    pub fn initial_backoff(mut self, wait: Duration) -> RetryPolicy {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// The upper bound of any backoff wait.
+    pub fn max_backoff(mut self, wait: Duration) -> RetryPolicy {
+        self.max_backoff = wait;
+        self
+    }
+
+    /// No retry wait ends later than this after the first attempt began.
+    pub fn max_elapsed(mut self, total: Duration) -> RetryPolicy {
+        self.max_elapsed = total;
+        self
+    }
+
+    /// The longest `Retry-After` the client honours; longer ones are cut to it.
+    pub fn max_retry_after(mut self, wait: Duration) -> RetryPolicy {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// How many attempts a request gets at most.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The wait before retry number `retry` (1 for the first retry).
+    fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(asked) = retry_after {
+            return asked.min(self.max_retry_after);
+        }
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
+            .min(self.max_backoff);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(fastrand::u64(0..=nanos))
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the policy is spent.
+    ///
+    /// `attempt` receives the attempt number, from 1.
+    pub(crate) async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let started = Instant::now();
+        let mut number = 1;
+        loop {
+            let error = match attempt(number).await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            if !error.is_retryable() || number >= self.max_attempts {
+                return Err(error.with_attempts(number));
+            }
+            let wait = self.wait(number, error.retry_after());
+            if started.elapsed() + wait > self.max_elapsed {
+                tracing::warn!(attempt = number, wait_ms = wait.as_millis() as u64, error = %error, "giving up: the retry time budget is spent");
+                return Err(error.with_attempts(number));
+            }
+            tracing::warn!(
+                attempt = number,
+                wait_ms = wait.as_millis() as u64,
+                error = %error,
+                "request failed, retrying"
+            );
+            tokio::time::sleep(wait).await;
+            number += 1;
+        }
+    }
+}
+
+/// The `Retry-After` delay of a response: seconds, or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn backoff_is_jittered_exponential_and_capped() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(350));
+        for _ in 0..200 {
+            assert!(policy.wait(1, None) <= Duration::from_millis(100));
+            assert!(policy.wait(2, None) <= Duration::from_millis(200));
+            assert!(policy.wait(3, None) <= Duration::from_millis(350));
+            assert!(policy.wait(40, None) <= Duration::from_millis(350));
+        }
+        // Full jitter: waits spread over the whole range.
+        let waits: Vec<Duration> = (0..200).map(|_| policy.wait(3, None)).collect();
+        assert!(waits.iter().any(|w| *w < Duration::from_millis(100)));
+        assert!(waits.iter().any(|w| *w > Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_capped() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
+        assert_eq!(
+            policy.wait(1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            policy.wait(1, Some(Duration::from_secs(3600))),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static(" 7 "));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(27) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+}

@@ -1,0 +1,121 @@
+//! Helpers shared by the wrapper's tests: a local HTTP server (wiremock on
+//! 127.0.0.1) answering like the API, and clients pointed at it.
+#![allow(dead_code, missing_docs)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use voxys_connect::{Client, RetryPolicy};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+pub const TOKEN: &str = "tok-9f8e7d6c5b4a";
+pub const ACCOUNT: u64 = 17;
+pub const LIST_PATH: &str = "/api/v1/accounts/17/leads";
+
+/// A lead as the API sends it.
+pub fn lead(id: i64) -> Value {
+    json!({
+        "id": id,
+        "custom_name": format!("Lead {id}"),
+        "status": "open",
+        "lead_value": 1000 + id,
+        "lead_currency": "USD",
+        "position": id,
+        "notes": null,
+        "assigned_agent": {"id": 1, "name": "Jane Smith", "email": "jane@example.com", "avatar_url": ""},
+        "company": null,
+        "conversation_id": null,
+        "custom_attributes": {},
+        "created_at": "2024-05-01T10:00:00Z",
+        "updated_at": "2024-05-02T11:30:00Z"
+    })
+}
+
+/// A list body with leads `ids`.
+pub fn list_body(
+    ids: impl IntoIterator<Item = i64>,
+    page: u64,
+    total_pages: u64,
+    total_count: u64,
+) -> Value {
+    json!({
+        "data": ids.into_iter().map(lead).collect::<Vec<_>>(),
+        "meta": {"current_page": page, "total_pages": total_pages, "total_count": total_count}
+    })
+}
+
+/// The `page` query parameter of a request (1 when absent).
+pub fn page_of(request: &Request) -> u64 {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// A query parameter of a request.
+pub fn param(request: &Request, name: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A server holding `count` leads (ids 1..=count), paged by `per_page` as the
+/// API pages them.
+pub async fn server_with_leads(count: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(LIST_PATH))
+        .respond_with(move |request: &Request| {
+            let per_page: u64 = param(request, "per_page")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(25);
+            let page = page_of(request);
+            let total_pages = count.div_ceil(per_page);
+            let first = (page - 1) * per_page + 1;
+            let ids = (first..=count.min(page * per_page)).map(|id| id as i64);
+            ResponseTemplate::new(200).set_body_json(list_body(ids, page, total_pages, count))
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A server that answers every list request with `response`.
+pub async fn server_answering(response: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(LIST_PATH))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Retries that wait a few milliseconds, so that tests run fast.
+pub fn quick_retries(attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(attempts)
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20))
+        .max_retry_after(Duration::from_secs(2))
+}
+
+/// A client for `server`, with quick retries.
+pub fn client_for(server: &MockServer) -> Client {
+    Client::builder()
+        .token(TOKEN)
+        .base_url(server.uri())
+        .retry_policy(quick_retries(4))
+        .build()
+        .unwrap()
+}
+
+/// How many requests the server received.
+pub async fn request_count(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}

@@ -1,0 +1,257 @@
+//! Configuration: builder options reach the wire, the environment is read, and
+//! the token stays secret in Debug output, errors and tracing.
+
+mod common;
+
+use std::io::Write;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use voxys_connect::{Client, Error};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn base_url_prefix_user_agent_and_token_reach_the_wire() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/crm/api/v1/accounts/17/leads"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list_body([1], 1, 1, 1)))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .token(format!("  {TOKEN}\n"))
+        .base_url(format!("{}/crm/", server.uri()))
+        .user_agent("lead-sync/2.1")
+        .build()
+        .unwrap();
+    assert_eq!(client.base_url(), format!("{}/crm", server.uri()));
+    client.leads(ACCOUNT).list().send().await.unwrap();
+    let request = &server.received_requests().await.unwrap()[0];
+    assert_eq!(
+        request.headers["api_access_token"], TOKEN,
+        "trimmed token sent"
+    );
+    assert_eq!(request.headers["user-agent"], "lead-sync/2.1");
+}
+
+#[tokio::test]
+async fn a_caller_supplied_http_client_still_sends_token_agent_and_timeout() {
+    let server = server_answering(
+        ResponseTemplate::new(200)
+            .set_body_json(list_body([1], 1, 1, 1))
+            .set_delay(Duration::from_millis(300)),
+    )
+    .await;
+    let http = reqwest::Client::builder()
+        .user_agent("theirs/1")
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(server.uri())
+        .http_client(http)
+        .timeout(Duration::from_millis(50))
+        .retry_policy(quick_retries(1))
+        .build()
+        .unwrap();
+    let error = client.leads(ACCOUNT).list().send().await.unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { .. }),
+        "the timeout applies: {error:?}"
+    );
+    let request = &server.received_requests().await.unwrap()[0];
+    assert_eq!(request.headers["api_access_token"], TOKEN);
+    assert_eq!(
+        request.headers["user-agent"],
+        concat!("voxys-connect/", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn a_missing_or_broken_token_is_a_configuration_error() {
+    let missing = Client::builder().build().unwrap_err();
+    assert!(matches!(missing, Error::Config(_)));
+    assert!(missing.to_string().contains("VOXYS_API_TOKEN"), "{missing}");
+    let empty = Client::builder().token("  \n").build().unwrap_err();
+    assert!(
+        empty.to_string().contains("the API token is empty"),
+        "{empty}"
+    );
+    let broken = Client::builder().token("abc\ndef").build().unwrap_err();
+    assert!(broken.to_string().contains("cannot carry"), "{broken}");
+}
+
+#[test]
+fn plain_http_to_another_host_is_refused_unless_allowed() {
+    let refused = Client::builder()
+        .token(TOKEN)
+        .base_url("http://crm.example.com")
+        .build()
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("refusing to send the API token over plain http"),
+        "{refused}"
+    );
+    assert!(!refused.to_string().contains(TOKEN));
+    Client::builder()
+        .token(TOKEN)
+        .base_url("http://crm.example.com")
+        .allow_plain_http(true)
+        .build()
+        .unwrap();
+    Client::builder()
+        .token(TOKEN)
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let hosted = Client::builder().token(TOKEN).build().unwrap();
+    assert_eq!(hosted.base_url(), "https://connect.voxys.ai");
+}
+
+#[test]
+fn debug_output_masks_the_token() {
+    let builder = Client::builder().token(TOKEN);
+    let client = builder.clone().build().unwrap();
+    for shown in [
+        format!("{builder:?}"),
+        format!("{client:?}"),
+        format!("{:?}", client.leads(1).list()),
+    ] {
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(shown.contains("ApiToken(****)"), "{shown}");
+    }
+}
+
+/// Runs this test binary again, with `env`, to run `test` alone in a process
+/// of its own (the environment is process-wide).
+fn run_child(test: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env("VOXYS_TEST_CHILD", "1")
+        .env_remove("VOXYS_API_TOKEN")
+        .env_remove("VOXYS_BASE_URL")
+        .env_remove("VOXYS_ACCOUNT_ID");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+#[tokio::test]
+async fn from_env_reads_token_base_url_and_account() {
+    if std::env::var("VOXYS_TEST_CHILD").is_ok() {
+        // In the child: the variables are set.
+        let client = Client::from_env().unwrap();
+        let account = voxys_connect::account_id_from_env().unwrap();
+        let page = client.leads(account).list().send().await.unwrap();
+        println!("CHILD-OK {} {}", page.len(), client.base_url());
+        return;
+    }
+    let server = server_with_leads(3).await;
+    let uri = server.uri();
+    let output = run_child(
+        "from_env_reads_token_base_url_and_account",
+        &[
+            ("VOXYS_API_TOKEN", TOKEN),
+            ("VOXYS_BASE_URL", &uri),
+            ("VOXYS_ACCOUNT_ID", "17"),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(&format!("CHILD-OK 3 {uri}")), "{stdout}");
+    let request = &server.received_requests().await.unwrap()[0];
+    assert_eq!(request.headers["api_access_token"], TOKEN);
+}
+
+#[test]
+fn from_env_without_a_token_names_the_variable() {
+    if std::env::var("VOXYS_TEST_CHILD").is_ok() {
+        let error = Client::from_env().unwrap_err();
+        let account = voxys_connect::account_id_from_env().unwrap_err();
+        println!("CHILD-ERR {error} | {account}");
+        return;
+    }
+    let output = run_child("from_env_without_a_token_names_the_variable", &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("CHILD-ERR configuration: no API token: set VOXYS_API_TOKEN"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("VOXYS_ACCOUNT_ID is not set"), "{stdout}");
+}
+
+/// A tracing writer that keeps what it is given.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tracing_shows_each_attempt_and_never_the_token() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    // One 503 whose body echoes the token, then success.
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_body_string(format!("upstream said {TOKEN}")))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list_body([1], 1, 1, 1)))
+        .mount(&server)
+        .await;
+    client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(5)
+        .send()
+        .await
+        .unwrap();
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        !log.contains(TOKEN),
+        "the token leaked into tracing:\n{log}"
+    );
+    for expected in [
+        "voxys_connect.request",
+        "operation=\"list_leads\"",
+        "account_id=17",
+        "page=1",
+        "attempt=1",
+        "attempt=2",
+        "status=503",
+        "status=200",
+        "duration_ms=",
+        "request failed, retrying",
+    ] {
+        assert!(log.contains(expected), "missing {expected:?} in:\n{log}");
+    }
+}

@@ -1,0 +1,328 @@
+//! Walking every page: in order, with and without concurrency, through lists
+//! that change while they are read, and never forever.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use futures::{StreamExt, TryStreamExt};
+use voxys_connect::Error;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn ids(leads: &[voxys_connect::Lead]) -> Vec<i64> {
+    leads.iter().map(|l| l.id).collect()
+}
+
+#[tokio::test]
+async fn streams_every_lead_of_several_pages_in_order() {
+    let server = server_with_leads(237).await;
+    let leads = client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(50)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(ids(&leads), (1..=237).collect::<Vec<_>>());
+    // 5 pages, the last one short, and no request past it.
+    let pages: Vec<u64> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(page_of)
+        .collect();
+    assert_eq!(pages, [1, 2, 3, 4, 5]);
+}
+
+#[tokio::test]
+async fn pages_carry_their_position() {
+    let server = server_with_leads(60).await;
+    let pages: Vec<_> = client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(25)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    let shape: Vec<(u64, usize, Option<u64>)> = pages
+        .iter()
+        .map(|p| (p.current_page(), p.len(), p.next_page()))
+        .collect();
+    assert_eq!(shape, [(1, 25, Some(2)), (2, 25, Some(3)), (3, 10, None)]);
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.total_count() == 60 && p.total_pages() == 3)
+    );
+}
+
+#[tokio::test]
+async fn an_exactly_full_last_page_and_an_empty_list_end_cleanly() {
+    let full = server_with_leads(100).await;
+    let leads = client_for(&full)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(50)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(leads.len(), 100);
+    assert_eq!(request_count(&full).await, 2);
+
+    let empty = server_with_leads(0).await;
+    let pages: Vec<_> = client_for(&empty)
+        .leads(ACCOUNT)
+        .list()
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        pages.len(),
+        1,
+        "an empty list is one empty page, with its totals"
+    );
+    assert!(pages[0].is_empty());
+    assert_eq!(pages[0].total_count(), 0);
+    assert_eq!(request_count(&empty).await, 1);
+}
+
+#[tokio::test]
+async fn starts_from_the_requested_page() {
+    let server = server_with_leads(100).await;
+    let leads = client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(20)
+        .page(4)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(ids(&leads), (61..=100).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn concurrency_fetches_ahead_and_keeps_the_order() {
+    // Later pages answer sooner, so they arrive out of order; the server notes
+    // when each page was asked for.
+    let server = MockServer::start().await;
+    let asked: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
+    let log = asked.clone();
+    Mock::given(method("GET"))
+        .respond_with(move |request: &Request| {
+            let page = page_of(request);
+            log.lock().unwrap().push((page, Instant::now()));
+            let first = (page - 1) * 10 + 1;
+            let ids = (first..=(page * 10).min(95)).map(|i| i as i64);
+            ResponseTemplate::new(200)
+                .set_body_json(list_body(ids, page, 10, 95))
+                .set_delay(Duration::from_millis(if page == 1 {
+                    0
+                } else {
+                    600 - page * 20
+                }))
+        })
+        .mount(&server)
+        .await;
+    let leads = client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(10)
+        .concurrency(5)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&leads),
+        (1..=95).collect::<Vec<_>>(),
+        "in order, none missing or repeated"
+    );
+    assert_eq!(request_count(&server).await, 10);
+
+    let asked = asked.lock().unwrap();
+    let when = |page: u64| asked.iter().find(|(p, _)| *p == page).unwrap().1;
+    // After page 1 told the total, pages 2 to 6 were asked for at once: page 6
+    // went out before page 2 (560 ms) could have answered...
+    assert!(
+        when(6) - when(2) < Duration::from_millis(400),
+        "5 pages in flight"
+    );
+    // ...and page 7 only once page 2 had been handed out: never more than 5.
+    assert!(
+        when(7) - when(2) >= Duration::from_millis(400),
+        "at most 5 pages in flight"
+    );
+}
+
+#[tokio::test]
+async fn a_shrinking_list_stops_at_its_new_end() {
+    // 10 pages at first; from page 3 on, the server says there are only 4.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            let page = page_of(request);
+            let total_pages = if page < 3 { 10 } else { 4 };
+            let ids = if page <= 4 {
+                ((page - 1) * 10 + 1..=page * 10)
+                    .map(|i| i as i64)
+                    .collect()
+            } else {
+                vec![]
+            };
+            ResponseTemplate::new(200).set_body_json(list_body(
+                ids,
+                page,
+                total_pages,
+                total_pages * 10,
+            ))
+        })
+        .mount(&server)
+        .await;
+    for concurrency in [1, 3] {
+        let leads = client_for(&server)
+            .leads(ACCOUNT)
+            .list()
+            .per_page(10)
+            .concurrency(concurrency)
+            .collect_all()
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(&leads),
+            (1..=40).collect::<Vec<_>>(),
+            "concurrency {concurrency}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_growing_list_is_read_to_its_new_end() {
+    // The first page says 2 pages; later pages say 4.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            let page = page_of(request);
+            let total_pages = if page == 1 { 2 } else { 4 };
+            let ids = ((page - 1) * 10 + 1..=page * 10).map(|i| i as i64);
+            ResponseTemplate::new(200).set_body_json(list_body(
+                ids,
+                page,
+                total_pages,
+                total_pages * 10,
+            ))
+        })
+        .mount(&server)
+        .await;
+    for concurrency in [1, 4] {
+        let leads = client_for(&server)
+            .leads(ACCOUNT)
+            .list()
+            .per_page(10)
+            .concurrency(concurrency)
+            .collect_all()
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(&leads),
+            (1..=40).collect::<Vec<_>>(),
+            "concurrency {concurrency}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_repeats_a_page_stops_with_a_clear_error() {
+    // It says there are a million pages, and serves page 1 whatever is asked,
+    // echoing the page number it was asked for.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            ResponseTemplate::new(200).set_body_json(list_body(
+                1..=10,
+                page_of(request),
+                1_000_000,
+                10_000_000,
+            ))
+        })
+        .mount(&server)
+        .await;
+    let mut stream = Box::pin(
+        client_for(&server)
+            .leads(ACCOUNT)
+            .list()
+            .per_page(10)
+            .stream(),
+    );
+    let mut seen = 0;
+    let error = loop {
+        match stream.next().await {
+            Some(Ok(_)) => seen += 1,
+            Some(Err(e)) => break e,
+            None => panic!("the stream ended without an error"),
+        }
+    };
+    assert_eq!(seen, 10, "the first page is good");
+    match &error {
+        Error::Pagination { page, message, .. } => {
+            assert_eq!(*page, 2);
+            assert!(message.contains("same 10 items as page 1"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(stream.next().await.is_none(), "nothing after the error");
+    assert_eq!(request_count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_the_page_number_stops_with_a_clear_error() {
+    let server =
+        server_answering(ResponseTemplate::new(200).set_body_json(list_body(1..=10, 1, 5, 50)))
+            .await;
+    let error = client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(10)
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Pagination { page: 2, message, .. } if message.contains("answered page 1")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_error_mid_way_ends_the_stream_after_the_good_pages() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            let page = page_of(request);
+            if page == 3 {
+                return ResponseTemplate::new(404)
+                    .set_body_json(serde_json::json!({"error": "Resource could not be found"}));
+            }
+            let ids = ((page - 1) * 10 + 1..=page * 10).map(|i| i as i64);
+            ResponseTemplate::new(200).set_body_json(list_body(ids, page, 5, 50))
+        })
+        .mount(&server)
+        .await;
+    let results: Vec<_> = client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(10)
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(
+        results.len(),
+        3,
+        "two good pages, then the error, then nothing"
+    );
+    assert!(results[0].is_ok() && results[1].is_ok());
+    assert!(matches!(results[2], Err(Error::NotFound { .. })));
+}
