@@ -48,6 +48,17 @@ pub enum LoadError {
     NotAMapping,
 }
 
+/// Where an operation lives in the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// The path template, such as `/api/v1/accounts/{account_id}/leads`.
+    pub path: String,
+    /// The HTTP method, lower case.
+    pub method: String,
+    /// The JSON pointer of the operation object.
+    pub pointer: String,
+}
+
 /// One thing wrong with a document, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -146,6 +157,86 @@ impl Spec {
             .should_validate_formats(true)
             .build(&root)
             .map_err(|e| e.to_string())
+    }
+
+    /// Follows a chain of `$ref`s from the value at `pointer`; returns the
+    /// pointer of the value reached, and the value.
+    pub fn resolve(&self, pointer: &str) -> Option<(String, &Value)> {
+        let mut pointer = format!("#{}", pointer.trim_start_matches('#'));
+        for _ in 0..32 {
+            let value = self.get(&pointer)?;
+            match value.get("$ref").and_then(Value::as_str) {
+                Some(next) => pointer = next.to_owned(),
+                None => return Some((pointer, value)),
+            }
+        }
+        None
+    }
+
+    /// The operation with this `operationId`.
+    pub fn operation(&self, operation_id: &str) -> Option<Operation> {
+        let paths = self.document.get("paths")?.as_object()?;
+        paths.iter().find_map(|(route, item)| {
+            item.as_object()?.iter().find_map(|(method, op)| {
+                (op.get("operationId")?.as_str()? == operation_id).then(|| Operation {
+                    path: route.clone(),
+                    method: method.clone(),
+                    pointer: SpecPath::root()
+                        .key("paths")
+                        .key(route)
+                        .key(method)
+                        .pointer(),
+                })
+            })
+        })
+    }
+
+    /// The parameters of an operation (its own and its path item's), with
+    /// references followed: `(pointer, parameter object)`.
+    pub fn parameters(&self, operation_id: &str) -> Vec<(String, &Value)> {
+        let Some(op) = self.operation(operation_id) else {
+            return Vec::new();
+        };
+        let item = SpecPath::root().key("paths").key(&op.path).pointer();
+        let mut out = Vec::new();
+        for owner in [item, op.pointer] {
+            let Some(Value::Array(list)) = self.get(&format!("{owner}/parameters")) else {
+                continue;
+            };
+            for i in 0..list.len() {
+                if let Some(found) = self.resolve(&format!("{owner}/parameters/{i}")) {
+                    out.push(found);
+                }
+            }
+        }
+        out
+    }
+
+    /// The pointer of the schema a response body must match: the response for
+    /// `status` (an exact code, else its range such as `5XX`, else `default`),
+    /// and its media type for `content_type` (parameters such as `charset`
+    /// ignored). `None` when the document does not describe such a body.
+    pub fn response_schema(
+        &self,
+        operation_id: &str,
+        status: u16,
+        content_type: &str,
+    ) -> Option<String> {
+        let op = self.operation(operation_id)?;
+        let responses = format!("{}/responses", op.pointer);
+        let range = format!("{}XX", status / 100);
+        let (response, _) = [status.to_string(), range, "default".to_owned()]
+            .iter()
+            .find_map(|code| self.resolve(&format!("{responses}/{}", code)))?;
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let key = media.replace('~', "~0").replace('/', "~1");
+        let (schema, _) = self.resolve(&format!("{response}/content/{key}/schema"))?;
+        Some(schema)
     }
 
     /// Every problem found in the document; empty when it is sound.
@@ -509,5 +600,72 @@ pub fn convert_schema(schema: &Value) -> Value {
         Value::Object(wrapper)
     } else {
         Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_operations_parameters_and_response_schemas() {
+        let spec = Spec::bundled();
+        let op = spec.operation("list_leads").unwrap();
+        assert_eq!(
+            (op.path.as_str(), op.method.as_str()),
+            ("/api/v1/accounts/{account_id}/leads", "get")
+        );
+        let names: Vec<&str> = spec
+            .parameters("list_leads")
+            .iter()
+            .map(|(_, p)| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names[0], "account_id", "a $ref parameter is followed");
+        assert!(names.contains(&"per_page"));
+        assert_eq!(
+            spec.response_schema("list_leads", 200, "application/json; charset=utf-8")
+                .as_deref(),
+            Some("#/components/schemas/LeadList")
+        );
+        assert_eq!(
+            spec.response_schema("list_leads", 401, "application/json")
+                .as_deref(),
+            Some("#/components/schemas/ErrorBody")
+        );
+        let html = spec
+            .response_schema("list_leads", 503, "text/html")
+            .unwrap();
+        assert!(html.ends_with("/content/text~1html/schema"), "{html}");
+        assert_eq!(
+            spec.response_schema("list_leads", 503, "application/json"),
+            None
+        );
+        assert_eq!(
+            spec.response_schema("list_leads", 418, "application/json"),
+            None
+        );
+        assert_eq!(spec.response_schema("nope", 200, "application/json"), None);
+    }
+
+    #[test]
+    fn nullable_becomes_a_null_alternative() {
+        let converted = convert_schema(
+            &serde_json::json!({"type": "string", "nullable": true, "example": "x"}),
+        );
+        assert_eq!(
+            converted,
+            serde_json::json!({"anyOf": [{"type": "null"}, {"type": "string"}]})
+        );
+        let spec = Spec::bundled();
+        let lead = spec.validator("#/components/schemas/Lead").unwrap();
+        let mut example = spec
+            .get("#/components/schemas/Lead/example")
+            .unwrap()
+            .clone();
+        assert!(lead.is_valid(&example));
+        example["notes"] = Value::Null;
+        assert!(lead.is_valid(&example), "notes is nullable");
+        example["id"] = Value::Null;
+        assert!(!lead.is_valid(&example), "id is not");
     }
 }

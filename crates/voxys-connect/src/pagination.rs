@@ -89,7 +89,7 @@ impl<T> fmt::Display for Page<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "page {} of {} ({} items here, {} in all)",
+            "page {} of {}: {} of {} items",
             self.current_page(),
             self.total_pages(),
             self.len(),

@@ -1,0 +1,38 @@
+//! A local Voxys Connect Leads API server, for tests, examples and demos.
+//!
+//! Like stripe-mock for Stripe's SDKs, [`MockServer`] serves the same API as
+//! the real service, on 127.0.0.1, over generated data, so that the SDK's
+//! tests and examples, and your own tests, run without a Voxys account. It is a
+//! real HTTP server (axum and hyper on tokio) that answers as the service does:
+//! the same routes, parameters, defaults, validation, error bodies and
+//! authentication, all read from the OpenAPI document the SDK is generated
+//! from. Fault rules make it fail the way networks and servers fail.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use voxys_connect_mock::{Fault, FaultRule, MockServer};
+//!
+//! let server = MockServer::builder()
+//!     .leads(500)
+//!     .seed(7)
+//!     .fault(FaultRule::new(Fault::ServerError { status: 503 }).times(1))
+//!     .start()
+//!     .await
+//!     .unwrap();
+//! println!("{} accepts token {} for accounts {:?}", server.url(), server.token(), server.account_ids());
+//! # }
+//! ```
+//!
+//! The binary `voxys-mock` (`cargo run -p voxys-connect-mock -- --help`) serves
+//! the same in the foreground.
+
+mod data;
+mod faults;
+mod listing;
+mod params;
+mod server;
+
+pub use data::{Account, Dataset, DatasetSpec, MockLead};
+pub use faults::{Fault, FaultRule, InvalidFaultRule};
+pub use server::{MockServer, MockServerBuilder};

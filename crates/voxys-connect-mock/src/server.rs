@@ -1,0 +1,494 @@
+//! [`MockServer`]: the HTTP server, its routes, authentication and faults.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use axum::routing::get;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+use voxys_connect_api::API_KEY_HEADER;
+use voxys_connect_spec::Spec;
+
+use crate::data::{Dataset, DatasetSpec};
+use crate::faults::{Fault, FaultRule, Faults, proxy_page};
+use crate::listing::{AccountIndex, ListRequest, NullShape, SortField};
+use crate::params::QueryParams;
+
+/// The API's messages, as Chatwoot words them.
+const MISSING_TOKEN: &str = "You need to sign in or sign up before continuing.";
+const INVALID_TOKEN: &str = "Invalid Access Token";
+const NOT_A_MEMBER: &str = "You are not authorized to access this account";
+const NOT_FOUND: &str = "Resource could not be found";
+
+/// What every request handler shares.
+struct Shared {
+    token: String,
+    latency: Duration,
+    faults: Faults,
+    params: QueryParams,
+    lead_shape: NullShape,
+    indexes: BTreeMap<u64, AccountIndex>,
+    dataset: Dataset,
+    requests: AtomicU64,
+}
+
+/// Configures a [`MockServer`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct MockServerBuilder {
+    data: DatasetSpec,
+    token: Option<String>,
+    latency: Duration,
+    faults: Vec<FaultRule>,
+    addr: SocketAddr,
+}
+
+impl Default for MockServerBuilder {
+    fn default() -> Self {
+        MockServerBuilder {
+            data: DatasetSpec::default(),
+            token: None,
+            latency: Duration::ZERO,
+            faults: Vec::new(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl MockServerBuilder {
+    /// The seed of the generated data (default 42): the same seed serves the
+    /// same leads.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.data.seed = seed;
+        self
+    }
+
+    /// How many leads each account holds (default 120).
+    pub fn leads(mut self, per_account: u64) -> Self {
+        self.data.leads_per_account = per_account;
+        self
+    }
+
+    /// How many accounts the token can see, with ids 1, 2, ... (default 2).
+    /// Any other account id answers 401, as for a user who is not a member.
+    pub fn accounts(mut self, accounts: u64) -> Self {
+        self.data.accounts = accounts;
+        self
+    }
+
+    /// The token the server accepts (default: a random one, see
+    /// [`MockServer::token`]).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// A delay before every answer (default none).
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// A fault rule; rules apply in the order added, the first that matches
+    /// wins. More can be added while the server runs
+    /// ([`MockServer::add_fault`]).
+    pub fn fault(mut self, rule: FaultRule) -> Self {
+        self.faults.push(rule);
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1:0`, a free port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Generates the data, binds the address and starts serving in the
+    /// background of the current tokio runtime.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let spec = Spec::bundled();
+        let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        let operation = spec
+            .operation("list_leads")
+            .ok_or_else(|| invalid("the OpenAPI document has no list_leads operation".into()))?;
+        let params = QueryParams::of(&spec, "list_leads").map_err(invalid)?;
+        let lead_shape = NullShape::of(&spec, "#/components/schemas/Lead");
+        let dataset = Dataset::generate(self.data);
+        let indexes = dataset
+            .accounts
+            .values()
+            .map(|a| (a.id, AccountIndex::new(a)))
+            .collect();
+        let token = self.token.unwrap_or_else(|| {
+            let random: String = std::iter::repeat_with(fastrand::alphanumeric)
+                .take(24)
+                .collect();
+            format!("vx_mock_{random}")
+        });
+        let shared = Arc::new(Shared {
+            token,
+            latency: self.latency,
+            faults: Faults::new(self.faults, self.data.seed),
+            params,
+            lead_shape,
+            indexes,
+            dataset,
+            requests: AtomicU64::new(0),
+        });
+        // The document's path template is axum's too: `{account_id}`.
+        let router = Router::new()
+            .route(&operation.path, get(list_leads))
+            .fallback(not_found)
+            .with_state(shared.clone());
+
+        let listener = TcpListener::bind(self.addr).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(serve(listener, router, shared.clone()));
+        Ok(MockServer {
+            url: format!("http://{addr}"),
+            addr,
+            shared,
+            task,
+        })
+    }
+}
+
+/// A local Voxys Connect Leads API server, for tests, examples and demos.
+///
+/// It serves `GET /api/v1/accounts/{account_id}/leads` as the OpenAPI
+/// document describes it, over generated data, and stops when dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use voxys_connect_mock::MockServer;
+///
+/// let server = MockServer::start().await;
+/// let body = reqwest::Client::new()
+///     .get(format!("{}/api/v1/accounts/{}/leads?per_page=5", server.url(), server.account_id()))
+///     .header("api_access_token", server.token())
+///     .send()
+///     .await
+///     .unwrap()
+///     .text()
+///     .await
+///     .unwrap();
+/// assert!(body.starts_with(r#"{"data":["#));
+/// # }
+/// ```
+pub struct MockServer {
+    url: String,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl MockServer {
+    /// A server with the default data (2 accounts of 120 leads, seed 42) on a
+    /// free port of 127.0.0.1.
+    ///
+    /// # Panics
+    /// If no port of 127.0.0.1 can be bound; use
+    /// [`MockServer::builder`] to handle that error.
+    pub async fn start() -> MockServer {
+        MockServer::builder()
+            .start()
+            .await
+            .expect("the mock server binds a free port of 127.0.0.1")
+    }
+
+    /// A builder to choose the data, token, latency, faults and address.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
+    }
+
+    /// The base URL, such as `http://127.0.0.1:41234`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The token the server accepts in the `api_access_token` header.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// The first account's id.
+    pub fn account_id(&self) -> u64 {
+        self.account_ids().first().copied().unwrap_or(1)
+    }
+
+    /// The ids of every account the token can see.
+    pub fn account_ids(&self) -> Vec<u64> {
+        self.shared.dataset.account_ids()
+    }
+
+    /// The data the server serves, to compare answers with.
+    pub fn dataset(&self) -> &Dataset {
+        &self.shared.dataset
+    }
+
+    /// Adds a fault rule, after those already there.
+    pub fn add_fault(&self, rule: FaultRule) {
+        self.shared.faults.add(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// How many requests the server has received.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("url", &self.url)
+            .field("accounts", &self.account_ids())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        // Ends the accept loop and, with it, every open connection.
+        self.task.abort();
+    }
+}
+
+/// An error that makes hyper close the connection without answering.
+#[derive(Debug)]
+struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// Accepts connections until the server is dropped.
+async fn serve(listener: TcpListener, router: Router, shared: Arc<Shared>) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors and the like: wait and go on.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let shared = shared.clone();
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                answer(request, router.clone(), shared.clone())
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+}
+
+/// Answers one request: latency, then faults, then the routes.
+async fn answer(
+    request: Request<hyper::body::Incoming>,
+    router: Router,
+    shared: Arc<Shared>,
+) -> Result<Response<Body>, DropConnection> {
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
+    let page = requested_page(request.uri().query());
+    let fault = shared.faults.pick(page);
+    match fault {
+        Some(Fault::DropConnection) => return Err(DropConnection),
+        Some(Fault::RateLimited { retry_after }) => {
+            let mut response = text_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "text/plain; charset=utf-8",
+                "Retry later".into(),
+            );
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            return Ok(response);
+        }
+        Some(Fault::ServerError { status }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return Ok(text_response(
+                status,
+                "text/html",
+                proxy_page(status.as_u16()),
+            ));
+        }
+        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::CutBody) | None => {}
+    }
+    let response = match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    if fault == Some(Fault::CutBody) {
+        return Ok(cut_short(response).await);
+    }
+    Ok(response)
+}
+
+/// The `page` query parameter, 1 when absent or unreadable.
+fn requested_page(query: Option<&str>) -> u64 {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "page")
+        .filter_map(|(_, v)| v.parse().ok())
+        .last()
+        .unwrap_or(1)
+}
+
+/// The same answer, but the connection closes half way through the body while
+/// `Content-Length` promises all of it.
+async fn cut_short(response: Response<Body>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    let full = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let half = full.slice(..full.len() / 2);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+    // The half is sent, and given time to reach the client, before the
+    // connection is cut.
+    let chunks = futures::stream::unfold(Some(half), |half| async move {
+        match half {
+            Some(half) => Some((Ok(half), None)),
+            None => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Some((
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "body cut short by a fault rule",
+                    )),
+                    None,
+                ))
+            }
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(chunks))
+}
+
+fn text_response(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn json_response(status: StatusCode, body: String) -> Response<Body> {
+    text_response(status, "application/json; charset=utf-8", body)
+}
+
+fn error_response(status: StatusCode, body: Value) -> Response<Body> {
+    json_response(status, body.to_string())
+}
+
+async fn not_found() -> Response<Body> {
+    error_response(StatusCode::NOT_FOUND, json!({"error": NOT_FOUND}))
+}
+
+/// `GET /api/v1/accounts/{account_id}/leads`.
+async fn list_leads(
+    State(shared): State<Arc<Shared>>,
+    Path(account_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response<Body> {
+    // Authentication first, then membership, then parameters, as the API.
+    match headers.get(API_KEY_HEADER) {
+        None => {
+            return error_response(StatusCode::UNAUTHORIZED, json!({"errors": [MISSING_TOKEN]}));
+        }
+        Some(given) if given.as_bytes() != shared.token.as_bytes() => {
+            return error_response(StatusCode::UNAUTHORIZED, json!({"error": INVALID_TOKEN}));
+        }
+        Some(_) => {}
+    }
+    let Ok(account_id) = account_id.parse::<u64>() else {
+        return not_found().await;
+    };
+    let (Some(account), Some(index)) = (
+        shared.dataset.account(account_id),
+        shared.indexes.get(&account_id),
+    ) else {
+        return error_response(StatusCode::UNAUTHORIZED, json!({"error": NOT_A_MEMBER}));
+    };
+    let params = match shared.params.read(query.as_deref()) {
+        Ok(params) => params,
+        Err(rejected) => {
+            return error_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"message": rejected.message, "attributes": [rejected.attribute]}),
+            );
+        }
+    };
+    let request = match list_request(&params) {
+        Ok(request) => request,
+        Err((attribute, message)) => {
+            return error_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"message": message, "attributes": [attribute]}),
+            );
+        }
+    };
+    json_response(
+        StatusCode::OK,
+        index.list(account, &request, &shared.lead_shape),
+    )
+}
+
+/// The checked parameters as a listing request.
+fn list_request(params: &BTreeMap<String, Value>) -> Result<ListRequest, (&'static str, String)> {
+    let number = |name: &str| params.get(name).and_then(Value::as_u64);
+    let text = |name: &str| params.get(name).and_then(Value::as_str);
+    let sort_name = text("sort_by").unwrap_or("created_at");
+    let sort_by = SortField::from_wire(sort_name).ok_or_else(|| {
+        (
+            "sort_by",
+            format!("sorting by {sort_name} is not supported by the mock server yet"),
+        )
+    })?;
+    Ok(ListRequest {
+        status: text("status").map(str::to_owned),
+        assigned_agent_id: params.get("assigned_agent_id").and_then(Value::as_i64),
+        source_inbox_id: number("source_inbox_id"),
+        sort_by,
+        descending: text("sort_order") != Some("asc"),
+        page: number("page").unwrap_or(1).max(1),
+        per_page: number("per_page").unwrap_or(25).max(1),
+    })
+}
