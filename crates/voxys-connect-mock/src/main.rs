@@ -31,7 +31,7 @@ struct Args {
     /// The token to accept (default: a random one, printed on start).
     #[arg(long)]
     token: Option<String>,
-    /// A fault rule, KIND[:TIMES]; repeat for more. KIND: 429,
+    /// A fault rule, `KIND[:TIMES]`; repeat for more. KIND: 429,
     /// 429+retry=SECONDS, 500, 502, 503, 504, delay=MILLISECONDS, cut (body cut
     /// short), drop (connection closed unanswered). `--fault 503:2` makes the
     /// next two requests answer 503.
