@@ -29,6 +29,23 @@ enum Command {
         #[arg(long, default_value_os_t = xtask::generated_path())]
         output: PathBuf,
     },
+    /// Record list requests against a live instance as contract-test
+    /// recordings. The token is read from VOXYS_API_TOKEN and written nowhere;
+    /// names, emails, notes and domains are replaced by stable fake values.
+    Record {
+        /// The instance's base URL, such as https://connect.voxys.ai.
+        #[arg(long)]
+        base_url: String,
+        /// The account whose leads to list.
+        #[arg(long)]
+        account: u64,
+        /// The folder to write recorded_*.json into.
+        #[arg(long, default_value_os_t = voxys_connect_contract::recordings_dir())]
+        out: PathBuf,
+        /// Keep personal data as received.
+        #[arg(long)]
+        keep_personal_data: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,6 +61,40 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Record {
+            base_url,
+            account,
+            out,
+            keep_personal_data,
+        } => {
+            let token = std::env::var("VOXYS_API_TOKEN")
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .context(
+                    "VOXYS_API_TOKEN is not set: set it to an API access token of the instance",
+                )?;
+            let options = voxys_connect_contract::record::RecordOptions {
+                base_url,
+                account_id: account,
+                token: token.trim().to_owned(),
+                out,
+                keep_personal_data,
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let written = runtime
+                .block_on(voxys_connect_contract::record::record(&options))
+                .map_err(anyhow::Error::msg)?;
+            for path in &written {
+                eprintln!("wrote {}", path.display());
+            }
+            eprintln!(
+                "{} recordings; review any `deviation` they state, then run `cargo test -p voxys-connect-contract`",
+                written.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Generate {
             check,
             spec,

@@ -252,3 +252,60 @@ fn the_binary_reports_problems_and_fails() {
         "nothing is written from a broken document"
     );
 }
+
+#[tokio::test]
+async fn record_writes_recordings_from_an_instance_without_the_token() {
+    let server = voxys_connect_mock::MockServer::builder()
+        .leads(30)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let account = server.account_id().to_string();
+    let out = dir.path().to_str().unwrap().to_owned();
+    let url = server.url().to_owned();
+    let token = server.token().to_owned();
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args([
+                "record",
+                "--base-url",
+                &url,
+                "--account",
+                &account,
+                "--out",
+                &out,
+            ])
+            .env("VOXYS_API_TOKEN", &token)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(files.len() >= 15, "{files:?}");
+    for file in &files {
+        assert!(
+            !std::fs::read_to_string(file)
+                .unwrap()
+                .contains(server.token())
+        );
+    }
+    assert!(text(&run.stderr).contains("recordings; review"));
+
+    let no_token = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["record", "--base-url", server.url(), "--account", "1"])
+        .env_remove("VOXYS_API_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!no_token.status.success());
+    assert!(
+        text(&no_token.stderr).contains("VOXYS_API_TOKEN is not set"),
+        "{}",
+        text(&no_token.stderr)
+    );
+}

@@ -16,7 +16,18 @@ impl Drop for Running {
 #[tokio::test]
 async fn the_binary_serves_with_its_flags() {
     let child = Command::new(env!("CARGO_BIN_EXE_voxys-mock"))
-        .args(["--port", "0", "--token", "flag-token", "--leads", "7", "--accounts", "1", "--fault", "503:1"])
+        .args([
+            "--port",
+            "0",
+            "--token",
+            "flag-token",
+            "--leads",
+            "7",
+            "--accounts",
+            "1",
+            "--fault",
+            "503:1",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -37,11 +48,23 @@ async fn the_binary_serves_with_its_flags() {
     }
     let url = url.unwrap_or_else(|| panic!("no url in:\n{printed}"));
     assert!(printed.contains("token:    flag-token"), "{printed}");
-    assert!(printed.contains("accounts: 1 (7 leads each, seed 42)"), "{printed}");
+    assert!(
+        printed.contains("accounts: 1 (7 leads each, seed 42)"),
+        "{printed}"
+    );
 
     let client = reqwest::Client::new();
-    let get = || client.get(format!("{url}/api/v1/accounts/1/leads")).header("api_access_token", "flag-token").send();
-    assert_eq!(get().await.unwrap().status(), 503, "the --fault rule applies first");
+    let get = || {
+        client
+            .get(format!("{url}/api/v1/accounts/1/leads"))
+            .header("api_access_token", "flag-token")
+            .send()
+    };
+    assert_eq!(
+        get().await.unwrap().status(),
+        503,
+        "the --fault rule applies first"
+    );
     let body: serde_json::Value = get().await.unwrap().json().await.unwrap();
     assert_eq!(body["meta"]["total_count"], 7);
 }
