@@ -7,6 +7,14 @@ use reqwest::header::{HeaderValue, USER_AGENT};
 
 use crate::{API_KEY_HEADER, ApiToken, Client};
 
+/// The start of the [`Error::Custom`] message of a response whose body is
+/// larger than [`RequestDefaults::max_response_bytes`].
+pub const BODY_TOO_LARGE: &str = "response body too large";
+
+/// Marks a response whose body was over the limit (and was not read).
+#[derive(Clone, Copy, Debug)]
+struct TooLarge;
+
 /// Settings applied to every request a [`Client`] sends.
 ///
 /// progenitor ignores the document's security scheme, so the client's hooks
@@ -22,6 +30,10 @@ pub struct RequestDefaults {
     /// The time a whole request may take, from connecting until the body is
     /// read; the `reqwest::Client`'s own setting when `None`.
     pub timeout: Option<Duration>,
+    /// The largest response body read into memory; a larger one fails the
+    /// request with [`Error::Custom`] starting with [`BODY_TOO_LARGE`] instead
+    /// of exhausting memory. No limit when `None`.
+    pub max_response_bytes: Option<usize>,
 }
 
 impl RequestDefaults {
@@ -53,4 +65,66 @@ impl ClientHooks<RequestDefaults> for Client {
         }
         Ok(())
     }
+
+    /// Sends the request and, with a body limit, reads the body up to it.
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        match self.inner().max_response_bytes {
+            Some(limit) => read_limited(response, limit).await,
+            None => Ok(response),
+        }
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        match result {
+            Ok(response) if response.extensions().get::<TooLarge>().is_some() => {
+                Err(Error::Custom(format!(
+                    "{BODY_TOO_LARGE}: more than {} bytes (status {})",
+                    self.inner().max_response_bytes.unwrap_or_default(),
+                    response.status().as_u16()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The response with its body read into memory, or, when the body is larger
+/// than `limit`, an empty response marked [`TooLarge`]: a server cannot make
+/// the client hold more than `limit` bytes of one body.
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<reqwest::Response> {
+    let declared = response
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok());
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut too_large = declared.is_some_and(|n| n > limit);
+    while !too_large && let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            too_large = true;
+        } else {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if too_large {
+        body = Vec::new();
+    }
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = response.status();
+    *rebuilt.version_mut() = response.version();
+    *rebuilt.headers_mut() = response.headers().clone();
+    if too_large {
+        rebuilt.extensions_mut().insert(TooLarge);
+    }
+    Ok(reqwest::Response::from(rebuilt))
 }

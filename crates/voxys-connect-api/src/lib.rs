@@ -65,7 +65,7 @@ mod generated;
 
 pub use amount::Amount;
 pub use generated::*;
-pub use hooks::RequestDefaults;
+pub use hooks::{BODY_TOO_LARGE, RequestDefaults};
 pub use lead_status::{LeadStatus, UnknownStatus};
 pub use pagination_meta::PaginationMeta;
 pub use token::{ApiToken, InvalidToken};

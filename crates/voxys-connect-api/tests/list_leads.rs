@@ -371,6 +371,7 @@ async fn request_defaults_apply_to_a_caller_supplied_client() {
         token: Some(ApiToken::new(TOKEN).unwrap()),
         user_agent: Some(HeaderValue::from_static("voxys-test/9")),
         timeout: Some(Duration::from_millis(100)),
+        max_response_bytes: None,
     };
     let client = Client::new_with_client(&server.uri(), http, defaults);
     match client.list_leads().account_id(17u64).send().await {
@@ -382,6 +383,68 @@ async fn request_defaults_apply_to_a_caller_supplied_client() {
     assert_eq!(request.headers["user-agent"], "voxys-test/9");
     // The token never shows in the client's Debug output.
     assert!(!format!("{client:?}").contains(TOKEN));
+}
+
+/// A server on 127.0.0.1 that answers every connection with `head` and then
+/// `chunks` in chunked encoding (no Content-Length); returns its base URL.
+async fn chunked_server(chunks: usize, chunk: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let chunk = chunk.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for _ in 0..chunks {
+                    let framed = [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk.clone(), b"\r\n".to_vec()].concat();
+                    if socket.write_all(&framed).await.is_err() {
+                        return; // the client stopped reading: fine
+                    }
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_without_reading_it_all() {
+    let limited = |url: &str| {
+        let defaults = RequestDefaults {
+            max_response_bytes: Some(64 * 1024),
+            ..RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap())
+        };
+        Client::new_with_client(url, reqwest::Client::new(), defaults)
+    };
+    // Declared too large by Content-Length.
+    let big = format!("{{\"data\": [], \"meta\": {{\"current_page\": 1, \"total_pages\": 0, \"total_count\": 0}}, \"pad\": \"{}\"}}", "x".repeat(100_000));
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(big.clone(), "application/json")).await;
+    match limited(&server.uri()).list_leads().account_id(17u64).send().await {
+        Err(Error::Custom(message)) => assert!(message.starts_with(voxys_connect_api::BODY_TOO_LARGE), "{message}"),
+        other => panic!("expected the body to be refused, got {other:?}"),
+    }
+    // Not declared: 1 GiB in chunks; the client stops after the limit.
+    let endless = chunked_server(16 * 1024, vec![b' '; 64 * 1024]).await;
+    match limited(&endless).list_leads().account_id(17u64).send().await {
+        Err(Error::Custom(message)) => assert!(message.starts_with(voxys_connect_api::BODY_TOO_LARGE), "{message}"),
+        other => panic!("expected the body to be refused, got {other:?}"),
+    }
+    // Under the limit, the same body decodes.
+    let fits = server_answering(ResponseTemplate::new(200).set_body_raw(big, "application/json")).await;
+    let defaults = RequestDefaults {
+        max_response_bytes: Some(1024 * 1024),
+        ..RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap())
+    };
+    let client = Client::new_with_client(&fits.uri(), reqwest::Client::new(), defaults);
+    let page = client.list_leads().account_id(17u64).send().await.unwrap().into_inner();
+    assert_eq!(page.meta.total_count, 0);
 }
 
 #[test]

@@ -37,6 +37,7 @@ struct Inner {
     api: voxys_connect_api::Client,
     token: ApiToken,
     retry: RetryPolicy,
+    max_response_bytes: usize,
 }
 
 impl Client {
@@ -61,6 +62,7 @@ impl Client {
     ) -> Client {
         Client {
             inner: Arc::new(Inner {
+                max_response_bytes: defaults.max_response_bytes.unwrap_or(usize::MAX),
                 api: voxys_connect_api::Client::new_with_client(&base_url, http, defaults),
                 token,
                 retry,
@@ -112,6 +114,12 @@ impl Client {
                 snippet: String::new(),
                 location: None,
             },
+            Api::Custom(message) if message.starts_with(voxys_connect_api::BODY_TOO_LARGE) => {
+                Error::BodyTooLarge {
+                    operation,
+                    limit: self.inner.max_response_bytes,
+                }
+            }
             Api::InvalidRequest(message) | Api::Custom(message) => Error::Config(format!(
                 "{operation}: the request could not be made: {message}"
             )),

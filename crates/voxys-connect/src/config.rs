@@ -23,6 +23,10 @@ pub const DEFAULT_BASE_URL: &str = "https://connect.voxys.ai";
 /// The default `User-Agent`: `voxys-connect/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("voxys-connect/", env!("CARGO_PKG_VERSION"));
 
+/// The default [`ClientBuilder::max_response_bytes`]: 16 MiB. A page of 100
+/// leads is tens of kilobytes, a megabyte with very large custom attributes.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// Reads the account id from `VOXYS_ACCOUNT_ID`.
 pub fn account_id_from_env() -> Result<u64> {
     let raw = std::env::var(ENV_ACCOUNT_ID).map_err(|_| {
@@ -66,6 +70,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
     allow_plain_http: bool,
+    max_response_bytes: usize,
 }
 
 impl Default for ClientBuilder {
@@ -79,6 +84,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             http: None,
             allow_plain_http: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -165,6 +171,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body the client reads (default 16 MiB). A larger
+    /// one fails the request with [`Error::BodyTooLarge`] instead of filling
+    /// memory: a misconfigured base URL or a broken proxy cannot make the
+    /// client hold more than this.
+    pub fn max_response_bytes(mut self, limit: usize) -> ClientBuilder {
+        self.max_response_bytes = limit;
+        self
+    }
+
     /// Checks the configuration and makes the client. Sends nothing.
     pub fn build(self) -> Result<Client> {
         let token = match self.token {
@@ -195,6 +210,7 @@ impl ClientBuilder {
             token: Some(token.clone()),
             user_agent: Some(user_agent),
             timeout: Some(self.timeout),
+            max_response_bytes: Some(self.max_response_bytes),
         };
         Ok(Client::new(base_url, http, defaults, token, self.retry))
     }

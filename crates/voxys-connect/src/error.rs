@@ -148,6 +148,19 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The response body is larger than the client accepts
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes));
+    /// it was not read into memory.
+    #[error(
+        "{operation}: the response body is larger than {limit} bytes, far more than a page of leads; check the base URL (a proxy or another service may be answering), or raise ClientBuilder::max_response_bytes"
+    )]
+    BodyTooLarge {
+        /// The API operation.
+        operation: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
     /// Pagination stopped because the server's pages are inconsistent (it
     /// repeats a page, or ignores the page number).
     #[error("{operation}: pagination stopped at page {page}: {message}")]

@@ -9,8 +9,8 @@ mod retry;
 
 pub use client::Client;
 pub use config::{
-    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, ENV_ACCOUNT_ID, ENV_API_TOKEN,
-    ENV_BASE_URL, account_id_from_env,
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT,
+    ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, account_id_from_env,
 };
 pub use error::{Error, Result};
 pub use leads::{Leads, ListLeads, MAX_CONCURRENCY, MAX_PER_PAGE};
