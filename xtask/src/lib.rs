@@ -23,7 +23,7 @@ pub const HEADER: &str = "\
 /// Each is tolerant where the API is: `LeadStatus` is an open enum that keeps
 /// values it does not know, `Amount` is an exact decimal that accepts numbers
 /// and numeric strings, and `PaginationMeta` accepts page numbers sent as
-/// strings.
+/// strings. (`Timestamp`, for every `date-time`, is set in [`generate`].)
 pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 3] = [
     (
         "LeadStatus",
@@ -91,6 +91,16 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
     for (name, path, impls) in REPLACEMENTS {
         settings.with_replacement(name, path, impls.iter().cloned());
     }
+    // Every `type: string, format: date-time` (whatever its description).
+    settings.with_conversion(
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("date-time".to_owned()),
+            ..Default::default()
+        },
+        "crate::Timestamp",
+        [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+    );
     let mut generator = Generator::new(&settings);
     let tokens = generator
         .generate_tokens(&openapi)

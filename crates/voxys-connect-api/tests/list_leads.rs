@@ -402,7 +402,12 @@ async fn chunked_server(chunks: usize, chunk: Vec<u8>) -> String {
                     return;
                 }
                 for _ in 0..chunks {
-                    let framed = [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk.clone(), b"\r\n".to_vec()].concat();
+                    let framed = [
+                        format!("{:x}\r\n", chunk.len()).into_bytes(),
+                        chunk.clone(),
+                        b"\r\n".to_vec(),
+                    ]
+                    .concat();
                     if socket.write_all(&framed).await.is_err() {
                         return; // the client stopped reading: fine
                     }
@@ -424,26 +429,54 @@ async fn a_body_over_the_limit_is_refused_without_reading_it_all() {
         Client::new_with_client(url, reqwest::Client::new(), defaults)
     };
     // Declared too large by Content-Length.
-    let big = format!("{{\"data\": [], \"meta\": {{\"current_page\": 1, \"total_pages\": 0, \"total_count\": 0}}, \"pad\": \"{}\"}}", "x".repeat(100_000));
-    let server = server_answering(ResponseTemplate::new(200).set_body_raw(big.clone(), "application/json")).await;
-    match limited(&server.uri()).list_leads().account_id(17u64).send().await {
-        Err(Error::Custom(message)) => assert!(message.starts_with(voxys_connect_api::BODY_TOO_LARGE), "{message}"),
+    let big = format!(
+        "{{\"data\": [], \"meta\": {{\"current_page\": 1, \"total_pages\": 0, \"total_count\": 0}}, \"pad\": \"{}\"}}",
+        "x".repeat(100_000)
+    );
+    let server =
+        server_answering(ResponseTemplate::new(200).set_body_raw(big.clone(), "application/json"))
+            .await;
+    match limited(&server.uri())
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+    {
+        Err(Error::Custom(message)) => assert!(
+            message.starts_with(voxys_connect_api::BODY_TOO_LARGE),
+            "{message}"
+        ),
         other => panic!("expected the body to be refused, got {other:?}"),
     }
     // Not declared: 1 GiB in chunks; the client stops after the limit.
     let endless = chunked_server(16 * 1024, vec![b' '; 64 * 1024]).await;
-    match limited(&endless).list_leads().account_id(17u64).send().await {
-        Err(Error::Custom(message)) => assert!(message.starts_with(voxys_connect_api::BODY_TOO_LARGE), "{message}"),
+    match limited(&endless)
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+    {
+        Err(Error::Custom(message)) => assert!(
+            message.starts_with(voxys_connect_api::BODY_TOO_LARGE),
+            "{message}"
+        ),
         other => panic!("expected the body to be refused, got {other:?}"),
     }
     // Under the limit, the same body decodes.
-    let fits = server_answering(ResponseTemplate::new(200).set_body_raw(big, "application/json")).await;
+    let fits =
+        server_answering(ResponseTemplate::new(200).set_body_raw(big, "application/json")).await;
     let defaults = RequestDefaults {
         max_response_bytes: Some(1024 * 1024),
         ..RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap())
     };
     let client = Client::new_with_client(&fits.uri(), reqwest::Client::new(), defaults);
-    let page = client.list_leads().account_id(17u64).send().await.unwrap().into_inner();
+    let page = client
+        .list_leads()
+        .account_id(17u64)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(page.meta.total_count, 0);
 }
 

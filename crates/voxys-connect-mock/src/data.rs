@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use serde_json::{Map, Value, json};
 use voxys_connect_api::types::{Agent, Company, Lead};
-use voxys_connect_api::{Amount, LeadStatus};
+use voxys_connect_api::{Amount, LeadStatus, Timestamp};
 
 /// A lead as the mock holds it: what the API shows, and the inbox it came
 /// from (which the API filters on but does not show).
@@ -248,9 +248,9 @@ fn maybe<T>(
     }
 }
 
-fn timestamp(seconds_after_epoch: u64) -> DateTime<Utc> {
+fn timestamp(seconds_after_epoch: u64) -> Timestamp {
     let secs = EPOCH + i64::try_from(seconds_after_epoch).unwrap_or(0);
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+    Timestamp::new(Utc.timestamp_opt(secs, 0).single().unwrap_or_default())
 }
 
 fn lead(
@@ -423,7 +423,7 @@ mod tests {
         let first = leads.iter().map(|l| l.created_at).min().unwrap();
         let last = leads.iter().map(|l| l.created_at).max().unwrap();
         assert!(
-            (last - first).num_days() > 600,
+            (*last - *first).num_days() > 600,
             "timestamps spread over time"
         );
         assert!(leads.iter().all(|l| l.updated_at >= l.created_at));

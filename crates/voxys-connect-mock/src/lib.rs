@@ -27,6 +27,8 @@
 //! The binary `voxys-mock` (`cargo run -p voxys-connect-mock -- --help`) serves
 //! the same in the foreground.
 
+#![forbid(unsafe_code)]
+
 mod data;
 mod faults;
 mod listing;

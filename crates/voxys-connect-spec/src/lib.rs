@@ -15,6 +15,8 @@
 //! assert!(!lead_list.is_valid(&serde_json::json!({"data": "not an array"})));
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
