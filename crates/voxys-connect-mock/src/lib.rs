@@ -29,6 +29,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cli;
 mod data;
 mod faults;
 mod listing;

@@ -1,0 +1,578 @@
+//! `voxys` against the mock server: every format read back and compared with
+//! the leads the server holds, `--all`, progress, exit codes, token files.
+
+use std::collections::BTreeSet;
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+use voxys_connect::Lead;
+use voxys_connect_mock::{Fault, FaultRule, MockServer};
+
+/// Runs `voxys` with `args`, configured for `server` through the environment.
+async fn voxys(server: &MockServer, args: &[&str]) -> Output {
+    voxys_env(
+        args,
+        &[
+            ("VOXYS_BASE_URL", server.url()),
+            ("VOXYS_API_TOKEN", server.token()),
+            ("VOXYS_ACCOUNT_ID", &server.account_id().to_string()),
+        ],
+    )
+    .await
+}
+
+/// Runs `voxys` with `args` and exactly the `VOXYS_*` variables in `env`.
+async fn voxys_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = assert_cmd::Command::cargo_bin("voxys").unwrap();
+    command
+        .args(args)
+        .env_remove("VOXYS_BASE_URL")
+        .env_remove("VOXYS_API_TOKEN")
+        .env_remove("VOXYS_ACCOUNT_ID")
+        .timeout(Duration::from_secs(60));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status.code(),
+        stderr(output)
+    );
+}
+
+/// The first account's leads as the server holds them, in the API's default
+/// order (newest first, ties by id).
+fn held(server: &MockServer) -> Vec<Lead> {
+    let mut leads: Vec<Lead> = server
+        .dataset()
+        .account(server.account_id())
+        .unwrap()
+        .leads
+        .iter()
+        .map(|m| m.lead.clone())
+        .collect();
+    leads.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+    leads
+}
+
+#[tokio::test]
+async fn ndjson_and_json_read_back_as_the_leads_the_server_holds() {
+    let server = MockServer::builder().leads(230).start().await.unwrap();
+    let ndjson = voxys(&server, &["leads", "list", "--all", "--format", "ndjson"]).await;
+    assert_ok(&ndjson);
+    let leads: Vec<Lead> = stdout(&ndjson)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        leads == held(&server),
+        "every lead, exactly once, in order, whole"
+    );
+
+    let json = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--format",
+            "json",
+            "--concurrency",
+            "3",
+        ],
+    )
+    .await;
+    assert_ok(&json);
+    let leads: Vec<Lead> = serde_json::from_str(&stdout(&json)).unwrap();
+    assert!(leads == held(&server));
+
+    // Piped, without --format: ndjson. One page by default.
+    let page = voxys(&server, &["leads", "list"]).await;
+    assert_ok(&page);
+    let leads: Vec<Lead> = stdout(&page)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(leads == held(&server)[..25]);
+}
+
+#[tokio::test]
+async fn csv_round_trips_through_a_csv_reader() {
+    let server = MockServer::builder().leads(300).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leads.csv");
+    let output = voxys(
+        &server,
+        &["leads", "list", "--all", "--output", file.to_str().unwrap()],
+    )
+    .await;
+    assert_ok(&output);
+    assert!(stdout(&output).is_empty(), "written to the file only");
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let expected = held(&server);
+    assert_eq!(rows.len(), expected.len());
+    let column = |row: &csv::StringRecord, name: &str| {
+        row[headers.iter().position(|h| h == name).unwrap()].to_owned()
+    };
+    let mut tricky = 0;
+    for (row, lead) in rows.iter().zip(&expected) {
+        assert_eq!(column(row, "id"), lead.id.to_string());
+        assert_eq!(
+            column(row, "custom_name"),
+            lead.custom_name.clone().unwrap_or_default()
+        );
+        assert_eq!(column(row, "notes"), lead.notes.clone().unwrap_or_default());
+        assert_eq!(column(row, "status"), lead.status.as_str());
+        assert_eq!(
+            column(row, "lead_value"),
+            lead.lead_value.map(|v| v.to_string()).unwrap_or_default()
+        );
+        let agent = lead.assigned_agent.as_ref();
+        assert_eq!(
+            column(row, "assigned_agent_name"),
+            agent.map(|a| a.name.clone()).unwrap_or_default()
+        );
+        assert_eq!(
+            column(row, "assigned_agent_email"),
+            agent.and_then(|a| a.email.clone()).unwrap_or_default()
+        );
+        let company = lead.company.as_ref();
+        assert_eq!(
+            column(row, "company_name"),
+            company.map(|c| c.name.clone()).unwrap_or_default()
+        );
+        assert_eq!(
+            column(row, "company_domain"),
+            company.and_then(|c| c.domain.clone()).unwrap_or_default()
+        );
+        let attributes: Value = serde_json::from_str(&column(row, "custom_attributes")).unwrap();
+        assert_eq!(attributes, Value::Object(lead.custom_attributes.clone()));
+        assert_eq!(column(row, "created_at"), lead.created_at.to_string());
+        let text = format!(
+            "{}{}{}",
+            column(row, "custom_name"),
+            column(row, "notes"),
+            column(row, "company_name")
+        );
+        if text.contains(',') && text.contains('"') || text.contains('\n') || !text.is_ascii() {
+            tricky += 1;
+        }
+    }
+    assert!(
+        tricky > 10,
+        "commas, quotes, line breaks and unicode were exercised ({tricky} rows)"
+    );
+}
+
+#[tokio::test]
+async fn the_table_shows_every_lead_of_the_page() {
+    let server = MockServer::builder().leads(40).start().await.unwrap();
+    let output = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--format",
+            "table",
+            "--per-page",
+            "10",
+            "--status",
+            "open",
+        ],
+    )
+    .await;
+    assert_ok(&output);
+    let table = stdout(&output);
+    let open: Vec<Lead> = held(&server)
+        .into_iter()
+        .filter(|l| l.status.as_str() == "open")
+        .take(10)
+        .collect();
+    assert!(
+        table.contains("agent email") && table.contains("domain"),
+        "{table}"
+    );
+    for lead in &open {
+        assert!(
+            table.contains(&format!(" {} ", lead.id)),
+            "lead {} is in the table:\n{table}",
+            lead.id
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_filter_and_sort_reaches_the_api() {
+    let server = MockServer::builder().leads(200).start().await.unwrap();
+    let account = server.dataset().account(server.account_id()).unwrap();
+    let agent = account.agents[1].id;
+    let output = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--status",
+            "won",
+            "--agent",
+            &agent.to_string(),
+            "--sort",
+            "lead_value",
+            "--order",
+            "asc",
+            "--format",
+            "ndjson",
+        ],
+    )
+    .await;
+    assert_ok(&output);
+    let leads: Vec<Lead> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let expected: BTreeSet<i64> = account
+        .leads
+        .iter()
+        .filter(|m| {
+            m.lead.status.as_str() == "won"
+                && m.lead
+                    .assigned_agent
+                    .as_ref()
+                    .is_some_and(|a| a.id == agent)
+        })
+        .map(|m| m.lead.id)
+        .collect();
+    assert_eq!(
+        leads.iter().map(|l| l.id).collect::<BTreeSet<_>>(),
+        expected
+    );
+    let values: Vec<_> = leads.iter().filter_map(|l| l.lead_value).collect();
+    assert!(
+        values.windows(2).all(|w| w[0] <= w[1]),
+        "ascending by value"
+    );
+
+    let inbox = account.inboxes[2];
+    let page = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--inbox",
+            &inbox.to_string(),
+            "--page",
+            "2",
+            "--per-page",
+            "3",
+            "--format",
+            "ndjson",
+        ],
+    )
+    .await;
+    assert_ok(&page);
+    let leads: Vec<Lead> = stdout(&page)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(leads.len(), 3);
+    let ids: BTreeSet<i64> = account
+        .leads
+        .iter()
+        .filter(|m| m.source_inbox_id == Some(inbox))
+        .map(|m| m.lead.id)
+        .collect();
+    assert!(leads.iter().all(|l| ids.contains(&l.id)));
+}
+
+#[tokio::test]
+async fn no_progress_output_when_stderr_is_not_a_terminal() {
+    let server = MockServer::builder().leads(500).start().await.unwrap();
+    let output = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--per-page",
+            "10",
+            "--format",
+            "ndjson",
+        ],
+    )
+    .await;
+    assert_ok(&output);
+    assert_eq!(stdout(&output).lines().count(), 500);
+    assert_eq!(stderr(&output), "", "stderr stays empty");
+}
+
+#[tokio::test]
+async fn a_token_file_with_a_trailing_newline_works() {
+    let server = MockServer::builder().leads(5).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{}\n", server.token())).unwrap();
+    let account = server.account_id().to_string();
+    let output = voxys_env(
+        &[
+            "leads",
+            "list",
+            "--base-url",
+            server.url(),
+            "--account",
+            &account,
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_ok(&output);
+    assert_eq!(stdout(&output).lines().count(), 5);
+}
+
+#[tokio::test]
+async fn exit_codes_tell_what_went_wrong() {
+    let server = MockServer::builder().leads(30).start().await.unwrap();
+    let account = server.account_id().to_string();
+    let code = |o: &Output| o.status.code().unwrap();
+
+    // Missing token: auth, naming the variable.
+    let missing = voxys_env(
+        &[
+            "leads",
+            "list",
+            "--base-url",
+            server.url(),
+            "--account",
+            &account,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code(&missing), 3, "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("VOXYS_API_TOKEN"),
+        "{}",
+        stderr(&missing)
+    );
+
+    // A token the API refuses: auth.
+    let refused = voxys_env(
+        &["leads", "list"],
+        &[
+            ("VOXYS_BASE_URL", server.url()),
+            ("VOXYS_API_TOKEN", "wrong"),
+            ("VOXYS_ACCOUNT_ID", &account),
+        ],
+    )
+    .await;
+    assert_eq!(code(&refused), 3, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("refused the token (401: Invalid Access Token)"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // Not found: a base URL that is not the API's.
+    let wrong_url = format!("{}/not-the-api", server.url());
+    let not_found = voxys(&server, &["leads", "list", "--base-url", &wrong_url]).await;
+    assert_eq!(code(&not_found), 4, "{}", stderr(&not_found));
+    assert!(
+        stderr(&not_found).contains("--base-url"),
+        "{}",
+        stderr(&not_found)
+    );
+
+    // Usage: a bad flag, a value out of range, an unknown status.
+    assert_eq!(code(&voxys(&server, &["leads", "list", "--nope"]).await), 2);
+    let per_page = voxys(&server, &["leads", "list", "--per-page", "500"]).await;
+    assert_eq!(code(&per_page), 2, "{}", stderr(&per_page));
+    assert!(
+        stderr(&per_page).contains("per_page"),
+        "{}",
+        stderr(&per_page)
+    );
+    assert_eq!(
+        code(&voxys(&server, &["leads", "list", "--status", "archived"]).await),
+        2
+    );
+    let no_account = voxys_env(
+        &["leads", "list"],
+        &[
+            ("VOXYS_BASE_URL", server.url()),
+            ("VOXYS_API_TOKEN", server.token()),
+        ],
+    )
+    .await;
+    assert_eq!(code(&no_account), 2);
+    assert!(
+        stderr(&no_account).contains("VOXYS_ACCOUNT_ID"),
+        "{}",
+        stderr(&no_account)
+    );
+
+    // Rate limited, still after the retries.
+    server.add_fault(FaultRule::new(Fault::RateLimited { retry_after: None }).times(2));
+    let limited = voxys(&server, &["leads", "list", "--retries", "1"]).await;
+    assert_eq!(code(&limited), 5, "{}", stderr(&limited));
+
+    // Server failure, still after the retries.
+    server.add_fault(FaultRule::new(Fault::ServerError { status: 503 }).times(2));
+    let failing = voxys(&server, &["leads", "list", "--retries", "1"]).await;
+    assert_eq!(code(&failing), 6, "{}", stderr(&failing));
+    assert!(stderr(&failing).contains("503"), "{}", stderr(&failing));
+
+    // Network failure: nobody listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = format!("http://127.0.0.1:{port}");
+    let network = voxys(
+        &server,
+        &["leads", "list", "--base-url", &closed, "--retries", "0"],
+    )
+    .await;
+    assert_eq!(code(&network), 6, "{}", stderr(&network));
+
+    // With the faults spent, the same command succeeds.
+    assert_ok(&voxys(&server, &["leads", "list"]).await);
+}
+
+#[tokio::test]
+async fn an_error_mid_export_keeps_what_was_written_complete() {
+    let server = MockServer::builder()
+        .leads(300)
+        .fault(FaultRule::new(Fault::ServerError { status: 502 }).on_page(3))
+        .start()
+        .await
+        .unwrap();
+    let output = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--per-page",
+            "50",
+            "--concurrency",
+            "1",
+            "--retries",
+            "1",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
+    let leads: Vec<Lead> =
+        serde_json::from_str(&stdout(&output)).expect("the JSON array is closed");
+    assert!(
+        leads == held(&server)[..100],
+        "the two pages before the failure"
+    );
+    assert!(
+        stderr(&output).contains("100 leads were written before it"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_cleanly_with_complete_lines() {
+    let server = MockServer::builder()
+        .leads(2_000)
+        .latency(Duration::from_millis(40))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leads.ndjson");
+    let binary = assert_cmd::cargo::cargo_bin("voxys");
+    let child = std::process::Command::new(binary)
+        .args([
+            "leads",
+            "list",
+            "--all",
+            "--per-page",
+            "10",
+            "--concurrency",
+            "1",
+            "--output",
+            file.to_str().unwrap(),
+        ])
+        .env("VOXYS_BASE_URL", server.url())
+        .env("VOXYS_API_TOKEN", server.token())
+        .env("VOXYS_ACCOUNT_ID", server.account_id().to_string())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("interrupted after"),
+        "{}",
+        stderr(&output)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.is_empty() || text.ends_with('\n'));
+    let leads: Vec<Lead> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a whole lead a line"))
+        .collect();
+    assert!(
+        !leads.is_empty() && leads.len() < 2_000,
+        "{} leads",
+        leads.len()
+    );
+    assert!(leads == held(&server)[..leads.len()]);
+}
+
+#[tokio::test]
+async fn demo_and_completions_work_without_an_account() {
+    let demo = voxys_env(
+        &["leads", "list", "--demo", "--all", "--format", "csv"],
+        &[],
+    )
+    .await;
+    assert_ok(&demo);
+    let mut reader = csv::Reader::from_reader(demo.stdout.as_slice());
+    let ids: BTreeSet<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    assert_eq!(ids.len(), 250, "every lead of the demo account, once");
+
+    for shell in ["bash", "zsh", "fish"] {
+        let script = voxys_env(&["completions", shell], &[]).await;
+        assert_ok(&script);
+        assert!(stdout(&script).contains("voxys"), "{shell}");
+    }
+    let help = voxys_env(&["leads", "list", "--help"], &[]).await;
+    assert_ok(&help);
+    assert!(stdout(&help).contains("Exit codes:") && stdout(&help).contains("130"));
+}

@@ -1,0 +1,94 @@
+//! The command line of the mock server, shared by the `voxys-mock` binary and
+//! the `voxys mock` command of the CLI.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::{FaultRule, MockServer};
+
+/// The options of `voxys-mock` (and `voxys mock`): what to serve, and where.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Leads in each account.
+    #[arg(long, default_value_t = 120)]
+    pub leads: u64,
+    /// Number of accounts (ids 1, 2, ...).
+    #[arg(long, default_value_t = 2)]
+    pub accounts: u64,
+    /// Seed of the generated data: the same seed serves the same leads.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Delay before every answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// The token to accept (default: a random one, printed on start).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// A fault rule, `KIND[:TIMES]`; repeat for more. KIND: 429,
+    /// 429+retry=SECONDS, 500, 502, 503, 504, delay=MILLISECONDS, cut (body cut
+    /// short), drop (connection closed unanswered). `--fault 503:2` makes the
+    /// next two requests answer 503.
+    #[arg(long = "fault", value_name = "RULE")]
+    pub faults: Vec<FaultRule>,
+}
+
+impl ServeArgs {
+    /// Starts a server as the options say.
+    pub async fn start(&self) -> std::io::Result<MockServer> {
+        let mut builder = MockServer::builder()
+            .addr(SocketAddr::new(self.host, self.port))
+            .leads(self.leads)
+            .accounts(self.accounts)
+            .seed(self.seed)
+            .latency(Duration::from_millis(self.latency_ms));
+        if let Some(token) = &self.token {
+            builder = builder.token(token.clone());
+        }
+        for rule in &self.faults {
+            builder = builder.fault(rule.clone());
+        }
+        builder.start().await
+    }
+
+    /// Starts a server, prints how to use it, and serves until Ctrl-C.
+    pub async fn serve_until_interrupted(&self) -> std::process::ExitCode {
+        let server = match self.start().await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("cannot listen on {}:{}: {e}", self.host, self.port);
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let accounts: Vec<String> = server.account_ids().iter().map(u64::to_string).collect();
+        println!("serving the Voxys Connect Leads API");
+        println!("  url:      {}", server.url());
+        println!("  token:    {}", server.token());
+        println!(
+            "  accounts: {} ({} leads each, seed {})",
+            accounts.join(", "),
+            self.leads,
+            self.seed
+        );
+        println!(
+            "try:\n  curl -H 'api_access_token: {}' '{}/api/v1/accounts/{}/leads?per_page=2'",
+            server.token(),
+            server.url(),
+            server.account_id()
+        );
+        println!(
+            "or:\n  VOXYS_BASE_URL={} VOXYS_API_TOKEN={} VOXYS_ACCOUNT_ID={} cargo run -p voxys-cli -- leads list",
+            server.url(),
+            server.token(),
+            server.account_id()
+        );
+        println!("Ctrl-C stops it.");
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::ExitCode::SUCCESS
+    }
+}
