@@ -134,8 +134,11 @@ struct ListArgs {
 
 #[derive(Args)]
 struct ConnectionArgs {
-    /// The instance's base URL [env: VOXYS_BASE_URL; default: https://connect.voxys.ai].
-    #[arg(long, value_name = "URL")]
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "The instance's base URL [env: VOXYS_BASE_URL; default: https://connect.voxys.ai]"
+    )]
     base_url: Option<String>,
     /// The account id [env: VOXYS_ACCOUNT_ID].
     #[arg(long, value_name = "ID")]
