@@ -59,16 +59,11 @@ fn assert_ok(output: &Output) {
 /// The first account's leads as the server holds them, in the API's default
 /// order (newest first, ties by id).
 fn held(server: &MockServer) -> Vec<Lead> {
-    let mut leads: Vec<Lead> = server
+    server
         .dataset()
         .account(server.account_id())
         .unwrap()
-        .leads
-        .iter()
-        .map(|m| m.lead.clone())
-        .collect();
-    leads.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-    leads
+        .leads_in_default_order()
 }
 
 #[tokio::test]

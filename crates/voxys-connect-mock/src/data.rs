@@ -160,6 +160,16 @@ const EPOCH: i64 = 1_672_531_200;
 /// Leads are created over two years from [`EPOCH`].
 const SPAN_SECONDS: u64 = 2 * 365 * 24 * 3600;
 
+impl Account {
+    /// The account's leads in the order the API lists them by default:
+    /// newest first (`created_at` descending), ties by ascending id.
+    pub fn leads_in_default_order(&self) -> Vec<Lead> {
+        let mut leads: Vec<Lead> = self.leads.iter().map(|m| m.lead.clone()).collect();
+        leads.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        leads
+    }
+}
+
 impl Dataset {
     /// Generates the data `spec` describes. Deterministic: the same spec gives
     /// equal datasets. 100,000 leads take a few tens of milliseconds.

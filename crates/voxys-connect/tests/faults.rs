@@ -35,16 +35,11 @@ fn quick_retries(attempts: u32) -> RetryPolicy {
 
 /// The account's leads in the API's default order (newest first, ties by id).
 fn held(server: &MockServer) -> Vec<Lead> {
-    let mut leads: Vec<Lead> = server
+    server
         .dataset()
         .account(server.account_id())
         .unwrap()
-        .leads
-        .iter()
-        .map(|m| m.lead.clone())
-        .collect();
-    leads.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-    leads
+        .leads_in_default_order()
 }
 
 async fn export(

@@ -16,16 +16,11 @@ fn client_for(server: &MockServer, retry: RetryPolicy) -> Client {
 /// The account's leads as the server holds them, newest first (the API's
 /// default order; ties by ascending id).
 fn held(server: &MockServer) -> Vec<Lead> {
-    let mut leads: Vec<Lead> = server
+    server
         .dataset()
         .account(server.account_id())
         .unwrap()
-        .leads
-        .iter()
-        .map(|m| m.lead.clone())
-        .collect();
-    leads.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-    leads
+        .leads_in_default_order()
 }
 
 #[tokio::test]
