@@ -195,12 +195,10 @@ async fn retry_after_is_capped_by_the_policy() {
         .respond_with(ResponseTemplate::new(200).set_body_json(list_body([1], 1, 1, 1)))
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(server.uri())
-        .retry_policy(quick_retries(3).max_retry_after(Duration::from_millis(50)))
-        .build()
-        .unwrap();
+    let client = client_with(
+        &server.uri(),
+        quick_retries(3).max_retry_after(Duration::from_millis(50)),
+    );
     let started = Instant::now();
     client.leads(ACCOUNT).list().send().await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -281,12 +279,7 @@ async fn a_500_is_not_retried() {
 #[tokio::test]
 async fn retries_can_be_turned_off() {
     let server = server_answering(ResponseTemplate::new(503)).await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(server.uri())
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let client = client_with(&server.uri(), RetryPolicy::disabled());
     let error = client.leads(ACCOUNT).list().send().await.unwrap_err();
     assert!(
         matches!(
@@ -306,12 +299,10 @@ async fn retries_can_be_turned_off() {
 async fn the_total_time_budget_stops_retries() {
     let server =
         server_answering(ResponseTemplate::new(429).insert_header("retry-after", "2")).await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(server.uri())
-        .retry_policy(quick_retries(10).max_elapsed(Duration::from_millis(500)))
-        .build()
-        .unwrap();
+    let client = client_with(
+        &server.uri(),
+        quick_retries(10).max_elapsed(Duration::from_millis(500)),
+    );
     let error = client.leads(ACCOUNT).list().send().await.unwrap_err();
     assert!(
         matches!(
@@ -367,12 +358,7 @@ async fn connection_errors_are_retried_and_reported() {
         .local_addr()
         .unwrap()
         .port();
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(quick_retries(3))
-        .build()
-        .unwrap();
+    let client = client_with(&format!("http://127.0.0.1:{port}"), quick_retries(3));
     let error = client.leads(ACCOUNT).list().send().await.unwrap_err();
     match &error {
         Error::Transport { attempts, .. } => assert_eq!(*attempts, 3),

@@ -107,10 +107,15 @@ pub fn quick_retries(attempts: u32) -> RetryPolicy {
 
 /// A client for `server`, with quick retries.
 pub fn client_for(server: &MockServer) -> Client {
+    client_with(&server.uri(), quick_retries(4))
+}
+
+/// A client for the server at `base_url`, retrying as `retry` says.
+pub fn client_with(base_url: &str, retry: RetryPolicy) -> Client {
     Client::builder()
         .token(TOKEN)
-        .base_url(server.uri())
-        .retry_policy(quick_retries(4))
+        .base_url(base_url)
+        .retry_policy(retry)
         .build()
         .unwrap()
 }
