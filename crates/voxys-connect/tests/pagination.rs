@@ -159,32 +159,28 @@ async fn concurrency_fetches_ahead_and_keeps_the_order() {
     );
 }
 
-#[tokio::test]
-async fn a_shrinking_list_stops_at_its_new_end() {
-    // 10 pages at first; from page 3 on, the server says there are only 4.
+/// A server holding 40 leads, 10 a page, whose answer for page `n` claims
+/// `total_pages(n)` pages: a list that changes size while it is read.
+async fn server_whose_size_changes(total_pages: fn(u64) -> u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(|request: &Request| {
+        .respond_with(move |request: &Request| {
             let page = page_of(request);
-            let total_pages = if page < 3 { 10 } else { 4 };
-            let ids = if page <= 4 {
-                ((page - 1) * 10 + 1..=page * 10)
-                    .map(|i| i as i64)
-                    .collect()
-            } else {
-                vec![]
-            };
-            ResponseTemplate::new(200).set_body_json(list_body(
-                ids,
-                page,
-                total_pages,
-                total_pages * 10,
-            ))
+            let total = total_pages(page);
+            let ids: Vec<i64> = ((page - 1) * 10 + 1..=(page * 10).min(40))
+                .map(|i| i as i64)
+                .collect();
+            ResponseTemplate::new(200).set_body_json(list_body(ids, page, total, total * 10))
         })
         .mount(&server)
         .await;
-    for concurrency in [1, 3] {
-        let leads = client_for(&server)
+    server
+}
+
+/// Reads every lead of `server` with each concurrency; all 40 must arrive, in order.
+async fn assert_reads_all_40(server: &MockServer, concurrencies: &[usize]) {
+    for &concurrency in concurrencies {
+        let leads = client_for(server)
             .leads(ACCOUNT)
             .list()
             .per_page(10)
@@ -201,38 +197,17 @@ async fn a_shrinking_list_stops_at_its_new_end() {
 }
 
 #[tokio::test]
+async fn a_shrinking_list_stops_at_its_new_end() {
+    // 10 pages at first; from page 3 on, the server says there are only 4.
+    let server = server_whose_size_changes(|page| if page < 3 { 10 } else { 4 }).await;
+    assert_reads_all_40(&server, &[1, 3]).await;
+}
+
+#[tokio::test]
 async fn a_growing_list_is_read_to_its_new_end() {
     // The first page says 2 pages; later pages say 4.
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(|request: &Request| {
-            let page = page_of(request);
-            let total_pages = if page == 1 { 2 } else { 4 };
-            let ids = ((page - 1) * 10 + 1..=page * 10).map(|i| i as i64);
-            ResponseTemplate::new(200).set_body_json(list_body(
-                ids,
-                page,
-                total_pages,
-                total_pages * 10,
-            ))
-        })
-        .mount(&server)
-        .await;
-    for concurrency in [1, 4] {
-        let leads = client_for(&server)
-            .leads(ACCOUNT)
-            .list()
-            .per_page(10)
-            .concurrency(concurrency)
-            .collect_all()
-            .await
-            .unwrap();
-        assert_eq!(
-            ids(&leads),
-            (1..=40).collect::<Vec<_>>(),
-            "concurrency {concurrency}"
-        );
-    }
+    let server = server_whose_size_changes(|page| if page == 1 { 2 } else { 4 }).await;
+    assert_reads_all_40(&server, &[1, 4]).await;
 }
 
 #[tokio::test]
