@@ -11,8 +11,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use voxys_connect::{
-    Client, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, Error, LeadSortField, LeadStatus,
-    ListLeads, RetryPolicy, SortOrder,
+    Client, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT, Error, LeadSortField,
+    LeadStatus, ListLeads, RetryPolicy, SortOrder,
 };
 use voxys_connect_mock::MockServer;
 use voxys_connect_mock::cli::ServeArgs;
@@ -46,8 +46,10 @@ Exit codes:
   130  interrupted (Ctrl-C); what was written is complete records
 
 Configuration: VOXYS_API_TOKEN (or --token-file), VOXYS_BASE_URL (or
---base-url; default https://connect.voxys.ai), VOXYS_ACCOUNT_ID (or --account).
-The token is never taken as a command-line value, where `ps` would show it.";
+--base-url; default https://connect.voxys.ai), VOXYS_ACCOUNT_ID (or --account),
+VOXYS_CA_CERT (or --ca-cert) for a private certificate authority. HTTPS_PROXY,
+HTTP_PROXY and NO_PROXY are honoured. The token is never taken as a
+command-line value, where `ps` would show it.";
 
 /// Look at and export the leads of a Voxys Connect account.
 #[derive(Parser)]
@@ -147,6 +149,10 @@ struct ConnectionArgs {
     /// instead of VOXYS_API_TOKEN.
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
+    /// Trust the certificate authorities in this PEM file besides the
+    /// system's, for an instance with a private CA [env: VOXYS_CA_CERT].
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// Use a local mock server with demo data instead of a real instance.
     #[arg(long)]
     demo: bool,
@@ -230,6 +236,14 @@ async fn connect(args: &ConnectionArgs) -> Result<(Client, u64, Option<MockServe
         ));
     }
     let mut builder = Client::builder().token(token).retry_policy(retry);
+    let ca_cert = args.ca_cert.clone().or_else(|| {
+        std::env::var_os(ENV_CA_CERT)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(path) = ca_cert {
+        builder = builder.add_root_certificates_from_file(path);
+    }
     let base_url = args.base_url.clone().or_else(|| {
         std::env::var(ENV_BASE_URL)
             .ok()
@@ -428,6 +442,12 @@ fn describe(error: &Error, account: u64, written: u64) -> Failure {
         } => (
             exit::SERVER_OR_NETWORK,
             format!("the server failed ({status}: {snippet}). Try again later."),
+        ),
+        Error::Tls { reason, .. } => (
+            exit::SERVER_OR_NETWORK,
+            format!(
+                "TLS failed: {reason}. If the instance uses a private certificate authority, pass its certificate with --ca-cert FILE (or set VOXYS_CA_CERT); check --base-url."
+            ),
         ),
         Error::Timeout { .. } | Error::Transport { .. } => (
             exit::SERVER_OR_NETWORK,

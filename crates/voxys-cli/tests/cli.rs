@@ -30,6 +30,7 @@ async fn voxys_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .env_remove("VOXYS_BASE_URL")
         .env_remove("VOXYS_API_TOKEN")
         .env_remove("VOXYS_ACCOUNT_ID")
+        .env_remove("VOXYS_CA_CERT")
         .timeout(Duration::from_secs(60));
     for (k, v) in env {
         command.env(k, v);
@@ -570,4 +571,69 @@ async fn demo_and_completions_work_without_an_account() {
     let help = voxys_env(&["leads", "list", "--help"], &[]).await;
     assert_ok(&help);
     assert!(stdout(&help).contains("Exit codes:") && stdout(&help).contains("130"));
+}
+
+#[tokio::test]
+async fn https_with_a_private_ca_given_by_flag_or_by_environment() {
+    let server = MockServer::builder()
+        .leads(230)
+        .tls()
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, server.ca_pem().unwrap()).unwrap();
+    let ca = ca.to_str().unwrap();
+    let account = server.account_id().to_string();
+    let env = [
+        ("VOXYS_BASE_URL", server.url()),
+        ("VOXYS_API_TOKEN", server.token()),
+        ("VOXYS_ACCOUNT_ID", account.as_str()),
+    ];
+    let read_ids = |output: &Output| -> Vec<i64> {
+        stdout(output)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["id"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    let expected: Vec<i64> = held(&server).iter().map(|l| l.id).collect();
+
+    let by_flag = voxys_env(
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--format",
+            "ndjson",
+            "--ca-cert",
+            ca,
+        ],
+        &env,
+    )
+    .await;
+    assert_ok(&by_flag);
+    assert_eq!(read_ids(&by_flag), expected);
+
+    let mut with_ca = env.to_vec();
+    with_ca.push(("VOXYS_CA_CERT", ca));
+    let by_env = voxys_env(&["leads", "list", "--all", "--format", "ndjson"], &with_ca).await;
+    assert_ok(&by_env);
+    assert_eq!(read_ids(&by_env), expected);
+
+    // Without the CA: refused at once, with what to do.
+    let untrusted = voxys_env(&["leads", "list"], &env).await;
+    assert_eq!(untrusted.status.code(), Some(6));
+    let said = stderr(&untrusted);
+    assert!(said.contains("TLS failed"), "{said}");
+    assert!(said.contains("--ca-cert FILE"), "{said}");
+    assert_eq!(
+        server.request_count(),
+        6,
+        "two exports of 3 pages; none untrusted"
+    );
 }

@@ -24,6 +24,15 @@
 //! [`types::Company`]) keep members the SDK does not know yet in their `extra`
 //! map instead of dropping them.
 //!
+//! # Cargo features
+//! `rustls` (default: HTTPS with rustls, verifying against the platform's
+//! certificate store), `native-tls` (the operating system's TLS stack instead),
+//! `gzip` (default: ask for compressed answers and decode them) and
+//! `system-proxy` (default: macOS and Windows proxy settings besides the
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` variables). They set reqwest's
+//! features of the same names, so they apply to any `reqwest::Client` in the
+//! program.
+//!
 //! # Requests and errors
 //! The generated `Client` carries [`RequestDefaults`], applied to every request
 //! by hand-written hooks: the API token in the `api_access_token` header

@@ -36,6 +36,14 @@ pub struct ServeArgs {
     /// next two requests answer 503.
     #[arg(long = "fault", value_name = "RULE")]
     pub faults: Vec<FaultRule>,
+    /// Serve HTTPS, with a certificate for 127.0.0.1 and localhost signed by
+    /// a certificate authority made at start; its PEM is printed (and written
+    /// to --write-ca FILE) for clients to trust.
+    #[arg(long)]
+    pub tls: bool,
+    /// With --tls, write the CA certificate (PEM) to this file.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub write_ca: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -53,6 +61,9 @@ impl ServeArgs {
         for rule in &self.faults {
             builder = builder.fault(rule.clone());
         }
+        if self.tls {
+            builder = builder.tls();
+        }
         builder.start().await
     }
 
@@ -66,6 +77,12 @@ impl ServeArgs {
             }
         };
         let accounts: Vec<String> = server.account_ids().iter().map(u64::to_string).collect();
+        if let (Some(path), Some(pem)) = (&self.write_ca, server.ca_pem())
+            && let Err(e) = std::fs::write(path, pem)
+        {
+            eprintln!("cannot write the CA certificate to {}: {e}", path.display());
+            return std::process::ExitCode::FAILURE;
+        }
         println!("serving the Voxys Connect Leads API");
         println!("  url:      {}", server.url());
         println!("  token:    {}", server.token());
@@ -75,14 +92,30 @@ impl ServeArgs {
             self.leads,
             self.seed
         );
+        let (curl_ca, env_ca) = match (&self.write_ca, server.ca_pem()) {
+            (Some(path), Some(_)) => (
+                format!("--cacert {} ", path.display()),
+                format!("VOXYS_CA_CERT={} ", path.display()),
+            ),
+            (None, Some(pem)) => {
+                println!(
+                    "  CA certificate (trust it to reach the server; --write-ca FILE saves it):\n{pem}"
+                );
+                (
+                    "--cacert CA.pem ".to_owned(),
+                    "VOXYS_CA_CERT=CA.pem ".to_owned(),
+                )
+            }
+            _ => (String::new(), String::new()),
+        };
         println!(
-            "try:\n  curl -H 'api_access_token: {}' '{}/api/v1/accounts/{}/leads?per_page=2'",
+            "try:\n  curl {curl_ca}-H 'api_access_token: {}' '{}/api/v1/accounts/{}/leads?per_page=2'",
             server.token(),
             server.url(),
             server.account_id()
         );
         println!(
-            "or:\n  VOXYS_BASE_URL={} VOXYS_API_TOKEN={} VOXYS_ACCOUNT_ID={} cargo run -p voxys-cli -- leads list",
+            "or:\n  {env_ca}VOXYS_BASE_URL={} VOXYS_API_TOKEN={} VOXYS_ACCOUNT_ID={} cargo run -p voxys-cli -- leads list",
             server.url(),
             server.token(),
             server.account_id()

@@ -6,7 +6,12 @@
 //! real HTTP server (axum and hyper on tokio) that answers as the service does:
 //! the same routes, parameters, defaults, validation, error bodies and
 //! authentication, all read from the OpenAPI document the SDK is generated
-//! from. Fault rules make it fail the way networks and servers fail.
+//! from. Fault rules make it fail the way networks and servers fail. It
+//! compresses answers for clients that ask (as nginx in front of the service
+//! does), and serves HTTPS on request
+//! ([`MockServerBuilder::tls`](crate::MockServerBuilder::tls)) with a
+//! certificate authority of its own, whose PEM
+//! [`MockServer::ca_pem`](crate::MockServer::ca_pem) gives to clients.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -35,6 +40,7 @@ mod faults;
 mod listing;
 mod params;
 mod server;
+mod tls;
 
 pub use data::{Account, Dataset, DatasetSpec, MockLead};
 pub use faults::{Fault, FaultRule, InvalidFaultRule};

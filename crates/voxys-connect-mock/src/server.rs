@@ -22,6 +22,7 @@ use crate::data::{Dataset, DatasetSpec};
 use crate::faults::{Fault, FaultRule, Faults, proxy_page};
 use crate::listing::{AccountIndex, ListRequest, NullShape, SortField};
 use crate::params::QueryParams;
+use crate::tls::{self, Tls};
 
 /// The API's messages, as Chatwoot words them.
 const MISSING_TOKEN: &str = "You need to sign in or sign up before continuing.";
@@ -39,6 +40,7 @@ struct Shared {
     indexes: BTreeMap<u64, AccountIndex>,
     dataset: Dataset,
     requests: AtomicU64,
+    connections: AtomicU64,
 }
 
 /// Configures a [`MockServer`].
@@ -50,6 +52,8 @@ pub struct MockServerBuilder {
     latency: Duration,
     faults: Vec<FaultRule>,
     addr: SocketAddr,
+    tls_names: Option<Vec<String>>,
+    gzip: bool,
 }
 
 impl Default for MockServerBuilder {
@@ -60,6 +64,8 @@ impl Default for MockServerBuilder {
             latency: Duration::ZERO,
             faults: Vec::new(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_names: None,
+            gzip: true,
         }
     }
 }
@@ -112,6 +118,33 @@ impl MockServerBuilder {
         self
     }
 
+    /// Serves HTTPS instead of plain HTTP, with a certificate for `127.0.0.1`
+    /// and `localhost` signed by a certificate authority made for this server
+    /// alone. Clients trust it with [`MockServer::ca_pem`].
+    pub fn tls(self) -> Self {
+        self.tls_for(tls::DEFAULT_NAMES)
+    }
+
+    /// Serves HTTPS with a certificate for these names (host names or IP
+    /// addresses) only: to see how a client treats a certificate for another
+    /// host.
+    pub fn tls_for<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tls_names = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Whether answers are gzip-compressed for clients that ask for it with
+    /// `Accept-Encoding: gzip`, as nginx in front of the service does (default
+    /// on).
+    pub fn gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
+    }
+
     /// Generates the data, binds the address and starts serving in the
     /// background of the current tokio runtime.
     pub async fn start(self) -> std::io::Result<MockServer> {
@@ -143,19 +176,30 @@ impl MockServerBuilder {
             indexes,
             dataset,
             requests: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
         });
         // The document's path template is axum's too: `{account_id}`.
-        let router = Router::new()
+        let mut router = Router::new()
             .route(&operation.path, get(list_leads))
             .fallback(not_found)
             .with_state(shared.clone());
+        if self.gzip {
+            router = router.layer(tower_http::compression::CompressionLayer::new().gzip(true));
+        }
+        let tls = match &self.tls_names {
+            Some(names) => Some(tls::make(names).map_err(invalid)?),
+            None => None,
+        };
 
         let listener = TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(serve(listener, router, shared.clone()));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        let task = tokio::spawn(serve(listener, router, shared.clone(), tls));
         Ok(MockServer {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             addr,
+            ca_pem,
             shared,
             task,
         })
@@ -188,6 +232,7 @@ impl MockServerBuilder {
 pub struct MockServer {
     url: String,
     addr: SocketAddr,
+    ca_pem: Option<String>,
     shared: Arc<Shared>,
     task: JoinHandle<()>,
 }
@@ -211,9 +256,17 @@ impl MockServer {
         MockServerBuilder::default()
     }
 
-    /// The base URL, such as `http://127.0.0.1:41234`.
+    /// The base URL, such as `http://127.0.0.1:41234` (`https://` with
+    /// [`MockServerBuilder::tls`]).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// With [`MockServerBuilder::tls`], the PEM certificate of the authority
+    /// that signed the server's certificate: trust it to reach the server
+    /// over HTTPS. `None` for a plain HTTP server.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The address the server listens on.
@@ -255,6 +308,12 @@ impl MockServer {
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
     }
+
+    /// How many connections the server has accepted (TLS handshakes that
+    /// failed included).
+    pub fn connection_count(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
 }
 
 impl std::fmt::Debug for MockServer {
@@ -285,8 +344,12 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
+/// How long a client may take to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Accepts connections until the server is dropped.
-async fn serve(listener: TcpListener, router: Router, shared: Arc<Shared>) {
+async fn serve(listener: TcpListener, router: Router, shared: Arc<Shared>, tls: Option<Tls>) {
+    let acceptor = tls.map(|t| t.acceptor);
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let stream = match listener.accept().await {
@@ -297,16 +360,34 @@ async fn serve(listener: TcpListener, router: Router, shared: Arc<Shared>) {
                 continue;
             }
         };
+        shared.connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let shared = shared.clone();
+        let acceptor = acceptor.clone();
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 answer(request, router.clone(), shared.clone())
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+            let http = hyper::server::conn::http1::Builder::new();
+            match acceptor {
+                None => {
+                    let _ = http
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                }
+                // A client that does not trust the certificate ends the
+                // handshake; nothing more to do then.
+                Some(acceptor) => {
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        let _ = http
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    }
+                }
+            }
         });
         while connections.try_join_next().is_some() {}
     }

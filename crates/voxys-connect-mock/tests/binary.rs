@@ -13,21 +13,11 @@ impl Drop for Running {
     }
 }
 
-#[tokio::test]
-async fn the_binary_serves_with_its_flags() {
+/// Starts `voxys-mock` with `args`; returns it, its base URL and what it
+/// printed up to its "Ctrl-C" line.
+fn start(args: &[&str]) -> (Running, String, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_voxys-mock"))
-        .args([
-            "--port",
-            "0",
-            "--token",
-            "flag-token",
-            "--leads",
-            "7",
-            "--accounts",
-            "1",
-            "--fault",
-            "503:1",
-        ])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -47,6 +37,23 @@ async fn the_binary_serves_with_its_flags() {
         }
     }
     let url = url.unwrap_or_else(|| panic!("no url in:\n{printed}"));
+    (running, url, printed)
+}
+
+#[tokio::test]
+async fn the_binary_serves_with_its_flags() {
+    let (_running, url, printed) = start(&[
+        "--port",
+        "0",
+        "--token",
+        "flag-token",
+        "--leads",
+        "7",
+        "--accounts",
+        "1",
+        "--fault",
+        "503:1",
+    ]);
     assert!(printed.contains("token:    flag-token"), "{printed}");
     assert!(
         printed.contains("accounts: 1 (7 leads each, seed 42)"),
@@ -67,4 +74,50 @@ async fn the_binary_serves_with_its_flags() {
     );
     let body: serde_json::Value = get().await.unwrap().json().await.unwrap();
     assert_eq!(body["meta"]["total_count"], 7);
+}
+
+#[tokio::test]
+async fn with_tls_it_serves_https_and_prints_and_writes_its_ca() {
+    let (_running, url, printed) = start(&["--port", "0", "--token", "t", "--tls"]);
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let begin = printed
+        .find("-----BEGIN CERTIFICATE-----")
+        .unwrap_or_else(|| panic!("the CA is printed:\n{printed}"));
+    let end = printed.find("-----END CERTIFICATE-----").unwrap() + 25;
+    let printed_ca = &printed[begin..end];
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ca.pem");
+    let (_other, other_url, said) = start(&[
+        "--port",
+        "0",
+        "--token",
+        "t",
+        "--tls",
+        "--write-ca",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains(&format!("--cacert {}", file.display())),
+        "{said}"
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+
+    for (url, ca) in [(&url, printed_ca), (&other_url, written.as_str())] {
+        let client = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(ca.as_bytes()).unwrap()])
+            .build()
+            .unwrap();
+        let answer = client
+            .get(format!("{url}/api/v1/accounts/1/leads?per_page=3"))
+            .header("api_access_token", "t")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["data"].as_array().unwrap().len(), 3);
+    }
+    // Each server has a CA of its own.
+    assert_ne!(printed_ca, written.trim_end());
 }

@@ -380,7 +380,11 @@ async fn fault_rules_fail_the_next_matching_requests() {
         "only page 2 matches"
     );
     let url = format!("{}/api/v1/accounts/1/leads?page=2", server.url());
-    let response = reqwest::Client::new()
+    // Without gzip, so that the length the body promises is the one sent.
+    let response = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .unwrap()
         .get(&url)
         .header("api_access_token", server.token())
         .send()
@@ -555,4 +559,62 @@ async fn the_same_seed_serves_the_same_answers() {
     let query = "per_page=50&sort_by=lead_value";
     assert_eq!(list(&a, query).await.text, list(&b, query).await.text);
     assert_ne!(list(&a, query).await.text, list(&c, query).await.text);
+}
+
+#[tokio::test]
+async fn answers_are_gzipped_for_clients_that_ask_and_only_for_them() {
+    let server = MockServer::builder().leads(300).start().await.unwrap();
+    let url = format!(
+        "{}/api/v1/accounts/{}/leads?per_page=100",
+        server.url(),
+        server.account_id()
+    );
+    // No automatic decoding: the bytes as they come over the wire.
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let fetch = |gzip: bool| {
+        let mut request = raw.get(&url).header("api_access_token", server.token());
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let encoding = response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (encoding, response.bytes().await.unwrap())
+        }
+    };
+    let (encoding, plain) = fetch(false).await;
+    assert_eq!(encoding, None);
+    let (encoding, compressed) = fetch(true).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert!(
+        compressed.len() * 3 < plain.len(),
+        "{} vs {}",
+        compressed.len(),
+        plain.len()
+    );
+    // It decodes to the same answer.
+    let decoding = reqwest::Client::new();
+    let decoded = decoding
+        .get(&url)
+        .header("api_access_token", server.token())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(decoded, plain);
+
+    let without = MockServer::builder().gzip(false).start().await.unwrap();
+    let response = raw
+        .get(format!("{}/api/v1/accounts/1/leads", without.url()))
+        .header("api_access_token", without.token())
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get("content-encoding").is_none());
 }

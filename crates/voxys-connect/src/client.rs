@@ -143,6 +143,12 @@ fn transport(operation: &'static str, error: reqwest::Error) -> Error {
             operation,
             attempts: 1,
         }
+    } else if let Some(reason) = crate::tls::failure(&error) {
+        Error::Tls {
+            operation,
+            reason,
+            source: error,
+        }
     } else {
         Error::Transport {
             operation,

@@ -18,6 +18,9 @@ pub const ENV_API_TOKEN: &str = "VOXYS_API_TOKEN";
 pub const ENV_BASE_URL: &str = "VOXYS_BASE_URL";
 /// The environment variable holding the numeric account id.
 pub const ENV_ACCOUNT_ID: &str = "VOXYS_ACCOUNT_ID";
+/// The environment variable naming a PEM file of certificate authorities to
+/// trust besides the platform's (a self-hosted instance's private CA).
+pub const ENV_CA_CERT: &str = "VOXYS_CA_CERT";
 /// The base URL of the hosted service.
 pub const DEFAULT_BASE_URL: &str = "https://connect.voxys.ai";
 /// The default `User-Agent`: `voxys-connect/<version>`.
@@ -71,6 +74,21 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     allow_plain_http: bool,
     max_response_bytes: usize,
+    /// PEM texts of extra root certificates, or why one could not be read.
+    root_certificates: Vec<std::result::Result<RootPem, String>>,
+}
+
+/// PEM text of root certificates, and where it came from (for errors).
+#[derive(Clone)]
+struct RootPem {
+    origin: String,
+    pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for RootPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RootPem({}, {} bytes)", self.origin, self.pem.len())
+    }
 }
 
 impl Default for ClientBuilder {
@@ -85,6 +103,7 @@ impl Default for ClientBuilder {
             http: None,
             allow_plain_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            root_certificates: Vec::new(),
         }
     }
 }
@@ -96,9 +115,10 @@ impl ClientBuilder {
         ClientBuilder::default()
     }
 
-    /// A builder with the token from `VOXYS_API_TOKEN` and the base URL from
-    /// `VOXYS_BASE_URL` when it is set. A missing token is reported by
-    /// [`build`](ClientBuilder::build).
+    /// A builder with the token from `VOXYS_API_TOKEN`, the base URL from
+    /// `VOXYS_BASE_URL` and extra certificate authorities from the PEM file
+    /// `VOXYS_CA_CERT`, for those that are set. A missing token, or a CA file
+    /// that cannot be read, is reported by [`build`](ClientBuilder::build).
     pub fn from_env() -> ClientBuilder {
         let mut builder = ClientBuilder::new();
         if let Ok(token) = std::env::var(ENV_API_TOKEN) {
@@ -108,6 +128,9 @@ impl ClientBuilder {
             && !url.trim().is_empty()
         {
             builder = builder.base_url(url.trim());
+        }
+        if let Some(path) = std::env::var_os(ENV_CA_CERT).filter(|p| !p.is_empty()) {
+            builder = builder.add_root_certificates_from_file(path);
         }
         builder
     }
@@ -154,9 +177,53 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests with this `reqwest::Client` (for proxies, custom TLS,
-    /// connection pools shared with other code). The token, user agent and
-    /// timeout still apply to each request; its redirect policy is its own.
+    /// Trusts the certificate authorities in this PEM text (one or more
+    /// `-----BEGIN CERTIFICATE-----` blocks) besides the platform's own: for a
+    /// self-hosted instance whose certificate is signed by a private CA.
+    /// Certificates and host names are still verified. Checked by
+    /// [`build`](ClientBuilder::build).
+    ///
+    /// ```no_run
+    /// # fn example() -> voxys_connect::Result<()> {
+    /// let ca = std::fs::read("/etc/ssl/internal-ca.pem").expect("the CA file");
+    /// let client = voxys_connect::Client::builder()
+    ///     .token("my-api-token")
+    ///     .base_url("https://crm.internal.example")
+    ///     .add_root_certificates_pem(ca)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn add_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> ClientBuilder {
+        self.root_certificates.push(Ok(RootPem {
+            origin: "the PEM text given".to_owned(),
+            pem: pem.into(),
+        }));
+        self
+    }
+
+    /// Trusts the certificate authorities in this PEM file, as
+    /// [`add_root_certificates_pem`](ClientBuilder::add_root_certificates_pem)
+    /// does. A file that cannot be read is reported by
+    /// [`build`](ClientBuilder::build).
+    pub fn add_root_certificates_from_file(
+        mut self,
+        path: impl AsRef<std::path::Path>,
+    ) -> ClientBuilder {
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        self.root_certificates.push(match std::fs::read(path) {
+            Ok(pem) => Ok(RootPem { origin, pem }),
+            Err(e) => Err(format!("cannot read the CA certificate file {origin}: {e}")),
+        });
+        self
+    }
+
+    /// Sends requests with this `reqwest::Client` (for a connection pool
+    /// shared with other code, or settings this builder does not offer). The
+    /// token, user agent and timeout still apply to each request; its TLS,
+    /// proxy and redirect settings are its own.
     pub fn http_client(mut self, client: reqwest::Client) -> ClientBuilder {
         self.http = Some(client);
         self
@@ -198,13 +265,34 @@ impl ClientBuilder {
                 self.user_agent
             ))
         })?;
+        if base_url.starts_with("https:") && !TLS_COMPILED_IN {
+            return Err(Error::Config(
+                "the base URL is https://, but this build of voxys-connect has no TLS: enable its `rustls` (default) or `native-tls` feature".to_owned(),
+            ));
+        }
+        let roots = self
+            .root_certificates
+            .into_iter()
+            .map(|pem| pem.map_err(Error::Config).and_then(parse_roots))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
         let http = match self.http {
+            Some(_) if !roots.is_empty() => {
+                return Err(Error::Config(
+                    "root certificates apply to the client's own HTTP client, not to one given with http_client: add them to that reqwest::Client".to_owned(),
+                ));
+            }
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .redirect(same_origin_redirects())
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+            None => with_roots(
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .redirect(same_origin_redirects()),
+                roots,
+            )
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         let defaults = RequestDefaults {
             token: Some(token.clone()),
@@ -214,6 +302,56 @@ impl ClientBuilder {
         };
         Ok(Client::new(base_url, http, defaults, token, self.retry))
     }
+}
+
+/// Whether this build can speak TLS (a `rustls` or `native-tls` feature).
+const TLS_COMPILED_IN: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
+
+/// A root certificate, as the TLS backend takes it (none without one).
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+type RootCertificate = reqwest::Certificate;
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+type RootCertificate = std::convert::Infallible;
+
+/// The certificates of a PEM text; at least one.
+fn parse_roots(pem: RootPem) -> Result<Vec<RootCertificate>> {
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    {
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem.pem).map_err(|e| {
+            Error::Config(format!(
+                "the CA certificates in {} are not valid PEM: {e}",
+                pem.origin
+            ))
+        })?;
+        if certificates.is_empty() {
+            return Err(Error::Config(format!(
+                "{} holds no certificate: expected PEM blocks starting with -----BEGIN CERTIFICATE-----",
+                pem.origin
+            )));
+        }
+        Ok(certificates)
+    }
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    Err(Error::Config(format!(
+        "CA certificates ({}) need TLS, and this build of voxys-connect has none: enable its `rustls` (default) or `native-tls` feature",
+        pem.origin
+    )))
+}
+
+/// The builder, trusting `roots` besides the platform's certificate store.
+fn with_roots(
+    builder: reqwest::ClientBuilder,
+    roots: Vec<RootCertificate>,
+) -> reqwest::ClientBuilder {
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    let builder = if roots.is_empty() {
+        builder
+    } else {
+        builder.tls_certs_merge(roots)
+    };
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    let _ = roots;
+    builder
 }
 
 /// Follows redirects only within the same scheme, host and port, so that the

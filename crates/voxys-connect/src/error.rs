@@ -148,6 +148,22 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The TLS connection could not be made: the server's certificate is not
+    /// trusted or not valid for the host, or the handshake failed. Not
+    /// retried: it fails the same way until the configuration changes.
+    #[error(
+        "{operation}: TLS failed: {reason}; if the instance uses a private certificate authority, trust it (ClientBuilder::add_root_certificates_pem, or the PEM file named by VOXYS_CA_CERT), and check that the base URL names the host the certificate is for"
+    )]
+    Tls {
+        /// The API operation.
+        operation: &'static str,
+        /// What failed, in words.
+        reason: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+
     /// The response body is larger than the client accepts
     /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes));
     /// it was not read into memory.

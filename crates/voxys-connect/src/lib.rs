@@ -7,11 +7,12 @@ mod error;
 mod leads;
 mod pagination;
 mod retry;
+mod tls;
 
 pub use client::Client;
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT,
-    ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, account_id_from_env,
+    ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT, account_id_from_env,
 };
 pub use error::{Error, Result};
 pub use leads::{Leads, ListLeads, MAX_CONCURRENCY, MAX_PER_PAGE};

@@ -4,7 +4,6 @@
 mod common;
 
 use std::io::Write;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -127,25 +126,9 @@ fn debug_output_masks_the_token() {
     }
 }
 
-/// Runs this test binary again, with `env`, to run `test` alone in a process
-/// of its own (the environment is process-wide).
-fn run_child(test: &str, env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env("VOXYS_TEST_CHILD", "1")
-        .env_remove("VOXYS_API_TOKEN")
-        .env_remove("VOXYS_BASE_URL")
-        .env_remove("VOXYS_ACCOUNT_ID");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().unwrap()
-}
-
 #[tokio::test]
 async fn from_env_reads_token_base_url_and_account() {
-    if std::env::var("VOXYS_TEST_CHILD").is_ok() {
+    if in_child() {
         // In the child: the variables are set.
         let client = Client::from_env().unwrap();
         let account = voxys_connect::account_id_from_env().unwrap();
@@ -176,7 +159,7 @@ async fn from_env_reads_token_base_url_and_account() {
 
 #[test]
 fn from_env_without_a_token_names_the_variable() {
-    if std::env::var("VOXYS_TEST_CHILD").is_ok() {
+    if in_child() {
         let error = Client::from_env().unwrap_err();
         let account = voxys_connect::account_id_from_env().unwrap_err();
         println!("CHILD-ERR {error} | {account}");

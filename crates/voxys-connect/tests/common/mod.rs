@@ -124,3 +124,120 @@ pub fn client_with(base_url: &str, retry: RetryPolicy) -> Client {
 pub async fn request_count(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
+
+/// The variables a child process of a test starts without: the SDK's own and
+/// the proxy settings, so that only what the test sets applies.
+pub const CHILD_ENV_CLEARED: [&str; 10] = [
+    "VOXYS_API_TOKEN",
+    "VOXYS_BASE_URL",
+    "VOXYS_ACCOUNT_ID",
+    "VOXYS_CA_CERT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+];
+
+/// Runs this test binary again, with `env`, to run `test` alone in a process
+/// of its own (the environment is process-wide). The child sees
+/// `VOXYS_TEST_CHILD`.
+pub fn run_child(test: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env("VOXYS_TEST_CHILD", "1");
+    for name in CHILD_ENV_CLEARED {
+        command.env_remove(name);
+    }
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+/// [`run_child`] off the async runtime, so that servers running on it (the
+/// project's mock, a proxy) keep answering the child.
+pub async fn run_child_async(
+    test: &'static str,
+    env: Vec<(String, String)>,
+) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_child(test, &env)
+    })
+    .await
+    .unwrap()
+}
+
+/// Whether this process is a child started by [`run_child`].
+pub fn in_child() -> bool {
+    std::env::var_os("VOXYS_TEST_CHILD").is_some()
+}
+
+/// A forward proxy on 127.0.0.1 that keeps the request line of everything it
+/// is asked: `CONNECT host:port` is tunnelled to `host:port`; a plain request
+/// (`GET http://...`) is answered with one page holding lead 1, so that a
+/// client shows whether it came through the proxy.
+pub struct Proxy {
+    pub url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    pub async fn start() -> Proxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                let log = log.clone();
+                tokio::spawn(async move {
+                    // The request head, up to the blank line.
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let line = head.lines().next().unwrap_or_default().to_owned();
+                    log.lock().unwrap().push(line.clone());
+                    if let Some(target) = line
+                        .strip_prefix("CONNECT ")
+                        .and_then(|rest| rest.split_whitespace().next())
+                    {
+                        let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                            return;
+                        };
+                        let _ = client
+                            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                            .await;
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                    } else {
+                        let body = list_body([1], 1, 1, 1).to_string();
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = client.write_all(answer.as_bytes()).await;
+                    }
+                });
+            }
+        });
+        Proxy { url, seen }
+    }
+
+    /// The request lines received so far.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
