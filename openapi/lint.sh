@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Validates and lints the OpenAPI document with three independent tools:
-# openapi-spec-validator (PyPI), Redocly CLI and Spectral (npm). Any error or
-# warning fails. Tools are installed, at pinned versions, under target/lint-tools (or $CARGO_TARGET_DIR/lint-tools).
+# openapi-spec-validator (PyPI), Redocly CLI and Spectral (npm), and checks with
+# openapi-schema-validator that members the API sends as null are nullable when
+# OpenAPI 3.0.3 is read to the letter. Any error or warning fails. Tools are installed, at pinned versions, under target/lint-tools (or $CARGO_TARGET_DIR/lint-tools).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -11,7 +12,7 @@ spec="$here/voxys-connect.yaml"
 mkdir -p "$tools"
 if [ ! -x "$tools/venv/bin/openapi-spec-validator" ]; then
   python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator==0.9.0
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator==0.9.0 openapi-schema-validator==0.9.0
 fi
 if [ ! -x "$tools/node_modules/.bin/redocly" ] || [ ! -x "$tools/node_modules/.bin/spectral" ]; then
   npm install --prefix "$tools" --silent --no-audit --no-fund --no-save \
@@ -29,5 +30,7 @@ if echo "$report" | grep -q 'You have [0-9]* warning'; then
   echo "redocly reported warnings" >&2
   exit 1
 fi
+echo "null where the API sends null (openapi-schema-validator, strict 3.0.3):"
+"$tools/venv/bin/python" "$here/strict_nulls.py" "$spec"
 echo "spectral lint:"
 "$tools/node_modules/.bin/spectral" lint --ruleset "$here/.spectral.yaml" --fail-severity warn "$spec"

@@ -333,6 +333,20 @@ fn walk_value(spec: &Spec, pointer: &str, instance: &Value, at: &str, walk: &mut
         return;
     };
     if instance.is_null() {
+        // A null member exercises the null-only alternative it matched.
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(options)) = schema.get(key) {
+                for i in 0..options.len() {
+                    let option = format!("{pointer}/{key}/{i}");
+                    let mut scratch = Walk::default();
+                    if resolve(spec, &option, &mut scratch)
+                        .is_some_and(|(_, s)| voxys_connect_spec::is_null_only(s))
+                    {
+                        resolve(spec, &option, walk);
+                    }
+                }
+            }
+        }
         return;
     }
     // Subschemas that all apply (allOf), and one that applies (oneOf/anyOf:

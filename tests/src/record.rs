@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
+use sha2::Sha256;
 use voxys_connect_spec::Spec;
 
 use crate::{
@@ -17,14 +19,18 @@ pub struct RecordOptions {
     /// The instance's base URL, such as `https://connect.voxys.ai`.
     pub base_url: String,
     /// The account whose leads to list.
-    pub account_id: u64,
+    pub account_id: i64,
     /// The API token (never written anywhere).
     pub token: String,
     /// The folder to write `recorded_*.json` into.
     pub out: PathBuf,
     /// Keep names, emails, notes and domains as received instead of replacing
-    /// them with stable fake values.
+    /// them with fake values.
     pub keep_personal_data: bool,
+    /// The key of the keyed hash that makes fake values (see [`Anonymizer`]):
+    /// the same key gives the same fakes for the same data. A random one
+    /// when `None`.
+    pub anonymize_key: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for RecordOptions {
@@ -35,6 +41,7 @@ impl std::fmt::Debug for RecordOptions {
             .field("token", &"****")
             .field("out", &self.out)
             .field("keep_personal_data", &self.keep_personal_data)
+            .field("anonymize_key", &self.anonymize_key.map(|_| "****"))
             .finish()
     }
 }
@@ -117,10 +124,14 @@ pub async fn record(options: &RecordOptions) -> Result<Vec<PathBuf>, String> {
         ));
     }
 
+    let anonymizer = match options.anonymize_key {
+        Some(key) => Anonymizer::new(key, &spec),
+        None => Anonymizer::random(&spec)?,
+    };
     let mut written = Vec::new();
     let mut first_page: Option<Value> = None;
     for case in &cases {
-        let recording = exchange(&http, base, &path, case, options, &spec).await?;
+        let recording = exchange(&http, base, &path, case, options, &spec, &anonymizer).await?;
         if case.name == "per_page_100" {
             first_page = Some(recording.response.body.clone());
         }
@@ -181,7 +192,7 @@ pub async fn record(options: &RecordOptions) -> Result<Vec<PathBuf>, String> {
         ));
     }
     for case in &more {
-        let recording = exchange(&http, base, &path, case, options, &spec).await?;
+        let recording = exchange(&http, base, &path, case, options, &spec, &anonymizer).await?;
         written.push(write(options, &case.name, recording)?);
     }
     Ok(written)
@@ -194,6 +205,7 @@ async fn exchange(
     case: &Case,
     options: &RecordOptions,
     spec: &Spec,
+    anonymizer: &Anonymizer,
 ) -> Result<Recording, String> {
     let mut request = http
         .get(format!("{base}{path}"))
@@ -242,7 +254,7 @@ async fn exchange(
         false => Value::String(text),
     };
     if !options.keep_personal_data {
-        anonymize(&mut body);
+        anonymizer.anonymize(&mut body);
     }
     let mut recording = Recording {
         name: format!("recorded_{}", case.name),
@@ -309,69 +321,190 @@ fn write(options: &RecordOptions, case: &str, recording: Recording) -> Result<Pa
     Ok(path)
 }
 
-/// A stable short tag for a value: the same input gives the same tag.
-fn tag(value: &str) -> String {
-    // FNV-1a, 64 bits: stable across runs, platforms and Rust versions.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in value.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{:08x}", hash >> 32)
+/// Replaces personal data in recorded bodies with fake values.
+///
+/// A fake value is made of a tag of the real one: the first 64 bits of
+/// HMAC-SHA256 under a key, so that the same name gets the same fake
+/// throughout (the recordings stay consistent), while nobody without the key
+/// can confirm a guess by hashing candidate names. The key is random for each
+/// run unless one is given (to get the same fakes from the same data again).
+pub struct Anonymizer {
+    key: [u8; 32],
+    /// The members the document describes, for leads, agents and companies;
+    /// every text in any other member is replaced too.
+    lead_members: Vec<String>,
+    agent_members: Vec<String>,
+    company_members: Vec<String>,
 }
 
-/// Replaces personal data (names, emails, notes, domains, free-form
-/// attribute texts) of every lead with stable fake values.
-pub fn anonymize(body: &mut Value) {
-    let Some(leads) = body.get_mut("data").and_then(Value::as_array_mut) else {
-        return;
-    };
-    let fake = |value: &mut Value, make: &dyn Fn(&str) -> String| {
-        if let Some(text) = value.as_str()
-            && !text.is_empty()
-        {
-            *value = Value::String(make(text));
+impl Anonymizer {
+    /// An anonymizer with this key.
+    pub fn new(key: [u8; 32], spec: &Spec) -> Anonymizer {
+        let members = |schema: &str| -> Vec<String> {
+            spec.get(&format!("#/components/schemas/{schema}/properties"))
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        Anonymizer {
+            key,
+            lead_members: members("Lead"),
+            agent_members: members("Agent"),
+            company_members: members("Company"),
         }
-    };
-    for lead in leads {
-        if let Some(v) = lead.get_mut("custom_name") {
-            fake(v, &|t| format!("Lead {}", tag(t)));
+    }
+
+    /// An anonymizer with a random key from the operating system.
+    pub fn random(spec: &Spec) -> Result<Anonymizer, String> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| format!("no random key for anonymizing: {e}"))?;
+        Ok(Anonymizer::new(key, spec))
+    }
+
+    /// A short tag of `value` under the key.
+    fn tag(&self, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        mac.update(value.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Replaces personal data (names, emails, notes, domains, the texts of
+    /// free-form attributes, and every text in a member the document does not
+    /// describe) of every lead of a list body with fake values.
+    pub fn anonymize(&self, body: &mut Value) {
+        let Some(leads) = body.get_mut("data").and_then(Value::as_array_mut) else {
+            return;
+        };
+        for lead in leads {
+            self.lead(lead);
         }
-        if let Some(v) = lead.get_mut("notes") {
-            fake(v, &|t| format!("Note {}", tag(t)));
+    }
+
+    fn lead(&self, lead: &mut Value) {
+        let fake = |value: &mut Value, make: &dyn Fn(&str) -> String| {
+            if let Some(text) = value.as_str()
+                && !text.is_empty()
+            {
+                *value = Value::String(make(text));
+            }
+        };
+        let Some(members) = lead.as_object_mut() else {
+            return;
+        };
+        for (name, value) in members.iter_mut() {
+            match name.as_str() {
+                "custom_name" => fake(value, &|t| format!("Lead {}", self.tag(t))),
+                "notes" => fake(value, &|t| format!("Note {}", self.tag(t))),
+                "custom_attributes" => self.texts(value),
+                "assigned_agent" => {
+                    self.object(value, &self.agent_members, &|name, v| match name {
+                        "name" => fake(v, &|t| format!("Agent {}", self.tag(t))),
+                        "email" => fake(v, &|t| format!("agent-{}@example.com", self.tag(t))),
+                        "avatar_url" => fake(v, &|t| {
+                            format!("https://avatars.example.com/{}.png", self.tag(t))
+                        }),
+                        _ => {}
+                    })
+                }
+                "company" => self.object(value, &self.company_members, &|name, v| match name {
+                    "name" => fake(v, &|t| format!("Company {}", self.tag(t))),
+                    "domain" => fake(v, &|t| format!("company-{}.example", self.tag(t))),
+                    _ => {}
+                }),
+                other if !self.lead_members.iter().any(|m| m == other) => self.texts(value),
+                _ => {}
+            }
         }
-        if let Some(agent) = lead.get_mut("assigned_agent").filter(|a| a.is_object()) {
-            if let Some(v) = agent.get_mut("name") {
-                fake(v, &|t| format!("Agent {}", tag(t)));
-            }
-            if let Some(v) = agent.get_mut("email") {
-                fake(v, &|t| format!("agent-{}@example.com", tag(t)));
-            }
-            if let Some(v) = agent.get_mut("avatar_url") {
-                fake(v, &|t| {
-                    format!("https://avatars.example.com/{}.png", tag(t))
-                });
-            }
-        }
-        if let Some(company) = lead.get_mut("company").filter(|c| c.is_object()) {
-            if let Some(v) = company.get_mut("name") {
-                fake(v, &|t| format!("Company {}", tag(t)));
-            }
-            if let Some(v) = company.get_mut("domain") {
-                fake(v, &|t| format!("company-{}.example", tag(t)));
+    }
+
+    /// A nested object: its personal members through `known`, and every text
+    /// of a member the document does not describe.
+    fn object(&self, value: &mut Value, described: &[String], known: &dyn Fn(&str, &mut Value)) {
+        let Some(members) = value.as_object_mut() else {
+            return;
+        };
+        for (name, member) in members.iter_mut() {
+            if described.iter().any(|m| m == name) {
+                known(name, member);
+            } else {
+                self.texts(member);
             }
         }
-        if let Some(attributes) = lead.get_mut("custom_attributes") {
-            anonymize_texts(attributes);
+    }
+
+    /// Every text inside `value`, replaced.
+    fn texts(&self, value: &mut Value) {
+        match value {
+            Value::String(text) if !text.is_empty() => *text = format!("text {}", self.tag(text)),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.texts(v)),
+            Value::Object(members) => members.values_mut().for_each(|v| self.texts(v)),
+            _ => {}
         }
     }
 }
 
-fn anonymize_texts(value: &mut Value) {
-    match value {
-        Value::String(text) if !text.is_empty() => *text = format!("text {}", tag(text)),
-        Value::Array(items) => items.iter_mut().for_each(anonymize_texts),
-        Value::Object(members) => members.values_mut().for_each(anonymize_texts),
-        _ => {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tags_are_keyed_stable_and_not_a_plain_hash() {
+        let spec = Spec::bundled();
+        let one = Anonymizer::new([1; 32], &spec);
+        let again = Anonymizer::new([1; 32], &spec);
+        let other = Anonymizer::new([2; 32], &spec);
+        assert_eq!(one.tag("Jane Smith"), again.tag("Jane Smith"));
+        assert_ne!(one.tag("Jane Smith"), other.tag("Jane Smith"));
+        assert_ne!(one.tag("Jane Smith"), one.tag("Jane Smyth"));
+        assert_eq!(one.tag("x").len(), 16, "64 bits");
+        let a = Anonymizer::random(&spec).unwrap();
+        let b = Anonymizer::random(&spec).unwrap();
+        assert_ne!(
+            a.tag("Jane Smith"),
+            b.tag("Jane Smith"),
+            "a random key each run"
+        );
+    }
+
+    #[test]
+    fn texts_in_members_the_document_does_not_describe_are_replaced_too() {
+        let spec = Spec::bundled();
+        let anonymizer = Anonymizer::new([7; 32], &spec);
+        let mut body = json!({"data": [{
+            "id": 1,
+            "status": "open",
+            "custom_name": "Acme renewal",
+            "lead_currency": "USD",
+            "created_at": "2023-11-07T05:31:56Z",
+            "contact_email": "jane@customer.example",
+            "owner": {"full_name": "Jane Doe", "age": 41, "tags": ["vip", "jane"]},
+            "assigned_agent": {"id": 3, "name": "Omar Haddad", "email": "omar@corp.example", "phone": "+1 555 0100"},
+            "company": {"id": 9, "name": "Acme", "domain": "acme.com", "vat_id": "DE123"}
+        }]});
+        anonymizer.anonymize(&mut body);
+        let text = body.to_string();
+        for real in [
+            "Acme",
+            "jane@customer.example",
+            "Jane Doe",
+            "jane",
+            "Omar",
+            "omar@corp",
+            "555 0100",
+            "DE123",
+            "acme.com",
+        ] {
+            assert!(!text.contains(real), "{real} survived: {text}");
+        }
+        let lead = &body["data"][0];
+        assert_eq!(lead["id"], 1);
+        assert_eq!(lead["status"], "open", "described, not personal: kept");
+        assert_eq!(lead["lead_currency"], "USD");
+        assert_eq!(lead["created_at"], "2023-11-07T05:31:56Z");
+        assert_eq!(lead["owner"]["age"], 41, "numbers are not personal text");
+        assert_eq!(lead["assigned_agent"]["id"], 3);
     }
 }

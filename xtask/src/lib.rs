@@ -110,9 +110,20 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }
 
-/// The copy of the document handed to progenitor: without error responses.
+/// The copy of the document handed to progenitor: nullable members in the
+/// form it turns into `Option<T>`, and without error responses.
 ///
-/// progenitor 0.15 needs every error response of an operation to have the same
+/// **Nullable members.** The document writes a member that is another schema
+/// or `null` as OpenAPI 3.0.3 requires, to the letter:
+/// `anyOf: [{$ref: X}, {type: ..., nullable: true, enum: [null]}]` (or
+/// `oneOf`).
+/// progenitor (typify) makes a two-variant enum of that; it makes
+/// `Option<X>` of `{type: ..., nullable: true, allOf: [{$ref: X}]}`, a form
+/// that 3.0.3 read strictly says rejects `null` (the `allOf` still applies to
+/// it). So progenitor's copy, and only it, gets the second form, and the
+/// null-only schemas go; the generated types are what the first form means.
+///
+/// **Error responses.** progenitor 0.15 needs every error response of an operation to have the same
 /// kind of body (it asserts so) and types only `application/json` bodies, while
 /// this API answers 429 in `text/plain` and its proxies 5xx in `text/html`.
 /// And when it fails to decode an error body, it reports the bytes without the
@@ -123,6 +134,49 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
 /// mock server and the contract tests.
 fn for_progenitor(document: &Value) -> Value {
     let mut doc = document.clone();
+    let null_only = |schema: &Value| {
+        let target = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| document.pointer(r.trim_start_matches('#')));
+        voxys_connect_spec::is_null_only(target.unwrap_or(schema))
+    };
+    rewrite_schemas(&mut doc, &mut |schema| {
+        let Some(map) = schema.as_object_mut() else {
+            return;
+        };
+        let Some((key, Value::Array(options))) = ["anyOf", "oneOf"]
+            .into_iter()
+            .find_map(|key| map.get(key).map(|options| (key, options)))
+        else {
+            return;
+        };
+        let (nulls, others): (Vec<&Value>, Vec<&Value>) =
+            options.iter().partition(|option| null_only(option));
+        let [other] = others.as_slice() else { return };
+        if nulls.len() != 1 || other.get("$ref").is_none() {
+            return;
+        }
+        let kind = other
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| document.pointer(r.trim_start_matches('#')))
+            .and_then(|target| target.get("type"))
+            .cloned();
+        let other = (*other).clone();
+        map.remove(key);
+        map.insert("nullable".to_owned(), Value::Bool(true));
+        map.insert("allOf".to_owned(), Value::Array(vec![other]));
+        if let Some(kind) = kind {
+            map.insert("type".to_owned(), kind);
+        }
+    });
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.retain(|_, schema| !voxys_connect_spec::is_null_only(schema));
+    }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut().filter_map(Value::as_object_mut) {
             for op in item.values_mut().filter_map(Value::as_object_mut) {
@@ -133,6 +187,47 @@ fn for_progenitor(document: &Value) -> Value {
         }
     }
     doc
+}
+
+/// Calls `f` on every schema object of the document: component schemas, the
+/// `schema` of parameters and media types, and their subschemas, innermost
+/// first.
+fn rewrite_schemas(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    fn schema(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+        if let Some(map) = value.as_object_mut() {
+            if let Some(Value::Object(props)) = map.get_mut("properties") {
+                props.values_mut().for_each(|p| schema(p, f));
+            }
+            for key in ["items", "additionalProperties", "not"] {
+                if let Some(sub @ Value::Object(_)) = map.get_mut(key) {
+                    schema(sub, f);
+                }
+            }
+            for key in ["allOf", "anyOf", "oneOf"] {
+                if let Some(Value::Array(list)) = map.get_mut(key) {
+                    list.iter_mut().for_each(|s| schema(s, f));
+                }
+            }
+        }
+        f(value);
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "schema" {
+                    schema(child, f);
+                } else if key == "schemas" {
+                    if let Value::Object(schemas) = child {
+                        schemas.values_mut().for_each(|s| schema(s, f));
+                    }
+                } else if key != "example" && key != "examples" {
+                    rewrite_schemas(child, f);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_schemas(v, f)),
+        _ => {}
+    }
 }
 
 /// Outcome of comparing the committed generated file with a fresh generation.

@@ -38,13 +38,18 @@ enum Command {
         base_url: String,
         /// The account whose leads to list.
         #[arg(long)]
-        account: u64,
+        account: i64,
         /// The folder to write recorded_*.json into.
         #[arg(long, default_value_os_t = voxys_connect_contract::recordings_dir())]
         out: PathBuf,
         /// Keep personal data as received.
         #[arg(long)]
         keep_personal_data: bool,
+        /// The key (64 hex digits) of the keyed hash that makes the fake
+        /// values, to get the same fakes from the same data again; read from
+        /// VOXYS_RECORD_KEY when not given, random when neither is.
+        #[arg(long, value_name = "HEX")]
+        anonymize_key: Option<String>,
     },
 }
 
@@ -66,7 +71,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             account,
             out,
             keep_personal_data,
+            anonymize_key,
         } => {
+            let anonymize_key = anonymize_key
+                .or_else(|| std::env::var("VOXYS_RECORD_KEY").ok())
+                .map(|hex| parse_key(&hex))
+                .transpose()?;
             let token = std::env::var("VOXYS_API_TOKEN")
                 .ok()
                 .filter(|t| !t.trim().is_empty())
@@ -79,6 +89,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 token: token.trim().to_owned(),
                 out,
                 keep_personal_data,
+                anonymize_key,
             };
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -127,4 +138,18 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// A 32-byte key from 64 hex digits.
+fn parse_key(hex: &str) -> anyhow::Result<[u8; 32]> {
+    let hex = hex.trim();
+    anyhow::ensure!(
+        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "the anonymizing key must be 64 hex digits (32 bytes)"
+    );
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)?;
+    }
+    Ok(key)
 }

@@ -101,10 +101,10 @@ struct ListArgs {
     status: Option<String>,
     /// Only leads assigned to this agent (user id).
     #[arg(long, value_name = "ID")]
-    agent: Option<u64>,
+    agent: Option<i64>,
     /// Only leads from this inbox (id).
     #[arg(long, value_name = "ID")]
-    inbox: Option<u64>,
+    inbox: Option<i64>,
     /// Sort by this field [default: created_at].
     #[arg(long, value_parser = PossibleValuesParser::new(SORT_FIELDS))]
     sort: Option<String>,
@@ -130,6 +130,12 @@ struct ListArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// CSV: write text cells as they are. By default a cell that starts with
+    /// =, +, -, @, a tab or a carriage return gets a leading ' so that a
+    /// spreadsheet shows it as text instead of running it as a formula; use
+    /// this for programs that read the CSV.
+    #[arg(long)]
+    csv_raw: bool,
     #[command(flatten)]
     connection: ConnectionArgs,
 }
@@ -144,7 +150,7 @@ struct ConnectionArgs {
     base_url: Option<String>,
     /// The account id [env: VOXYS_ACCOUNT_ID].
     #[arg(long, value_name = "ID")]
-    account: Option<u64>,
+    account: Option<i64>,
     /// Read the API token from this file (surrounding white space ignored)
     /// instead of VOXYS_API_TOKEN.
     #[arg(long, value_name = "FILE")]
@@ -201,7 +207,7 @@ async fn main() -> ExitCode {
 
 /// The client and account the flags and environment name; keeps a demo server
 /// alive as long as it is needed.
-async fn connect(args: &ConnectionArgs) -> Result<(Client, u64, Option<MockServer>), Failure> {
+async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<MockServer>), Failure> {
     let retry = RetryPolicy::default().max_attempts(args.retries.saturating_add(1));
     if args.demo {
         let server = MockServer::builder()
@@ -272,7 +278,7 @@ async fn connect(args: &ConnectionArgs) -> Result<(Client, u64, Option<MockServe
 }
 
 /// The list request the flags describe.
-fn request(client: &Client, account: u64, args: &ListArgs) -> ListLeads {
+fn request(client: &Client, account: i64, args: &ListArgs) -> ListLeads {
     let mut request = client.leads(account).list().concurrency(args.concurrency);
     if let Some(status) = &args.status {
         request = request.status(LeadStatus::from(status.as_str()));
@@ -333,7 +339,7 @@ async fn list(args: ListArgs) -> Result<(), Failure> {
     let (client, account, _demo) = connect(&args.connection).await?;
     let request = request(&client, account, &args);
     let (out, format) = destination(&args)?;
-    let mut writer = LeadWriter::new(format, out).map_err(write_failure)?;
+    let mut writer = LeadWriter::new(format, out, args.csv_raw).map_err(write_failure)?;
 
     let progress = if args.all && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -407,7 +413,7 @@ fn write_failure(error: std::io::Error) -> Failure {
 }
 
 /// An SDK error in one or two sentences, with what to do, and its exit code.
-fn describe(error: &Error, account: u64, written: u64) -> Failure {
+fn describe(error: &Error, account: i64, written: u64) -> Failure {
     let so_far = if written > 0 {
         format!(" ({written} leads were written before it.)")
     } else {
@@ -456,7 +462,13 @@ fn describe(error: &Error, account: u64, written: u64) -> Failure {
         Error::Config(message) => (exit::USAGE, format!("{message}.")),
         other => (exit::SERVER_OR_NETWORK, format!("{other}.")),
     };
-    Failure::new(code, format!("{message}{so_far}"))
+    // The server's id for the request, for support; the SDK's own message
+    // (the `other` arm) says it already.
+    let request_id = match (error.request_id(), message.contains("request id")) {
+        (Some(id), false) => format!(" Request id for support: {id}."),
+        _ => String::new(),
+    };
+    Failure::new(code, format!("{message}{so_far}{request_id}"))
 }
 
 #[cfg(test)]

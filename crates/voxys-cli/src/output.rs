@@ -1,8 +1,12 @@
 //! Writing leads as a table, JSON, NDJSON or CSV.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use clap::ValueEnum;
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
 use voxys_connect::Lead;
 
 /// How leads are written.
@@ -57,15 +61,132 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "extra",
 ];
 
+/// The CSV columns that hold numbers, not text: never neutralised.
+const NUMERIC_COLUMNS: [&str; 6] = [
+    "id",
+    "lead_value",
+    "position",
+    "assigned_agent_id",
+    "company_id",
+    "conversation_id",
+];
+
+/// A text cell made safe for spreadsheets: one that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return would run as a formula (CSV
+/// injection), so it gets a leading `'`, which spreadsheets show as text.
+pub fn neutralise(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// What the JSON Schema of a generated type says of its members (the types
+/// derive `schemars::JsonSchema` from the OpenAPI document), to write every
+/// member it names: the generated types leave out a member that is `None`
+/// or an empty map, so records would otherwise have different keys.
+pub struct Shape {
+    root: Value,
+}
+
+impl Shape {
+    /// The shape of `T`.
+    pub fn of<T: schemars::JsonSchema>() -> Shape {
+        let root = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+        Shape { root }
+    }
+
+    /// `value` as one line of JSON with every member the schema names:
+    /// `null` for one left out (`{}` for a map), nested objects likewise,
+    /// numbers and text exactly as serialised.
+    pub fn to_json<T: Serialize>(&self, value: &T) -> serde_json::Result<String> {
+        let text = serde_json::to_string(value)?;
+        let raw: &RawValue = serde_json::from_str(&text)?;
+        Ok(self.complete(&self.root, raw)?.get().to_owned())
+    }
+
+    fn complete(&self, schema: &Value, raw: &RawValue) -> serde_json::Result<Box<RawValue>> {
+        let schema = self.resolve(schema);
+        let (Some(properties), Ok(members)) = (
+            schema.get("properties").and_then(Value::as_object),
+            serde_json::from_str::<BTreeMap<String, &RawValue>>(raw.get()),
+        ) else {
+            // Not an object, or null: as it is.
+            return Ok(raw.to_owned());
+        };
+        let mut out: BTreeMap<&str, Box<RawValue>> = BTreeMap::new();
+        for (name, member) in &members {
+            let completed = match properties.get(name) {
+                Some(sub) => self.complete(sub, member)?,
+                None => (*member).to_owned(),
+            };
+            out.insert(name, completed);
+        }
+        for (name, sub) in properties {
+            if !out.contains_key(name.as_str()) {
+                out.insert(name, RawValue::from_string(self.empty(sub))?);
+            }
+        }
+        RawValue::from_string(serde_json::to_string(&out)?)
+    }
+
+    /// The schema a member's schema stands for: a `$ref` followed, and of an
+    /// `anyOf`/`allOf` (`Option<T>`, a described reference) the schema that
+    /// is not `null`.
+    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        if let Some(name) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/definitions/"))
+        {
+            return self.resolve(&self.root["definitions"][name]);
+        }
+        for key in ["anyOf", "allOf"] {
+            if let Some(options) = schema.get(key).and_then(Value::as_array)
+                && let Some(option) = options
+                    .iter()
+                    .find(|o| o.get("type") != Some(&Value::from("null")))
+            {
+                return self.resolve(option);
+            }
+        }
+        schema
+    }
+
+    /// How an absent member is written: `null` if its schema allows it,
+    /// else `{}` for a map and `[]` for a list.
+    fn empty(&self, schema: &Value) -> String {
+        let null = Value::from("null");
+        let nullable = match schema.get("type") {
+            Some(Value::Array(types)) => types.contains(&null),
+            Some(kind) => *kind == null,
+            None => schema
+                .get("anyOf")
+                .and_then(Value::as_array)
+                .is_some_and(|options| options.iter().any(|o| o.get("type") == Some(&null))),
+        };
+        if nullable {
+            return "null".to_owned();
+        }
+        match self.resolve(schema).get("type").and_then(Value::as_str) {
+            Some("object") => "{}".to_owned(),
+            Some("array") => "[]".to_owned(),
+            _ => "null".to_owned(),
+        }
+    }
+}
+
 fn opt<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
-/// One lead as a CSV record, in [`CSV_COLUMNS`] order.
-pub fn csv_record(lead: &Lead) -> Vec<String> {
+/// One lead as a CSV record, in [`CSV_COLUMNS`] order; text cells
+/// neutralised for spreadsheets unless `raw`.
+pub fn csv_record(lead: &Lead, raw: bool) -> Vec<String> {
     let agent = lead.assigned_agent.as_ref();
     let company = lead.company.as_ref();
-    vec![
+    let cells = vec![
         lead.id.to_string(),
         opt(&lead.custom_name),
         lead.status.to_string(),
@@ -85,7 +206,21 @@ pub fn csv_record(lead: &Lead) -> Vec<String> {
         lead.created_at.to_string(),
         lead.updated_at.to_string(),
         unknown_members(lead),
-    ]
+    ];
+    if raw {
+        return cells;
+    }
+    cells
+        .into_iter()
+        .zip(CSV_COLUMNS)
+        .map(|(cell, column)| {
+            if NUMERIC_COLUMNS.contains(&column) {
+                cell
+            } else {
+                neutralise(cell)
+            }
+        })
+        .collect()
 }
 
 /// The members the SDK does not know yet, of the lead and of its agent and
@@ -126,16 +261,17 @@ pub enum LeadWriter<W: Write> {
     /// Rows kept until `finish`, to align the columns.
     Table(W, comfy_table::Table),
     /// Whether the first lead has been written.
-    Json(W, bool),
+    Json(W, bool, Shape),
     /// Plain lines.
-    Ndjson(W),
-    /// The CSV writer.
-    Csv(Box<csv::Writer<W>>),
+    Ndjson(W, Shape),
+    /// The CSV writer, and whether text is written raw (not neutralised).
+    Csv(Box<csv::Writer<W>>, bool),
 }
 
 impl<W: Write> LeadWriter<W> {
-    /// A writer of `format` into `out`; writes the header, if any.
-    pub fn new(format: Format, mut out: W) -> io::Result<LeadWriter<W>> {
+    /// A writer of `format` into `out`; writes the header, if any. `raw_csv`
+    /// writes CSV text cells as they are, not neutralised for spreadsheets.
+    pub fn new(format: Format, mut out: W, raw_csv: bool) -> io::Result<LeadWriter<W>> {
         Ok(match format {
             Format::Table => {
                 let mut table = comfy_table::Table::new();
@@ -155,13 +291,13 @@ impl<W: Write> LeadWriter<W> {
             }
             Format::Json => {
                 out.write_all(b"[")?;
-                LeadWriter::Json(out, false)
+                LeadWriter::Json(out, false, Shape::of::<Lead>())
             }
-            Format::Ndjson => LeadWriter::Ndjson(out),
+            Format::Ndjson => LeadWriter::Ndjson(out, Shape::of::<Lead>()),
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
                 writer.write_record(CSV_COLUMNS).map_err(csv_io_error)?;
-                LeadWriter::Csv(Box::new(writer))
+                LeadWriter::Csv(Box::new(writer), raw_csv)
             }
         })
     }
@@ -190,19 +326,21 @@ impl<W: Write> LeadWriter<W> {
                 ]);
                 Ok(())
             }
-            LeadWriter::Json(out, started) => {
-                let mut record = Vec::with_capacity(512);
-                record.extend_from_slice(if *started { b",\n" } else { b"\n" });
-                serde_json::to_writer(&mut record, lead)?;
+            LeadWriter::Json(out, started, shape) => {
+                let mut record = String::with_capacity(512);
+                record.push_str(if *started { ",\n" } else { "\n" });
+                record.push_str(&shape.to_json(lead)?);
                 *started = true;
-                out.write_all(&record)
+                out.write_all(record.as_bytes())
             }
-            LeadWriter::Ndjson(out) => {
-                let mut line = serde_json::to_vec(lead)?;
-                line.push(b'\n');
-                out.write_all(&line)
+            LeadWriter::Ndjson(out, shape) => {
+                let mut line = shape.to_json(lead)?;
+                line.push('\n');
+                out.write_all(line.as_bytes())
             }
-            LeadWriter::Csv(writer) => writer.write_record(csv_record(lead)).map_err(csv_io_error),
+            LeadWriter::Csv(writer, raw) => writer
+                .write_record(csv_record(lead, *raw))
+                .map_err(csv_io_error),
         }
     }
 
@@ -213,12 +351,12 @@ impl<W: Write> LeadWriter<W> {
                 writeln!(out, "{table}")?;
                 out.flush()
             }
-            LeadWriter::Json(mut out, started) => {
+            LeadWriter::Json(mut out, started, _) => {
                 out.write_all(if started { b"\n]\n" } else { b"]\n" })?;
                 out.flush()
             }
-            LeadWriter::Ndjson(mut out) => out.flush(),
-            LeadWriter::Csv(mut writer) => writer.flush(),
+            LeadWriter::Ndjson(mut out, _) => out.flush(),
+            LeadWriter::Csv(mut writer, _) => writer.flush(),
         }
     }
 }

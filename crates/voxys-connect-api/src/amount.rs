@@ -11,7 +11,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// The API documents amounts as JSON numbers, and Rails deployments send
 /// decimal columns as strings (`"15000.0"`); both decode to the same exact
-/// value, with no binary floating-point rounding in between:
+/// value. A string is read exactly whatever its length; a JSON number is read
+/// exactly up to 15 significant digits (the JSON reader holds numbers as
+/// binary floats), which covers any amount of money short of a trillion with
+/// cents:
 ///
 /// ```
 /// use voxys_connect_api::Amount;
@@ -23,9 +26,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(from_number.as_decimal(), "15000.1".parse().unwrap());
 /// ```
 ///
-/// Amounts encode as JSON numbers: whole amounts as integers, others as the
-/// shortest decimal that reads back to the same value (exact up to 15
-/// significant digits, far beyond any currency's needs).
+/// Amounts encode as JSON numbers with their exact decimal digits: whole
+/// amounts as integers (`15000`), others as written (`15000.1`), however many
+/// digits they have (`12345678901234567.89`: no rounding through binary
+/// floating point on the way out either):
+///
+/// ```
+/// # use voxys_connect_api::Amount;
+/// let big: Amount = serde_json::from_str(r#""12345678901234567.89""#).unwrap();
+/// assert_eq!(serde_json::to_string(&big).unwrap(), "12345678901234567.89");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Amount(Decimal);
 
@@ -85,12 +95,22 @@ impl Serialize for Amount {
         {
             return serializer.serialize_i64(whole);
         }
-        match value.to_f64() {
-            Some(float) => serializer.serialize_f64(float),
-            None => Err(serde::ser::Error::custom(format_args!(
-                "amount {value} cannot be written as a JSON number"
-            ))),
+        let text = value.to_string();
+        // A binary float that JSON writes with the same digits is the same
+        // number: every serializer takes it.
+        if let Some(float) = value.to_f64()
+            && serde_json::Number::from_f64(float).is_some_and(|n| n.to_string() == text)
+        {
+            return serializer.serialize_f64(float);
         }
+        // More digits than a float holds: the exact digits, as a raw JSON
+        // number (serde_json writes it as is).
+        let raw = serde_json::value::RawValue::from_string(text).map_err(|e| {
+            serde::ser::Error::custom(format_args!(
+                "amount {value} cannot be written as a JSON number: {e}"
+            ))
+        })?;
+        raw.serialize(serializer)
     }
 }
 
@@ -118,5 +138,40 @@ impl schemars::JsonSchema for Amount {
             ..Default::default()
         }
         .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_digit_survives_a_round_trip() {
+        for text in [
+            "0",
+            "15000",
+            "15000.1",
+            "0.1",
+            "-42.5",
+            "498860.19",
+            "12345678901234567.89",
+            "0.000000000000000000000000001",
+            "79228162514264337593543950335",
+        ] {
+            let amount: Amount = text.parse().unwrap();
+            let json = serde_json::to_string(&amount).unwrap();
+            assert_eq!(json, text, "written exactly");
+            // Read back from a string (as Rails sends decimals), exactly.
+            let back: Amount = serde_json::from_str(&format!("{json:?}")).unwrap();
+            assert_eq!(back, amount, "{text}");
+        }
+        // From a JSON number, up to 15 significant digits read exactly.
+        for text in ["15000.1", "0.1", "498860.19", "123456789012.345"] {
+            let back: Amount = serde_json::from_str(text).unwrap();
+            assert_eq!(back.to_string(), text);
+        }
+        // Trailing zeros are not digits of the value.
+        let amount: Amount = "15000.50".parse().unwrap();
+        assert_eq!(serde_json::to_string(&amount).unwrap(), "15000.5");
     }
 }

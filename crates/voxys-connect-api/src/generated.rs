@@ -166,6 +166,7 @@ know yet instead of dropping them.*/
         ///ISO 4217 code of the lead's currency.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lead_currency: ::std::option::Option<::std::string::String>,
+        ///The lead's value in `lead_currency`; null when none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lead_value: ::std::option::Option<crate::Amount>,
         ///Free-text notes.
@@ -1168,13 +1169,15 @@ impl Client {
 
 Returns one page of the account's leads, filtered and sorted as asked,
 with pagination metadata. Pages are numbered from 1; a page past the last
-one has an empty `data` array.
+one has an empty `data` array. A parameter given with an empty value
+(`?status=`) is invalid like any other value outside its schema, and
+answered 422.
 
 Sends a `GET` request to `/api/v1/accounts/{account_id}/leads`
 
 Arguments:
 - `account_id`: The numeric ID of the account.
-- `assigned_agent_id`: Only leads assigned to the agent with this ID.
+- `assigned_agent_id`: Only leads assigned to the agent with this ID (a user ID).
 - `page`: Page number, starting at 1.
 - `per_page`: Number of leads per page, at most 100.
 - `sort_by`: Field to sort the results by.
@@ -1213,13 +1216,13 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListLeads<'a> {
         client: &'a super::Client,
-        account_id: Result<::std::num::NonZeroU64, String>,
-        assigned_agent_id: Result<Option<::std::num::NonZeroU64>, String>,
+        account_id: Result<i64, String>,
+        assigned_agent_id: Result<Option<i64>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         sort_by: Result<Option<types::LeadSortField>, String>,
         sort_order: Result<Option<types::SortOrder>, String>,
-        source_inbox_id: Result<Option<::std::num::NonZeroU64>, String>,
+        source_inbox_id: Result<Option<i64>, String>,
         status: Result<Option<crate::LeadStatus>, String>,
     }
     impl<'a> ListLeads<'a> {
@@ -1238,26 +1241,22 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: std::convert::TryInto<i64>,
         {
             self.account_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for account_id failed"
-                        .to_string()
-                });
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
             self
         }
         pub fn assigned_agent_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: std::convert::TryInto<i64>,
         {
             self.assigned_agent_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for assigned_agent_id failed"
-                        .to_string()
+                    "conversion to `i64` for assigned_agent_id failed".to_string()
                 });
             self
         }
@@ -1313,14 +1312,13 @@ pub mod builder {
         }
         pub fn source_inbox_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: std::convert::TryInto<i64>,
         {
             self.source_inbox_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for source_inbox_id failed"
-                        .to_string()
+                    "conversion to `i64` for source_inbox_id failed".to_string()
                 });
             self
         }

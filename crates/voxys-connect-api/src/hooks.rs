@@ -7,6 +7,51 @@ use reqwest::header::{HeaderValue, USER_AGENT};
 
 use crate::{API_KEY_HEADER, ApiToken, Client};
 
+/// The header in which the server names each request (Rails sends it on
+/// every answer).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    /// What the answers of the requests under way in this task said about
+    /// themselves; set by [`observe`].
+    static OBSERVED: std::cell::RefCell<Observed>;
+}
+
+/// What an answer said about itself, whatever became of it (decoded, or an
+/// error): read it with [`observe`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Observed {
+    /// The HTTP status of the last answer.
+    pub status: Option<u16>,
+    /// The server's id for the last request (`X-Request-Id`), if it sent one.
+    pub request_id: Option<String>,
+}
+
+/// Runs `request` (a call of this crate's [`Client`]) and returns its output
+/// with what its last answer said about itself: the status and the server's
+/// request id, which [`Error::InvalidResponsePayload`] (a body that does not
+/// decode) does not carry.
+///
+/// ```no_run
+/// # async fn example(client: voxys_connect_api::Client) {
+/// let (result, observed) =
+///     voxys_connect_api::observe(client.list_leads().account_id(1).send()).await;
+/// if let Err(error) = result {
+///     eprintln!("{error} (request id {:?})", observed.request_id);
+/// }
+/// # }
+/// ```
+pub async fn observe<F: std::future::Future>(request: F) -> (F::Output, Observed) {
+    OBSERVED
+        .scope(std::cell::RefCell::new(Observed::default()), async {
+            let output = request.await;
+            let observed = OBSERVED.with(|o| o.take());
+            (output, observed)
+        })
+        .await
+}
+
 /// The start of the [`Error::Custom`] message of a response whose body is
 /// larger than [`RequestDefaults::max_response_bytes`].
 pub const BODY_TOO_LARGE: &str = "response body too large";
@@ -73,6 +118,17 @@ impl ClientHooks<RequestDefaults> for Client {
         _: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let response = self.client().execute(request).await?;
+        // Outside `observe`, there is nothing to note it in.
+        let _ = OBSERVED.try_with(|observed| {
+            *observed.borrow_mut() = Observed {
+                status: Some(response.status().as_u16()),
+                request_id: response
+                    .headers()
+                    .get(REQUEST_ID_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            };
+        });
         match self.inner().max_response_bytes {
             Some(limit) => read_limited(response, limit).await,
             None => Ok(response),

@@ -37,7 +37,11 @@
 //! The generated `Client` carries [`RequestDefaults`], applied to every request
 //! by hand-written hooks: the API token in the `api_access_token` header
 //! (progenitor does not apply the document's security scheme itself), the user
-//! agent and the timeout. They work with any `reqwest::Client`.
+//! agent and the timeout. They work with any `reqwest::Client`; mind its
+//! redirect policy: reqwest's default follows redirects to other hosts and
+//! strips only `Authorization`-like headers, not `api_access_token`, so build
+//! it with `reqwest::redirect::Policy::none()` or a same-origin policy (the
+//! `voxys-connect` crate does).
 //!
 //! Every error answer (401, 404, 422, 429, 5xx) comes back as
 //! [`Error::UnexpectedResponse`] with its status, headers and body intact; decode
@@ -79,7 +83,7 @@ mod generated;
 
 pub use amount::Amount;
 pub use generated::*;
-pub use hooks::{BODY_TOO_LARGE, RequestDefaults};
+pub use hooks::{BODY_TOO_LARGE, Observed, REQUEST_ID_HEADER, RequestDefaults, observe};
 pub use lead_status::{LeadStatus, UnknownStatus};
 pub use pagination_meta::PaginationMeta;
 pub use timestamp::Timestamp;

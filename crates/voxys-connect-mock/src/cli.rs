@@ -76,7 +76,7 @@ impl ServeArgs {
                 return std::process::ExitCode::FAILURE;
             }
         };
-        let accounts: Vec<String> = server.account_ids().iter().map(u64::to_string).collect();
+        let accounts: Vec<String> = server.account_ids().iter().map(i64::to_string).collect();
         if let (Some(path), Some(pem)) = (&self.write_ca, server.ca_pem())
             && let Err(e) = std::fs::write(path, pem)
         {

@@ -1,40 +1,153 @@
 //! [`Dataset`]: realistic leads, generated deterministically from a seed.
+//!
+//! The mock holds its data in types of its own, and renders the JSON the API
+//! sends itself: it does not go through the SDK's generated types, so that
+//! tests comparing what the SDK decoded with what the mock holds compare two
+//! independent readings of the document.
 
 use std::collections::BTreeMap;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
-use voxys_connect_api::types::{Agent, Company, Lead};
-use voxys_connect_api::{Amount, LeadStatus, Timestamp};
 
-/// A lead as the mock holds it: what the API shows, and the inbox it came
-/// from (which the API filters on but does not show).
+/// An agent (a user of the account), as the API shows one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agent {
+    /// The agent's user id.
+    pub id: i64,
+    /// The display name.
+    pub name: String,
+    /// The email address.
+    pub email: Option<String>,
+    /// The avatar's URL; may be empty.
+    pub avatar_url: Option<String>,
+}
+
+/// A company, as the API shows one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Company {
+    /// The company's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its web domain.
+    pub domain: Option<String>,
+}
+
+/// A lead as the mock holds it: every member the API shows, and the inbox it
+/// came from (which the API filters on but does not show).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MockLead {
-    /// The lead, as the API returns it.
-    pub lead: Lead,
-    /// The inbox the lead came from, if any (`source_inbox_id` filters on it).
-    pub source_inbox_id: Option<u64>,
+    /// The lead's id.
+    pub id: i64,
+    /// Its name.
+    pub custom_name: Option<String>,
+    /// Its status, as the API spells it (`open`, `won`...).
+    pub status: String,
+    /// Its value, exact.
+    pub lead_value: Option<Decimal>,
+    /// The ISO 4217 code of the value's currency.
+    pub lead_currency: Option<String>,
+    /// Its position on the board.
+    pub position: Option<i64>,
+    /// Free-text notes.
+    pub notes: Option<String>,
+    /// The agent it is assigned to.
+    pub assigned_agent: Option<Agent>,
+    /// Its company.
+    pub company: Option<Company>,
+    /// The conversation it came from.
+    pub conversation_id: Option<i64>,
+    /// Account-defined attributes.
+    pub custom_attributes: Map<String, Value>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The inbox it came from, if any (`source_inbox_id` filters on it).
+    pub source_inbox_id: Option<i64>,
+}
+
+impl Agent {
+    /// The agent as the API sends it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "avatar_url": self.avatar_url,
+        })
+    }
+}
+
+impl Company {
+    /// The company as the API sends it.
+    pub fn to_json(&self) -> Value {
+        json!({"id": self.id, "name": self.name, "domain": self.domain})
+    }
+}
+
+/// An amount as a JSON number: whole amounts as integers (`15000`), others
+/// with their decimals (`15000.5`).
+pub(crate) fn amount_json(amount: Decimal) -> Value {
+    let amount = amount.normalize();
+    if amount.scale() == 0
+        && let Some(whole) = amount.to_i64()
+    {
+        return Value::from(whole);
+    }
+    amount
+        .to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
+/// A timestamp as the API writes it: RFC 3339 in UTC, `Z`, whole seconds.
+pub(crate) fn timestamp_json(at: DateTime<Utc>) -> Value {
+    Value::String(at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+impl MockLead {
+    /// The lead as the API sends it: every member, `null` where empty.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "custom_name": self.custom_name,
+            "status": self.status,
+            "lead_value": self.lead_value.map(amount_json),
+            "lead_currency": self.lead_currency,
+            "position": self.position,
+            "notes": self.notes,
+            "assigned_agent": self.assigned_agent.as_ref().map(Agent::to_json),
+            "company": self.company.as_ref().map(Company::to_json),
+            "conversation_id": self.conversation_id,
+            "custom_attributes": self.custom_attributes,
+            "created_at": timestamp_json(self.created_at),
+            "updated_at": timestamp_json(self.updated_at),
+        })
+    }
 }
 
 /// One account's data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
     /// The account's id.
-    pub id: u64,
+    pub id: i64,
     /// Its leads, in id order.
     pub leads: Vec<MockLead>,
     /// Its agents (user ids the leads are assigned to).
     pub agents: Vec<Agent>,
     /// Its inbox ids.
-    pub inboxes: Vec<u64>,
+    pub inboxes: Vec<i64>,
 }
 
 /// The data a mock server serves: accounts with agents, companies and leads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// The accounts, by id.
-    pub accounts: BTreeMap<u64, Account>,
+    pub accounts: BTreeMap<i64, Account>,
 }
 
 /// What to generate.
@@ -144,7 +257,13 @@ const INDUSTRIES: [&str; 7] = [
     "Education",
     "Energía",
 ];
-const NOTES: [&str; 8] = [
+/// Notes as people type them into web forms, some of which a spreadsheet
+/// would run as formulas if a CSV export kept them as they are.
+const NOTES: [&str; 12] = [
+    "=HYPERLINK(\"https://evil.example/\",\"Open invoice\")",
+    "+1 555 0100, call back after 3pm",
+    "-- no budget this year --",
+    "@jane please take this one",
     "Prospect from trade show",
     "Met at \"SaaStr\", follow up next week",
     "Asked for a discount, 10% max",
@@ -161,12 +280,21 @@ const EPOCH: i64 = 1_672_531_200;
 const SPAN_SECONDS: u64 = 2 * 365 * 24 * 3600;
 
 impl Account {
-    /// The account's leads in the order the API lists them by default:
-    /// newest first (`created_at` descending), ties by ascending id.
-    pub fn leads_in_default_order(&self) -> Vec<Lead> {
-        let mut leads: Vec<Lead> = self.leads.iter().map(|m| m.lead.clone()).collect();
+    /// The account's leads in the order the API lists them by default
+    /// (newest first, `created_at` descending, ties by ascending id), as the
+    /// API sends them.
+    pub fn leads_in_default_order(&self) -> Vec<Value> {
+        let mut leads: Vec<&MockLead> = self.leads.iter().collect();
         leads.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-        leads
+        leads.into_iter().map(MockLead::to_json).collect()
+    }
+
+    /// The lead with this id.
+    pub fn lead(&self, id: i64) -> Option<&MockLead> {
+        self.leads
+            .binary_search_by_key(&id, |l| l.id)
+            .ok()
+            .map(|i| &self.leads[i])
     }
 }
 
@@ -177,10 +305,10 @@ impl Dataset {
         let mut rng = fastrand::Rng::with_seed(spec.seed);
         let mut next_lead_id = 1i64;
         let mut accounts = BTreeMap::new();
-        for account_id in 1..=spec.accounts {
+        for account_id in (1..=spec.accounts).map(|a| i64::try_from(a).unwrap_or(i64::MAX)) {
             let agents = agents_of(&mut rng, account_id);
             let companies = companies_of(account_id);
-            let inboxes: Vec<u64> = (1..=5).map(|i| (account_id - 1) * 10 + i).collect();
+            let inboxes: Vec<i64> = (1..=5).map(|i| (account_id - 1) * 10 + i).collect();
             let mut leads =
                 Vec::with_capacity(usize::try_from(spec.leads_per_account).unwrap_or(0));
             for _ in 0..spec.leads_per_account {
@@ -201,22 +329,22 @@ impl Dataset {
     }
 
     /// An account, if the dataset has it.
-    pub fn account(&self, id: u64) -> Option<&Account> {
+    pub fn account(&self, id: i64) -> Option<&Account> {
         self.accounts.get(&id)
     }
 
     /// The ids of the accounts, ascending.
-    pub fn account_ids(&self) -> Vec<u64> {
+    pub fn account_ids(&self) -> Vec<i64> {
         self.accounts.keys().copied().collect()
     }
 }
 
-fn agents_of(rng: &mut fastrand::Rng, account_id: u64) -> Vec<Agent> {
+fn agents_of(rng: &mut fastrand::Rng, account_id: i64) -> Vec<Agent> {
     (1..=8)
         .map(|i| {
             let first = FIRST_NAMES[rng.usize(..FIRST_NAMES.len())];
             let last = LAST_NAMES[rng.usize(..LAST_NAMES.len())];
-            let id = i64::try_from((account_id - 1) * 100 + i).unwrap_or(i64::MAX);
+            let id = (account_id - 1) * 100 + i;
             Agent {
                 id,
                 name: format!("{first} {last}"),
@@ -226,21 +354,19 @@ fn agents_of(rng: &mut fastrand::Rng, account_id: u64) -> Vec<Agent> {
                 } else {
                     Some(String::new())
                 },
-                extra: Map::new(),
             }
         })
         .collect()
 }
 
-fn companies_of(account_id: u64) -> Vec<Company> {
+fn companies_of(account_id: i64) -> Vec<Company> {
     COMPANIES
         .iter()
-        .enumerate()
-        .map(|(i, (name, domain))| Company {
-            id: i64::try_from((account_id - 1) * 1000 + i as u64 + 1).unwrap_or(i64::MAX),
+        .zip(1..)
+        .map(|((name, domain), i)| Company {
+            id: (account_id - 1) * 1000 + i,
             name: (*name).to_owned(),
             domain: domain.map(str::to_owned),
-            extra: Map::new(),
         })
         .collect()
 }
@@ -258,9 +384,9 @@ fn maybe<T>(
     }
 }
 
-fn timestamp(seconds_after_epoch: u64) -> Timestamp {
+fn timestamp(seconds_after_epoch: u64) -> DateTime<Utc> {
     let secs = EPOCH + i64::try_from(seconds_after_epoch).unwrap_or(0);
-    Timestamp::new(Utc.timestamp_opt(secs, 0).single().unwrap_or_default())
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
 }
 
 fn lead(
@@ -268,13 +394,13 @@ fn lead(
     id: i64,
     agents: &[Agent],
     companies: &[Company],
-    inboxes: &[u64],
+    inboxes: &[i64],
 ) -> MockLead {
     let status = match rng.u8(..100) {
-        0..50 => LeadStatus::Open,
-        50..70 => LeadStatus::Won,
-        70..90 => LeadStatus::Lost,
-        _ => LeadStatus::Snoozed,
+        0..50 => "open",
+        50..70 => "won",
+        70..90 => "lost",
+        _ => "snoozed",
     };
     let company = maybe(rng, 0.75, |r| companies[r.usize(..companies.len())].clone());
     let product = PRODUCTS[rng.usize(..PRODUCTS.len())];
@@ -286,28 +412,25 @@ fn lead(
         // Whole amounts half of the time, cents otherwise.
         let cents = i64::from(r.u32(10_000..50_000_000));
         let cents = if r.bool() { cents - cents % 100 } else { cents };
-        Amount::new(rust_decimal::Decimal::new(cents, 2))
+        Decimal::new(cents, 2)
     });
     let lead_currency = lead_value.map(|_| CURRENCIES[rng.usize(..CURRENCIES.len())].to_owned());
     let created = rng.u64(0..SPAN_SECONDS);
     let updated = (created + rng.u64(0..90 * 24 * 3600)).min(SPAN_SECONDS);
     MockLead {
-        lead: Lead {
-            id,
-            custom_name,
-            status,
-            lead_value,
-            lead_currency,
-            position: maybe(rng, 0.9, |r| i64::from(r.u16(1..1000))),
-            notes: maybe(rng, 0.6, |r| NOTES[r.usize(..NOTES.len())].to_owned()),
-            assigned_agent: maybe(rng, 0.8, |r| agents[r.usize(..agents.len())].clone()),
-            company,
-            conversation_id: maybe(rng, 0.7, |r| i64::from(r.u32(1..200_000))),
-            custom_attributes: custom_attributes(rng),
-            created_at: timestamp(created),
-            updated_at: timestamp(updated),
-            extra: Map::new(),
-        },
+        id,
+        custom_name,
+        status: status.to_owned(),
+        lead_value,
+        lead_currency,
+        position: maybe(rng, 0.9, |r| i64::from(r.u16(1..1000))),
+        notes: maybe(rng, 0.6, |r| NOTES[r.usize(..NOTES.len())].to_owned()),
+        assigned_agent: maybe(rng, 0.8, |r| agents[r.usize(..agents.len())].clone()),
+        company,
+        conversation_id: maybe(rng, 0.7, |r| i64::from(r.u32(1..200_000))),
+        custom_attributes: custom_attributes(rng),
+        created_at: timestamp(created),
+        updated_at: timestamp(updated),
         source_inbox_id: maybe(rng, 0.8, |r| inboxes[r.usize(..inboxes.len())]),
     }
 }
@@ -376,18 +499,24 @@ mod tests {
             leads_per_account: 2_000,
         });
         assert_eq!(data.account_ids(), [1, 2, 3]);
-        let leads: Vec<&Lead> = data
+        let leads: Vec<&MockLead> = data
             .accounts
             .values()
-            .flat_map(|a| a.leads.iter().map(|m| &m.lead))
+            .flat_map(|a| a.leads.iter())
             .collect();
         assert_eq!(leads.len(), 6_000);
         let ids: std::collections::BTreeSet<i64> = leads.iter().map(|l| l.id).collect();
+        let json = leads[0].to_json();
+        assert_eq!(
+            json.as_object().unwrap().len(),
+            13,
+            "every member, null or not: {json}"
+        );
         assert_eq!(ids.len(), 6_000, "ids are unique");
-        for status in LeadStatus::KNOWN {
+        for status in ["open", "won", "lost", "snoozed"] {
             assert!(leads.iter().any(|l| l.status == status), "{status}");
         }
-        let share = |f: &dyn Fn(&&Lead) -> bool| {
+        let share = |f: &dyn Fn(&&MockLead) -> bool| {
             leads.iter().filter(|l| f(l)).count() as f64 / leads.len() as f64
         };
         for (what, p) in [
@@ -433,7 +562,7 @@ mod tests {
         let first = leads.iter().map(|l| l.created_at).min().unwrap();
         let last = leads.iter().map(|l| l.created_at).max().unwrap();
         assert!(
-            (*last - *first).num_days() > 600,
+            (last - first).num_days() > 600,
             "timestamps spread over time"
         );
         assert!(leads.iter().all(|l| l.updated_at >= l.created_at));

@@ -5,76 +5,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
-use voxys_connect_api::types::Lead;
-use voxys_connect_spec::Spec;
-
 use crate::data::{Account, MockLead};
-
-/// The members the API always sends, even when empty, read from the
-/// document's schema: `nullable` properties (sent as `null`) and free-form
-/// objects (sent as `{}`), nested objects included. The generated types leave
-/// such members out when they are empty; the mock puts them back.
-#[derive(Debug, Default)]
-pub(crate) struct NullShape {
-    nullable: Vec<String>,
-    objects: Vec<String>,
-    nested: Vec<(String, NullShape)>,
-}
-
-impl NullShape {
-    /// The shape of the schema at `pointer`.
-    pub(crate) fn of(spec: &Spec, pointer: &str) -> NullShape {
-        let mut shape = NullShape::default();
-        let Some((_, schema)) = spec.resolve(pointer) else {
-            return shape;
-        };
-        let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
-            return shape;
-        };
-        for (name, property) in properties {
-            if property.get("nullable") == Some(&Value::Bool(true)) {
-                shape.nullable.push(name.clone());
-            } else if property.get("type").and_then(Value::as_str) == Some("object")
-                && property.get("properties").is_none()
-            {
-                shape.objects.push(name.clone());
-            }
-            // A nested object: a `$ref`, or a nullable `allOf: [$ref]`.
-            let target = property
-                .get("$ref")
-                .or_else(|| property.get("allOf")?.get(0)?.get("$ref"))
-                .and_then(Value::as_str);
-            if let Some(target) = target {
-                let nested = NullShape::of(spec, target);
-                if !nested.nullable.is_empty()
-                    || !nested.objects.is_empty()
-                    || !nested.nested.is_empty()
-                {
-                    shape.nested.push((name.clone(), nested));
-                }
-            }
-        }
-        shape
-    }
-
-    /// Adds the missing nullable members of `value` as `null`.
-    fn fill(&self, value: &mut Value) {
-        let Value::Object(map) = value else { return };
-        for name in &self.nullable {
-            map.entry(name.clone()).or_insert(Value::Null);
-        }
-        for name in &self.objects {
-            map.entry(name.clone())
-                .or_insert_with(|| Value::Object(Map::new()));
-        }
-        for (name, shape) in &self.nested {
-            if let Some(inner) = map.get_mut(name) {
-                shape.fill(inner);
-            }
-        }
-    }
-}
 
 /// The orders leads can be listed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +39,7 @@ impl SortField {
     }
 
     /// Ascending order of the field, `null` last (as PostgreSQL sorts).
-    fn compare(self, a: &Lead, b: &Lead) -> Ordering {
+    fn compare(self, a: &MockLead, b: &MockLead) -> Ordering {
         fn nulls_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
             match (a, b) {
                 (Some(a), Some(b)) => a.cmp(&b),
@@ -132,7 +63,7 @@ impl SortField {
 pub(crate) struct ListRequest {
     pub(crate) status: Option<String>,
     pub(crate) assigned_agent_id: Option<i64>,
-    pub(crate) source_inbox_id: Option<u64>,
+    pub(crate) source_inbox_id: Option<i64>,
     pub(crate) sort_by: SortField,
     pub(crate) descending: bool,
     pub(crate) page: u64,
@@ -161,7 +92,7 @@ impl AccountIndex {
         self.orders[slot].get_or_init(|| {
             let mut order: Vec<u32> = (0..u32::try_from(leads.len()).unwrap_or(u32::MAX)).collect();
             order.sort_by(|&a, &b| {
-                let (a, b) = (&leads[a as usize].lead, &leads[b as usize].lead);
+                let (a, b) = (&leads[a as usize], &leads[b as usize]);
                 let by_field = field.compare(a, b);
                 let by_field = if descending {
                     by_field.reverse()
@@ -174,30 +105,18 @@ impl AccountIndex {
         })
     }
 
-    fn rendered(&self, lead: &Lead, index: usize, shape: &NullShape) -> &str {
-        self.rendered[index].get_or_init(|| {
-            let mut value = serde_json::to_value(lead).unwrap_or(Value::Object(Map::new()));
-            shape.fill(&mut value);
-            value.to_string().into_boxed_str()
-        })
+    fn rendered(&self, lead: &MockLead, index: usize) -> &str {
+        self.rendered[index].get_or_init(|| lead.to_json().to_string().into_boxed_str())
     }
 
     /// The JSON body of a list answer over `account`, the account this index
     /// was made for.
-    pub(crate) fn list(
-        &self,
-        account: &Account,
-        request: &ListRequest,
-        shape: &NullShape,
-    ) -> String {
+    pub(crate) fn list(&self, account: &Account, request: &ListRequest) -> String {
         let matches = |m: &MockLead| {
-            request
-                .status
-                .as_deref()
-                .is_none_or(|s| m.lead.status.as_str() == s)
+            request.status.as_deref().is_none_or(|s| m.status == s)
                 && request
                     .assigned_agent_id
-                    .is_none_or(|id| m.lead.assigned_agent.as_ref().is_some_and(|a| a.id == id))
+                    .is_none_or(|id| m.assigned_agent.as_ref().is_some_and(|a| a.id == id))
                 && request
                     .source_inbox_id
                     .is_none_or(|id| m.source_inbox_id == Some(id))
@@ -211,7 +130,7 @@ impl AccountIndex {
             let lead = &account.leads[index];
             if matches(lead) {
                 if window.contains(&total) {
-                    page.push(self.rendered(&lead.lead, index, shape));
+                    page.push(self.rendered(lead, index));
                 }
                 total += 1;
             }

@@ -54,13 +54,14 @@ impl QueryParams {
     }
 
     /// Reads a raw query string: every declared parameter, checked against its
-    /// schema, with its default when absent or empty. Undeclared parameters
-    /// are ignored, as the API ignores them; of a repeated one, the last wins.
+    /// schema, with its default when absent. A value given empty (`status=`)
+    /// is checked like any other, so it is refused: no schema of the document
+    /// accepts an empty string. Undeclared parameters are ignored, as the API
+    /// ignores them; of a repeated one, the last wins.
     pub(crate) fn read(&self, raw: Option<&str>) -> Result<BTreeMap<String, Value>, Rejected> {
         let given: BTreeMap<String, String> =
             url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
                 .into_owned()
-                .filter(|(_, v)| !v.is_empty())
                 .collect();
         let mut out = BTreeMap::new();
         for param in &self.declared {
@@ -108,6 +109,17 @@ mod tests {
         assert_eq!(read["sort_by"], "created_at");
         assert_eq!(read["sort_order"], "desc");
         assert!(!read.contains_key("status"));
+    }
+
+    #[test]
+    fn an_empty_value_is_refused_for_every_parameter() {
+        let p = params();
+        for param in &p.declared {
+            let query = format!("{}=", param.name);
+            let rejected = p.read(Some(&query)).unwrap_err();
+            assert_eq!(rejected.attribute, param.name, "{query}");
+        }
+        assert_eq!(p.declared.len(), 7);
     }
 
     #[test]

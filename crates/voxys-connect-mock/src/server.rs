@@ -2,25 +2,24 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use axum::routing::get;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
-use voxys_connect_api::API_KEY_HEADER;
 use voxys_connect_spec::Spec;
 
-use crate::data::{Dataset, DatasetSpec};
+use crate::data::{Account, Dataset, DatasetSpec};
 use crate::faults::{Fault, FaultRule, Faults, proxy_page};
-use crate::listing::{AccountIndex, ListRequest, NullShape, SortField};
+use crate::listing::{AccountIndex, ListRequest, SortField};
 use crate::params::QueryParams;
 use crate::tls::{self, Tls};
 
@@ -30,17 +29,50 @@ const INVALID_TOKEN: &str = "Invalid Access Token";
 const NOT_A_MEMBER: &str = "You are not authorized to access this account";
 const NOT_FOUND: &str = "Resource could not be found";
 
+/// The data the server serves, and what makes listing it fast.
+pub(crate) struct Store {
+    pub(crate) dataset: Dataset,
+    indexes: BTreeMap<i64, AccountIndex>,
+}
+
+impl Store {
+    fn new(dataset: Dataset) -> Store {
+        let indexes = dataset
+            .accounts
+            .values()
+            .map(|a| (a.id, AccountIndex::new(a)))
+            .collect();
+        Store { dataset, indexes }
+    }
+
+    /// An account and its index.
+    fn account(&self, id: i64) -> Option<(&Account, &AccountIndex)> {
+        Some((self.dataset.account(id)?, self.indexes.get(&id)?))
+    }
+}
+
 /// What every request handler shares.
 struct Shared {
     token: String,
+    /// The header that carries the token, from the document's security scheme.
+    token_header: HeaderName,
+    seed: u64,
     latency: Duration,
     faults: Faults,
     params: QueryParams,
-    lead_shape: NullShape,
-    indexes: BTreeMap<u64, AccountIndex>,
-    dataset: Dataset,
+    store: RwLock<Store>,
     requests: AtomicU64,
     connections: AtomicU64,
+    in_flight: AtomicU64,
+    most_in_flight: AtomicU64,
+}
+
+impl Shared {
+    fn store(&self) -> RwLockReadGuard<'_, Store> {
+        // A panic elsewhere cannot leave the data half-changed: writes
+        // replace what they change whole.
+        self.store.read().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Configures a [`MockServer`].
@@ -154,13 +186,11 @@ impl MockServerBuilder {
             .operation("list_leads")
             .ok_or_else(|| invalid("the OpenAPI document has no list_leads operation".into()))?;
         let params = QueryParams::of(&spec, "list_leads").map_err(invalid)?;
-        let lead_shape = NullShape::of(&spec, "#/components/schemas/Lead");
+        let token_header = spec
+            .api_key_header()
+            .and_then(|name| HeaderName::try_from(name).ok())
+            .ok_or_else(|| invalid("the OpenAPI document names no API key header".into()))?;
         let dataset = Dataset::generate(self.data);
-        let indexes = dataset
-            .accounts
-            .values()
-            .map(|a| (a.id, AccountIndex::new(a)))
-            .collect();
         let token = self.token.unwrap_or_else(|| {
             let random: String = std::iter::repeat_with(fastrand::alphanumeric)
                 .take(24)
@@ -169,14 +199,16 @@ impl MockServerBuilder {
         });
         let shared = Arc::new(Shared {
             token,
+            token_header,
+            seed: self.data.seed,
             latency: self.latency,
             faults: Faults::new(self.faults, self.data.seed),
             params,
-            lead_shape,
-            indexes,
-            dataset,
+            store: RwLock::new(Store::new(dataset)),
             requests: AtomicU64::new(0),
             connections: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            most_in_flight: AtomicU64::new(0),
         });
         // The document's path template is axum's too: `{account_id}`.
         let mut router = Router::new()
@@ -280,18 +312,23 @@ impl MockServer {
     }
 
     /// The first account's id.
-    pub fn account_id(&self) -> u64 {
+    pub fn account_id(&self) -> i64 {
         self.account_ids().first().copied().unwrap_or(1)
     }
 
     /// The ids of every account the token can see.
-    pub fn account_ids(&self) -> Vec<u64> {
-        self.shared.dataset.account_ids()
+    pub fn account_ids(&self) -> Vec<i64> {
+        self.shared.store().dataset.account_ids()
     }
 
-    /// The data the server serves, to compare answers with.
-    pub fn dataset(&self) -> &Dataset {
-        &self.shared.dataset
+    /// A copy of the data the server serves now, to compare answers with.
+    pub fn dataset(&self) -> Dataset {
+        self.shared.store().dataset.clone()
+    }
+
+    /// A copy of one account's data as the server holds it now.
+    pub fn account(&self, id: i64) -> Option<Account> {
+        self.shared.store().dataset.account(id).cloned()
     }
 
     /// Adds a fault rule, after those already there.
@@ -307,6 +344,12 @@ impl MockServer {
     /// How many requests the server has received.
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// The most requests the server was answering at the same time, from
+    /// the moment each arrived until its answer was ready.
+    pub fn most_requests_in_flight(&self) -> u64 {
+        self.shared.most_in_flight.load(Ordering::Relaxed)
     }
 
     /// How many connections the server has accepted (TLS handshakes that
@@ -399,13 +442,17 @@ async fn answer(
     router: Router,
     shared: Arc<Shared>,
 ) -> Result<Response<Body>, DropConnection> {
-    shared.requests.fetch_add(1, Ordering::Relaxed);
+    let number = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let _in_flight = InFlight::enter(&shared);
+    // Rails gives every request an id and sends it back as X-Request-Id;
+    // a proxy's own error page has none.
+    let request_id = request_id(shared.seed, number);
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
     let page = requested_page(request.uri().query());
     let fault = shared.faults.pick(page);
-    match fault {
+    let mut response = match fault {
         Some(Fault::DropConnection) => return Err(DropConnection),
         Some(Fault::RateLimited { retry_after }) => {
             let mut response = text_response(
@@ -418,27 +465,70 @@ async fn answer(
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
-            return Ok(response);
+            response
         }
         Some(Fault::ServerError { status }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Ok(text_response(
-                status,
-                "text/html",
-                proxy_page(status.as_u16()),
-            ));
+            let page = text_response(status, "text/html", proxy_page(status.as_u16()));
+            if status != StatusCode::INTERNAL_SERVER_ERROR {
+                return Ok(page);
+            }
+            page
         }
-        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
-        Some(Fault::CutBody) | None => {}
-    }
-    let response = match router.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+        Some(Fault::Delay(delay)) => {
+            tokio::time::sleep(delay).await;
+            routed(router, request).await
+        }
+        Some(Fault::CutBody) => cut_short(routed(router, request).await).await,
+        None => routed(router, request).await,
     };
-    if fault == Some(Fault::CutBody) {
-        return Ok(cut_short(response).await);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(X_REQUEST_ID, value);
     }
     Ok(response)
+}
+
+/// Counts a request as in flight while it lives.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> InFlight<'a> {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The header Rails sends each request's id in.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The answer of the routes.
+async fn routed(router: Router, request: Request<hyper::body::Incoming>) -> Response<Body> {
+    match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// A request id in the form Rails gives them (a UUID), the same for the same
+/// seed and request number.
+fn request_id(seed: u64, number: u64) -> String {
+    let mut rng = fastrand::Rng::with_seed(seed ^ number.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let (a, b) = (rng.u64(..), rng.u64(..));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        (b >> 48) & 0x3fff | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 /// The `page` query parameter, 1 when absent or unreadable.
@@ -509,24 +599,12 @@ async fn list_leads(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response<Body> {
-    // Authentication first, then membership, then parameters, as the API.
-    match headers.get(API_KEY_HEADER) {
-        None => {
-            return error_response(StatusCode::UNAUTHORIZED, json!({"errors": [MISSING_TOKEN]}));
-        }
-        Some(given) if given.as_bytes() != shared.token.as_bytes() => {
-            return error_response(StatusCode::UNAUTHORIZED, json!({"error": INVALID_TOKEN}));
-        }
-        Some(_) => {}
+    if let Err(refused) = authenticate(&shared, &headers) {
+        return refused;
     }
-    let Ok(account_id) = account_id.parse::<u64>() else {
-        return not_found().await;
-    };
-    let (Some(account), Some(index)) = (
-        shared.dataset.account(account_id),
-        shared.indexes.get(&account_id),
-    ) else {
-        return error_response(StatusCode::UNAUTHORIZED, json!({"error": NOT_A_MEMBER}));
+    let store = shared.store();
+    let Some((account, index)) = member_account(&store, &account_id) else {
+        return not_a_member(&account_id);
     };
     let params = match shared.params.read(query.as_deref()) {
         Ok(params) => params,
@@ -546,10 +624,40 @@ async fn list_leads(
             );
         }
     };
-    json_response(
-        StatusCode::OK,
-        index.list(account, &request, &shared.lead_shape),
-    )
+    json_response(StatusCode::OK, index.list(account, &request))
+}
+
+/// Authentication first, as the API: a missing token, then a wrong one.
+#[allow(clippy::result_large_err)]
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<(), Response<Body>> {
+    match headers.get(&shared.token_header) {
+        None => Err(error_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"errors": [MISSING_TOKEN]}),
+        )),
+        Some(given) if given.as_bytes() != shared.token.as_bytes() => Err(error_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": INVALID_TOKEN}),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The account of the path, when the token's user is a member of it.
+fn member_account<'a>(
+    store: &'a Store,
+    account_id: &str,
+) -> Option<(&'a Account, &'a AccountIndex)> {
+    store.account(account_id.parse::<i64>().ok()?)
+}
+
+/// The answer for an account the token's user is not a member of (401, as
+/// the API answers), or a path segment that is no account id (404).
+fn not_a_member(account_id: &str) -> Response<Body> {
+    if account_id.parse::<i64>().is_err() {
+        return error_response(StatusCode::NOT_FOUND, json!({"error": NOT_FOUND}));
+    }
+    error_response(StatusCode::UNAUTHORIZED, json!({"error": NOT_A_MEMBER}))
 }
 
 /// The checked parameters as a listing request.
@@ -566,7 +674,7 @@ fn list_request(params: &BTreeMap<String, Value>) -> Result<ListRequest, (&'stat
     Ok(ListRequest {
         status: text("status").map(str::to_owned),
         assigned_agent_id: params.get("assigned_agent_id").and_then(Value::as_i64),
-        source_inbox_id: number("source_inbox_id"),
+        source_inbox_id: params.get("source_inbox_id").and_then(Value::as_i64),
         sort_by,
         descending: text("sort_order") != Some("asc"),
         page: number("page").unwrap_or(1).max(1),

@@ -84,13 +84,13 @@ async fn all_pages(server: &MockServer, query: &str) -> Vec<Value> {
 #[tokio::test]
 async fn filters_select_exactly_the_matching_leads() {
     let server = MockServer::builder().leads(400).start().await.unwrap();
-    let account = server.dataset().account(server.account_id()).unwrap();
+    let account = server.account(server.account_id()).unwrap();
     let ids_where = |f: &dyn Fn(&voxys_connect_mock::MockLead) -> bool| -> BTreeSet<i64> {
         account
             .leads
             .iter()
             .filter(|m| f(m))
-            .map(|m| m.lead.id)
+            .map(|m| m.id)
             .collect()
     };
     let served = |leads: Vec<Value>| -> BTreeSet<i64> {
@@ -98,7 +98,7 @@ async fn filters_select_exactly_the_matching_leads() {
     };
 
     for status in ["open", "won", "lost", "snoozed"] {
-        let expected = ids_where(&|m| m.lead.status.as_str() == status);
+        let expected = ids_where(&|m| m.status.as_str() == status);
         assert!(!expected.is_empty());
         assert_eq!(
             served(all_pages(&server, &format!("status={status}")).await),
@@ -107,12 +107,7 @@ async fn filters_select_exactly_the_matching_leads() {
         );
     }
     let agent = account.agents[0].id;
-    let expected = ids_where(&|m| {
-        m.lead
-            .assigned_agent
-            .as_ref()
-            .is_some_and(|a| a.id == agent)
-    });
+    let expected = ids_where(&|m| m.assigned_agent.as_ref().is_some_and(|a| a.id == agent));
     assert_eq!(
         served(all_pages(&server, &format!("assigned_agent_id={agent}")).await),
         expected
@@ -124,11 +119,7 @@ async fn filters_select_exactly_the_matching_leads() {
         expected
     );
     let expected = ids_where(&|m| {
-        m.lead.status.as_str() == "won"
-            && m.lead
-                .assigned_agent
-                .as_ref()
-                .is_some_and(|a| a.id == agent)
+        m.status.as_str() == "won" && m.assigned_agent.as_ref().is_some_and(|a| a.id == agent)
     });
     let combined = all_pages(&server, &format!("status=won&assigned_agent_id={agent}")).await;
     assert_eq!(served(combined), expected, "filters combine");
@@ -329,6 +320,60 @@ async fn invalid_parameters_get_the_apis_validation_body() {
             "{query}: {body}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_empty_value_is_invalid_for_every_query_parameter_of_the_document() {
+    let server = MockServer::start().await;
+    let spec = Spec::bundled();
+    let names: Vec<String> = spec
+        .parameters("list_leads")
+        .iter()
+        .filter(|(_, p)| p["in"] == "query")
+        .map(|(_, p)| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), 7);
+    for name in names {
+        let answer = list(&server, &format!("{name}=")).await;
+        assert_eq!(answer.status, 422, "{name}=: {}", answer.text);
+        assert_eq!(answer.json()["attributes"], serde_json::json!([name]));
+    }
+}
+
+#[tokio::test]
+async fn answers_carry_a_request_id_as_rails_sends_them_and_proxy_pages_do_not() {
+    let server = MockServer::start().await;
+    let path = format!("/api/v1/accounts/{}/leads", server.account_id());
+    let id_of = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let get = |token: &'static str| {
+        reqwest::Client::new()
+            .get(format!("{}{path}", server.url()))
+            .header("api_access_token", token)
+            .send()
+    };
+    let ok = reqwest::Client::new()
+        .get(format!("{}{path}", server.url()))
+        .header("api_access_token", server.token())
+        .send()
+        .await
+        .unwrap();
+    let first = id_of(&ok).expect("a 200 has a request id");
+    assert_eq!(first.len(), 36, "a UUID: {first}");
+    let refused = get("wrong").await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let second = id_of(&refused).expect("a 401 has one");
+    assert_ne!(first, second, "each request its own");
+    server.add_fault(FaultRule::new(Fault::RateLimited { retry_after: None }).times(1));
+    assert!(id_of(&get("wrong").await.unwrap()).is_some(), "Rails' 429");
+    server.add_fault(FaultRule::new(Fault::ServerError { status: 502 }).times(1));
+    let proxy = get("wrong").await.unwrap();
+    assert_eq!(proxy.status(), 502);
+    assert_eq!(id_of(&proxy), None, "a proxy's page has none");
 }
 
 #[tokio::test]

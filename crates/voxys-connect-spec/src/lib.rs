@@ -175,6 +175,20 @@ impl Spec {
         None
     }
 
+    /// The name of the header that carries the API key: the `name` of the
+    /// document's first `apiKey` security scheme sent `in: header`.
+    pub fn api_key_header(&self) -> Option<&str> {
+        self.get("#/components/securitySchemes")?
+            .as_object()?
+            .values()
+            .find(|scheme| {
+                scheme.get("type").and_then(Value::as_str) == Some("apiKey")
+                    && scheme.get("in").and_then(Value::as_str) == Some("header")
+            })?
+            .get("name")?
+            .as_str()
+    }
+
     /// The operation with this `operationId`.
     pub fn operation(&self, operation_id: &str) -> Option<Operation> {
         let paths = self.document.get("paths")?.as_object()?;
@@ -265,6 +279,7 @@ impl Spec {
         }
         self.check_refs(&self.document, &root, &mut problems);
         self.check_operations(&mut problems);
+        self.check_nullable(&mut problems);
         // Reference errors make schema compilation fail too; say them once.
         if problems.is_empty() {
             self.check_examples(&mut problems);
@@ -343,6 +358,43 @@ impl Spec {
         }
     }
 
+    /// `nullable: true` that does not do what it seems to under OpenAPI
+    /// 3.0.3: without a `type` beside it (it adds nothing), or beside
+    /// `allOf`, `oneOf`, `anyOf` or `$ref` (whose schemas still reject
+    /// `null`).
+    fn check_nullable(&self, problems: &mut Vec<Problem>) {
+        let mut schemas = Vec::new();
+        collect_schemas(
+            &self.document,
+            &SpecPath::root(),
+            Context::Document,
+            &mut schemas,
+        );
+        for (path, schema) in schemas {
+            if schema.get("nullable") != Some(&Value::Bool(true)) {
+                continue;
+            }
+            let beside: Vec<&str> = ["allOf", "oneOf", "anyOf", "$ref"]
+                .into_iter()
+                .filter(|k| schema.get(*k).is_some())
+                .collect();
+            let message = if schema.get("type").is_none() {
+                "`nullable: true` without `type` adds nothing under OpenAPI 3.0.3: `null` stays invalid".to_owned()
+            } else if !beside.is_empty() {
+                format!(
+                    "`nullable: true` beside `{}` does not make `null` valid under OpenAPI 3.0.3 (its schemas still apply to `null`); write `anyOf: [{{$ref: ...}}, {{type: ..., nullable: true, enum: [null]}}]`",
+                    beside.join("`, `")
+                )
+            } else {
+                continue;
+            };
+            problems.push(Problem {
+                path: path.key("nullable"),
+                message,
+            });
+        }
+    }
+
     fn check_examples(&self, problems: &mut Vec<Problem>) {
         let mut found = Vec::new();
         collect_examples(
@@ -411,23 +463,70 @@ const SUBSCHEMA_KEYS: [&str; 3] = ["items", "additionalProperties", "not"];
 /// Keys of a schema object whose value is a list of schemas.
 const SUBSCHEMA_LIST_KEYS: [&str; 3] = ["allOf", "anyOf", "oneOf"];
 
-fn collect_examples<'a>(
-    value: &'a Value,
-    path: &SpecPath,
-    ctx: Context,
-    out: &mut Vec<Example<'a>>,
-) {
+/// What [`walk_objects`] calls on each object: its context, where it is, its
+/// members.
+type Visit<'v, 'a> = dyn FnMut(Context, &SpecPath, &'a Map<String, Value>) + 'v;
+
+/// Calls `visit` on every object of the document, with whether it is a schema
+/// object: the walk follows `schema` members, `components.schemas` and the
+/// subschemas of schemas, and skips `example(s)` values.
+fn walk_objects<'a>(value: &'a Value, path: &SpecPath, ctx: Context, visit: &mut Visit<'_, 'a>) {
     let Value::Object(map) = value else {
         if let Value::Array(items) = value
             && ctx == Context::Document
         {
             for (i, v) in items.iter().enumerate() {
-                collect_examples(v, &path.index(i), ctx, out);
+                walk_objects(v, &path.index(i), ctx, visit);
             }
         }
         return;
     };
+    visit(ctx, path, map);
     match ctx {
+        Context::Schema => for_each_subschema(map, path, |sub, sub_path| {
+            walk_objects(sub, &sub_path, Context::Schema, visit)
+        }),
+        Context::Document => {
+            for (k, v) in map {
+                let child = path.key(k);
+                if k == "schemas" && path.is_components() {
+                    if let Value::Object(schemas) = v {
+                        for (name, s) in schemas {
+                            walk_objects(s, &child.key(name), Context::Schema, visit);
+                        }
+                    }
+                } else if k == "schema" {
+                    walk_objects(v, &child, Context::Schema, visit);
+                } else if k != "example" && k != "examples" {
+                    walk_objects(v, &child, Context::Document, visit);
+                }
+            }
+        }
+    }
+}
+
+/// Every schema object of the document (inline ones and subschemas included),
+/// with where it is.
+fn collect_schemas<'a>(
+    document: &'a Value,
+    path: &SpecPath,
+    ctx: Context,
+    out: &mut Vec<(SpecPath, &'a Map<String, Value>)>,
+) {
+    walk_objects(document, path, ctx, &mut |ctx, path, map| {
+        if ctx == Context::Schema {
+            out.push((path.clone(), map));
+        }
+    });
+}
+
+fn collect_examples<'a>(
+    document: &'a Value,
+    path: &SpecPath,
+    ctx: Context,
+    out: &mut Vec<Example<'a>>,
+) {
+    walk_objects(document, path, ctx, &mut |ctx, path, map| match ctx {
         Context::Schema => {
             if let Some(example) = map.get("example") {
                 out.push(Example {
@@ -436,50 +535,31 @@ fn collect_examples<'a>(
                     value: example,
                 });
             }
-            for_each_subschema(map, path, |sub, sub_path| {
-                collect_examples(sub, &sub_path, Context::Schema, out)
-            });
         }
-        Context::Document => {
-            // A parameter, header or media type: `schema` beside `example(s)`.
-            if map.contains_key("schema") {
-                let schema = path.key("schema");
-                if let Some(example) = map.get("example") {
-                    out.push(Example {
-                        path: path.key("example"),
-                        schema: schema.clone(),
-                        value: example,
-                    });
-                }
-                if let Some(Value::Object(examples)) = map.get("examples") {
-                    for (name, ex) in examples {
-                        if let Some(v) = ex.get("value") {
-                            out.push(Example {
-                                path: path.key("examples").key(name).key("value"),
-                                schema: schema.clone(),
-                                value: v,
-                            });
-                        }
+        // A parameter, header or media type: `schema` beside `example(s)`.
+        Context::Document if map.contains_key("schema") => {
+            let schema = path.key("schema");
+            if let Some(example) = map.get("example") {
+                out.push(Example {
+                    path: path.key("example"),
+                    schema: schema.clone(),
+                    value: example,
+                });
+            }
+            if let Some(Value::Object(examples)) = map.get("examples") {
+                for (name, ex) in examples {
+                    if let Some(v) = ex.get("value") {
+                        out.push(Example {
+                            path: path.key("examples").key(name).key("value"),
+                            schema: schema.clone(),
+                            value: v,
+                        });
                     }
                 }
             }
-            for (k, v) in map {
-                let child = path.key(k);
-                let is_schema = k == "schema" || (path.is_components() && k == "schemas");
-                if k == "schemas" && path.is_components() {
-                    if let Value::Object(schemas) = v {
-                        for (name, s) in schemas {
-                            collect_examples(s, &child.key(name), Context::Schema, out);
-                        }
-                    }
-                } else if is_schema {
-                    collect_examples(v, &child, Context::Schema, out);
-                } else if k != "example" && k != "examples" {
-                    collect_examples(v, &child, Context::Document, out);
-                }
-            }
         }
-    }
+        Context::Document => {}
+    });
 }
 
 /// Calls `f` on every direct subschema of a schema object.
@@ -542,9 +622,19 @@ fn convert_document(document: &Value) -> Value {
 
 /// Translates one OpenAPI 3.0 schema object (and its subschemas) to JSON Schema.
 ///
-/// `nullable: true` becomes `anyOf: [{type: null}, <schema>]`, boolean
-/// `exclusiveMinimum`/`exclusiveMaximum` become numeric bounds, and keywords
-/// that only document (`example`, `xml`, `externalDocs`, `discriminator`) go.
+/// `nullable: true` is read as OpenAPI 3.0.3 states it, to the letter: it adds
+/// `null` to the `type` of the same schema object, and only when that object
+/// has a `type`. Every other keyword keeps its meaning, so `enum`, `allOf`,
+/// `oneOf`, `anyOf` and `$ref` beside it still reject `null` unless they allow
+/// it themselves: `{type: string, nullable: true, enum: [a, b]}` rejects
+/// `null`, and `{type: object, nullable: true, allOf: [{$ref: ...}]}` rejects
+/// it when the referenced schema does. A member that may be `null` and
+/// otherwise follows another schema is written
+/// `anyOf: [{$ref: ...}, {type: ..., nullable: true, enum: [null]}]`.
+///
+/// Boolean `exclusiveMinimum`/`exclusiveMaximum` become numeric bounds, and
+/// keywords that only document (`example`, `xml`, `externalDocs`,
+/// `discriminator`) go.
 pub fn convert_schema(schema: &Value) -> Value {
     let Value::Object(map) = schema else {
         return schema.clone();
@@ -590,19 +680,24 @@ pub fn convert_schema(schema: &Value) -> Value {
             }
         }
     }
-    if map.get("nullable") == Some(&Value::Bool(true)) {
-        let mut wrapper = Map::new();
-        wrapper.insert(
-            "anyOf".to_owned(),
-            Value::Array(vec![
-                serde_json::json!({"type": "null"}),
-                Value::Object(out),
-            ]),
+    if map.get("nullable") == Some(&Value::Bool(true))
+        && let Some(Value::String(kind)) = out.get("type").cloned()
+    {
+        out.insert(
+            "type".to_owned(),
+            Value::Array(vec![Value::String(kind), Value::String("null".to_owned())]),
         );
-        Value::Object(wrapper)
-    } else {
-        Value::Object(out)
     }
+    Value::Object(out)
+}
+
+/// Whether a schema object accepts `null` and nothing else: the form
+/// `{type: ..., nullable: true, enum: [null]}` that OpenAPI 3.0.3 offers for
+/// the `null` alternative of an `anyOf`.
+pub fn is_null_only(schema: &Value) -> bool {
+    schema.get("nullable") == Some(&Value::Bool(true))
+        && schema.get("type").is_some_and(Value::is_string)
+        && schema.get("enum") == Some(&Value::Array(vec![Value::Null]))
 }
 
 #[cfg(test)]
@@ -647,27 +742,125 @@ mod tests {
             None
         );
         assert_eq!(spec.response_schema("nope", 200, "application/json"), None);
+        assert_eq!(spec.api_key_header(), Some("api_access_token"));
     }
 
     #[test]
-    fn nullable_becomes_a_null_alternative() {
-        let converted = convert_schema(
-            &serde_json::json!({"type": "string", "nullable": true, "example": "x"}),
-        );
+    fn nullable_adds_null_to_the_type_beside_it_only() {
         assert_eq!(
-            converted,
-            serde_json::json!({"anyOf": [{"type": "null"}, {"type": "string"}]})
+            convert_schema(
+                &serde_json::json!({"type": "string", "nullable": true, "example": "x"})
+            ),
+            serde_json::json!({"type": ["string", "null"]})
         );
+        // Without `type`, nullable adds nothing.
+        assert_eq!(
+            convert_schema(&serde_json::json!({"nullable": true, "minimum": 1})),
+            serde_json::json!({"minimum": 1})
+        );
+    }
+
+    /// A document whose `Lead` has one member in each form.
+    fn forms() -> Spec {
+        Spec::from_yaml(
+            r"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths: {}
+components:
+  schemas:
+    Agent:
+      type: object
+      required: [id]
+      properties:
+        id: {type: integer}
+    Lead:
+      type: object
+      properties:
+        old_form:
+          type: object
+          nullable: true
+          allOf:
+            - $ref: '#/components/schemas/Agent'
+        strict_form:
+          oneOf:
+            - $ref: '#/components/schemas/Agent'
+            - {type: object, nullable: true, enum: [null]}
+        status:
+          type: string
+          nullable: true
+          enum: [open, won]
+        status_or_null:
+          type: string
+          nullable: true
+          enum: [open, won, null]
+",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_old_nullable_reference_form_rejects_null_and_the_strict_one_accepts_it() {
+        let spec = forms();
+        let lead = spec.validator("#/components/schemas/Lead").unwrap();
+        let valid = |member: &str, value: Value| lead.is_valid(&serde_json::json!({member: value}));
+        assert!(
+            !valid("old_form", Value::Null),
+            "3.0.3: allOf still applies to null"
+        );
+        assert!(valid("old_form", serde_json::json!({"id": 1})));
+        assert!(valid("strict_form", Value::Null));
+        assert!(valid("strict_form", serde_json::json!({"id": 1})));
+        assert!(!valid("strict_form", serde_json::json!({"name": "no id"})));
+        assert!(!valid("strict_form", serde_json::json!("text")));
+        assert!(!valid("status", Value::Null), "enum still applies to null");
+        assert!(valid("status_or_null", Value::Null));
+        assert!(!valid("status_or_null", serde_json::json!("lost")));
+    }
+
+    #[test]
+    fn the_check_names_nullable_that_does_nothing() {
+        let problems: Vec<String> = forms().check().iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("components.schemas.Lead.properties.old_form.nullable: `nullable: true` beside `allOf`"),
+            "{problems:?}"
+        );
+        assert!(is_null_only(
+            &serde_json::json!({"type": "object", "nullable": true, "enum": [null]})
+        ));
+        assert!(!is_null_only(
+            &serde_json::json!({"type": "object", "nullable": true})
+        ));
+    }
+
+    #[test]
+    fn the_bundled_document_accepts_null_where_the_api_sends_it() {
         let spec = Spec::bundled();
         let lead = spec.validator("#/components/schemas/Lead").unwrap();
-        let mut example = spec
+        let example = spec
             .get("#/components/schemas/Lead/example")
             .unwrap()
             .clone();
         assert!(lead.is_valid(&example));
-        example["notes"] = Value::Null;
-        assert!(lead.is_valid(&example), "notes is nullable");
-        example["id"] = Value::Null;
-        assert!(!lead.is_valid(&example), "id is not");
+        for member in [
+            "custom_name",
+            "lead_value",
+            "lead_currency",
+            "position",
+            "notes",
+            "assigned_agent",
+            "company",
+            "conversation_id",
+        ] {
+            let mut with_null = example.clone();
+            with_null[member] = Value::Null;
+            assert!(lead.is_valid(&with_null), "{member} may be null");
+        }
+        for member in ["id", "status", "created_at", "custom_attributes"] {
+            let mut with_null = example.clone();
+            with_null[member] = Value::Null;
+            assert!(!lead.is_valid(&with_null), "{member} may not be null");
+        }
     }
 }

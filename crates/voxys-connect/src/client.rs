@@ -1,10 +1,12 @@
-//! [`Client`]: the entry point.
+//! [`Client`]: the entry point, and the one way every API call is made.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use voxys_connect_api::{ApiToken, ClientInfo, RequestDefaults};
+use tracing::Instrument;
+use voxys_connect_api::{ApiToken, ClientInfo, Observed, RequestDefaults, ResponseValue};
 
 use crate::config::ClientBuilder;
 use crate::error::{Error, Result, error_body_message, snippet};
@@ -47,8 +49,9 @@ impl Client {
     }
 
     /// A client configured from the environment: the token from
-    /// `VOXYS_API_TOKEN` (required) and the base URL from `VOXYS_BASE_URL`
-    /// (default `https://connect.voxys.ai`).
+    /// `VOXYS_API_TOKEN` (required), the base URL from `VOXYS_BASE_URL`
+    /// (default `https://connect.voxys.ai`) and extra certificate authorities
+    /// from the PEM file `VOXYS_CA_CERT`.
     pub fn from_env() -> Result<Client> {
         ClientBuilder::from_env().build()
     }
@@ -71,7 +74,7 @@ impl Client {
     }
 
     /// The leads of one account.
-    pub fn leads(&self, account_id: u64) -> Leads {
+    pub fn leads(&self, account_id: i64) -> Leads {
         Leads::new(self.clone(), account_id)
     }
 
@@ -91,41 +94,121 @@ impl Client {
         &self.inner.api
     }
 
+    /// Makes one API call the way every call is made: `send` makes one
+    /// attempt with the generated client (`client.api()` of the client it
+    /// is given, a cheap clone of this one); each attempt runs in the tracing
+    /// span `span` makes for it (see [`request_span!`]), which gets the
+    /// status, the duration and the server's request id; failures become
+    /// [`Error`]s; and retryable ones are retried as the policy says.
+    pub(crate) async fn call<T, S, F, Fut>(
+        &self,
+        operation: &'static str,
+        span: S,
+        send: F,
+    ) -> Result<T>
+    where
+        T: DeserializeOwned,
+        S: Fn(u32) -> tracing::Span,
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
+    {
+        self.retry_policy()
+            .run(|attempt| {
+                let request = send(self.clone());
+                async move {
+                    let started = tokio::time::Instant::now();
+                    let (result, observed) = voxys_connect_api::observe(request).await;
+                    let span = tracing::Span::current();
+                    span.record("duration_ms", started.elapsed().as_millis() as u64);
+                    if let Some(status) = observed.status {
+                        span.record("status", status);
+                    }
+                    if let Some(id) = &observed.request_id {
+                        span.record("request_id", id.as_str());
+                    }
+                    match result {
+                        Ok(value) => {
+                            tracing::debug!("request succeeded");
+                            Ok(value.into_inner())
+                        }
+                        Err(error) => {
+                            let error = self.map_error::<T>(operation, error, observed).await;
+                            tracing::debug!(error = %error, "request failed");
+                            Err(error)
+                        }
+                    }
+                }
+                .instrument(span(attempt))
+            })
+            .await
+    }
+
     /// Turns a failure of the generated client into this crate's [`Error`];
     /// `T` is the type the success body decodes into.
-    pub(crate) async fn map_error<T: DeserializeOwned>(
+    async fn map_error<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         error: voxys_connect_api::Error<()>,
+        observed: Observed,
     ) -> Error {
         use voxys_connect_api::Error as Api;
-        let secret = self.inner.token.expose();
+        let token = &self.inner.token;
+        let request_id = observed.request_id;
         match error {
             Api::CommunicationError(e) | Api::ResponseBodyError(e) | Api::InvalidUpgrade(e) => {
                 transport(operation, e)
             }
-            Api::InvalidResponsePayload(body, e) => {
-                decode_error::<T>(operation, 200, &body, &e, secret)
+            Api::InvalidResponsePayload(body, e) => decode_error::<T>(
+                operation,
+                observed.status.unwrap_or(200),
+                &body,
+                &e,
+                token,
+                request_id,
+            ),
+            Api::UnexpectedResponse(response) => {
+                answer_error(operation, response, token, request_id).await
             }
-            Api::UnexpectedResponse(response) => answer_error(operation, response, secret).await,
             Api::ErrorResponse(value) => Error::UnexpectedStatus {
                 operation,
                 status: value.status().as_u16(),
                 snippet: String::new(),
                 location: None,
+                request_id,
             },
             Api::Custom(message) if message.starts_with(voxys_connect_api::BODY_TOO_LARGE) => {
                 Error::BodyTooLarge {
                     operation,
                     limit: self.inner.max_response_bytes,
+                    request_id,
                 }
             }
             Api::InvalidRequest(message) | Api::Custom(message) => Error::Config(format!(
-                "{operation}: the request could not be made: {message}"
+                "{operation}: the request could not be made: {}",
+                token.redact(&message)
             )),
         }
     }
 }
+
+/// The tracing span of one attempt of one API call: `voxys_connect.request`
+/// with the operation, the attempt, the given fields, and the fields
+/// [`Client::call`] records once the answer is in (status, duration, the
+/// server's request id).
+macro_rules! request_span {
+    ($operation:expr, $attempt:expr $(, $field:ident = $value:expr)* $(,)?) => {
+        tracing::info_span!(
+            "voxys_connect.request",
+            operation = $operation,
+            attempt = $attempt,
+            $($field = $value,)*
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        )
+    };
+}
+pub(crate) use request_span;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,6 +220,9 @@ impl fmt::Debug for Client {
     }
 }
 
+/// A failure before any answer: a timeout, a TLS or DNS failure (reported at
+/// once, for they fail the same way until the configuration changes), a URL
+/// reqwest cannot use, or a connection that failed or broke (retried).
 fn transport(operation: &'static str, error: reqwest::Error) -> Error {
     if error.is_timeout() {
         Error::Timeout {
@@ -149,6 +235,21 @@ fn transport(operation: &'static str, error: reqwest::Error) -> Error {
             reason,
             source: error,
         }
+    } else if is_dns_failure(&error) {
+        Error::Dns {
+            operation,
+            host: error
+                .url()
+                .and_then(|u| u.host_str())
+                .unwrap_or_default()
+                .to_owned(),
+            source: error,
+        }
+    } else if error.is_builder() || has_bad_scheme(&error) {
+        Error::Config(format!(
+            "{operation}: the base URL cannot be used: {error}; expected something like {}",
+            crate::DEFAULT_BASE_URL
+        ))
     } else {
         Error::Transport {
             operation,
@@ -158,6 +259,31 @@ fn transport(operation: &'static str, error: reqwest::Error) -> Error {
     }
 }
 
+/// The texts of an error and of its causes.
+fn causes(error: &reqwest::Error) -> impl Iterator<Item = String> + '_ {
+    std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .map(ToString::to_string)
+}
+
+/// Whether connecting failed because the host name did not resolve.
+fn is_dns_failure(error: &reqwest::Error) -> bool {
+    // hyper-util's connector says "dns error", and the resolver's own message
+    // follows (getaddrinfo's "failed to lookup address information").
+    error.is_connect()
+        && causes(error).any(|text| {
+            text.contains("dns error") || text.contains("failed to lookup address information")
+        })
+}
+
+/// Whether the URL's scheme is one reqwest cannot speak.
+fn has_bad_scheme(error: &reqwest::Error) -> bool {
+    causes(error).any(|text| {
+        text.contains("URL scheme is not allowed") || text.contains("scheme is not http")
+    })
+}
+
 /// A body that does not decode, with the serde path and the text around the
 /// place of the error.
 pub(crate) fn decode_error<T: DeserializeOwned>(
@@ -165,7 +291,8 @@ pub(crate) fn decode_error<T: DeserializeOwned>(
     status: u16,
     body: &[u8],
     error: &serde_json::Error,
-    secret: &str,
+    token: &ApiToken,
+    request_id: Option<String>,
 ) -> Error {
     // Decode again, tracking the path, to say where it failed.
     let mut deserializer = serde_json::Deserializer::from_slice(body);
@@ -177,9 +304,12 @@ pub(crate) fn decode_error<T: DeserializeOwned>(
     Error::Decode {
         operation,
         status,
-        path,
-        message: error.to_string(),
-        snippet: crate::error::snippet_around(body, offset, secret),
+        // serde names the values it did not expect: the token, if the server
+        // echoed it, must not show.
+        path: token.redact(&path),
+        message: token.redact(&error.to_string()),
+        snippet: crate::error::snippet_around(body, offset, token),
+        request_id,
     }
 }
 
@@ -201,7 +331,8 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 async fn answer_error(
     operation: &'static str,
     mut response: reqwest::Response,
-    secret: &str,
+    token: &ApiToken,
+    request_id: Option<String>,
 ) -> Error {
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
@@ -221,39 +352,50 @@ async fn answer_error(
     }
     let decoded = serde_json::from_slice::<voxys_connect_api::types::ErrorBody>(&body).ok();
     let (message, attributes) = match &decoded {
-        Some(body) => error_body_message(body),
-        None => (snippet(&body, secret), Vec::new()),
+        Some(body) => {
+            let (message, attributes) = error_body_message(body);
+            (token.redact(&message), attributes)
+        }
+        None => (snippet(&body, token), Vec::new()),
     };
-    let message = message.replace(secret, "[redacted]");
     match status {
         401 | 403 => Error::Unauthorized {
             operation,
             status,
             message,
+            request_id,
         },
-        404 => Error::NotFound { operation, message },
+        404 => Error::NotFound {
+            operation,
+            message,
+            request_id,
+        },
         422 => Error::Validation {
             operation,
             message,
             attributes,
+            request_id,
         },
         429 => Error::RateLimited {
             operation,
             retry_after,
             attempts: 1,
+            request_id,
         },
         500..=599 => Error::Server {
             operation,
             status,
-            snippet: snippet(&body, secret),
+            snippet: snippet(&body, token),
             retry_after,
             attempts: 1,
+            request_id,
         },
         _ => Error::UnexpectedStatus {
             operation,
             status,
-            snippet: snippet(&body, secret),
+            snippet: snippet(&body, token),
             location,
+            request_id,
         },
     }
 }

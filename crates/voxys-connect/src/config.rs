@@ -31,13 +31,13 @@ pub const DEFAULT_USER_AGENT: &str = concat!("voxys-connect/", env!("CARGO_PKG_V
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Reads the account id from `VOXYS_ACCOUNT_ID`.
-pub fn account_id_from_env() -> Result<u64> {
+pub fn account_id_from_env() -> Result<i64> {
     let raw = std::env::var(ENV_ACCOUNT_ID).map_err(|_| {
         Error::Config(format!(
             "{ENV_ACCOUNT_ID} is not set: set it to the numeric id of your account"
         ))
     })?;
-    match raw.trim().parse::<u64>() {
+    match raw.trim().parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
         _ => Err(Error::Config(format!(
             "{ENV_ACCOUNT_ID} must be a positive whole number, not {raw:?}"
@@ -71,11 +71,23 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,
-    http: Option<reqwest::Client>,
+    configure_http: Option<HttpSettings>,
     allow_plain_http: bool,
     max_response_bytes: usize,
     /// PEM texts of extra root certificates, or why one could not be read.
     root_certificates: Vec<std::result::Result<RootPem, String>>,
+}
+
+/// A caller's adjustments to the `reqwest::ClientBuilder`.
+#[derive(Clone)]
+struct HttpSettings(
+    std::sync::Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>,
+);
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpSettings(..)")
+    }
 }
 
 /// PEM text of root certificates, and where it came from (for errors).
@@ -100,7 +112,7 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             retry: RetryPolicy::default(),
-            http: None,
+            configure_http: None,
             allow_plain_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             root_certificates: Vec::new(),
@@ -156,9 +168,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The time connecting may take (default 10 s). Applies to the client's own
-    /// `reqwest::Client`, not to one given with
-    /// [`http_client`](ClientBuilder::http_client).
+    /// The time connecting may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.connect_timeout = timeout;
         self
@@ -220,12 +230,39 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests with this `reqwest::Client` (for a connection pool
-    /// shared with other code, or settings this builder does not offer). The
-    /// token, user agent and timeout still apply to each request; its TLS,
-    /// proxy and redirect settings are its own.
-    pub fn http_client(mut self, client: reqwest::Client) -> ClientBuilder {
-        self.http = Some(client);
+    /// Adjusts the `reqwest::ClientBuilder` the client's HTTP client is built
+    /// from, for settings this builder does not offer (an explicit proxy,
+    /// connection pool sizes, TCP keepalive, a local address...). `f` gets
+    /// the builder with this builder's connect timeout and root certificates
+    /// already set.
+    ///
+    /// The redirect rule is set after `f`, so that it always holds: redirects
+    /// are followed within the same scheme, host and port only, and the token
+    /// never goes to another origin (reqwest itself strips only
+    /// `Authorization`-like headers on a cross-origin redirect, not
+    /// `api_access_token`). The token, user agent and timeout apply to each
+    /// request.
+    ///
+    /// ```no_run
+    /// # fn example() -> voxys_connect::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let client = voxys_connect::Client::builder()
+    ///     .token("my-api-token")
+    ///     .configure_http(|http| {
+    ///         http.pool_max_idle_per_host(4)
+    ///             .tcp_keepalive(Duration::from_secs(30))
+    ///     })
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn configure_http<F>(mut self, f: F) -> ClientBuilder
+    where
+        F: Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    {
+        self.configure_http = Some(HttpSettings(std::sync::Arc::new(f)));
         self
     }
 
@@ -278,22 +315,18 @@ impl ClientBuilder {
             .into_iter()
             .flatten()
             .collect::<Vec<_>>();
-        let http = match self.http {
-            Some(_) if !roots.is_empty() => {
-                return Err(Error::Config(
-                    "root certificates apply to the client's own HTTP client, not to one given with http_client: add them to that reqwest::Client".to_owned(),
-                ));
-            }
-            Some(http) => http,
-            None => with_roots(
-                reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .redirect(same_origin_redirects()),
-                roots,
-            )
+        let mut http = with_roots(
+            reqwest::Client::builder().connect_timeout(self.connect_timeout),
+            roots,
+        );
+        if let Some(HttpSettings(configure)) = &self.configure_http {
+            http = configure(http);
+        }
+        // Last, so that nothing above can turn it off.
+        let http = http
+            .redirect(same_origin_redirects())
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
-        };
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let defaults = RequestDefaults {
             token: Some(token.clone()),
             user_agent: Some(user_agent),

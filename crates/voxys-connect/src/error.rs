@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use voxys_connect_api::ApiToken;
 use voxys_connect_api::types::ErrorBody;
 
 /// A `Result` whose error is this crate's [`Error`].
@@ -10,19 +11,23 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything a call of this SDK can fail with.
 ///
 /// Each variant says what happened and where (the API operation, the HTTP
-/// status, a short snippet of the body), and its message says what to do.
-/// The API token never appears in an error.
+/// status, the server's request id, a short snippet of the body), and its
+/// message says what to do. The API token never appears in an error.
 ///
-/// New variants may be added: match the ones you handle and keep a wildcard
-/// arm. [`Error::is_retryable`] says whether trying again later may succeed.
+/// New variants, and new fields in a variant, may be added: match the variants
+/// you handle with `{ .. }` and keep a wildcard arm. [`Error::is_retryable`]
+/// says whether trying again later may succeed, and [`Error::request_id`]
+/// gives the id to quote to support.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The API refused the token (401, or 403 from a proxy): it is missing,
     /// invalid, or its user is not a member of the account or lacks permission.
     #[error(
-        "{operation}: unauthorized ({status}): {message}; check the API token (VOXYS_API_TOKEN, a user access token from the profile settings) and that its user belongs to the account"
+        "{operation}: unauthorized ({status}): {message}; check the API token (VOXYS_API_TOKEN, a user access token from the profile settings) and that its user belongs to the account{}",
+        fmt_request_id(.request_id)
     )]
+    #[non_exhaustive]
     Unauthorized {
         /// The API operation, such as `list_leads`.
         operation: &'static str,
@@ -30,19 +35,32 @@ pub enum Error {
         status: u16,
         /// The server's message, from either of its 401 body shapes.
         message: String,
+        /// The server's id for the request (`X-Request-Id`), if it sent one.
+        request_id: Option<String>,
     },
 
     /// The account or resource does not exist (404).
-    #[error("{operation}: not found (404): {message}; check the account id and the base URL")]
+    #[error(
+        "{operation}: not found (404): {message}; check the account id and the base URL{}",
+        fmt_request_id(.request_id)
+    )]
+    #[non_exhaustive]
     NotFound {
         /// The API operation.
         operation: &'static str,
         /// The server's message.
         message: String,
+        /// The server's id for the request, if it sent one.
+        request_id: Option<String>,
     },
 
     /// The API rejected a parameter (422).
-    #[error("{operation}: the API rejected the request (422): {message}{}", fmt_attributes(.attributes))]
+    #[error(
+        "{operation}: the API rejected the request (422): {message}{}{}",
+        fmt_attributes(.attributes),
+        fmt_request_id(.request_id)
+    )]
+    #[non_exhaustive]
     Validation {
         /// The API operation.
         operation: &'static str,
@@ -50,13 +68,17 @@ pub enum Error {
         message: String,
         /// The names of the parameters at fault, when the server gave them.
         attributes: Vec<String>,
+        /// The server's id for the request, if it sent one.
+        request_id: Option<String>,
     },
 
     /// The API's rate limiter refused the request (429), on every attempt.
     #[error(
-        "{operation}: rate limited (429) after {attempts} attempt(s){}; send fewer requests (lower the concurrency) or allow more retry time",
-        fmt_retry_after(.retry_after)
+        "{operation}: rate limited (429) after {attempts} attempt(s){}; send fewer requests (lower the concurrency) or allow more retry time{}",
+        fmt_retry_after(.retry_after),
+        fmt_request_id(.request_id)
     )]
+    #[non_exhaustive]
     RateLimited {
         /// The API operation.
         operation: &'static str,
@@ -64,10 +86,17 @@ pub enum Error {
         retry_after: Option<Duration>,
         /// How many attempts were made.
         attempts: u32,
+        /// The server's id for the last request, if it sent one.
+        request_id: Option<String>,
     },
 
     /// The server or a proxy in front of it failed (5xx).
-    #[error("{operation}: server error ({status}) after {attempts} attempt(s): {snippet}{}", server_hint(*.status))]
+    #[error(
+        "{operation}: server error ({status}) after {attempts} attempt(s): {snippet}{}{}",
+        server_hint(*.status),
+        fmt_request_id(.request_id)
+    )]
+    #[non_exhaustive]
     Server {
         /// The API operation.
         operation: &'static str,
@@ -79,11 +108,19 @@ pub enum Error {
         retry_after: Option<Duration>,
         /// How many attempts were made.
         attempts: u32,
+        /// The server's id for the last request, if it sent one (a proxy's
+        /// own error page has none).
+        request_id: Option<String>,
     },
 
     /// An answer with a status the API does not document (a redirect, 400,
     /// 409...).
-    #[error("{operation}: unexpected answer ({status}): {snippet}{}", location_hint(.location))]
+    #[error(
+        "{operation}: unexpected answer ({status}): {snippet}{}{}",
+        location_hint(.location),
+        fmt_request_id(.request_id)
+    )]
+    #[non_exhaustive]
     UnexpectedStatus {
         /// The API operation.
         operation: &'static str,
@@ -92,12 +129,15 @@ pub enum Error {
         /// The start of the body.
         snippet: String,
         /// Where a redirect pointed (the SDK does not follow redirects to
-        /// another host, so as not to send the token there).
+        /// another origin, so as not to send the token there).
         location: Option<String>,
+        /// The server's id for the request, if it sent one.
+        request_id: Option<String>,
     },
 
     /// A parameter is outside what the API accepts; nothing was sent.
     #[error("invalid parameter `{name}`: {value} is not allowed; expected {expected}")]
+    #[non_exhaustive]
     InvalidParameter {
         /// The parameter's name, as the builder method calls it.
         name: &'static str,
@@ -109,8 +149,10 @@ pub enum Error {
 
     /// The response body does not have the documented shape.
     #[error(
-        "{operation}: could not decode the response (status {status}) at `{path}`: {message}; body near the error: {snippet}"
+        "{operation}: could not decode the response (status {status}) at `{path}`: {message}; body near the error: {snippet}{}",
+        fmt_request_id(.request_id)
     )]
+    #[non_exhaustive]
     Decode {
         /// The API operation.
         operation: &'static str,
@@ -122,12 +164,15 @@ pub enum Error {
         message: String,
         /// The body around the place of the error.
         snippet: String,
+        /// The server's id for the request, if it sent one.
+        request_id: Option<String>,
     },
 
     /// The request did not complete in time, on every attempt.
     #[error(
         "{operation}: timed out after {attempts} attempt(s); the server or the network is slow: raise the timeout or try again later"
     )]
+    #[non_exhaustive]
     Timeout {
         /// The API operation.
         operation: &'static str,
@@ -135,14 +180,32 @@ pub enum Error {
         attempts: u32,
     },
 
-    /// The connection failed or broke (DNS, refused, reset, body cut short),
-    /// on every attempt.
+    /// The connection failed or broke (refused, reset, body cut short), on
+    /// every attempt.
     #[error("{operation}: network error after {attempts} attempt(s): {}; check the base URL and the network", transport_detail(.source))]
+    #[non_exhaustive]
     Transport {
         /// The API operation.
         operation: &'static str,
         /// How many attempts were made.
         attempts: u32,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The base URL's host name does not resolve. Not retried: a name that
+    /// does not resolve is almost always a wrong base URL.
+    #[error(
+        "{operation}: cannot resolve the host {host}: {}; check the base URL (VOXYS_BASE_URL) and this machine's DNS",
+        transport_detail(.source)
+    )]
+    #[non_exhaustive]
+    Dns {
+        /// The API operation.
+        operation: &'static str,
+        /// The host name that did not resolve.
+        host: String,
         /// The underlying error.
         #[source]
         source: reqwest::Error,
@@ -154,6 +217,7 @@ pub enum Error {
     #[error(
         "{operation}: TLS failed: {reason}; if the instance uses a private certificate authority, trust it (ClientBuilder::add_root_certificates_pem, or the PEM file named by VOXYS_CA_CERT), and check that the base URL names the host the certificate is for"
     )]
+    #[non_exhaustive]
     Tls {
         /// The API operation.
         operation: &'static str,
@@ -168,18 +232,23 @@ pub enum Error {
     /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes));
     /// it was not read into memory.
     #[error(
-        "{operation}: the response body is larger than {limit} bytes, far more than a page of leads; check the base URL (a proxy or another service may be answering), or raise ClientBuilder::max_response_bytes"
+        "{operation}: the response body is larger than {limit} bytes, far more than a page of leads; check the base URL (a proxy or another service may be answering), or raise ClientBuilder::max_response_bytes{}",
+        fmt_request_id(.request_id)
     )]
+    #[non_exhaustive]
     BodyTooLarge {
         /// The API operation.
         operation: &'static str,
         /// The limit, in bytes.
         limit: usize,
+        /// The server's id for the request, if it sent one.
+        request_id: Option<String>,
     },
 
     /// Pagination stopped because the server's pages are inconsistent (it
     /// repeats a page, or ignores the page number).
     #[error("{operation}: pagination stopped at page {page}: {message}")]
+    #[non_exhaustive]
     Pagination {
         /// The API operation.
         operation: &'static str,
@@ -200,7 +269,8 @@ impl Error {
     ///
     /// The client already retries these according to its
     /// [`RetryPolicy`](crate::RetryPolicy); an error that reaches you has
-    /// exhausted it.
+    /// exhausted it. TLS and DNS failures, and everything the server refused
+    /// on its merits (401, 404, 422), are not retryable.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::RateLimited { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
@@ -219,6 +289,22 @@ impl Error {
             Error::NotFound { .. } => Some(404),
             Error::Validation { .. } => Some(422),
             Error::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The server's id for the request (its `X-Request-Id` header), when the
+    /// error comes from an answer that had one: quote it to support.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Unauthorized { request_id, .. }
+            | Error::NotFound { request_id, .. }
+            | Error::Validation { request_id, .. }
+            | Error::RateLimited { request_id, .. }
+            | Error::Server { request_id, .. }
+            | Error::UnexpectedStatus { request_id, .. }
+            | Error::Decode { request_id, .. }
+            | Error::BodyTooLarge { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -243,6 +329,13 @@ impl Error {
             _ => {}
         }
         self
+    }
+}
+
+fn fmt_request_id(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (request id {id})"),
+        None => String::new(),
     }
 }
 
@@ -302,36 +395,43 @@ pub(crate) fn error_body_message(body: &ErrorBody) -> (String, Vec<String>) {
 /// At most this many characters of a body go into an error message.
 const SNIPPET_CHARS: usize = 200;
 
-/// A short, one-line rendering of a body for an error message: HTML reduced to
-/// its text, white space folded, cut at [`SNIPPET_CHARS`], and `secret` (the
-/// token) replaced should the server have echoed it.
-pub(crate) fn snippet(body: &[u8], secret: &str) -> String {
-    let text = String::from_utf8_lossy(body);
+/// A short, one-line rendering of a body for an error message: the token
+/// replaced should the server have echoed it, HTML reduced to its text, white
+/// space folded, then cut at [`SNIPPET_CHARS`] (after redaction, so that the
+/// cut cannot leave part of the token).
+pub(crate) fn snippet(body: &[u8], token: &ApiToken) -> String {
+    let text = token.redact(&String::from_utf8_lossy(body));
     let text = if looks_like_html(&text) {
         html_text(&text)
     } else {
-        text.into_owned()
+        text
     };
     let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let folded = if secret.is_empty() {
-        folded
-    } else {
-        folded.replace(secret, "[redacted]")
-    };
     if folded.is_empty() {
         return "(empty body)".to_owned();
     }
     truncate(&folded, SNIPPET_CHARS)
 }
 
-/// The part of `body` around byte `offset` (where decoding failed).
-pub(crate) fn snippet_around(body: &[u8], offset: usize, secret: &str) -> String {
+/// The part of `body` around byte `offset` (where decoding failed). A copy of
+/// the token that the window's edges would cut is taken in whole, so that it
+/// is redacted rather than shown in part.
+pub(crate) fn snippet_around(body: &[u8], offset: usize, token: &ApiToken) -> String {
     const BEFORE: usize = 60;
     const AFTER: usize = 60;
-    let start = offset.saturating_sub(BEFORE);
-    let end = offset.saturating_add(AFTER).min(body.len());
-    let start = start.min(end);
-    let mut out = snippet(&body[start..end], secret);
+    let mut start = offset.saturating_sub(BEFORE).min(body.len());
+    let mut end = offset.saturating_add(AFTER).min(body.len());
+    let secret = token.expose().as_bytes();
+    let mut at = 0;
+    while let Some(found) = find(&body[at..], secret) {
+        let (from, to) = (at + found, at + found + secret.len());
+        if from < end && to > start {
+            start = start.min(from);
+            end = end.max(to);
+        }
+        at = to;
+    }
+    let mut out = snippet(&body[start..end], token);
     if start > 0 {
         out.insert(0, '…');
     }
@@ -339,6 +439,14 @@ pub(crate) fn snippet_around(body: &[u8], offset: usize, secret: &str) -> String
         out.push('…');
     }
     out
+}
+
+/// The first position of `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -410,11 +518,15 @@ fn html_text(html: &str) -> String {
 mod tests {
     use super::*;
 
+    fn token() -> ApiToken {
+        ApiToken::new("abc123").unwrap()
+    }
+
     #[test]
     fn snippet_reduces_html_to_its_text() {
         let page = b"<html><head><title>502 Bad Gateway</title><style>body{color:red}</style></head>\n<body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>";
         assert_eq!(
-            snippet(page, "tok"),
+            snippet(page, &token()),
             "502 Bad Gateway: 502 Bad Gateway nginx"
         );
     }
@@ -422,31 +534,52 @@ mod tests {
     #[test]
     fn snippet_folds_cuts_and_redacts() {
         let long = "x".repeat(500);
-        let cut = snippet(long.as_bytes(), "tok");
+        let cut = snippet(long.as_bytes(), &token());
         assert_eq!(cut.chars().count(), SNIPPET_CHARS + 1);
         assert!(cut.ends_with('…'));
-        assert_eq!(snippet(b"  Retry\n later ", "tok"), "Retry later");
+        assert_eq!(snippet(b"  Retry\n later ", &token()), "Retry later");
         assert_eq!(
-            snippet(b"bad token abc123 here", "abc123"),
+            snippet(b"bad token abc123 here", &token()),
             "bad token [redacted] here"
         );
-        assert_eq!(snippet(b"", "tok"), "(empty body)");
+        assert_eq!(snippet(b"", &token()), "(empty body)");
         assert_eq!(
-            snippet("é".repeat(300).as_bytes(), "t").chars().count(),
+            snippet("é".repeat(300).as_bytes(), &token())
+                .chars()
+                .count(),
             SNIPPET_CHARS + 1
         );
+        // A token straddling the cut is redacted before the cut.
+        let edge = format!("{}abc123", "y".repeat(SNIPPET_CHARS - 3));
+        let cut = snippet(edge.as_bytes(), &token());
+        assert!(!cut.contains("abc"), "{cut}");
     }
 
     #[test]
     fn snippet_around_shows_the_place_of_the_error() {
         let body = format!("{}ERROR{}", "a".repeat(100), "b".repeat(100));
-        let s = snippet_around(body.as_bytes(), 100, "tok");
+        let s = snippet_around(body.as_bytes(), 100, &token());
         assert!(
             s.starts_with('…') && s.ends_with('…') && s.contains("ERROR"),
             "{s}"
         );
         // An offset inside a multi-byte character does not panic.
-        let _ = snippet_around("ééé".as_bytes(), 1, "tok");
-        let _ = snippet_around(b"short", 999, "tok");
+        let _ = snippet_around("ééé".as_bytes(), 1, &token());
+        let _ = snippet_around(b"short", 999, &token());
+    }
+
+    #[test]
+    fn a_token_across_the_window_edge_never_shows_in_part() {
+        let shows_part = |s: &str| ["ab", "bc", "c1", "12", "23"].iter().any(|p| s.contains(p));
+        for shift in 0..8 {
+            // The window is 60 bytes either side of the offset: put the token
+            // across each edge, at each alignment.
+            let across_start = format!("{}abc123{}", "x".repeat(37 + shift), "y".repeat(200));
+            let s = snippet_around(across_start.as_bytes(), 100, &token());
+            assert!(!shows_part(&s), "{shift}: {s}");
+            let across_end = format!("{}abc123{}", "x".repeat(155 + shift), "y".repeat(50));
+            let s = snippet_around(across_end.as_bytes(), 100, &token());
+            assert!(!shows_part(&s), "{shift}: {s}");
+        }
     }
 }

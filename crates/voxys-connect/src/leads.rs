@@ -1,14 +1,11 @@
 //! The leads of an account: [`Leads`] and the [`ListLeads`] request.
 
-use std::time::Instant;
-
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
-use tracing::Instrument;
 use voxys_connect_api::LeadStatus;
 use voxys_connect_api::types::{Lead, LeadList, LeadSortField, SortOrder};
 
-use crate::client::Client;
+use crate::client::{Client, request_span};
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageSource, pages};
 
@@ -22,16 +19,16 @@ pub const MAX_CONCURRENCY: usize = 32;
 #[derive(Clone, Debug)]
 pub struct Leads {
     client: Client,
-    account_id: u64,
+    account_id: i64,
 }
 
 impl Leads {
-    pub(crate) fn new(client: Client, account_id: u64) -> Leads {
+    pub(crate) fn new(client: Client, account_id: i64) -> Leads {
         Leads { client, account_id }
     }
 
     /// The account these leads belong to.
-    pub fn account_id(&self) -> u64 {
+    pub fn account_id(&self) -> i64 {
         self.account_id
     }
 
@@ -54,10 +51,10 @@ impl Leads {
 /// The parameters of one list request.
 #[derive(Clone, Debug, Default)]
 struct Query {
-    account_id: u64,
+    account_id: i64,
     status: Option<LeadStatus>,
-    assigned_agent: Option<u64>,
-    source_inbox: Option<u64>,
+    assigned_agent: Option<i64>,
+    source_inbox: Option<i64>,
     sort_by: Option<LeadSortField>,
     order: Option<SortOrder>,
     page: Option<u64>,
@@ -106,13 +103,13 @@ impl ListLeads {
     }
 
     /// Only leads assigned to the agent with this user id.
-    pub fn assigned_agent(mut self, agent_id: u64) -> ListLeads {
+    pub fn assigned_agent(mut self, agent_id: i64) -> ListLeads {
         self.query.assigned_agent = Some(agent_id);
         self
     }
 
     /// Only leads that came from the inbox with this id.
-    pub fn source_inbox(mut self, inbox_id: u64) -> ListLeads {
+    pub fn source_inbox(mut self, inbox_id: i64) -> ListLeads {
         self.query.source_inbox = Some(inbox_id);
         self
     }
@@ -195,10 +192,16 @@ impl ListLeads {
     /// Rejects parameters the API would refuse, before any request.
     fn validate(&self) -> Result<()> {
         let q = &self.query;
-        positive("account_id", Some(q.account_id))?;
-        positive("assigned_agent", q.assigned_agent)?;
-        positive("source_inbox", q.source_inbox)?;
-        positive("page", q.page)?;
+        positive_id("account_id", Some(q.account_id))?;
+        positive_id("assigned_agent", q.assigned_agent)?;
+        positive_id("source_inbox", q.source_inbox)?;
+        if q.page == Some(0) {
+            return Err(Error::InvalidParameter {
+                name: "page",
+                value: "0".to_owned(),
+                expected: "a page number from 1 up",
+            });
+        }
         if let Some(per_page) = q.per_page
             && !(1..=MAX_PER_PAGE).contains(&per_page)
         {
@@ -220,80 +223,48 @@ impl ListLeads {
 
     /// One page, with retries, in a tracing span per attempt.
     async fn fetch_page(&self, page: u64) -> Result<Page<Lead>> {
-        let client = &self.client;
-        client
-            .retry_policy()
-            .run(|attempt| {
-                let span = tracing::info_span!(
-                    "voxys_connect.request",
-                    operation = Self::OPERATION,
-                    account_id = self.query.account_id,
-                    page,
-                    attempt,
-                    status = tracing::field::Empty,
-                    duration_ms = tracing::field::Empty,
-                );
-                async move {
-                    let started = Instant::now();
-                    let result = self.attempt(page).await;
-                    let span = tracing::Span::current();
-                    span.record("duration_ms", started.elapsed().as_millis() as u64);
-                    match &result {
-                        Ok(_) => {
-                            span.record("status", 200);
-                            tracing::debug!("request succeeded");
-                        }
-                        Err(error) => {
-                            if let Some(status) = error.status() {
-                                span.record("status", status);
-                            }
-                            tracing::debug!(error = %error, "request failed");
-                        }
-                    }
-                    result
-                }
-                .instrument(span)
-            })
-            .await
-    }
-
-    /// One attempt at one page.
-    async fn attempt(&self, page: u64) -> Result<Page<Lead>> {
-        let q = &self.query;
-        let mut request = self
+        let query = &self.query;
+        let list: LeadList = self
             .client
-            .api()
-            .list_leads()
-            .account_id(q.account_id)
-            .page(page);
-        if let Some(status) = &q.status {
-            request = request.status(status.clone());
-        }
-        if let Some(agent) = q.assigned_agent {
-            request = request.assigned_agent_id(agent);
-        }
-        if let Some(inbox) = q.source_inbox {
-            request = request.source_inbox_id(inbox);
-        }
-        if let Some(field) = q.sort_by {
-            request = request.sort_by(field);
-        }
-        if let Some(order) = q.order {
-            request = request.sort_order(order);
-        }
-        if let Some(per_page) = q.per_page {
-            request = request.per_page(per_page);
-        }
-        match request.send().await {
-            Ok(value) => {
-                let list = value.into_inner();
-                Ok(Page::new(list.data, list.meta))
-            }
-            Err(error) => Err(self
-                .client
-                .map_error::<LeadList>(Self::OPERATION, error)
-                .await),
-        }
+            .call(
+                Self::OPERATION,
+                |attempt| {
+                    request_span!(
+                        Self::OPERATION,
+                        attempt,
+                        account_id = query.account_id,
+                        page = page
+                    )
+                },
+                |client| async move {
+                    let mut request = client
+                        .api()
+                        .list_leads()
+                        .account_id(query.account_id)
+                        .page(page);
+                    if let Some(status) = &query.status {
+                        request = request.status(status.clone());
+                    }
+                    if let Some(agent) = query.assigned_agent {
+                        request = request.assigned_agent_id(agent);
+                    }
+                    if let Some(inbox) = query.source_inbox {
+                        request = request.source_inbox_id(inbox);
+                    }
+                    if let Some(field) = query.sort_by {
+                        request = request.sort_by(field);
+                    }
+                    if let Some(order) = query.order {
+                        request = request.sort_order(order);
+                    }
+                    if let Some(per_page) = query.per_page {
+                        request = request.per_page(per_page);
+                    }
+                    request.send().await
+                },
+            )
+            .await?;
+        Ok(Page::new(list.data, list.meta))
     }
 }
 
@@ -311,12 +282,13 @@ impl PageSource for ListLeads {
     }
 }
 
-fn positive(name: &'static str, value: Option<u64>) -> Result<()> {
+/// Refuses an id that is not positive: the API's ids are.
+pub(crate) fn positive_id(name: &'static str, value: Option<i64>) -> Result<()> {
     match value {
-        Some(0) => Err(Error::InvalidParameter {
+        Some(id) if id < 1 => Err(Error::InvalidParameter {
             name,
-            value: "0".to_owned(),
-            expected: "a number from 1 up",
+            value: id.to_string(),
+            expected: "an id, a whole number from 1 up",
         }),
         _ => Ok(()),
     }

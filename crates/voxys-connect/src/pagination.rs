@@ -1,6 +1,8 @@
 //! [`Page`] and the pager that walks every page of a list.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use futures::future::BoxFuture;
 use futures::stream::{self, FuturesOrdered, Stream, StreamExt};
@@ -122,8 +124,10 @@ struct Pager<S: PageSource> {
     /// the first answer.
     last_page: Option<u64>,
     in_flight: FuturesOrdered<PageFetch<S::Item>>,
-    /// The keys of the previous page, to notice a server that repeats it.
-    previous_keys: Vec<i64>,
+    /// A fingerprint of each page handed out (a hash of its items' keys),
+    /// with the page's number: a server that serves a page again, right after
+    /// or pages later, is noticed, in memory that grows with the pages only.
+    seen: HashMap<u64, u64>,
     yielded_any: bool,
     done: bool,
 }
@@ -161,19 +165,21 @@ impl<S: PageSource> Pager<S> {
                 ),
             });
         }
-        let keys: Vec<i64> = page.items().iter().map(S::key).collect();
-        if keys == self.previous_keys {
+        let mut hasher = DefaultHasher::new();
+        for item in page.items() {
+            S::key(item).hash(&mut hasher);
+        }
+        let fingerprint = hasher.finish();
+        if let Some(earlier) = self.seen.insert(fingerprint, number) {
             return Err(Error::Pagination {
                 operation: S::OPERATION,
                 page: number,
                 message: format!(
-                    "page {number} holds the same {} items as page {}; the server repeats pages, so reading on would never end",
-                    keys.len(),
-                    number - 1
+                    "page {number} holds the same {} items as page {earlier}; the server repeats pages, so reading on would never end",
+                    page.len(),
                 ),
             });
         }
-        self.previous_keys = keys;
         Ok(())
     }
 
@@ -225,7 +231,7 @@ pub(crate) fn pages<S: PageSource>(
         next: first,
         last_page: None,
         in_flight: FuturesOrdered::new(),
-        previous_keys: Vec::new(),
+        seen: HashMap::new(),
         yielded_any: false,
         done: false,
     };

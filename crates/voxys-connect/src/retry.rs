@@ -1,7 +1,7 @@
 //! [`RetryPolicy`]: when and how long to wait before trying a request again.
 
 use std::future::Future;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
@@ -113,7 +113,8 @@ impl RetryPolicy {
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let started = Instant::now();
+        // tokio's clock, so that tests can pause and advance it.
+        let started = tokio::time::Instant::now();
         let mut number = 1;
         loop {
             let error = match attempt(number).await {
@@ -156,7 +157,96 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use reqwest::header::HeaderValue;
+
+    fn rate_limited(retry_after: Option<Duration>) -> Error {
+        Error::RateLimited {
+            operation: "list_leads",
+            retry_after,
+            attempts: 1,
+            request_id: None,
+        }
+    }
+
+    /// Runs `policy` over attempts that fail with `errors` in turn, then
+    /// succeed; returns the result and how long it took on tokio's clock.
+    async fn run_through(policy: &RetryPolicy, errors: Vec<Error>) -> (Result<u32>, Duration) {
+        let started = tokio::time::Instant::now();
+        let errors = std::sync::Mutex::new(errors.into_iter());
+        let result = policy
+            .run(|attempt| {
+                let next = errors.lock().unwrap().next();
+                async move {
+                    match next {
+                        Some(error) => Err(error),
+                        None => Ok(attempt),
+                    }
+                }
+            })
+            .await;
+        (result, started.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_as_long_as_retry_after_asks_then_succeeds() {
+        let (result, took) = run_through(
+            &RetryPolicy::default(),
+            vec![rate_limited(Some(Duration::from_secs(1)))],
+        )
+        .await;
+        assert_eq!(result.unwrap(), 2, "succeeds on the second attempt");
+        assert_eq!(took, Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_retry_after_is_cut_to_the_cap() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_millis(50));
+        let (result, took) =
+            run_through(&policy, vec![rate_limited(Some(Duration::from_secs(3600)))]).await;
+        assert_eq!(result.unwrap(), 2);
+        assert_eq!(took, Duration::from_millis(50));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_the_time_budget_gives_up_at_once() {
+        let policy = RetryPolicy::default().max_elapsed(Duration::from_millis(500));
+        let (result, took) =
+            run_through(&policy, vec![rate_limited(Some(Duration::from_secs(2)))]).await;
+        assert!(
+            matches!(result, Err(Error::RateLimited { attempts: 1, .. })),
+            "{result:?}"
+        );
+        assert_eq!(took, Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_retry_after_it_backs_off_within_the_bounds_and_counts_attempts() {
+        let policy = RetryPolicy::default()
+            .max_attempts(4)
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(250));
+        let errors = (0..5).map(|_| rate_limited(None)).collect();
+        let (result, took) = run_through(&policy, errors).await;
+        assert!(
+            matches!(result, Err(Error::RateLimited { attempts: 4, .. })),
+            "{result:?}"
+        );
+        // Three waits, each at most 100, 200 and 250 ms.
+        assert!(took <= Duration::from_millis(550), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_that_cannot_pass_is_returned_at_once() {
+        let not_found = Error::NotFound {
+            operation: "list_leads",
+            message: "Resource could not be found".to_owned(),
+            request_id: None,
+        };
+        let (result, took) = run_through(&RetryPolicy::default(), vec![not_found]).await;
+        assert!(matches!(result, Err(Error::NotFound { .. })), "{result:?}");
+        assert_eq!(took, Duration::ZERO);
+    }
 
     #[test]
     fn backoff_is_jittered_exponential_and_capped() {

@@ -37,21 +37,17 @@ async fn base_url_prefix_user_agent_and_token_reach_the_wire() {
 }
 
 #[tokio::test]
-async fn a_caller_supplied_http_client_still_sends_token_agent_and_timeout() {
+async fn a_callers_http_settings_keep_the_token_agent_and_timeout() {
     let server = server_answering(
         ResponseTemplate::new(200)
             .set_body_json(list_body([1], 1, 1, 1))
             .set_delay(Duration::from_millis(300)),
     )
     .await;
-    let http = reqwest::Client::builder()
-        .user_agent("theirs/1")
-        .build()
-        .unwrap();
     let client = Client::builder()
         .token(TOKEN)
         .base_url(server.uri())
-        .http_client(http)
+        .configure_http(|http| http.user_agent("theirs/1").pool_max_idle_per_host(1))
         .timeout(Duration::from_millis(50))
         .retry_policy(quick_retries(1))
         .build()
@@ -69,6 +65,76 @@ async fn a_caller_supplied_http_client_still_sends_token_agent_and_timeout() {
     );
 }
 
+/// A server that redirects every request to `to`.
+async fn redirecting_to(to: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{to}{LIST_PATH}")),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn the_token_never_follows_a_redirect_to_another_port_whatever_the_http_settings() {
+    let other = server_with_leads(3).await;
+    let redirecting = redirecting_to(&other.uri()).await;
+    let default = client_for(&redirecting);
+    // A caller who asks reqwest to follow every redirect.
+    let following = Client::builder()
+        .token(TOKEN)
+        .base_url(redirecting.uri())
+        .configure_http(|http| http.redirect(reqwest::redirect::Policy::limited(10)))
+        .build()
+        .unwrap();
+    for client in [default, following] {
+        let error = client.leads(ACCOUNT).list().send().await.unwrap_err();
+        match &error {
+            Error::UnexpectedStatus {
+                status: 302,
+                location: Some(location),
+                ..
+            } => assert!(location.starts_with(&other.uri()), "{location}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(request_count(&redirecting).await, 2);
+    assert_eq!(
+        request_count(&other).await,
+        0,
+        "the other port never saw a request, so never the token"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_within_the_same_origin_is_followed_with_the_token() {
+    let server = MockServer::start().await;
+    let moved = format!("/v2{LIST_PATH}");
+    Mock::given(method("GET"))
+        .and(path(LIST_PATH))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", moved.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(moved.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list_body([1, 2], 1, 1, 2)))
+        .mount(&server)
+        .await;
+    let page = client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 2);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].url.path(), moved);
+    assert_eq!(requests[1].headers["api_access_token"], TOKEN);
+}
+
 #[test]
 fn a_missing_or_broken_token_is_a_configuration_error() {
     let missing = Client::builder().build().unwrap_err();
@@ -80,7 +146,22 @@ fn a_missing_or_broken_token_is_a_configuration_error() {
         "{empty}"
     );
     let broken = Client::builder().token("abc\ndef").build().unwrap_err();
-    assert!(broken.to_string().contains("cannot carry"), "{broken}");
+    assert!(
+        broken.to_string().contains("U+000A at character 4"),
+        "{broken}"
+    );
+    // A zero-width space pasted with the token: refused, and the message
+    // shows neither the token nor `[redacted]` everywhere.
+    let pasted = Client::builder()
+        .token(format!("{TOKEN}\u{200B}"))
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(pasted.contains("U+200B at character 17"), "{pasted}");
+    assert!(
+        !pasted.contains(TOKEN) && !pasted.contains("[redacted]"),
+        "{pasted}"
+    );
 }
 
 #[test]
@@ -190,6 +271,21 @@ impl Write for Captured {
 
 #[tokio::test(flavor = "current_thread")]
 async fn tracing_shows_each_attempt_and_never_the_token() {
+    // tracing caches, per call site, whether any subscriber wants it; a test
+    // on another thread reaching the call site first, with none, can hide
+    // the spans from this one. So the test runs alone, in a process of its
+    // own.
+    if !in_child() {
+        let output =
+            run_child_async("tracing_shows_each_attempt_and_never_the_token", Vec::new()).await;
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return;
+    }
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -202,12 +298,20 @@ async fn tracing_shows_each_attempt_and_never_the_token() {
     let server = MockServer::start().await;
     // One 503 whose body echoes the token, then success.
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(503).set_body_string(format!("upstream said {TOKEN}")))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_string(format!("upstream said {TOKEN}"))
+                .insert_header("x-request-id", "req-first"),
+        )
         .up_to_n_times(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(list_body([1], 1, 1, 1)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(list_body([1], 1, 1, 1))
+                .insert_header("x-request-id", "req-second"),
+        )
         .mount(&server)
         .await;
     client_for(&server)
@@ -233,6 +337,8 @@ async fn tracing_shows_each_attempt_and_never_the_token() {
         "status=503",
         "status=200",
         "duration_ms=",
+        "request_id=\"req-first\"",
+        "request_id=\"req-second\"",
         "request failed, retrying",
     ] {
         assert!(log.contains(expected), "missing {expected:?} in:\n{log}");

@@ -9,6 +9,9 @@ use futures::StreamExt;
 use voxys_connect::{Client, Error, Lead, RetryPolicy};
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
+mod common;
+use common::{assert_same_leads, held};
+
 const LEADS: u64 = 5_000;
 
 /// Every export here must end well within this; a hang fails the test.
@@ -33,15 +36,6 @@ fn quick_retries(attempts: u32) -> RetryPolicy {
         .max_retry_after(Duration::from_millis(20))
 }
 
-/// The account's leads in the API's default order (newest first, ties by id).
-fn held(server: &MockServer) -> Vec<Lead> {
-    server
-        .dataset()
-        .account(server.account_id())
-        .unwrap()
-        .leads_in_default_order()
-}
-
 async fn export(
     client: &Client,
     server: &MockServer,
@@ -62,10 +56,7 @@ fn assert_complete(leads: &[Lead], server: &MockServer) {
     let ids: BTreeSet<i64> = leads.iter().map(|l| l.id).collect();
     assert_eq!(leads.len() as u64, LEADS, "every lead");
     assert_eq!(ids.len() as u64, LEADS, "each once");
-    assert!(
-        leads == held(server),
-        "in order, each equal to the lead the server holds"
-    );
+    assert_same_leads(leads, &held(server));
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use common::*;
-use voxys_connect::{Client, Error, Lead, RetryPolicy};
+use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 use wiremock::matchers::method;
 use wiremock::{Mock, ResponseTemplate};
@@ -23,14 +23,6 @@ fn trusting(server: &MockServer) -> voxys_connect::ClientBuilder {
         .add_root_certificates_pem(server.ca_pem().expect("an HTTPS mock"))
 }
 
-fn held(server: &MockServer) -> Vec<Lead> {
-    server
-        .dataset()
-        .account(server.account_id())
-        .unwrap()
-        .leads_in_default_order()
-}
-
 #[tokio::test]
 async fn one_page_over_https_with_the_default_configuration() {
     let server = MockServer::builder().tls().start().await.unwrap();
@@ -42,7 +34,7 @@ async fn one_page_over_https_with_the_default_configuration() {
         .send()
         .await
         .unwrap();
-    assert!(page.items() == &held(&server)[..25]);
+    assert_same_leads(page.items(), &held(&server)[..25]);
     assert_eq!(server.request_count(), 1);
 }
 
@@ -63,7 +55,7 @@ async fn every_lead_streams_over_https_with_concurrency() {
         .collect_all()
         .await
         .unwrap();
-    assert!(leads == held(&server), "every lead, once, in order, whole");
+    assert_same_leads(&leads, &held(&server));
     assert!(
         server.connection_count() <= 4,
         "connections are kept and reused: {}",
@@ -97,7 +89,7 @@ async fn faults_over_https_are_retried_through() {
             .collect_all()
             .await
             .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
-        assert!(leads == held(&server), "{fault:?}");
+        assert_same_leads(&leads, &held(&server));
         assert_eq!(server.request_count(), 7, "{fault:?}: 5 pages, 2 retries");
     }
 }
@@ -181,19 +173,22 @@ async fn certificate_authorities_that_cannot_be_used_are_configuration_errors() 
             .contains("cannot read the CA certificate file /nonexistent/ca.pem"),
         "{missing}"
     );
+    // With adjusted HTTP settings, the CA still applies.
     let server = MockServer::builder().tls().start().await.unwrap();
-    let theirs = Client::builder()
-        .token(TOKEN)
-        .http_client(reqwest::Client::new())
-        .add_root_certificates_from_file(file_with(server.ca_pem().unwrap()).path())
+    let ca = file_with(server.ca_pem().unwrap());
+    let client = Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .add_root_certificates_from_file(ca.path())
+        .configure_http(|http| http.pool_max_idle_per_host(1))
         .build()
-        .unwrap_err();
-    assert!(
-        theirs
-            .to_string()
-            .contains("add them to that reqwest::Client"),
-        "{theirs}"
-    );
+        .unwrap();
+    client
+        .leads(server.account_id())
+        .list()
+        .send()
+        .await
+        .unwrap();
 }
 
 /// A temporary file holding `text`.

@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use futures::{StreamExt, TryStreamExt};
@@ -108,55 +107,40 @@ async fn starts_from_the_requested_page() {
 
 #[tokio::test]
 async fn concurrency_fetches_ahead_and_keeps_the_order() {
-    // Later pages answer sooner, so they arrive out of order; the server notes
-    // when each page was asked for.
-    let server = MockServer::start().await;
-    let asked: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
-    let log = asked.clone();
-    Mock::given(method("GET"))
-        .respond_with(move |request: &Request| {
-            let page = page_of(request);
-            log.lock().unwrap().push((page, Instant::now()));
-            let first = (page - 1) * 10 + 1;
-            let ids = (first..=(page * 10).min(95)).map(|i| i as i64);
-            ResponseTemplate::new(200)
-                .set_body_json(list_body(ids, page, 10, 95))
-                .set_delay(Duration::from_millis(if page == 1 {
-                    0
-                } else {
-                    600 - page * 20
-                }))
-        })
-        .mount(&server)
-        .await;
-    let leads = client_for(&server)
-        .leads(ACCOUNT)
+    // Every answer takes a while, and page 2 much longer than the pages after
+    // it: they arrive out of order.
+    let server = voxys_connect_mock::MockServer::builder()
+        .leads(95)
+        .latency(Duration::from_millis(100))
+        .fault(
+            voxys_connect_mock::FaultRule::new(voxys_connect_mock::Fault::Delay(
+                Duration::from_millis(300),
+            ))
+            .on_page(2),
+        )
+        .start()
+        .await
+        .unwrap();
+    let leads = voxys_connect::Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .build()
+        .unwrap()
+        .leads(server.account_id())
         .list()
         .per_page(10)
         .concurrency(5)
         .collect_all()
         .await
         .unwrap();
+    assert_same_leads(&leads, &held(&server));
     assert_eq!(
-        ids(&leads),
-        (1..=95).collect::<Vec<_>>(),
-        "in order, none missing or repeated"
+        server.request_count(),
+        10,
+        "no page twice, none past the end"
     );
-    assert_eq!(request_count(&server).await, 10);
-
-    let asked = asked.lock().unwrap();
-    let when = |page: u64| asked.iter().find(|(p, _)| *p == page).unwrap().1;
-    // After page 1 told the total, pages 2 to 6 were asked for at once: page 6
-    // went out before page 2 (560 ms) could have answered...
-    assert!(
-        when(6) - when(2) < Duration::from_millis(400),
-        "5 pages in flight"
-    );
-    // ...and page 7 only once page 2 had been handed out: never more than 5.
-    assert!(
-        when(7) - when(2) >= Duration::from_millis(400),
-        "at most 5 pages in flight"
-    );
+    // Page 1 alone (it says how many there are), then five at a time.
+    assert_eq!(server.most_requests_in_flight(), 5);
 }
 
 /// A server holding 40 leads, 10 a page, whose answer for page `n` claims
@@ -300,4 +284,41 @@ async fn an_error_mid_way_ends_the_stream_after_the_good_pages() {
     );
     assert!(results[0].is_ok() && results[1].is_ok());
     assert!(matches!(results[2], Err(Error::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn a_server_that_alternates_two_pages_stops_too() {
+    // Odd pages serve leads 1..=10, even pages 11..=20: A, B, A, B...
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            let page = page_of(request);
+            let first = if page % 2 == 1 { 1 } else { 11 };
+            ResponseTemplate::new(200).set_body_json(list_body(
+                first..first + 10,
+                page,
+                1_000_000,
+                10_000_000,
+            ))
+        })
+        .mount(&server)
+        .await;
+    for concurrency in [1, 4] {
+        let pages: Vec<_> = client_for(&server)
+            .leads(ACCOUNT)
+            .list()
+            .per_page(10)
+            .concurrency(concurrency)
+            .pages()
+            .collect()
+            .await;
+        assert_eq!(pages.len(), 3, "A, B, then the error");
+        match pages[2].as_ref().unwrap_err() {
+            Error::Pagination { page, message, .. } => {
+                assert_eq!(*page, 3);
+                assert!(message.contains("same 10 items as page 1"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

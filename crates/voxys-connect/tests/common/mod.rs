@@ -10,7 +10,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 pub const TOKEN: &str = "tok-9f8e7d6c5b4a";
-pub const ACCOUNT: u64 = 17;
+pub const ACCOUNT: i64 = 17;
 pub const LIST_PATH: &str = "/api/v1/accounts/17/leads";
 
 /// A lead as the API sends it.
@@ -240,4 +240,104 @@ impl Proxy {
     pub fn seen(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
     }
+}
+
+/// Asserts that `lead`, as the SDK decoded it, says what `raw` says: `raw` is
+/// the lead as the mock server holds it, JSON read by serde_json alone. Each
+/// member is compared on its own, so that a member decoded into the wrong
+/// field, or lost, shows; the two sides share no decoding code.
+pub fn assert_same_lead(lead: &voxys_connect::Lead, raw: &Value) {
+    use std::str::FromStr;
+    let id = lead.id;
+    let text = |member: &str| raw[member].as_str().map(str::to_owned);
+    let integer = |member: &str| raw[member].as_i64();
+    let instant = |member: &str| {
+        chrono::DateTime::parse_from_rfc3339(raw[member].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    assert_eq!(Some(lead.id), integer("id"));
+    assert_eq!(lead.custom_name, text("custom_name"), "lead {id}");
+    assert_eq!(
+        Some(lead.status.as_str()),
+        raw["status"].as_str(),
+        "lead {id}"
+    );
+    let value = raw["lead_value"]
+        .as_number()
+        .map(|n| voxys_connect::Decimal::from_str(&n.to_string()).unwrap());
+    assert_eq!(lead.lead_value.map(|v| v.as_decimal()), value, "lead {id}");
+    assert_eq!(lead.lead_currency, text("lead_currency"), "lead {id}");
+    assert_eq!(lead.position, integer("position"), "lead {id}");
+    assert_eq!(lead.notes, text("notes"), "lead {id}");
+    match (&lead.assigned_agent, &raw["assigned_agent"]) {
+        (None, Value::Null) => {}
+        (Some(agent), raw) => {
+            assert_eq!(Some(agent.id), raw["id"].as_i64(), "lead {id}");
+            assert_eq!(Some(agent.name.as_str()), raw["name"].as_str(), "lead {id}");
+            assert_eq!(agent.email.as_deref(), raw["email"].as_str(), "lead {id}");
+            assert_eq!(
+                agent.avatar_url.as_deref(),
+                raw["avatar_url"].as_str(),
+                "lead {id}"
+            );
+            assert!(agent.extra.is_empty(), "lead {id}");
+        }
+        (None, other) => panic!("lead {id}: the agent {other} was lost"),
+    }
+    match (&lead.company, &raw["company"]) {
+        (None, Value::Null) => {}
+        (Some(company), raw) => {
+            assert_eq!(Some(company.id), raw["id"].as_i64(), "lead {id}");
+            assert_eq!(
+                Some(company.name.as_str()),
+                raw["name"].as_str(),
+                "lead {id}"
+            );
+            assert_eq!(
+                company.domain.as_deref(),
+                raw["domain"].as_str(),
+                "lead {id}"
+            );
+            assert!(company.extra.is_empty(), "lead {id}");
+        }
+        (None, other) => panic!("lead {id}: the company {other} was lost"),
+    }
+    assert_eq!(
+        lead.conversation_id,
+        integer("conversation_id"),
+        "lead {id}"
+    );
+    assert_eq!(
+        &Value::Object(lead.custom_attributes.clone()),
+        &raw["custom_attributes"],
+        "lead {id}"
+    );
+    assert_eq!(*lead.created_at, instant("created_at"), "lead {id}");
+    assert_eq!(*lead.updated_at, instant("updated_at"), "lead {id}");
+    assert!(lead.extra.is_empty(), "lead {id}: {:?}", lead.extra);
+    assert_eq!(
+        raw.as_object().unwrap().len(),
+        13,
+        "the members checked above"
+    );
+}
+
+/// [`assert_same_lead`] for every lead, and the same leads in the same order.
+pub fn assert_same_leads(leads: &[voxys_connect::Lead], raw: &[Value]) {
+    let ids: Vec<i64> = leads.iter().map(|l| l.id).collect();
+    let raw_ids: Vec<i64> = raw.iter().map(|l| l["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, raw_ids, "the same leads, in the same order");
+    for (lead, raw) in leads.iter().zip(raw) {
+        assert_same_lead(lead, raw);
+    }
+}
+
+/// The first account's leads as the mock server holds them, in the API's
+/// default order (newest first, ties by id), as the JSON it sends.
+pub fn held(server: &voxys_connect_mock::MockServer) -> Vec<Value> {
+    server
+        .account(server.account_id())
+        .unwrap()
+        .leads_in_default_order()
 }
