@@ -7,7 +7,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 tools="${CARGO_TARGET_DIR:-$root/target}/lint-tools"
-spec="$here/voxys-connect.yaml"
+# The document itself lives in the spec crate (so that the published crate
+# holds it); openapi/voxys-connect.yaml links to it.
+spec="$root/crates/voxys-connect-spec/voxys-connect.yaml"
 
 mkdir -p "$tools"
 if [ ! -x "$tools/venv/bin/openapi-spec-validator" ]; then

@@ -3,6 +3,7 @@
 //! against the document as a whole.
 
 use std::collections::BTreeSet;
+use std::process::Command;
 use std::str::FromStr;
 
 use serde_json::{Value, json};
@@ -534,5 +535,58 @@ async fn recording_from_a_live_instance_writes_recordings_that_hold() {
         names
             .iter()
             .any(|n| kept.contains(&serde_json::to_string(n).unwrap()))
+    );
+}
+
+#[tokio::test]
+async fn the_recorder_binary_writes_recordings_without_the_token() {
+    let server = voxys_connect_mock::MockServer::builder()
+        .leads(30)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let account = server.account_id().to_string();
+    let out = dir.path().to_str().unwrap().to_owned();
+    let url = server.url().to_owned();
+    let token = server.token().to_owned();
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_voxys-record"))
+            .args(["--base-url", &url, "--account", &account, "--out", &out])
+            .env("VOXYS_API_TOKEN", &token)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(files.len() >= 15, "{files:?}");
+    for file in &files {
+        assert!(
+            !std::fs::read_to_string(file)
+                .unwrap()
+                .contains(server.token())
+        );
+    }
+    assert!(String::from_utf8_lossy(&run.stderr).contains("recordings; review"));
+
+    let no_token = Command::new(env!("CARGO_BIN_EXE_voxys-record"))
+        .args(["--base-url", server.url(), "--account", "1"])
+        .env_remove("VOXYS_API_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!no_token.status.success());
+    assert!(
+        String::from_utf8_lossy(&no_token.stderr).contains("VOXYS_API_TOKEN is not set"),
+        "{}",
+        String::from_utf8_lossy(&no_token.stderr)
     );
 }

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch,
+};
 use serde_json::Value;
 use voxys_connect_spec::Spec;
 
@@ -51,7 +53,8 @@ pub fn workspace_root() -> PathBuf {
 
 /// Where the OpenAPI document lives.
 pub fn spec_path() -> PathBuf {
-    workspace_root().join("openapi/voxys-connect.yaml")
+    // The real file: `openapi/voxys-connect.yaml` links to it.
+    workspace_root().join("crates/voxys-connect-spec/voxys-connect.yaml")
 }
 
 /// Where the generated client goes.
@@ -90,6 +93,15 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
         .with_hooks(HooksMode::Expected);
     for (name, path, impls) in REPLACEMENTS {
         settings.with_replacement(name, path, impls.iter().cloned());
+    }
+    // Every type that mirrors the API can grow: a member or a value the
+    // document adds later must not break code that builds or matches these
+    // types. Users make values with the builders, or the constructors
+    // voxys-connect-api adds by hand.
+    let mut non_exhaustive = TypePatch::default();
+    non_exhaustive.with_attr("#[non_exhaustive]");
+    for name in generated_types(spec.document()) {
+        settings.with_patch(name, &non_exhaustive);
     }
     // Every `type: string, format: date-time` (whatever its description).
     settings.with_conversion(
@@ -187,6 +199,25 @@ fn for_progenitor(document: &Value) -> Value {
         }
     }
     doc
+}
+
+/// The component schemas progenitor generates a type for: all but those a
+/// hand-written type replaces and the null-only ones it never sees.
+fn generated_types(document: &Value) -> Vec<String> {
+    document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter(|(name, schema)| {
+                    !REPLACEMENTS.iter().any(|(replaced, _, _)| replaced == name)
+                        && !voxys_connect_spec::is_null_only(schema)
+                })
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Calls `f` on every schema object of the document: component schemas, the

@@ -30,26 +30,14 @@ enum Command {
         output: PathBuf,
     },
     /// Record list requests against a live instance as contract-test
-    /// recordings. The token is read from VOXYS_API_TOKEN and written nowhere;
-    /// names, emails, notes and domains are replaced by stable fake values.
+    /// recordings: runs `voxys-record` of the contract-test crate (`cargo
+    /// xtask record --help` shows its options). It is not built into xtask:
+    /// it uses the generated client, and xtask must build when that does not.
+    #[command(disable_help_flag = true)]
     Record {
-        /// The instance's base URL, such as https://connect.voxys.ai.
-        #[arg(long)]
-        base_url: String,
-        /// The account whose leads to list.
-        #[arg(long)]
-        account: i64,
-        /// The folder to write recorded_*.json into.
-        #[arg(long, default_value_os_t = voxys_connect_contract::recordings_dir())]
-        out: PathBuf,
-        /// Keep personal data as received.
-        #[arg(long)]
-        keep_personal_data: bool,
-        /// The key (64 hex digits) of the keyed hash that makes the fake
-        /// values, to get the same fakes from the same data again; read from
-        /// VOXYS_RECORD_KEY when not given, random when neither is.
-        #[arg(long, value_name = "HEX")]
-        anonymize_key: Option<String>,
+        /// What `voxys-record` takes.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -66,45 +54,26 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Record {
-            base_url,
-            account,
-            out,
-            keep_personal_data,
-            anonymize_key,
-        } => {
-            let anonymize_key = anonymize_key
-                .or_else(|| std::env::var("VOXYS_RECORD_KEY").ok())
-                .map(|hex| parse_key(&hex))
-                .transpose()?;
-            let token = std::env::var("VOXYS_API_TOKEN")
-                .ok()
-                .filter(|t| !t.trim().is_empty())
-                .context(
-                    "VOXYS_API_TOKEN is not set: set it to an API access token of the instance",
-                )?;
-            let options = voxys_connect_contract::record::RecordOptions {
-                base_url,
-                account_id: account,
-                token: token.trim().to_owned(),
-                out,
-                keep_personal_data,
-                anonymize_key,
-            };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let written = runtime
-                .block_on(voxys_connect_contract::record::record(&options))
-                .map_err(anyhow::Error::msg)?;
-            for path in &written {
-                eprintln!("wrote {}", path.display());
-            }
-            eprintln!(
-                "{} recordings; review any `deviation` they state, then run `cargo test -p voxys-connect-contract`",
-                written.len()
-            );
-            Ok(ExitCode::SUCCESS)
+        Command::Record { args } => {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .args([
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "voxys-connect-contract",
+                    "--bin",
+                    "voxys-record",
+                    "--",
+                ])
+                .args(args)
+                .status()
+                .context("running voxys-record")?;
+            Ok(if status.success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Generate {
             check,
@@ -138,18 +107,4 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
     }
-}
-
-/// A 32-byte key from 64 hex digits.
-fn parse_key(hex: &str) -> anyhow::Result<[u8; 32]> {
-    let hex = hex.trim();
-    anyhow::ensure!(
-        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
-        "the anonymizing key must be 64 hex digits (32 bytes)"
-    );
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)?;
-    }
-    Ok(key)
 }

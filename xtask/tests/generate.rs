@@ -253,59 +253,67 @@ fn the_binary_reports_problems_and_fails() {
     );
 }
 
-#[tokio::test]
-async fn record_writes_recordings_from_an_instance_without_the_token() {
-    let server = voxys_connect_mock::MockServer::builder()
-        .leads(30)
-        .start()
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let account = server.account_id().to_string();
-    let out = dir.path().to_str().unwrap().to_owned();
-    let url = server.url().to_owned();
-    let token = server.token().to_owned();
-    let run = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args([
-                "record",
-                "--base-url",
-                &url,
-                "--account",
-                &account,
-                "--out",
-                &out,
-            ])
-            .env("VOXYS_API_TOKEN", &token)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(run.status.success(), "{}", text(&run.stderr));
-    let files: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(files.len() >= 15, "{files:?}");
-    for file in &files {
-        assert!(
-            !std::fs::read_to_string(file)
-                .unwrap()
-                .contains(server.token())
-        );
+/// A copy of the workspace's files (those git tracks or would), without
+/// `target/`.
+fn copy_of_the_workspace() -> tempfile::TempDir {
+    let root = xtask::workspace_root();
+    let listed = Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(&root)
+        .output()
+        .expect("git lists the workspace's files");
+    assert!(listed.status.success());
+    let copy = tempfile::tempdir().unwrap();
+    for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = std::str::from_utf8(name).unwrap();
+        let (from, to) = (root.join(name), copy.path().join(name));
+        if from.is_file() {
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&from, &to).unwrap();
+        }
     }
-    assert!(text(&run.stderr).contains("recordings; review"));
+    copy
+}
 
-    let no_token = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["record", "--base-url", server.url(), "--account", "1"])
-        .env_remove("VOXYS_API_TOKEN")
+#[test]
+fn generate_builds_and_repairs_a_generated_file_that_does_not_compile() {
+    // xtask must not depend on the code it generates: with generated.rs
+    // broken, `cargo xtask generate` still builds, and writes it whole again.
+    let copy = copy_of_the_workspace();
+    let generated = copy
+        .path()
+        .join("crates/voxys-connect-api/src/generated.rs");
+    std::fs::write(&generated, "this is not Rust {").unwrap();
+    // A target folder of its own (the workspace's is locked while tests run),
+    // kept so that later runs reuse the build.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| xtask::workspace_root().join("target"))
+        .join("xtask-repair");
+    let run = Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "--offline",
+            "--package",
+            "xtask",
+            "--",
+            "generate",
+        ])
+        .current_dir(copy.path())
+        .env("CARGO_TARGET_DIR", &target)
         .output()
         .unwrap();
-    assert!(!no_token.status.success());
-    assert!(
-        text(&no_token.stderr).contains("VOXYS_API_TOKEN is not set"),
-        "{}",
-        text(&no_token.stderr)
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&generated).unwrap(),
+        std::fs::read_to_string(xtask::generated_path()).unwrap(),
+        "the repaired file is the committed one"
     );
 }

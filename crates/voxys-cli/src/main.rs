@@ -12,10 +12,17 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use voxys_connect::{
     Client, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT, Error, LeadSortField,
-    LeadStatus, ListLeads, RetryPolicy, SortOrder,
+    LeadStatus, ListLeads, RetryPolicy, Setting, SortOrder,
 };
-use voxys_connect_mock::MockServer;
-use voxys_connect_mock::cli::ServeArgs;
+#[cfg(feature = "demo")]
+use voxys_connect_mock::{MockServer, cli::ServeArgs};
+
+/// What keeps a demo server alive while a command runs (nothing, in a build
+/// without the `demo` feature).
+#[cfg(feature = "demo")]
+type DemoServer = MockServer;
+#[cfg(not(feature = "demo"))]
+type DemoServer = std::convert::Infallible;
 
 mod output;
 
@@ -67,6 +74,7 @@ enum Command {
         command: LeadsCommand,
     },
     /// Serve a local mock of the Voxys Connect Leads API, in the foreground.
+    #[cfg(feature = "demo")]
     Mock(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -160,6 +168,7 @@ struct ConnectionArgs {
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
     /// Use a local mock server with demo data instead of a real instance.
+    #[cfg(feature = "demo")]
     #[arg(long)]
     demo: bool,
     /// Retries of a failed request (429, 502-504, timeouts, network errors).
@@ -189,6 +198,7 @@ async fn main() -> ExitCode {
         Command::Leads {
             command: LeadsCommand::List(args),
         } => list(args).await,
+        #[cfg(feature = "demo")]
         Command::Mock(args) => return args.serve_until_interrupted().await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "voxys", &mut std::io::stdout());
@@ -207,8 +217,9 @@ async fn main() -> ExitCode {
 
 /// The client and account the flags and environment name; keeps a demo server
 /// alive as long as it is needed.
-async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<MockServer>), Failure> {
+async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<DemoServer>), Failure> {
     let retry = RetryPolicy::default().max_attempts(args.retries.saturating_add(1));
+    #[cfg(feature = "demo")]
     if args.demo {
         let server = MockServer::builder()
             .leads(250)
@@ -259,10 +270,10 @@ async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<MockServe
         builder = builder.base_url(url.trim());
     }
     let client = builder.build().map_err(|e| match e {
-        Error::Config(message) if message.contains("token") && !message.contains("http") => {
-            Failure::new(exit::AUTH, format!("{message}."))
+        Error::Config(e) if e.setting == Setting::Token => {
+            Failure::new(exit::AUTH, format!("{e}."))
         }
-        Error::Config(message) => Failure::new(exit::USAGE, format!("{message}.")),
+        Error::Config(e) => Failure::new(exit::USAGE, format!("{e}.")),
         other => Failure::new(exit::OTHER, other.to_string()),
     })?;
     let account = match args.account {
@@ -397,7 +408,6 @@ async fn list(args: ListArgs) -> Result<(), Failure> {
     }
     progress.finish_and_clear();
     writer.finish().map_err(write_failure)?;
-    drop(_demo);
     match failure {
         Some(failure) => Err(failure),
         None => Ok(()),
@@ -459,7 +469,8 @@ fn describe(error: &Error, account: i64, written: u64) -> Failure {
             exit::SERVER_OR_NETWORK,
             format!("{error}. Check the network and --base-url, then try again."),
         ),
-        Error::Config(message) => (exit::USAGE, format!("{message}.")),
+        Error::Config(e) if e.setting == Setting::Token => (exit::AUTH, format!("{e}.")),
+        Error::Config(e) => (exit::USAGE, format!("{e}.")),
         other => (exit::SERVER_OR_NETWORK, format!("{other}.")),
     };
     // The server's id for the request, for support; the SDK's own message

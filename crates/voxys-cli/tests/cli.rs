@@ -570,6 +570,7 @@ async fn ctrl_c_stops_cleanly_with_complete_lines() {
     assert_eq!(leads, held(&server)[..leads.len()]);
 }
 
+#[cfg(feature = "demo")]
 #[tokio::test]
 async fn demo_and_completions_work_without_an_account() {
     let demo = voxys_env(

@@ -10,6 +10,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///The agent a lead is assigned to.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -38,6 +39,7 @@ pub mod types {
         }
     }
     ///The company a lead belongs to.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -65,6 +67,7 @@ pub mod types {
     /**An error answer. Its shape depends on the error: a single message
 (`error`), a list of messages (`errors`), or a validation failure
 (`message` and `attributes`).*/
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -95,6 +98,7 @@ pub mod types {
         }
     }
     ///An error with a list of messages (authentication failures).
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -113,6 +117,7 @@ pub mod types {
         }
     }
     ///An error with one message.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -132,6 +137,7 @@ pub mod types {
     }
     /**A sales lead. The API may add fields: clients keep the ones they do not
 know yet instead of dropping them.*/
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -187,6 +193,7 @@ know yet instead of dropping them.*/
         }
     }
     ///One page of leads and its pagination metadata.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -206,6 +213,7 @@ know yet instead of dropping them.*/
         }
     }
     ///Field to sort leads by.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -279,6 +287,7 @@ know yet instead of dropping them.*/
         }
     }
     ///Sort direction.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -340,6 +349,7 @@ know yet instead of dropping them.*/
         }
     }
     ///A validation failure.
+    #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,

@@ -67,6 +67,7 @@ struct TooLarge;
 /// (marked sensitive). Because they are applied per request, these settings
 /// work with any `reqwest::Client`, including one the caller built.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct RequestDefaults {
     /// The API access token; requests go without one when `None`.
     pub token: Option<ApiToken>,

@@ -24,6 +24,11 @@
 //! [`types::Company`]) keep members the SDK does not know yet in their `extra`
 //! map instead of dropping them.
 //!
+//! Every generated type is `#[non_exhaustive]`, so that the API gaining a
+//! member or a value is not a breaking change. Make values with `new` and the
+//! public fields, or with the builders (see the constructors' example at
+//! [`types::Lead::new`]).
+//!
 //! # Cargo features
 //! `rustls` (default: HTTPS with rustls, verifying against the platform's
 //! certificate store), `native-tls` (the operating system's TLS stack instead),
@@ -70,6 +75,7 @@
 #![forbid(unsafe_code)]
 
 mod amount;
+mod constructors;
 mod hooks;
 mod lead_status;
 mod pagination_meta;

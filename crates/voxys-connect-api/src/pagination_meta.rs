@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// assert_eq!((meta.current_page, meta.total_pages, meta.total_count), (2, 4, 97));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct PaginationMeta {
     /// The number of this page, from 1.
     #[serde(deserialize_with = "lenient_u64")]
@@ -31,6 +32,19 @@ pub struct PaginationMeta {
     /// Members the API sent that this SDK does not know yet, kept as sent.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PaginationMeta {
+    /// Where a page stands: its number, the number of pages, and the number
+    /// of items over all pages.
+    pub fn new(current_page: u64, total_pages: u64, total_count: u64) -> PaginationMeta {
+        PaginationMeta {
+            current_page,
+            total_pages,
+            total_count,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Reads a non-negative integer given as a JSON number or as a string of digits.

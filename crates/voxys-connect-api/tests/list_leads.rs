@@ -367,12 +367,9 @@ async fn request_defaults_apply_to_a_caller_supplied_client() {
         .user_agent("callers-agent/1")
         .build()
         .unwrap();
-    let defaults = RequestDefaults {
-        token: Some(ApiToken::new(TOKEN).unwrap()),
-        user_agent: Some(HeaderValue::from_static("voxys-test/9")),
-        timeout: Some(Duration::from_millis(100)),
-        max_response_bytes: None,
-    };
+    let mut defaults = RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap());
+    defaults.user_agent = Some(HeaderValue::from_static("voxys-test/9"));
+    defaults.timeout = Some(Duration::from_millis(100));
     let client = Client::new_with_client(&server.uri(), http, defaults);
     match client.list_leads().account_id(17u64).send().await {
         Err(Error::CommunicationError(e)) => assert!(e.is_timeout(), "{e}"),
@@ -422,10 +419,8 @@ async fn chunked_server(chunks: usize, chunk: Vec<u8>) -> String {
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_without_reading_it_all() {
     let limited = |url: &str| {
-        let defaults = RequestDefaults {
-            max_response_bytes: Some(64 * 1024),
-            ..RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap())
-        };
+        let mut defaults = RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap());
+        defaults.max_response_bytes = Some(64 * 1024);
         Client::new_with_client(url, reqwest::Client::new(), defaults)
     };
     // Declared too large by Content-Length.
@@ -465,10 +460,8 @@ async fn a_body_over_the_limit_is_refused_without_reading_it_all() {
     // Under the limit, the same body decodes.
     let fits =
         server_answering(ResponseTemplate::new(200).set_body_raw(big, "application/json")).await;
-    let defaults = RequestDefaults {
-        max_response_bytes: Some(1024 * 1024),
-        ..RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap())
-    };
+    let mut defaults = RequestDefaults::with_token(ApiToken::new(TOKEN).unwrap());
+    defaults.max_response_bytes = Some(1024 * 1024);
     let client = Client::new_with_client(&fits.uri(), reqwest::Client::new(), defaults);
     let page = client
         .list_leads()

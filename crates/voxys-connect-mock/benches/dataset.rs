@@ -10,13 +10,7 @@ fn generate(c: &mut Criterion) {
     group.sample_size(20);
     for leads in [10_000u64, 100_000] {
         group.bench_function(format!("generate {leads} leads"), |b| {
-            b.iter(|| {
-                Dataset::generate(DatasetSpec {
-                    seed: 42,
-                    accounts: 1,
-                    leads_per_account: leads,
-                })
-            })
+            b.iter(|| Dataset::generate(DatasetSpec::new(42, 1, leads)))
         });
     }
     group.finish();

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 /// An agent (a user of the account), as the API shows one.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Agent {
     /// The agent's user id.
     pub id: i64,
@@ -27,6 +28,7 @@ pub struct Agent {
 
 /// A company, as the API shows one.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Company {
     /// The company's id.
     pub id: i64,
@@ -39,6 +41,7 @@ pub struct Company {
 /// A lead as the mock holds it: every member the API shows, and the inbox it
 /// came from (which the API filters on but does not show).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct MockLead {
     /// The lead's id.
     pub id: i64,
@@ -132,6 +135,7 @@ impl MockLead {
 
 /// One account's data.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Account {
     /// The account's id.
     pub id: i64,
@@ -145,6 +149,7 @@ pub struct Account {
 
 /// The data a mock server serves: accounts with agents, companies and leads.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Dataset {
     /// The accounts, by id.
     pub accounts: BTreeMap<i64, Account>,
@@ -152,6 +157,7 @@ pub struct Dataset {
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DatasetSpec {
     /// The seed: the same seed gives the same data.
     pub seed: u64,
@@ -159,6 +165,18 @@ pub struct DatasetSpec {
     pub accounts: u64,
     /// How many leads each account holds.
     pub leads_per_account: u64,
+}
+
+impl DatasetSpec {
+    /// What to generate: `accounts` accounts of `leads_per_account` leads
+    /// each, from `seed`.
+    pub fn new(seed: u64, accounts: u64, leads_per_account: u64) -> DatasetSpec {
+        DatasetSpec {
+            seed,
+            accounts,
+            leads_per_account,
+        }
+    }
 }
 
 impl Default for DatasetSpec {

@@ -31,9 +31,15 @@
 //!
 //! The binary `voxys-mock` (`cargo run -p voxys-connect-mock -- --help`) serves
 //! the same in the foreground.
+//!
+//! # Cargo features
+//! `cli` (default): the `voxys-mock` binary and the [`cli`] module with its
+//! clap arguments (shared with `voxys mock`). A test suite that only starts
+//! servers from code can leave it out, and with it clap.
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cli")]
 pub mod cli;
 mod data;
 mod faults;

@@ -1,6 +1,8 @@
 //! The Voxys Connect OpenAPI document, loaded, checked and turned into JSON Schema.
 //!
-//! `openapi/voxys-connect.yaml` is the single source of truth of the project. This
+//! The OpenAPI document is the single source of truth of the project. It lives
+//! in this crate, as `voxys-connect.yaml`, so that the published crate holds
+//! it (the repository links it as `openapi/voxys-connect.yaml`). This
 //! crate is how Rust code reads it: the code generator (`cargo xtask generate`)
 //! checks it before handing it to progenitor, and the mock server and the contract
 //! tests validate JSON against its schemas. Nothing here copies a fact of the API;
@@ -27,8 +29,9 @@ mod path;
 
 pub use path::SpecPath;
 
-/// The text of `openapi/voxys-connect.yaml`, as built into this crate.
-pub const BUNDLED_YAML: &str = include_str!("../../../openapi/voxys-connect.yaml");
+/// The text of the OpenAPI document (`voxys-connect.yaml` of this crate,
+/// `openapi/voxys-connect.yaml` in the repository), as built into this crate.
+pub const BUNDLED_YAML: &str = include_str!("../voxys-connect.yaml");
 
 /// Why a document could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use tracing::Instrument;
 use voxys_connect_api::{ApiToken, ClientInfo, Observed, RequestDefaults, ResponseValue};
 
 use crate::config::ClientBuilder;
-use crate::error::{Error, Result, error_body_message, snippet};
+use crate::error::{ConfigError, Error, Problem, Result, Setting, error_body_message, snippet};
 use crate::leads::Leads;
 use crate::retry::{RetryPolicy, retry_after};
 
@@ -183,10 +183,15 @@ impl Client {
                     request_id,
                 }
             }
-            Api::InvalidRequest(message) | Api::Custom(message) => Error::Config(format!(
-                "{operation}: the request could not be made: {}",
-                token.redact(&message)
-            )),
+            Api::InvalidRequest(message) | Api::Custom(message) => ConfigError::new(
+                Setting::Request,
+                Problem::Invalid,
+                format!(
+                    "{operation}: the request could not be made: {}",
+                    token.redact(&message)
+                ),
+            )
+            .into(),
         }
     }
 }
@@ -246,10 +251,16 @@ fn transport(operation: &'static str, error: reqwest::Error) -> Error {
             source: error,
         }
     } else if error.is_builder() || has_bad_scheme(&error) {
-        Error::Config(format!(
-            "{operation}: the base URL cannot be used: {error}; expected something like {}",
-            crate::DEFAULT_BASE_URL
-        ))
+        ConfigError::new(
+            Setting::BaseUrl,
+            Problem::Invalid,
+            format!(
+                "{operation}: the base URL cannot be used: {error}; expected something like {}",
+                crate::DEFAULT_BASE_URL
+            ),
+        )
+        .because(error)
+        .into()
     } else {
         Error::Transport {
             operation,

@@ -9,7 +9,7 @@ use reqwest::header::HeaderValue;
 use voxys_connect_api::{ApiToken, RequestDefaults};
 
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Problem, Result, Setting};
 use crate::retry::RetryPolicy;
 
 /// The environment variable holding the API access token.
@@ -33,15 +33,20 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// Reads the account id from `VOXYS_ACCOUNT_ID`.
 pub fn account_id_from_env() -> Result<i64> {
     let raw = std::env::var(ENV_ACCOUNT_ID).map_err(|_| {
-        Error::Config(format!(
-            "{ENV_ACCOUNT_ID} is not set: set it to the numeric id of your account"
-        ))
+        ConfigError::new(
+            Setting::AccountId,
+            Problem::Missing,
+            format!("{ENV_ACCOUNT_ID} is not set: set it to the numeric id of your account"),
+        )
     })?;
     match raw.trim().parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(Error::Config(format!(
-            "{ENV_ACCOUNT_ID} must be a positive whole number, not {raw:?}"
-        ))),
+        _ => Err(ConfigError::new(
+            Setting::AccountId,
+            Problem::Invalid,
+            format!("{ENV_ACCOUNT_ID} must be a positive whole number, not {raw:?}"),
+        )
+        .into()),
     }
 }
 
@@ -65,7 +70,7 @@ pub fn account_id_from_env() -> Result<i64> {
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct ClientBuilder {
-    token: Option<std::result::Result<ApiToken, String>>,
+    token: Option<std::result::Result<ApiToken, voxys_connect_api::InvalidToken>>,
     base_url: String,
     timeout: Duration,
     connect_timeout: Duration,
@@ -75,7 +80,7 @@ pub struct ClientBuilder {
     allow_plain_http: bool,
     max_response_bytes: usize,
     /// PEM texts of extra root certificates, or why one could not be read.
-    root_certificates: Vec<std::result::Result<RootPem, String>>,
+    root_certificates: Vec<std::result::Result<RootPem, ConfigErrorSource>>,
 }
 
 /// A caller's adjustments to the `reqwest::ClientBuilder`.
@@ -88,6 +93,14 @@ impl std::fmt::Debug for HttpSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("HttpSettings(..)")
     }
+}
+
+/// Why a root certificate file could not be read: where, and the I/O error
+/// (kept apart from [`ConfigError`], which is not `Clone`).
+#[derive(Clone, Debug)]
+struct ConfigErrorSource {
+    origin: String,
+    error: std::sync::Arc<std::io::Error>,
 }
 
 /// PEM text of root certificates, and where it came from (for errors).
@@ -150,7 +163,7 @@ impl ClientBuilder {
     /// The API access token, from the user's profile settings. Surrounding
     /// white space is dropped.
     pub fn token(mut self, token: impl AsRef<str>) -> ClientBuilder {
-        self.token = Some(ApiToken::new(token).map_err(|e| e.to_string()));
+        self.token = Some(ApiToken::new(token));
         self
     }
 
@@ -225,7 +238,10 @@ impl ClientBuilder {
         let origin = path.display().to_string();
         self.root_certificates.push(match std::fs::read(path) {
             Ok(pem) => Ok(RootPem { origin, pem }),
-            Err(e) => Err(format!("cannot read the CA certificate file {origin}: {e}")),
+            Err(e) => Err(ConfigErrorSource {
+                origin,
+                error: std::sync::Arc::new(e),
+            }),
         });
         self
     }
@@ -288,29 +304,64 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let token = match self.token {
             Some(Ok(token)) => token,
-            Some(Err(why)) => return Err(Error::Config(format!("{why}; check {ENV_API_TOKEN}"))),
+            Some(Err(why)) => {
+                return Err(ConfigError::new(
+                    Setting::Token,
+                    Problem::Invalid,
+                    format!("{why}; check {ENV_API_TOKEN}"),
+                )
+                .because(why)
+                .into());
+            }
             None => {
-                return Err(Error::Config(format!(
-                    "no API token: set {ENV_API_TOKEN}, or call ClientBuilder::token (a user access token from the profile settings)"
-                )));
+                return Err(ConfigError::new(
+                    Setting::Token,
+                    Problem::Missing,
+                    format!(
+                        "no API token: set {ENV_API_TOKEN}, or call ClientBuilder::token (a user access token from the profile settings)"
+                    ),
+                )
+                .into());
             }
         };
         let base_url = checked_base_url(&self.base_url, self.allow_plain_http)?;
         let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
-            Error::Config(format!(
-                "the user agent {:?} is not a valid header value",
-                self.user_agent
-            ))
+            ConfigError::new(
+                Setting::UserAgent,
+                Problem::Invalid,
+                format!(
+                    "the user agent {:?} is not a valid header value",
+                    self.user_agent
+                ),
+            )
         })?;
         if base_url.starts_with("https:") && !TLS_COMPILED_IN {
-            return Err(Error::Config(
-                "the base URL is https://, but this build of voxys-connect has no TLS: enable its `rustls` (default) or `native-tls` feature".to_owned(),
-            ));
+            return Err(ConfigError::new(
+                Setting::BaseUrl,
+                Problem::Unsupported,
+                "the base URL is https://, but this build of voxys-connect has no TLS: enable its `rustls` (default) or `native-tls` feature",
+            )
+            .into());
         }
         let roots = self
             .root_certificates
             .into_iter()
-            .map(|pem| pem.map_err(Error::Config).and_then(parse_roots))
+            .map(|pem| {
+                pem.map_err(|e| {
+                    Error::from(
+                        ConfigError::new(
+                            Setting::RootCertificates,
+                            Problem::Invalid,
+                            format!(
+                                "cannot read the CA certificate file {}: {}",
+                                e.origin, e.error
+                            ),
+                        )
+                        .because(CaFileError(e.error)),
+                    )
+                })
+                .and_then(parse_roots)
+            })
             .collect::<Result<Vec<_>>>()?
             .into_iter()
             .flatten()
@@ -326,16 +377,33 @@ impl ClientBuilder {
         let http = http
             .redirect(same_origin_redirects())
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        let defaults = RequestDefaults {
-            token: Some(token.clone()),
-            user_agent: Some(user_agent),
-            timeout: Some(self.timeout),
-            max_response_bytes: Some(self.max_response_bytes),
-        };
+            .map_err(|e| {
+                ConfigError::new(
+                    Setting::HttpClient,
+                    Problem::Invalid,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+                .because(e)
+            })?;
+        let mut defaults = RequestDefaults::with_token(token.clone());
+        defaults.user_agent = Some(user_agent);
+        defaults.timeout = Some(self.timeout);
+        defaults.max_response_bytes = Some(self.max_response_bytes);
         Ok(Client::new(base_url, http, defaults, token, self.retry))
     }
 }
+
+/// An I/O error reading a CA file, shared between clones of a builder.
+#[derive(Debug)]
+struct CaFileError(std::sync::Arc<std::io::Error>);
+
+impl std::fmt::Display for CaFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for CaFileError {}
 
 /// Whether this build can speak TLS (a `rustls` or `native-tls` feature).
 const TLS_COMPILED_IN: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
@@ -351,24 +419,39 @@ fn parse_roots(pem: RootPem) -> Result<Vec<RootCertificate>> {
     #[cfg(any(feature = "rustls", feature = "native-tls"))]
     {
         let certificates = reqwest::Certificate::from_pem_bundle(&pem.pem).map_err(|e| {
-            Error::Config(format!(
-                "the CA certificates in {} are not valid PEM: {e}",
-                pem.origin
-            ))
+            ConfigError::new(
+                Setting::RootCertificates,
+                Problem::Invalid,
+                format!(
+                    "the CA certificates in {} are not valid PEM: {e}",
+                    pem.origin
+                ),
+            )
+            .because(e)
         })?;
         if certificates.is_empty() {
-            return Err(Error::Config(format!(
-                "{} holds no certificate: expected PEM blocks starting with -----BEGIN CERTIFICATE-----",
-                pem.origin
-            )));
+            return Err(ConfigError::new(
+                Setting::RootCertificates,
+                Problem::Invalid,
+                format!(
+                    "{} holds no certificate: expected PEM blocks starting with -----BEGIN CERTIFICATE-----",
+                    pem.origin
+                ),
+            )
+            .into());
         }
         Ok(certificates)
     }
     #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-    Err(Error::Config(format!(
-        "CA certificates ({}) need TLS, and this build of voxys-connect has none: enable its `rustls` (default) or `native-tls` feature",
-        pem.origin
-    )))
+    Err(ConfigError::new(
+        Setting::RootCertificates,
+        Problem::Unsupported,
+        format!(
+            "CA certificates ({}) need TLS, and this build of voxys-connect has none: enable its `rustls` (default) or `native-tls` feature",
+            pem.origin
+        ),
+    )
+    .into())
 }
 
 /// The builder, trusting `roots` besides the platform's certificate store.
@@ -407,16 +490,26 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
 
 /// Parses and checks a base URL, returning it without a trailing slash.
 fn checked_base_url(raw: &str, allow_plain_http: bool) -> Result<String> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| Error::Config(format!("the base URL {raw:?} is not a valid URL ({e}); expected something like {DEFAULT_BASE_URL}")))?;
+    let invalid = |message: String| {
+        Error::from(ConfigError::new(
+            Setting::BaseUrl,
+            Problem::Invalid,
+            message,
+        ))
+    };
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        invalid(format!(
+            "the base URL {raw:?} is not a valid URL ({e}); expected something like {DEFAULT_BASE_URL}"
+        ))
+    })?;
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!(
+        return Err(invalid(format!(
             "the base URL {raw:?} must not have a query or fragment"
         )));
     }
     let host = match url.host() {
         Some(host) => host,
-        None => return Err(Error::Config(format!("the base URL {raw:?} has no host"))),
+        None => return Err(invalid(format!("the base URL {raw:?} has no host"))),
     };
     match url.scheme() {
         "https" => {}
@@ -427,14 +520,19 @@ fn checked_base_url(raw: &str, allow_plain_http: bool) -> Result<String> {
                 url::Host::Ipv6(ip) => IpAddr::V6(ip).is_loopback(),
             };
             if !loopback && !allow_plain_http {
-                return Err(Error::Config(format!(
-                    "refusing to send the API token over plain http to {}: use https, or call ClientBuilder::allow_plain_http(true) if this network is trusted",
-                    url.host_str().unwrap_or_default()
-                )));
+                return Err(ConfigError::new(
+                    Setting::BaseUrl,
+                    Problem::Insecure,
+                    format!(
+                        "refusing to send the API token over plain http to {}: use https, or call ClientBuilder::allow_plain_http(true) if this network is trusted",
+                        url.host_str().unwrap_or_default()
+                    ),
+                )
+                .into());
             }
         }
         other => {
-            return Err(Error::Config(format!(
+            return Err(invalid(format!(
                 "the base URL must start with https:// (or http:// on a trusted network), not {other}://"
             )));
         }

@@ -258,9 +258,110 @@ pub enum Error {
         message: String,
     },
 
-    /// The client is not configured correctly; nothing was sent.
+    /// The client is not configured correctly, or a request could not be
+    /// made of the configuration; nothing was sent. [`ConfigError::setting`]
+    /// says which setting.
     #[error("configuration: {0}")]
-    Config(String),
+    Config(ConfigError),
+}
+
+/// A setting of the client, as [`ConfigError`] names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The API token ([`ClientBuilder::token`](crate::ClientBuilder::token),
+    /// `VOXYS_API_TOKEN`).
+    Token,
+    /// The base URL ([`ClientBuilder::base_url`](crate::ClientBuilder::base_url),
+    /// `VOXYS_BASE_URL`).
+    BaseUrl,
+    /// The account id (`VOXYS_ACCOUNT_ID`).
+    AccountId,
+    /// The user agent.
+    UserAgent,
+    /// Extra certificate authorities
+    /// ([`ClientBuilder::add_root_certificates_pem`](crate::ClientBuilder::add_root_certificates_pem),
+    /// `VOXYS_CA_CERT`).
+    RootCertificates,
+    /// The HTTP client's settings
+    /// ([`ClientBuilder::configure_http`](crate::ClientBuilder::configure_http)).
+    HttpClient,
+    /// A request's parameters, as the generated client checks them.
+    Request,
+}
+
+/// What is wrong with a setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Problem {
+    /// It is not set, and it must be.
+    Missing,
+    /// Its value cannot be used.
+    Invalid,
+    /// It would send the token where others can read it (plain `http://` to
+    /// another host).
+    Insecure,
+    /// It needs something this build does not have (a TLS backend).
+    Unsupported,
+}
+
+/// A setting that is missing or wrong: which, what is wrong with it, and a
+/// sentence that says what to do.
+///
+/// ```
+/// use voxys_connect::{Client, Error, Problem, Setting};
+///
+/// match Client::builder().build() {
+///     Err(Error::Config(e)) if e.setting == Setting::Token => {
+///         assert_eq!(e.problem, Problem::Missing);
+///         assert!(e.to_string().contains("VOXYS_API_TOKEN"));
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The setting at fault.
+    pub setting: Setting,
+    /// What is wrong with it.
+    pub problem: Problem,
+    /// What happened and what to do, in a sentence.
+    pub message: String,
+    /// The underlying error, when there is one (an [`InvalidToken`](crate::InvalidToken),
+    /// an I/O error reading a file...).
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ConfigError {
+    pub(crate) fn new(
+        setting: Setting,
+        problem: Problem,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError {
+            setting,
+            problem,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn because(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> ConfigError {
+        self.source = Some(Box::new(source));
+        self
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Error {
+        Error::Config(error)
+    }
 }
 
 impl Error {
@@ -389,6 +490,8 @@ pub(crate) fn error_body_message(body: &ErrorBody) -> (String, Vec<String>) {
         ErrorBody::ErrorMessage(m) => (m.error.clone(), Vec::new()),
         ErrorBody::ErrorList(l) => (l.errors.join("; "), Vec::new()),
         ErrorBody::ValidationError(v) => (v.message.clone(), v.attributes.clone()),
+        // A shape added to the document later: its JSON says it best.
+        other => (serde_json::to_string(other).unwrap_or_default(), Vec::new()),
     }
 }
 

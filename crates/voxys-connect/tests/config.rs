@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use voxys_connect::{Client, Error};
+use voxys_connect::{Client, Error, Problem, Setting};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -138,7 +138,10 @@ async fn a_redirect_within_the_same_origin_is_followed_with_the_token() {
 #[test]
 fn a_missing_or_broken_token_is_a_configuration_error() {
     let missing = Client::builder().build().unwrap_err();
-    assert!(matches!(missing, Error::Config(_)));
+    assert!(
+        matches!(&missing, Error::Config(e) if e.setting == Setting::Token && e.problem == Problem::Missing),
+        "{missing:?}"
+    );
     assert!(missing.to_string().contains("VOXYS_API_TOKEN"), "{missing}");
     let empty = Client::builder().token("  \n").build().unwrap_err();
     assert!(

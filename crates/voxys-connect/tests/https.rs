@@ -159,7 +159,8 @@ async fn certificate_authorities_that_cannot_be_used_are_configuration_errors() 
         .build()
         .unwrap_err();
     assert!(
-        matches!(&not_pem, Error::Config(m) if m.contains("holds no certificate")),
+        matches!(&not_pem, Error::Config(e) if e.setting == voxys_connect::Setting::RootCertificates
+            && e.message.contains("holds no certificate")),
         "{not_pem}"
     );
     let missing = Client::builder()

@@ -1,0 +1,79 @@
+//! Constructors for the generated types that mirror the API's objects.
+//!
+//! The generated types are `#[non_exhaustive]`, so that a member the API adds
+//! later is not a breaking change: code outside this crate cannot write a
+//! struct literal of them. It makes a value with `new` (the members the
+//! document requires), then sets the public fields it wants:
+//!
+//! ```
+//! use voxys_connect_api::types::{Agent, Lead};
+//! use voxys_connect_api::{LeadStatus, Timestamp};
+//!
+//! let created: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
+//! let mut lead = Lead::new(42, LeadStatus::Won, created, created);
+//! lead.custom_name = Some("Acme renewal".to_owned());
+//! lead.assigned_agent = Some(Agent::new(7, "Jane Smith"));
+//! assert_eq!(lead.assigned_agent.as_ref().map(|a| a.id), Some(7));
+//! ```
+//!
+//! The generated builders (`Lead::builder()`) do the same in one expression.
+
+use serde_json::Map;
+
+use crate::types::{Agent, Company, Lead, LeadList};
+use crate::{LeadStatus, PaginationMeta, Timestamp};
+
+impl Lead {
+    /// A lead with the members the API always sends, and no others: no name,
+    /// value, agent, company or notes, no custom attributes.
+    pub fn new(id: i64, status: LeadStatus, created_at: Timestamp, updated_at: Timestamp) -> Lead {
+        Lead {
+            id,
+            status,
+            created_at,
+            updated_at,
+            assigned_agent: None,
+            company: None,
+            conversation_id: None,
+            custom_attributes: Map::new(),
+            custom_name: None,
+            lead_currency: None,
+            lead_value: None,
+            notes: None,
+            position: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+impl Agent {
+    /// An agent with its user id and display name, and no email or avatar.
+    pub fn new(id: i64, name: impl Into<String>) -> Agent {
+        Agent {
+            id,
+            name: name.into(),
+            email: None,
+            avatar_url: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+impl Company {
+    /// A company with its id and name, and no domain.
+    pub fn new(id: i64, name: impl Into<String>) -> Company {
+        Company {
+            id,
+            name: name.into(),
+            domain: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+impl LeadList {
+    /// One page of leads and where it stands.
+    pub fn new(data: Vec<Lead>, meta: PaginationMeta) -> LeadList {
+        LeadList { data, meta }
+    }
+}
