@@ -7,17 +7,44 @@ use std::process::Command;
 use std::str::FromStr;
 
 use serde_json::{Value, json};
-use voxys_connect::{
-    Client, Error, Lead, LeadSortField, LeadStatus, ListLeads, Page, RetryPolicy, SortOrder,
-};
-use voxys_connect_api::types::{ErrorBody, LeadList};
+use voxys_connect::{Client, Error, LeadSortField, LeadStatus, ListLeads, RetryPolicy, SortOrder};
+use voxys_connect_api::types::{BulkActionResult, Card, ErrorBody, Lead, LeadList};
 use voxys_connect_contract::record::{RecordOptions, record};
 use voxys_connect_contract::{
-    Recording, field_name, lossless, recordings_dir, schema_failures, unknown_fields, walk_body,
+    Recording, field_name, lossless, recordings_dir, request_failures, schema_failures,
+    unknown_fields, walk_body, walk_request,
 };
 use voxys_connect_spec::Spec;
-use wiremock::matchers::any;
+use wiremock::matchers::{any, method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The operations of the document, each with its recordings.
+const OPERATIONS: [&str; 5] = [
+    "list_leads",
+    "update_lead_status",
+    "bulk_lead_action",
+    "convert_lead",
+    "list_funnel_cards",
+];
+
+/// A 2xx body decoded into the generated type of its operation, and encoded
+/// again; or why it does not decode.
+fn decode_and_encode(operation: &str, bytes: &[u8]) -> Result<Value, String> {
+    fn again<T: serde::de::DeserializeOwned + serde::Serialize>(
+        bytes: &[u8],
+    ) -> Result<Value, String> {
+        let value: T = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        serde_json::to_value(&value).map_err(|e| e.to_string())
+    }
+    match operation {
+        "list_leads" => again::<LeadList>(bytes),
+        "update_lead_status" => again::<Lead>(bytes),
+        "bulk_lead_action" => again::<BulkActionResult>(bytes),
+        "convert_lead" => again::<Card>(bytes),
+        "list_funnel_cards" => again::<Vec<Card>>(bytes),
+        other => Err(format!("no generated type for {other}")),
+    }
+}
 
 const TOKEN: &str = "contract-test-token-5c1e";
 
@@ -32,18 +59,19 @@ fn recordings() -> Vec<Recording> {
 fn document_failures(spec: &Spec, recording: &Recording) -> Vec<String> {
     let mut failures = schema_failures(spec, recording);
     failures.extend(unknown_fields(spec, recording));
+    failures.extend(request_failures(spec, recording));
     let name = &recording.name;
     let bytes = recording.body_bytes();
     match recording.response.status {
-        200 => match serde_json::from_slice::<LeadList>(&bytes) {
-            Ok(list) => {
-                let again = serde_json::to_value(&list).unwrap();
+        200..=299 => match decode_and_encode(&recording.operation, &bytes) {
+            Ok(again) => {
                 for loss in lossless(&recording.response.body, &again, "") {
                     failures.push(format!("{name}: decoding and encoding again: {loss}"));
                 }
             }
             Err(e) => failures.push(format!(
-                "{name}: does not decode into the generated LeadList: {e}"
+                "{name}: does not decode into the generated type of {}: {e}",
+                recording.operation
             )),
         },
         _ if recording.is_json() => {
@@ -121,20 +149,14 @@ fn deviations_are_real_and_still_decode() {
     assert_eq!(list.data[1].lead_value.unwrap().to_string(), "0.1");
 }
 
-/// The SDK request a recorded request stands for.
-fn sdk_request(client: &Client, recording: &Recording) -> ListLeads {
-    let account: i64 = recording
-        .request
-        .path
-        .strip_prefix("/api/v1/accounts/")
-        .and_then(|rest| rest.strip_suffix("/leads"))
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "{}: unexpected path {}",
-                recording.name, recording.request.path
-            )
-        });
+/// The ids in a recorded path, in order: the account's, then the lead's or
+/// the funnel's.
+fn path_ids(path: &str) -> Vec<i64> {
+    path.split('/').filter_map(|s| s.parse().ok()).collect()
+}
+
+/// The list request a recorded one stands for.
+fn list_request(client: &Client, recording: &Recording, account: i64) -> ListLeads {
     let mut request = client.leads(account).list();
     let number = |v: &str| v.parse::<u64>().unwrap();
     let id = |v: &str| v.parse::<i64>().unwrap();
@@ -153,42 +175,132 @@ fn sdk_request(client: &Client, recording: &Recording) -> ListLeads {
     request
 }
 
-/// What the SDK made of an answer, in the terms of a recording's `expect`.
-fn summary(result: Result<Page<Lead>, Error>) -> Value {
+/// Makes, through the SDK, the call a recording stands for; what the SDK
+/// made of the answer, in the terms of the recording's `expect`.
+async fn replay(client: &Client, recording: &Recording) -> Value {
+    let ids = path_ids(&recording.request.path);
+    let account = ids[0];
+    let body = recording.request.body.clone().unwrap_or(Value::Null);
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    match recording.operation.as_str() {
+        "list_leads" => summary(list_request(client, recording, account).send().await.map(
+            |page| {
+                json!({
+                    "leads": page.len(),
+                    "current_page": page.current_page(),
+                    "total_pages": page.total_pages(),
+                    "total_count": page.total_count(),
+                })
+            },
+        )),
+        "update_lead_status" => {
+            let status = LeadStatus::from(text(&body["status"]));
+            let mut call = client.leads(account).set_status(ids[1], status);
+            match body.get("notes") {
+                None => {}
+                Some(Value::String(notes)) => call = call.notes(notes),
+                Some(_) => call = call.clear_notes(),
+            }
+            summary(call.send().await.map(|lead| {
+                json!({"lead": lead.id, "status": lead.status.as_str(), "notes": lead.notes})
+            }))
+        }
+        "bulk_lead_action" => {
+            let lead_ids: Vec<i64> = body["lead_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
+            let action = match body["action_type"].as_str() {
+                Some("assign") => voxys_connect::BulkActionKind::Assign {
+                    agent_id: body["params"]["assigned_agent_id"].as_i64().unwrap(),
+                },
+                Some("status_change") => voxys_connect::BulkActionKind::SetStatus {
+                    status: LeadStatus::from(text(&body["params"]["status"])),
+                },
+                _ => voxys_connect::BulkActionKind::Delete,
+            };
+            let outcome = client
+                .leads(account)
+                .bulk(action, lead_ids)
+                .batch_size(voxys_connect::MAX_BATCH_SIZE)
+                .send()
+                .await;
+            match outcome {
+                Err(error) => summary(Err(error)),
+                Ok(outcome) => match outcome.failed().next() {
+                    Some((_, error)) => error_summary(error),
+                    None => json!({"affected": outcome.affected()}),
+                },
+            }
+        }
+        "convert_lead" => {
+            let mut call = client
+                .leads(account)
+                .convert(ids[1], body["funnel_id"].as_i64().unwrap())
+                .settle_after(std::time::Duration::ZERO);
+            if let Some(stage) = body.get("funnel_stage_id").and_then(Value::as_i64) {
+                call = call.stage(stage);
+            }
+            summary(call.send().await.map(|card| {
+                json!({"card": card.id, "lead": card.lead.id, "funnel_stage_id": card.funnel_stage_id})
+            }))
+        }
+        "list_funnel_cards" => {
+            let mut call = client.pipelines(account).cards(ids[1]);
+            for (name, value) in &recording.request.query {
+                call = match name.as_str() {
+                    "lead_status" => call.lead_status(LeadStatus::from(value.as_str())),
+                    "stage_id" => call.stage(value.parse().unwrap()),
+                    other => panic!("{}: the SDK has no parameter {other}", recording.name),
+                };
+            }
+            summary(call.send().await.map(|cards| json!({"cards": cards.len()})))
+        }
+        other => panic!("{}: no SDK call for {other}", recording.name),
+    }
+}
+
+/// A result in the terms of a recording's `expect`.
+fn summary(result: Result<Value, Error>) -> Value {
     match result {
-        Ok(page) => json!({
-            "leads": page.len(),
-            "current_page": page.current_page(),
-            "total_pages": page.total_pages(),
-            "total_count": page.total_count(),
-        }),
-        Err(Error::Unauthorized {
+        Ok(value) => value,
+        Err(error) => error_summary(&error),
+    }
+}
+
+/// An error in the terms of a recording's `expect`.
+fn error_summary(error: &Error) -> Value {
+    match error {
+        Error::Unauthorized {
             status, message, ..
-        }) => {
+        } => {
             json!({"error": "Unauthorized", "status": status, "message": message})
         }
-        Err(Error::NotFound { message, .. }) => json!({"error": "NotFound", "message": message}),
-        Err(Error::Validation {
+        Error::NotFound { message, .. } => json!({"error": "NotFound", "message": message}),
+        Error::Validation {
             message,
             attributes,
             ..
-        }) => {
+        } => {
             json!({"error": "Validation", "message": message, "attributes": attributes})
         }
-        Err(Error::RateLimited { retry_after, .. }) => {
+        Error::RateLimited { retry_after, .. } => {
             json!({"error": "RateLimited", "retry_after_secs": retry_after.map(|d| d.as_secs())})
         }
-        Err(Error::Server {
+        Error::Server {
             status, snippet, ..
-        }) => json!({"error": "Server", "status": status, "snippet": snippet}),
-        Err(other) => json!({"error": format!("{other:?}")}),
+        } => json!({"error": "Server", "status": status, "snippet": snippet}),
+        Error::ConversionUncertain { .. } => json!({"error": "ConversionUncertain"}),
+        other => json!({"error": format!("{other:?}")}),
     }
 }
 
 /// The error kind the API's documented statuses map to.
 fn kind_for(status: u16) -> &'static str {
     match status {
-        200 => "page",
+        200..=299 => "ok",
         401 => "Unauthorized",
         404 => "NotFound",
         422 => "Validation",
@@ -209,6 +321,14 @@ async fn every_recording_replays_through_the_sdk() {
                 answer = answer.insert_header(name.as_str(), value.as_str());
             }
         }
+        if recording.operation == "convert_lead" {
+            // A conversion first notes the lead's cards in the funnel: none.
+            Mock::given(method("GET"))
+                .and(path_regex(r"/funnels/\d+/cards$"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+                .mount(&server)
+                .await;
+        }
         Mock::given(any()).respond_with(answer).mount(&server).await;
         let client = Client::builder()
             .token(TOKEN)
@@ -216,8 +336,7 @@ async fn every_recording_replays_through_the_sdk() {
             .retry_policy(RetryPolicy::disabled())
             .build()
             .unwrap();
-        let result = sdk_request(&client, &recording).send().await;
-        let got = summary(result);
+        let got = replay(&client, &recording).await;
         let name = &recording.name;
         match &recording.expect {
             Some(expected) if &got != expected => failures.push(format!(
@@ -225,7 +344,7 @@ async fn every_recording_replays_through_the_sdk() {
             )),
             Some(_) => {}
             None => {
-                let kind = got.get("error").and_then(Value::as_str).unwrap_or("page");
+                let kind = got.get("error").and_then(Value::as_str).unwrap_or("ok");
                 if kind != kind_for(recording.response.status) {
                     failures.push(format!(
                         "{name}: the SDK made {got} of status {}",
@@ -236,22 +355,21 @@ async fn every_recording_replays_through_the_sdk() {
         }
 
         // The request the SDK sent is the recorded one.
-        let sent = server.received_requests().await.unwrap();
-        let Some(sent) = sent.first() else {
-            failures.push(format!("{name}: the SDK sent nothing"));
+        let received = server.received_requests().await.unwrap();
+        let Some(sent) = received.iter().find(|r| {
+            r.method.as_str() == recording.request.method && r.url.path() == recording.request.path
+        }) else {
+            failures.push(format!(
+                "{name}: the SDK never sent {} {} (it sent {:?})",
+                recording.request.method,
+                recording.request.path,
+                received
+                    .iter()
+                    .map(|r| format!("{} {}", r.method, r.url.path()))
+                    .collect::<Vec<_>>()
+            ));
             continue;
         };
-        if sent.method.as_str() != recording.request.method
-            || sent.url.path() != recording.request.path
-        {
-            failures.push(format!(
-                "{name}: sent {} {}, recorded {} {}",
-                sent.method,
-                sent.url.path(),
-                recording.request.method,
-                recording.request.path
-            ));
-        }
         let mut sent_query: Vec<(String, String)> = sent.url.query_pairs().into_owned().collect();
         let mut recorded_query = recording.request.query.clone();
         sent_query.sort();
@@ -259,6 +377,14 @@ async fn every_recording_replays_through_the_sdk() {
         if sent_query != recorded_query {
             failures.push(format!(
                 "{name}: sent query {sent_query:?}, recorded {recorded_query:?}"
+            ));
+        }
+        let sent_body: Option<Value> = (!sent.body.is_empty())
+            .then(|| serde_json::from_slice(&sent.body).unwrap_or(Value::Null));
+        if sent_body != recording.request.body {
+            failures.push(format!(
+                "{name}: sent the body {sent_body:?}, recorded {:?}",
+                recording.request.body
             ));
         }
         if recording.request.headers.contains_key("api_access_token")
@@ -293,55 +419,70 @@ fn the_recordings_cover_the_document() {
     let spec = Spec::bundled();
     assert_eq!(spec.check(), vec![], "the document's own examples validate");
     let all = recordings();
-    let op = spec.operation("list_leads").unwrap();
+    let mut exercised: BTreeSet<String> = BTreeSet::new();
+    for operation in OPERATIONS {
+        let op = spec.operation(operation).unwrap();
+        let of_operation: Vec<&Recording> =
+            all.iter().filter(|r| r.operation == operation).collect();
 
-    // Every documented response has a recording.
-    let documented: BTreeSet<String> = spec
-        .get(&format!("{}/responses", op.pointer))
-        .unwrap()
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    let recorded: BTreeSet<String> = all.iter().map(|r| r.spec_response.clone()).collect();
-    let missing: Vec<_> = documented.difference(&recorded).collect();
-    assert!(
-        missing.is_empty(),
-        "responses without a recording: {missing:?}"
-    );
+        // Every documented response has a recording.
+        let documented: BTreeSet<String> = spec
+            .get(&format!("{}/responses", op.pointer))
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let recorded: BTreeSet<String> = of_operation
+            .iter()
+            .map(|r| r.spec_response.clone())
+            .collect();
+        let missing: Vec<_> = documented.difference(&recorded).collect();
+        assert!(
+            missing.is_empty(),
+            "{operation}: responses without a recording: {missing:?}"
+        );
 
-    // Every parameter is sent by some recording.
-    let mut used: BTreeSet<String> = all
-        .iter()
-        .flat_map(|r| r.request.query.iter().map(|(k, _)| k.clone()))
-        .collect();
-    used.insert("account_id".to_owned()); // in every path
-    let params: BTreeSet<String> = spec
-        .parameters("list_leads")
-        .iter()
-        .map(|(_, p)| p["name"].as_str().unwrap().to_owned())
-        .collect();
-    let unused: Vec<_> = params.difference(&used).collect();
-    assert!(
-        unused.is_empty(),
-        "parameters no recording sends: {unused:?}"
-    );
-
-    // Every schema is exercised, by a body or by a parameter.
-    let mut exercised: BTreeSet<String> = all
-        .iter()
-        .flat_map(|r| walk_body(&spec, r).schemas)
-        .collect();
-    for (_, param) in spec.parameters("list_leads") {
-        if used.contains(param["name"].as_str().unwrap())
-            && let Some(name) = param["schema"]["$ref"]
-                .as_str()
-                .and_then(|r| r.strip_prefix("#/components/schemas/"))
-        {
-            exercised.insert(name.to_owned());
+        // Every parameter is sent by some recording (path parameters by all).
+        let mut used: BTreeSet<String> = of_operation
+            .iter()
+            .flat_map(|r| r.request.query.iter().map(|(k, _)| k.clone()))
+            .collect();
+        for (_, param) in spec.parameters(operation) {
+            if param["in"] == "path" {
+                used.insert(param["name"].as_str().unwrap().to_owned());
+            }
+        }
+        let params: BTreeSet<String> = spec
+            .parameters(operation)
+            .iter()
+            .map(|(_, p)| p["name"].as_str().unwrap().to_owned())
+            .collect();
+        let unused: Vec<_> = params.difference(&used).collect();
+        assert!(
+            unused.is_empty(),
+            "{operation}: parameters no recording sends: {unused:?}"
+        );
+        for (_, param) in spec.parameters(operation) {
+            if used.contains(param["name"].as_str().unwrap())
+                && let Some(name) = param["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                exercised.insert(name.to_owned());
+            }
+        }
+        // The document's request body examples: each kind of bulk action is
+        // recorded too.
+        for recording in &of_operation {
+            exercised.extend(walk_body(&spec, recording).schemas);
+            exercised.extend(walk_request(&spec, recording).schemas);
         }
     }
+
+    // Every schema is exercised, by a body (request or answer) or by a
+    // parameter.
     let schemas: BTreeSet<String> = spec
         .get("#/components/schemas")
         .unwrap()
@@ -354,6 +495,12 @@ fn the_recordings_cover_the_document() {
     assert!(
         unexercised.is_empty(),
         "schemas no recording exercises: {unexercised:?}"
+    );
+    let operations: BTreeSet<&str> = all.iter().map(|r| r.operation.as_str()).collect();
+    assert_eq!(
+        operations,
+        OPERATIONS.into_iter().collect(),
+        "recordings of every operation, and of no other"
     );
 }
 
@@ -408,6 +555,45 @@ fn a_broken_document_fails_naming_the_field_and_the_recording() {
     });
     assert!(
         failures.iter().any(|f| f.starts_with("list_leads_200_every_status: the body does not match the document at data[3].status (enum)")),
+        "{failures:#?}"
+    );
+
+    // A member of a request body removed.
+    let failures = failures_against(|d| {
+        d.pointer_mut("/components/schemas/LeadStatusUpdate/properties")
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("notes");
+    });
+    assert!(
+        failures.iter().any(|f| f.starts_with(
+            "update_lead_status_200_notes_replaced: the request sends notes, which the document does not describe"
+        )),
+        "{failures:#?}"
+    );
+
+    // A type of a request body changed.
+    let failures = failures_against(|d| {
+        *d.pointer_mut("/components/schemas/LeadConversion/properties/funnel_id")
+            .unwrap() = json!({"type": "string"});
+    });
+    assert!(
+        failures.iter().any(|f| f.starts_with(
+            "convert_lead_200_card: the request body does not match the document: funnel_id (type)"
+        )),
+        "{failures:#?}"
+    );
+
+    // A type of a new answer changed.
+    let failures = failures_against(|d| {
+        *d.pointer_mut("/components/schemas/Card/properties/funnel_stage_id")
+            .unwrap() = json!({"type": "string"});
+    });
+    assert!(
+        failures.iter().any(|f| f.starts_with(
+            "convert_lead_200_card: the body does not match the document at funnel_stage_id (type)"
+        )),
         "{failures:#?}"
     );
 

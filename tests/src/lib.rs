@@ -90,6 +90,9 @@ pub struct RecordedRequest {
     /// Headers that are not secret, lower-case names; the token header, when
     /// sent, is recorded as `[redacted]`.
     pub headers: BTreeMap<String, String>,
+    /// The JSON body, for the operations that send one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
 }
 
 /// A response, as recorded.
@@ -176,6 +179,61 @@ pub fn spec_response_key(spec: &Spec, operation: &str, status: u16) -> Option<St
     ]
     .into_iter()
     .find(|k| responses.contains_key(k))
+}
+
+/// Check 1 for the request: its body against the document's request schema
+/// (and a body where the document wants one, none where it does not).
+pub fn request_failures(spec: &Spec, recording: &Recording) -> Vec<String> {
+    let name = &recording.name;
+    let schema = spec.request_schema(&recording.operation);
+    let mut failures = Vec::new();
+    match (&schema, &recording.request.body) {
+        (None, None) => {}
+        (None, Some(_)) => failures.push(format!(
+            "{name}: sends a body, but the document's {} takes none",
+            recording.operation
+        )),
+        (Some(_), None) => failures.push(format!(
+            "{name}: sends no body, but the document's {} takes one",
+            recording.operation
+        )),
+        (Some(schema), Some(body)) => {
+            let validator = match spec.validator(schema) {
+                Ok(v) => v,
+                Err(e) => {
+                    return vec![format!("{name}: the schema {schema} does not compile: {e}")];
+                }
+            };
+            // A recording of a refused request sends what the API refuses on
+            // purpose: its deviation says so.
+            let expected_invalid = recording.response.status == 422;
+            let errors: Vec<String> = validator
+                .iter_errors(body)
+                .map(|e| {
+                    format!(
+                        "{} ({}): {e}",
+                        field_name(&e.instance_path().to_string()),
+                        e.kind().keyword()
+                    )
+                })
+                .collect();
+            if !errors.is_empty() && !expected_invalid {
+                failures.push(format!(
+                    "{name}: the request body does not match the document: {}",
+                    errors.join("; ")
+                ));
+            }
+            let mut walk = Walk::default();
+            walk_value(spec, schema, body, "", &mut walk);
+            for field in walk.unknown {
+                failures.push(format!(
+                    "{name}: the request sends {}, which the document does not describe",
+                    field_name(&field)
+                ));
+            }
+        }
+    }
+    failures
 }
 
 /// Checks 1 of the contract: the body against the document's schema.
@@ -289,6 +347,18 @@ pub fn walk_body(spec: &Spec, recording: &Recording) -> Walk {
     walk
 }
 
+/// Walks a recording's request body along the operation's request schema.
+pub fn walk_request(spec: &Spec, recording: &Recording) -> Walk {
+    let mut walk = Walk::default();
+    if let (Some(schema), Some(body)) = (
+        spec.request_schema(&recording.operation),
+        &recording.request.body,
+    ) {
+        walk_value(spec, &schema, body, "", &mut walk);
+    }
+    walk
+}
+
 /// Check 3b of the contract: the members the document does not describe
 /// must be exactly those the recording's deviation states.
 pub fn unknown_fields(spec: &Spec, recording: &Recording) -> Vec<String> {
@@ -355,7 +425,20 @@ fn walk_value(spec: &Spec, pointer: &str, instance: &Value, at: &str, walk: &mut
     if let Some(Value::Array(all)) = schema.get("allOf") {
         applying.extend((0..all.len()).map(|i| format!("{pointer}/allOf/{i}")));
     }
+    // A discriminator names the option; else the first option whose required
+    // members are all present.
+    let by_discriminator = schema.get("discriminator").and_then(|d| {
+        let property = d.get("propertyName")?.as_str()?;
+        let value = instance.get(property)?.as_str()?;
+        d.get("mapping")?.get(value)?.as_str().map(str::to_owned)
+    });
+    if let Some(target) = by_discriminator {
+        walk_value(spec, &target, instance, at, walk);
+    }
     for key in ["oneOf", "anyOf"] {
+        if schema.get("discriminator").is_some() {
+            break;
+        }
         if let Some(Value::Array(options)) = schema.get(key) {
             let chosen = (0..options.len())
                 .map(|i| format!("{pointer}/{key}/{i}"))

@@ -273,6 +273,7 @@ async fn exchange(
             path: path.to_owned(),
             query: case.query.clone(),
             headers: sent_headers,
+            body: None,
         },
         response: RecordedResponse {
             status,

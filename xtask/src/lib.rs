@@ -24,9 +24,9 @@ pub const HEADER: &str = "\
 ///
 /// Each is tolerant where the API is: `LeadStatus` is an open enum that keeps
 /// values it does not know, `Amount` is an exact decimal that accepts numbers
-/// and numeric strings, and `PaginationMeta` accepts page numbers sent as
-/// strings. (`Timestamp`, for every `date-time`, is set in [`generate`].)
-pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 3] = [
+/// and numeric strings, `PaginationMeta` accepts page numbers sent as
+/// strings, and `LeadStatusUpdate` sends `notes` left out, null or a string. (`Timestamp`, for every `date-time`, is set in [`generate`].)
+pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 4] = [
     (
         "LeadStatus",
         "crate::LeadStatus",
@@ -38,6 +38,9 @@ pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 3] = [
         &[TypeImpl::Display, TypeImpl::FromStr],
     ),
     ("PaginationMeta", "crate::PaginationMeta", &[]),
+    // `notes` is left out, null or a string: three meanings an `Option`
+    // cannot hold.
+    ("LeadStatusUpdate", "crate::LeadStatusUpdate", &[]),
 ];
 
 /// The hand-written type the generated `Client` carries for its hooks.

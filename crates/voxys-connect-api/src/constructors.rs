@@ -20,7 +20,11 @@
 
 use serde_json::Map;
 
-use crate::types::{Agent, Company, Lead, LeadList};
+use crate::types::{
+    Agent, BulkAction, BulkAssign, BulkAssignActionType, BulkAssignParams, BulkDelete,
+    BulkDeleteActionType, BulkStatusChange, BulkStatusChangeActionType, BulkStatusChangeParams,
+    Company, Lead, LeadConversion, LeadIds, LeadList,
+};
 use crate::{LeadStatus, PaginationMeta, Timestamp};
 
 impl Lead {
@@ -75,5 +79,47 @@ impl LeadList {
     /// One page of leads and where it stands.
     pub fn new(data: Vec<Lead>, meta: PaginationMeta) -> LeadList {
         LeadList { data, meta }
+    }
+}
+
+impl BulkAction {
+    /// Assign the leads `lead_ids` to the agent `agent_id`.
+    pub fn assign(lead_ids: Vec<i64>, agent_id: i64) -> BulkAction {
+        BulkAction::Assign(BulkAssign {
+            action_type: BulkAssignActionType::Assign,
+            lead_ids: LeadIds::from(lead_ids),
+            params: BulkAssignParams {
+                assigned_agent_id: agent_id,
+            },
+        })
+    }
+
+    /// Set the status of the leads `lead_ids`.
+    pub fn status_change(lead_ids: Vec<i64>, status: LeadStatus) -> BulkAction {
+        BulkAction::StatusChange(BulkStatusChange {
+            action_type: BulkStatusChangeActionType::StatusChange,
+            lead_ids: LeadIds::from(lead_ids),
+            params: BulkStatusChangeParams { status },
+        })
+    }
+
+    /// Delete the leads `lead_ids`.
+    pub fn delete(lead_ids: Vec<i64>) -> BulkAction {
+        BulkAction::Delete(BulkDelete {
+            action_type: BulkDeleteActionType::Delete,
+            lead_ids: LeadIds::from(lead_ids),
+            params: Map::new(),
+        })
+    }
+}
+
+impl LeadConversion {
+    /// A card in the funnel `funnel_id`, in the stage `stage_id` or, when
+    /// `None`, in the funnel's first stage.
+    pub fn new(funnel_id: i64, stage_id: Option<i64>) -> LeadConversion {
+        LeadConversion {
+            funnel_id,
+            funnel_stage_id: stage_id,
+        }
     }
 }

@@ -79,6 +79,7 @@ mod constructors;
 mod hooks;
 mod lead_status;
 mod pagination_meta;
+mod status_update;
 mod timestamp;
 mod token;
 
@@ -92,6 +93,7 @@ pub use generated::*;
 pub use hooks::{BODY_TOO_LARGE, Observed, REQUEST_ID_HEADER, RequestDefaults, observe};
 pub use lead_status::{LeadStatus, UnknownStatus};
 pub use pagination_meta::PaginationMeta;
+pub use status_update::{LeadStatusUpdate, NotesChange};
 pub use timestamp::Timestamp;
 pub use token::{ApiToken, InvalidToken};
 

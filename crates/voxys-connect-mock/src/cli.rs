@@ -32,8 +32,10 @@ pub struct ServeArgs {
     pub token: Option<String>,
     /// A fault rule, `KIND[:TIMES]`; repeat for more. KIND: 429,
     /// 429+retry=SECONDS, 500, 502, 503, 504, delay=MILLISECONDS, cut (body cut
-    /// short), drop (connection closed unanswered). `--fault 503:2` makes the
-    /// next two requests answer 503.
+    /// short), drop (connection closed unanswered); applied-500, applied-502,
+    /// applied-503, applied-504, applied-delay=MILLISECONDS and applied-drop
+    /// apply the request (a write is made) before failing. `--fault 503:2`
+    /// makes the next two requests answer 503.
     #[arg(long = "fault", value_name = "RULE")]
     pub faults: Vec<FaultRule>,
     /// Serve HTTPS, with a certificate for 127.0.0.1 and localhost signed by

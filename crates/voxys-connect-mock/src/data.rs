@@ -133,6 +133,56 @@ impl MockLead {
     }
 }
 
+/// A stage of a funnel, as the Pipelines pages show one.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Stage {
+    /// The stage's id.
+    pub id: i64,
+    /// The funnel it belongs to.
+    pub funnel_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its colour, such as `#2196F3`.
+    pub color: Option<String>,
+    /// Its place in the funnel, from 1.
+    pub position: i64,
+    /// The Chatwoot conversation status it maps to.
+    pub chatwoot_status: Option<String>,
+}
+
+/// A funnel (pipeline) and its stages, in order.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Funnel {
+    /// The funnel's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its stages, by position.
+    pub stages: Vec<Stage>,
+}
+
+/// A lead's card in a funnel: what converting a lead makes.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Card {
+    /// The card's id.
+    pub id: i64,
+    /// The funnel it is in.
+    pub funnel_id: i64,
+    /// The stage it is in.
+    pub funnel_stage_id: Option<i64>,
+    /// The lead it stands for.
+    pub lead_id: i64,
+    /// Its position in its stage.
+    pub position: Option<i64>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// One account's data.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -145,6 +195,10 @@ pub struct Account {
     pub agents: Vec<Agent>,
     /// Its inbox ids.
     pub inboxes: Vec<i64>,
+    /// Its funnels (pipelines).
+    pub funnels: Vec<Funnel>,
+    /// The cards of its funnels, in id order.
+    pub cards: Vec<Card>,
 }
 
 /// The data a mock server serves: accounts with agents, companies and leads.
@@ -314,6 +368,34 @@ impl Account {
             .ok()
             .map(|i| &self.leads[i])
     }
+
+    /// The funnel with this id.
+    pub fn funnel(&self, id: i64) -> Option<&Funnel> {
+        self.funnels.iter().find(|f| f.id == id)
+    }
+
+    /// A card as the API sends it, its lead as it is now; `None` when the
+    /// lead is gone.
+    pub fn card_json(&self, card: &Card) -> Option<Value> {
+        let lead = self.lead(card.lead_id)?;
+        Some(json!({
+            "id": card.id,
+            "funnel_id": card.funnel_id,
+            "funnel_stage_id": card.funnel_stage_id,
+            "lead": lead.to_json(),
+            "position": card.position,
+            "created_at": timestamp_json(card.created_at),
+            "updated_at": timestamp_json(card.updated_at),
+        }))
+    }
+
+    /// The cards of the funnel `funnel_id` for the lead `lead_id`.
+    pub fn cards_of(&self, funnel_id: i64, lead_id: i64) -> Vec<&Card> {
+        self.cards
+            .iter()
+            .filter(|c| c.funnel_id == funnel_id && c.lead_id == lead_id)
+            .collect()
+    }
 }
 
 impl Dataset {
@@ -322,6 +404,7 @@ impl Dataset {
     pub fn generate(spec: DatasetSpec) -> Dataset {
         let mut rng = fastrand::Rng::with_seed(spec.seed);
         let mut next_lead_id = 1i64;
+        let mut next_card_id = 1i64;
         let mut accounts = BTreeMap::new();
         for account_id in (1..=spec.accounts).map(|a| i64::try_from(a).unwrap_or(i64::MAX)) {
             let agents = agents_of(&mut rng, account_id);
@@ -333,6 +416,12 @@ impl Dataset {
                 leads.push(lead(&mut rng, next_lead_id, &agents, &companies, &inboxes));
                 next_lead_id += 1;
             }
+            // Funnels and cards from a stream of their own, so that the
+            // leads stay what they were before funnels existed.
+            let mut funnel_rng =
+                fastrand::Rng::with_seed(spec.seed ^ 0x5eed_f0e1 ^ account_id as u64);
+            let funnels = funnels_of(account_id);
+            let cards = cards_of(&mut funnel_rng, &funnels, &leads, &mut next_card_id);
             accounts.insert(
                 account_id,
                 Account {
@@ -340,6 +429,8 @@ impl Dataset {
                     leads,
                     agents,
                     inboxes,
+                    funnels,
+                    cards,
                 },
             );
         }
@@ -375,6 +466,89 @@ fn agents_of(rng: &mut fastrand::Rng, account_id: i64) -> Vec<Agent> {
             }
         })
         .collect()
+}
+
+/// A stage as generated: its name, colour and Chatwoot status.
+type StageSpec = (&'static str, Option<&'static str>, Option<&'static str>);
+
+/// The funnels of an account and their stages, as a sales team sets them up.
+fn funnels_of(account_id: i64) -> Vec<Funnel> {
+    const FUNNELS: [(&str, &[StageSpec]); 2] = [
+        (
+            "Sales",
+            &[
+                ("New", Some("#9E9E9E"), Some("pending")),
+                ("Qualification", Some("#2196F3"), Some("open")),
+                ("Proposal", Some("#FF9800"), Some("open")),
+                ("Negotiation", None, Some("open")),
+                ("Closed", Some("#4CAF50"), Some("resolved")),
+            ],
+        ),
+        (
+            "Partnerships",
+            &[
+                ("Intro", None, None),
+                ("Pilot", Some("#673AB7"), Some("open")),
+                ("Signed", Some("#4CAF50"), Some("resolved")),
+            ],
+        ),
+    ];
+    FUNNELS
+        .iter()
+        .zip(1..)
+        .map(|((name, stages), f)| {
+            let funnel_id = (account_id - 1) * 10 + f;
+            Funnel {
+                id: funnel_id,
+                name: (*name).to_owned(),
+                stages: stages
+                    .iter()
+                    .zip(1..)
+                    .map(|((stage, color, status), position)| Stage {
+                        id: funnel_id * 10 + position,
+                        funnel_id,
+                        name: (*stage).to_owned(),
+                        color: color.map(str::to_owned),
+                        position,
+                        chatwoot_status: status.map(str::to_owned),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Cards for about one lead in ten, in a stage of a funnel, made a while
+/// after the lead.
+fn cards_of(
+    rng: &mut fastrand::Rng,
+    funnels: &[Funnel],
+    leads: &[MockLead],
+    next_card_id: &mut i64,
+) -> Vec<Card> {
+    let mut cards = Vec::new();
+    let mut positions: BTreeMap<i64, i64> = BTreeMap::new();
+    for lead in leads {
+        if rng.u8(..10) != 0 {
+            continue;
+        }
+        let funnel = &funnels[rng.usize(..funnels.len())];
+        let stage = &funnel.stages[rng.usize(..funnel.stages.len())];
+        let position = positions.entry(stage.id).or_insert(0);
+        *position += 1;
+        let made = lead.created_at + chrono::Duration::seconds(rng.i64(0..30 * 24 * 3600));
+        cards.push(Card {
+            id: *next_card_id,
+            funnel_id: funnel.id,
+            funnel_stage_id: Some(stage.id),
+            lead_id: lead.id,
+            position: Some(*position),
+            created_at: made,
+            updated_at: made,
+        });
+        *next_card_id += 1;
+    }
+    cards
 }
 
 fn companies_of(account_id: i64) -> Vec<Company> {

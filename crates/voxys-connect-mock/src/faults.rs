@@ -31,7 +31,10 @@ pub enum Fault {
 }
 
 /// When a [`Fault`] applies: to the next `times` matching requests, to a share
-/// of them, to one page only.
+/// of them, to one page or one method only; and whether it strikes before the
+/// request is applied (by default: the server never sees it), or after (the
+/// change is made, then the answer fails: the case where a client cannot know
+/// whether its write happened).
 ///
 /// ```
 /// use voxys_connect_mock::{Fault, FaultRule};
@@ -49,6 +52,8 @@ pub struct FaultRule {
     remaining: Option<u64>,
     share: f64,
     page: Option<u64>,
+    method: Option<String>,
+    after_applying: bool,
 }
 
 impl FaultRule {
@@ -61,7 +66,25 @@ impl FaultRule {
             remaining: None,
             share: 1.0,
             page: None,
+            method: None,
+            after_applying: false,
         }
+    }
+
+    /// Only requests of this HTTP method (`GET`, `PATCH`, `POST`...).
+    pub fn on_method(mut self, method: &str) -> FaultRule {
+        self.method = Some(method.to_ascii_uppercase());
+        self
+    }
+
+    /// The request is applied first (a write changes the data), then the
+    /// fault strikes: a 5xx page instead of the answer, the connection
+    /// dropped instead of answering, or the answer delayed. A cut body is
+    /// always after applying; a 429 never is (the rate limiter answers before
+    /// the application sees the request).
+    pub fn after_applying(mut self) -> FaultRule {
+        self.after_applying = !matches!(self.fault, Fault::RateLimited { .. });
+        self
     }
 
     /// Only the next `n` matching requests.
@@ -87,6 +110,11 @@ impl FaultRule {
     pub fn fault(&self) -> &Fault {
         &self.fault
     }
+
+    /// Whether it strikes after the request is applied.
+    pub fn strikes_after_applying(&self) -> bool {
+        self.after_applying || self.fault == Fault::CutBody
+    }
 }
 
 /// Why a fault rule's text does not parse.
@@ -97,7 +125,7 @@ impl fmt::Display for InvalidFaultRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid fault rule {:?}: expected KIND[:TIMES], KIND one of 429, 429+retry=SECONDS, 500, 502, 503, 504, delay=MILLISECONDS, cut, drop",
+            "invalid fault rule {:?}: expected KIND[:TIMES], KIND one of 429, 429+retry=SECONDS, 500, 502, 503, 504, delay=MILLISECONDS, cut, drop, or applied- before 500, 502, 503, 504, delay=MILLISECONDS or drop (the request is applied, then the fault strikes)",
             self.0
         )
     }
@@ -110,12 +138,18 @@ impl FromStr for FaultRule {
 
     /// `KIND[:TIMES]`: `429`, `429+retry=2`, `500`, `502`, `503`, `504`,
     /// `delay=250`, `cut` or `drop`, optionally for the next TIMES requests
-    /// only (`503:2`).
+    /// only (`503:2`); `applied-502`, `applied-drop`, `applied-delay=250`...
+    /// apply the request first.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let invalid = || InvalidFaultRule(text.to_owned());
         let (kind, times) = match text.split_once(':') {
             Some((kind, times)) => (kind, Some(times.parse::<u64>().map_err(|_| invalid())?)),
             None => (text, None),
+        };
+        let (kind, after) = match kind.strip_prefix("applied-") {
+            Some(kind) if !kind.starts_with("429") && kind != "cut" => (kind, true),
+            Some(_) => return Err(invalid()),
+            None => (kind, false),
         };
         let fault = match kind {
             "429" => Fault::RateLimited { retry_after: None },
@@ -137,6 +171,7 @@ impl FromStr for FaultRule {
             }
         };
         let rule = FaultRule::new(fault);
+        let rule = if after { rule.after_applying() } else { rule };
         Ok(match times {
             Some(n) => rule.times(n),
             None => rule,
@@ -172,13 +207,17 @@ impl Faults {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The fault for a request for `page`, if a rule picks it.
-    pub(crate) fn pick(&self, page: u64) -> Option<Fault> {
+    /// The fault for a request of `method` for `page`, if a rule picks it,
+    /// and whether it strikes after applying the request.
+    pub(crate) fn pick(&self, method: &str, page: u64) -> Option<(Fault, bool)> {
         let mut guard = self.lock();
         let (rules, rng) = &mut *guard;
         let mut picked = None;
         for rule in rules.iter_mut() {
-            if rule.page.is_some_and(|p| p != page) || rule.remaining == Some(0) {
+            if rule.page.is_some_and(|p| p != page)
+                || rule.method.as_deref().is_some_and(|m| m != method)
+                || rule.remaining == Some(0)
+            {
                 continue;
             }
             if rule.share < 1.0 && rng.f64() >= rule.share {
@@ -187,7 +226,7 @@ impl Faults {
             if let Some(n) = &mut rule.remaining {
                 *n -= 1;
             }
-            picked = Some(rule.fault.clone());
+            picked = Some((rule.fault.clone(), rule.strikes_after_applying()));
             break;
         }
         rules.retain(|r| r.remaining != Some(0));
@@ -234,11 +273,33 @@ mod tests {
             ),
             ("cut:4", FaultRule::new(Fault::CutBody).times(4)),
             ("drop", FaultRule::new(Fault::DropConnection)),
+            (
+                "applied-502:3",
+                FaultRule::new(Fault::ServerError { status: 502 })
+                    .after_applying()
+                    .times(3),
+            ),
+            (
+                "applied-delay=900",
+                FaultRule::new(Fault::Delay(Duration::from_millis(900))).after_applying(),
+            ),
+            (
+                "applied-drop",
+                FaultRule::new(Fault::DropConnection).after_applying(),
+            ),
         ];
         for (text, rule) in cases {
             assert_eq!(text.parse::<FaultRule>().unwrap(), rule, "{text}");
         }
-        for bad in ["", "418", "delay=soon", "cut:many", "503:"] {
+        for bad in [
+            "",
+            "418",
+            "delay=soon",
+            "cut:many",
+            "503:",
+            "applied-429",
+            "applied-cut",
+        ] {
             let error = bad.parse::<FaultRule>().unwrap_err().to_string();
             assert!(error.contains("expected KIND[:TIMES]"), "{error}");
         }
@@ -253,17 +314,44 @@ mod tests {
             ],
             1,
         );
-        assert_eq!(faults.pick(2), Some(Fault::CutBody));
-        assert_eq!(faults.pick(2), Some(Fault::ServerError { status: 503 }));
-        assert_eq!(faults.pick(1), Some(Fault::ServerError { status: 503 }));
-        assert_eq!(faults.pick(1), None);
-        assert_eq!(faults.pick(2), None);
+        assert_eq!(faults.pick("GET", 2), Some((Fault::CutBody, true)));
+        assert_eq!(
+            faults.pick("GET", 2),
+            Some((Fault::ServerError { status: 503 }, false))
+        );
+        assert_eq!(
+            faults.pick("GET", 1),
+            Some((Fault::ServerError { status: 503 }, false))
+        );
+        assert_eq!(faults.pick("GET", 1), None);
+        assert_eq!(faults.pick("GET", 2), None);
     }
 
     #[test]
     fn a_share_applies_to_about_that_share() {
         let faults = Faults::new(vec![FaultRule::new(Fault::DropConnection).share(0.25)], 9);
-        let hits = (0..4000).filter(|_| faults.pick(1).is_some()).count();
+        let hits = (0..4000)
+            .filter(|_| faults.pick("GET", 1).is_some())
+            .count();
         assert!((800..1200).contains(&hits), "{hits}");
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_for_a_method_leaves_the_others() {
+        let faults = Faults::new(
+            vec![
+                FaultRule::new(Fault::DropConnection)
+                    .on_method("post")
+                    .after_applying(),
+            ],
+            1,
+        );
+        assert_eq!(faults.pick("GET", 1), None);
+        assert_eq!(faults.pick("POST", 1), Some((Fault::DropConnection, true)));
     }
 }

@@ -39,15 +39,18 @@
 
 #![forbid(unsafe_code)]
 
+mod bodies;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod data;
 mod faults;
 mod listing;
 mod params;
+mod routes;
 mod server;
+mod store;
 mod tls;
 
-pub use data::{Account, Dataset, DatasetSpec, MockLead};
+pub use data::{Account, Agent, Card, Company, Dataset, DatasetSpec, Funnel, MockLead, Stage};
 pub use faults::{Fault, FaultRule, InvalidFaultRule};
 pub use server::{MockServer, MockServerBuilder};

@@ -1,6 +1,5 @@
 //! [`MockServer`]: the HTTP server, its routes, authentication and faults.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -8,10 +7,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header};
-use axum::routing::get;
-use serde_json::{Value, json};
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
@@ -19,48 +16,19 @@ use voxys_connect_spec::Spec;
 
 use crate::data::{Account, Dataset, DatasetSpec};
 use crate::faults::{Fault, FaultRule, Faults, proxy_page};
-use crate::listing::{AccountIndex, ListRequest, SortField};
-use crate::params::QueryParams;
+use crate::routes::{self, Api};
+use crate::store::Store;
 use crate::tls::{self, Tls};
 
-/// The API's messages, as Chatwoot words them.
-const MISSING_TOKEN: &str = "You need to sign in or sign up before continuing.";
-const INVALID_TOKEN: &str = "Invalid Access Token";
-const NOT_A_MEMBER: &str = "You are not authorized to access this account";
-const NOT_FOUND: &str = "Resource could not be found";
-
-/// The data the server serves, and what makes listing it fast.
-pub(crate) struct Store {
-    pub(crate) dataset: Dataset,
-    indexes: BTreeMap<i64, AccountIndex>,
-}
-
-impl Store {
-    fn new(dataset: Dataset) -> Store {
-        let indexes = dataset
-            .accounts
-            .values()
-            .map(|a| (a.id, AccountIndex::new(a)))
-            .collect();
-        Store { dataset, indexes }
-    }
-
-    /// An account and its index.
-    fn account(&self, id: i64) -> Option<(&Account, &AccountIndex)> {
-        Some((self.dataset.account(id)?, self.indexes.get(&id)?))
-    }
-}
-
 /// What every request handler shares.
-struct Shared {
-    token: String,
-    /// The header that carries the token, from the document's security scheme.
-    token_header: HeaderName,
+pub(crate) struct Shared {
+    pub(crate) token: String,
+    /// What the routes read from the document.
+    pub(crate) api: Api,
     seed: u64,
     latency: Duration,
     faults: Faults,
-    params: QueryParams,
-    store: RwLock<Store>,
+    pub(crate) store: RwLock<Store>,
     requests: AtomicU64,
     connections: AtomicU64,
     in_flight: AtomicU64,
@@ -68,7 +36,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn store(&self) -> RwLockReadGuard<'_, Store> {
+    pub(crate) fn store(&self) -> RwLockReadGuard<'_, Store> {
         // A panic elsewhere cannot leave the data half-changed: writes
         // replace what they change whole.
         self.store.read().unwrap_or_else(|p| p.into_inner())
@@ -182,14 +150,7 @@ impl MockServerBuilder {
     pub async fn start(self) -> std::io::Result<MockServer> {
         let spec = Spec::bundled();
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-        let operation = spec
-            .operation("list_leads")
-            .ok_or_else(|| invalid("the OpenAPI document has no list_leads operation".into()))?;
-        let params = QueryParams::of(&spec, "list_leads").map_err(invalid)?;
-        let token_header = spec
-            .api_key_header()
-            .and_then(|name| HeaderName::try_from(name).ok())
-            .ok_or_else(|| invalid("the OpenAPI document names no API key header".into()))?;
+        let api = Api::of(&spec).map_err(invalid)?;
         let dataset = Dataset::generate(self.data);
         let token = self.token.unwrap_or_else(|| {
             let random: String = std::iter::repeat_with(fastrand::alphanumeric)
@@ -199,22 +160,17 @@ impl MockServerBuilder {
         });
         let shared = Arc::new(Shared {
             token,
-            token_header,
+            api,
             seed: self.data.seed,
             latency: self.latency,
             faults: Faults::new(self.faults, self.data.seed),
-            params,
             store: RwLock::new(Store::new(dataset)),
             requests: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             most_in_flight: AtomicU64::new(0),
         });
-        // The document's path template is axum's too: `{account_id}`.
-        let mut router = Router::new()
-            .route(&operation.path, get(list_leads))
-            .fallback(not_found)
-            .with_state(shared.clone());
+        let mut router = routes::router(&spec, shared.clone()).map_err(invalid)?;
         if self.gzip {
             router = router.layer(tower_http::compression::CompressionLayer::new().gzip(true));
         }
@@ -451,10 +407,28 @@ async fn answer(
         tokio::time::sleep(shared.latency).await;
     }
     let page = requested_page(request.uri().query());
-    let fault = shared.faults.pick(page);
+    let fault = shared.faults.pick(request.method().as_str(), page);
     let mut response = match fault {
-        Some(Fault::DropConnection) => return Err(DropConnection),
-        Some(Fault::RateLimited { retry_after }) => {
+        None => routed(router, request).await,
+        // The request is applied, then the answer fails.
+        Some((fault, true)) => {
+            let answer = routed(router, request).await;
+            match fault {
+                Fault::DropConnection => return Err(DropConnection),
+                Fault::Delay(delay) => {
+                    tokio::time::sleep(delay).await;
+                    answer
+                }
+                Fault::CutBody => cut_short(answer).await,
+                Fault::ServerError { status } => match error_page(status) {
+                    (page, Origin::Proxy) => return Ok(page),
+                    (page, Origin::Application) => page,
+                },
+                Fault::RateLimited { .. } => answer,
+            }
+        }
+        Some((Fault::DropConnection, false)) => return Err(DropConnection),
+        Some((Fault::RateLimited { retry_after }, false)) => {
             let mut response = text_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 "text/plain; charset=utf-8",
@@ -467,25 +441,40 @@ async fn answer(
             }
             response
         }
-        Some(Fault::ServerError { status }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let page = text_response(status, "text/html", proxy_page(status.as_u16()));
-            if status != StatusCode::INTERNAL_SERVER_ERROR {
-                return Ok(page);
-            }
-            page
-        }
-        Some(Fault::Delay(delay)) => {
-            tokio::time::sleep(delay).await;
-            routed(router, request).await
-        }
-        Some(Fault::CutBody) => cut_short(routed(router, request).await).await,
-        None => routed(router, request).await,
+        Some((Fault::ServerError { status }, false)) => match error_page(status) {
+            (page, Origin::Proxy) => return Ok(page),
+            (page, Origin::Application) => page,
+        },
+        // The server is slow: it handles the request late, even after the
+        // client gave up.
+        Some((Fault::Delay(delay), false)) => routed_after(delay, router, request).await,
+        // A body is cut once it is answered: after applying.
+        Some((Fault::CutBody, false)) => cut_short(routed(router, request).await).await,
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
     Ok(response)
+}
+
+/// Who answers a 5xx fault.
+enum Origin {
+    /// A proxy (502, 503, 504): its page goes as is, with no request id.
+    Proxy,
+    /// The application's own 500, which gets the request id like any of its
+    /// answers.
+    Application,
+}
+
+/// The page of a 5xx fault, and who answers it.
+fn error_page(status: u16) -> (Response<Body>, Origin) {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let page = text_response(status, "text/html", proxy_page(status.as_u16()));
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        (page, Origin::Application)
+    } else {
+        (page, Origin::Proxy)
+    }
 }
 
 /// Counts a request as in flight while it lives.
@@ -508,12 +497,36 @@ impl Drop for InFlight<'_> {
 /// The header Rails sends each request's id in.
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The answer of the routes.
+/// The answer of the routes. The request is handled on a task of its own,
+/// as an application server does: a client that gives up (a timeout, a
+/// dropped connection) does not stop a write half way, and a late write is
+/// still made.
 async fn routed(router: Router, request: Request<hyper::body::Incoming>) -> Response<Body> {
-    match router.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
+    routed_after(Duration::ZERO, router, request).await
+}
+
+/// [`routed`], after a delay spent on the request's own task.
+async fn routed_after(
+    delay: Duration,
+    router: Router,
+    request: Request<hyper::body::Incoming>,
+) -> Response<Body> {
+    let handled = tokio::spawn(async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        match router.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    });
+    handled.await.unwrap_or_else(|_| {
+        text_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/html",
+            proxy_page(500),
+        )
+    })
 }
 
 /// A request id in the form Rails gives them (a UUID), the same for the same
@@ -580,104 +593,10 @@ fn text_response(status: StatusCode, content_type: &'static str, body: String) -
     response
 }
 
-fn json_response(status: StatusCode, body: String) -> Response<Body> {
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response<Body> {
     text_response(status, "application/json; charset=utf-8", body)
 }
 
-fn error_response(status: StatusCode, body: Value) -> Response<Body> {
+pub(crate) fn error_response(status: StatusCode, body: Value) -> Response<Body> {
     json_response(status, body.to_string())
-}
-
-async fn not_found() -> Response<Body> {
-    error_response(StatusCode::NOT_FOUND, json!({"error": NOT_FOUND}))
-}
-
-/// `GET /api/v1/accounts/{account_id}/leads`.
-async fn list_leads(
-    State(shared): State<Arc<Shared>>,
-    Path(account_id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response<Body> {
-    if let Err(refused) = authenticate(&shared, &headers) {
-        return refused;
-    }
-    let store = shared.store();
-    let Some((account, index)) = member_account(&store, &account_id) else {
-        return not_a_member(&account_id);
-    };
-    let params = match shared.params.read(query.as_deref()) {
-        Ok(params) => params,
-        Err(rejected) => {
-            return error_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"message": rejected.message, "attributes": [rejected.attribute]}),
-            );
-        }
-    };
-    let request = match list_request(&params) {
-        Ok(request) => request,
-        Err((attribute, message)) => {
-            return error_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"message": message, "attributes": [attribute]}),
-            );
-        }
-    };
-    json_response(StatusCode::OK, index.list(account, &request))
-}
-
-/// Authentication first, as the API: a missing token, then a wrong one.
-#[allow(clippy::result_large_err)]
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<(), Response<Body>> {
-    match headers.get(&shared.token_header) {
-        None => Err(error_response(
-            StatusCode::UNAUTHORIZED,
-            json!({"errors": [MISSING_TOKEN]}),
-        )),
-        Some(given) if given.as_bytes() != shared.token.as_bytes() => Err(error_response(
-            StatusCode::UNAUTHORIZED,
-            json!({"error": INVALID_TOKEN}),
-        )),
-        Some(_) => Ok(()),
-    }
-}
-
-/// The account of the path, when the token's user is a member of it.
-fn member_account<'a>(
-    store: &'a Store,
-    account_id: &str,
-) -> Option<(&'a Account, &'a AccountIndex)> {
-    store.account(account_id.parse::<i64>().ok()?)
-}
-
-/// The answer for an account the token's user is not a member of (401, as
-/// the API answers), or a path segment that is no account id (404).
-fn not_a_member(account_id: &str) -> Response<Body> {
-    if account_id.parse::<i64>().is_err() {
-        return error_response(StatusCode::NOT_FOUND, json!({"error": NOT_FOUND}));
-    }
-    error_response(StatusCode::UNAUTHORIZED, json!({"error": NOT_A_MEMBER}))
-}
-
-/// The checked parameters as a listing request.
-fn list_request(params: &BTreeMap<String, Value>) -> Result<ListRequest, (&'static str, String)> {
-    let number = |name: &str| params.get(name).and_then(Value::as_u64);
-    let text = |name: &str| params.get(name).and_then(Value::as_str);
-    let sort_name = text("sort_by").unwrap_or("created_at");
-    let sort_by = SortField::from_wire(sort_name).ok_or_else(|| {
-        (
-            "sort_by",
-            format!("sorting by {sort_name} is not supported by the mock server yet"),
-        )
-    })?;
-    Ok(ListRequest {
-        status: text("status").map(str::to_owned),
-        assigned_agent_id: params.get("assigned_agent_id").and_then(Value::as_i64),
-        source_inbox_id: params.get("source_inbox_id").and_then(Value::as_i64),
-        sort_by,
-        descending: text("sort_order") != Some("asc"),
-        page: number("page").unwrap_or(1).max(1),
-        per_page: number("per_page").unwrap_or(25).max(1),
-    })
 }

@@ -231,6 +231,15 @@ impl Spec {
         out
     }
 
+    /// The pointer of the schema an operation's JSON request body must match
+    /// (its `requestBody`, references followed); `None` when it takes none.
+    pub fn request_schema(&self, operation_id: &str) -> Option<String> {
+        let op = self.operation(operation_id)?;
+        let (body, _) = self.resolve(&format!("{}/requestBody", op.pointer))?;
+        let (schema, _) = self.resolve(&format!("{body}/content/application~1json/schema"))?;
+        Some(schema)
+    }
+
     /// The pointer of the schema a response body must match: the response for
     /// `status` (an exact code, else its range such as `5XX`, else `default`),
     /// and its media type for `content_type` (parameters such as `charset`
@@ -746,6 +755,11 @@ mod tests {
         );
         assert_eq!(spec.response_schema("nope", 200, "application/json"), None);
         assert_eq!(spec.api_key_header(), Some("api_access_token"));
+        assert_eq!(
+            spec.request_schema("update_lead_status").as_deref(),
+            Some("#/components/schemas/LeadStatusUpdate")
+        );
+        assert_eq!(spec.request_schema("list_leads"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -11,6 +12,7 @@ use voxys_connect_api::{ApiToken, ClientInfo, Observed, RequestDefaults, Respons
 use crate::config::ClientBuilder;
 use crate::error::{ConfigError, Error, Problem, Result, Setting, error_body_message, snippet};
 use crate::leads::Leads;
+use crate::pipelines::Pipelines;
 use crate::retry::{RetryPolicy, retry_after};
 
 /// A client for the Voxys Connect Leads API.
@@ -78,6 +80,11 @@ impl Client {
         Leads::new(self.clone(), account_id)
     }
 
+    /// The pipelines (funnels) of one account.
+    pub fn pipelines(&self, account_id: i64) -> Pipelines {
+        Pipelines::new(self.clone(), account_id)
+    }
+
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         self.inner.api.baseurl()
@@ -99,48 +106,83 @@ impl Client {
     /// is given, a cheap clone of this one); each attempt runs in the tracing
     /// span `span` makes for it (see [`request_span!`]), which gets the
     /// status, the duration and the server's request id; failures become
-    /// [`Error`]s; and retryable ones are retried as the policy says.
+    /// [`Error`]s; and retryable ones are retried as the policy says. For
+    /// requests whose repeat gives the same result (reads, and writes that
+    /// set a state).
     pub(crate) async fn call<T, S, F, Fut>(
         &self,
         operation: &'static str,
         span: S,
         send: F,
-    ) -> Result<T>
+    ) -> Result<Called<T>>
     where
         T: DeserializeOwned,
         S: Fn(u32) -> tracing::Span,
         F: Fn(Client) -> Fut,
         Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
     {
-        self.retry_policy()
+        let maybe_applied = AtomicBool::new(false);
+        let mut attempts = 0;
+        let value = self
+            .retry_policy()
             .run(|attempt| {
-                let request = send(self.clone());
+                attempts = attempt;
+                let request = self.attempt(operation, send(self.clone()));
+                let maybe_applied = &maybe_applied;
                 async move {
-                    let started = tokio::time::Instant::now();
-                    let (result, observed) = voxys_connect_api::observe(request).await;
-                    let span = tracing::Span::current();
-                    span.record("duration_ms", started.elapsed().as_millis() as u64);
-                    if let Some(status) = observed.status {
-                        span.record("status", status);
+                    let (result, observed) = request.await;
+                    if let Err(error) = &result
+                        && reach(error, &observed) == Reach::Unknown
+                    {
+                        maybe_applied.store(true, Ordering::Relaxed);
                     }
-                    if let Some(id) = &observed.request_id {
-                        span.record("request_id", id.as_str());
-                    }
-                    match result {
-                        Ok(value) => {
-                            tracing::debug!("request succeeded");
-                            Ok(value.into_inner())
-                        }
-                        Err(error) => {
-                            let error = self.map_error::<T>(operation, error, observed).await;
-                            tracing::debug!(error = %error, "request failed");
-                            Err(error)
-                        }
-                    }
+                    result
                 }
                 .instrument(span(attempt))
             })
-            .await
+            .await?;
+        Ok(Called {
+            value,
+            attempts,
+            earlier_may_have_applied: maybe_applied.load(Ordering::Relaxed),
+        })
+    }
+
+    /// One attempt, in the current span: the result, errors mapped, and what
+    /// the answer said about itself. The span gets the status, the duration
+    /// and the server's request id.
+    pub(crate) async fn attempt<T, Fut>(
+        &self,
+        operation: &'static str,
+        request: Fut,
+    ) -> (Result<T>, Observed)
+    where
+        T: DeserializeOwned,
+        Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
+    {
+        let started = tokio::time::Instant::now();
+        let (result, observed) = voxys_connect_api::observe(request).await;
+        let span = tracing::Span::current();
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        if let Some(status) = observed.status {
+            span.record("status", status);
+        }
+        if let Some(id) = &observed.request_id {
+            span.record("request_id", id.as_str());
+        }
+        match result {
+            Ok(value) => {
+                tracing::debug!("request succeeded");
+                (Ok(value.into_inner()), observed)
+            }
+            Err(error) => {
+                let error = self
+                    .map_error::<T>(operation, error, observed.clone())
+                    .await;
+                tracing::debug!(error = %error, "request failed");
+                (Err(error), observed)
+            }
+        }
     }
 
     /// Turns a failure of the generated client into this crate's [`Error`];
@@ -193,6 +235,47 @@ impl Client {
             )
             .into(),
         }
+    }
+}
+
+/// The value of a call, and how it got it.
+pub(crate) struct Called<T> {
+    /// The decoded answer.
+    pub(crate) value: T,
+    /// How many attempts were made, the last one included.
+    pub(crate) attempts: u32,
+    /// Whether an attempt before the last failed in a way that leaves it
+    /// unknown whether the server applied it (a timeout, a 5xx, a connection
+    /// lost after sending).
+    pub(crate) earlier_may_have_applied: bool,
+}
+
+/// Whether a failed request reached the application and was applied, as far
+/// as the failure tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// It provably did not change anything: it was never sent, the
+    /// connection was never established, the rate limiter refused it (429),
+    /// or the application refused it on its merits (401, 404, 422...).
+    NotApplied,
+    /// It may have been applied: a timeout, a connection lost after sending,
+    /// a 5xx, a body cut short or that does not decode.
+    Unknown,
+}
+
+/// What a failure tells of whether the request was applied.
+pub(crate) fn reach(error: &Error, observed: &Observed) -> Reach {
+    match error {
+        // Answered 200, then the body failed: it was applied, but the answer
+        // is lost; for the caller that is as unknown as the rest.
+        _ if observed.status.is_some_and(|s| (200..300).contains(&s)) => Reach::Unknown,
+        Error::Transport { source, .. } if source.is_connect() => Reach::NotApplied,
+        Error::Timeout { .. }
+        | Error::Transport { .. }
+        | Error::Server { .. }
+        | Error::Decode { .. }
+        | Error::BodyTooLarge { .. } => Reach::Unknown,
+        _ => Reach::NotApplied,
     }
 }
 

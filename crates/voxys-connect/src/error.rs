@@ -258,6 +258,43 @@ pub enum Error {
         message: String,
     },
 
+    /// The API answered that it did not apply the action (`"success":
+    /// false`), with no more said.
+    #[error(
+        "{operation}: the API did not apply the action (it answered success: false){}",
+        fmt_request_id(.request_id)
+    )]
+    #[non_exhaustive]
+    NotApplied {
+        /// The API operation.
+        operation: &'static str,
+        /// The server's id for the request, if it sent one.
+        request_id: Option<String>,
+    },
+
+    /// A conversion failed in a way that leaves it unknown whether the card
+    /// was made (the answer was lost: a timeout, a 5xx from a proxy, a
+    /// connection dropped after sending), and looking in the funnel's cards
+    /// could not settle it. The SDK did not convert again, so as not to make
+    /// a second card: check the funnel's cards before you do.
+    #[error(
+        "{operation}: lead {lead_id} may or may not have been converted into funnel {funnel_id}: {cause}; {why}. Before converting again, look for a card of lead {lead_id} in the funnel's cards (Client::pipelines(account).cards({funnel_id}), or `voxys pipelines cards {funnel_id}`)"
+    )]
+    #[non_exhaustive]
+    ConversionUncertain {
+        /// The API operation, `convert_lead`.
+        operation: &'static str,
+        /// The lead converted.
+        lead_id: i64,
+        /// The funnel it was converted into.
+        funnel_id: i64,
+        /// Why the outcome could not be settled.
+        why: String,
+        /// The failure that left the conversion unknown.
+        #[source]
+        cause: Box<Error>,
+    },
+
     /// The client is not configured correctly, or a request could not be
     /// made of the configuration; nothing was sent. [`ConfigError::setting`]
     /// says which setting.
@@ -405,7 +442,9 @@ impl Error {
             | Error::Server { request_id, .. }
             | Error::UnexpectedStatus { request_id, .. }
             | Error::Decode { request_id, .. }
-            | Error::BodyTooLarge { request_id, .. } => request_id.as_deref(),
+            | Error::BodyTooLarge { request_id, .. }
+            | Error::NotApplied { request_id, .. } => request_id.as_deref(),
+            Error::ConversionUncertain { cause, .. } => cause.request_id(),
             _ => None,
         }
     }

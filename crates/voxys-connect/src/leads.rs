@@ -5,9 +5,12 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use voxys_connect_api::LeadStatus;
 use voxys_connect_api::types::{Lead, LeadList, LeadSortField, SortOrder};
 
+use crate::bulk::{Bulk, BulkActionKind};
 use crate::client::{Client, request_span};
+use crate::convert::Convert;
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageSource, pages};
+use crate::status::SetStatus;
 
 /// The most leads one page can hold (the API's `per_page` maximum).
 pub const MAX_PER_PAGE: u64 = 100;
@@ -30,6 +33,49 @@ impl Leads {
     /// The account these leads belong to.
     pub fn account_id(&self) -> i64 {
         self.account_id
+    }
+
+    /// A request to change a lead's status (and maybe its notes); see
+    /// [`SetStatus`].
+    pub fn set_status(&self, lead_id: i64, status: LeadStatus) -> SetStatus {
+        SetStatus::new(self.client.clone(), self.account_id, lead_id, status)
+    }
+
+    /// A request to assign leads to the agent with user id `agent_id`, in
+    /// batches; see [`Bulk`].
+    pub fn bulk_assign(&self, lead_ids: impl IntoIterator<Item = i64>, agent_id: i64) -> Bulk {
+        self.bulk(BulkActionKind::Assign { agent_id }, lead_ids)
+    }
+
+    /// A request to set the status of leads, in batches; see [`Bulk`].
+    pub fn bulk_set_status(
+        &self,
+        lead_ids: impl IntoIterator<Item = i64>,
+        status: LeadStatus,
+    ) -> Bulk {
+        self.bulk(BulkActionKind::SetStatus { status }, lead_ids)
+    }
+
+    /// A request to delete leads, in batches; see [`Bulk`].
+    pub fn bulk_delete(&self, lead_ids: impl IntoIterator<Item = i64>) -> Bulk {
+        self.bulk(BulkActionKind::Delete, lead_ids)
+    }
+
+    /// A bulk request of any kind (the three methods above, when the kind is
+    /// chosen at run time).
+    pub fn bulk(&self, action: BulkActionKind, lead_ids: impl IntoIterator<Item = i64>) -> Bulk {
+        Bulk::new(
+            self.client.clone(),
+            self.account_id,
+            action,
+            lead_ids.into_iter().collect(),
+        )
+    }
+
+    /// A request to convert a lead into a deal: a card in the funnel
+    /// `funnel_id`, exactly once; see [`Convert`].
+    pub fn convert(&self, lead_id: i64, funnel_id: i64) -> Convert {
+        Convert::new(self.client.clone(), self.account_id, lead_id, funnel_id)
     }
 
     /// A request to list the account's leads: set filters, sorting and paging,
@@ -263,7 +309,8 @@ impl ListLeads {
                     request.send().await
                 },
             )
-            .await?;
+            .await?
+            .value;
         Ok(Page::new(list.data, list.meta))
     }
 }

@@ -80,25 +80,36 @@
 //! in any release.
 #![forbid(unsafe_code)]
 
+mod bulk;
 mod client;
 mod config;
+mod convert;
 mod error;
 mod leads;
 mod pagination;
+mod pipelines;
 mod retry;
+mod status;
 mod tls;
 
+pub use bulk::{
+    BatchDone, BatchOutcome, Bulk, BulkActionKind, BulkOutcome, BulkRun, BulkStop,
+    DEFAULT_BATCH_SIZE, DEFAULT_BULK_CONCURRENCY, MAX_BATCH_SIZE,
+};
 pub use client::Client;
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT,
     ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT, account_id_from_env,
 };
+pub use convert::{Convert, DEFAULT_SETTLE_AFTER};
 pub use error::{ConfigError, Error, Problem, Result, Setting};
 pub use leads::{Leads, ListLeads, MAX_CONCURRENCY, MAX_PER_PAGE};
 pub use pagination::Page;
+pub use pipelines::{ListCards, Pipelines};
 pub use retry::RetryPolicy;
+pub use status::SetStatus;
 
-pub use voxys_connect_api::types::{Agent, Company, Lead, LeadSortField, SortOrder};
+pub use voxys_connect_api::types::{Agent, Card, Company, Lead, LeadSortField, SortOrder};
 pub use voxys_connect_api::{
     Amount, ApiToken, InvalidToken, LeadStatus, PaginationMeta, Timestamp, UnknownStatus,
 };

@@ -121,23 +121,39 @@ impl RetryPolicy {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            if !error.is_retryable() || number >= self.max_attempts {
+            if !error.is_retryable() || !self.pause_before_retry(number, &error, started).await {
                 return Err(error.with_attempts(number));
             }
-            let wait = self.wait(number, error.retry_after());
-            if started.elapsed() + wait > self.max_elapsed {
-                tracing::warn!(attempt = number, wait_ms = wait.as_millis() as u64, error = %error, "giving up: the retry time budget is spent");
-                return Err(error.with_attempts(number));
-            }
-            tracing::warn!(
-                attempt = number,
-                wait_ms = wait.as_millis() as u64,
-                error = %error,
-                "request failed, retrying"
-            );
-            tokio::time::sleep(wait).await;
             number += 1;
         }
+    }
+
+    /// After attempt number `attempt` failed with `error`: waits before the
+    /// next one and returns true, or returns false at once when the policy is
+    /// spent (no attempts left, or the wait would end past the time budget
+    /// counted from `started`).
+    pub(crate) async fn pause_before_retry(
+        &self,
+        attempt: u32,
+        error: &crate::Error,
+        started: tokio::time::Instant,
+    ) -> bool {
+        if attempt >= self.max_attempts {
+            return false;
+        }
+        let wait = self.wait(attempt, error.retry_after());
+        if started.elapsed() + wait > self.max_elapsed {
+            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "giving up: the retry time budget is spent");
+            return false;
+        }
+        tracing::warn!(
+            attempt,
+            wait_ms = wait.as_millis() as u64,
+            error = %error,
+            "request failed, retrying"
+        );
+        tokio::time::sleep(wait).await;
+        true
     }
 }
 

@@ -1,0 +1,201 @@
+//! Request bodies, read and checked as the OpenAPI document declares them.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use voxys_connect_spec::Spec;
+
+/// The JSON request body of one operation, from the document: its schema,
+/// and, for a `oneOf` with a `discriminator`, the schema of each kind.
+pub(crate) struct RequestBody {
+    schema: Checked,
+    /// The discriminating member and the schema for each of its values.
+    kinds: Option<(String, BTreeMap<String, Checked>)>,
+}
+
+/// A schema and what it requires.
+struct Checked {
+    validator: jsonschema::Validator,
+    required: Vec<String>,
+}
+
+impl Checked {
+    fn at(spec: &Spec, pointer: &str) -> Result<Checked, String> {
+        let (_, schema) = spec
+            .resolve(pointer)
+            .ok_or_else(|| format!("no schema at {pointer}"))?;
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Checked {
+            validator: spec.validator(pointer)?,
+            required,
+        })
+    }
+}
+
+impl RequestBody {
+    /// The body of `operation_id`.
+    pub(crate) fn of(spec: &Spec, operation_id: &str) -> Result<RequestBody, String> {
+        let pointer = spec
+            .request_schema(operation_id)
+            .ok_or_else(|| format!("{operation_id} takes no JSON body in the document"))?;
+        let (_, schema) = spec
+            .resolve(&pointer)
+            .ok_or_else(|| format!("no schema at {pointer}"))?;
+        let kinds = match schema.get("discriminator") {
+            Some(discriminator) => {
+                let property = discriminator
+                    .get("propertyName")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| format!("{pointer}: a discriminator without propertyName"))?;
+                let mapping = discriminator
+                    .get("mapping")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| format!("{pointer}: a discriminator without mapping"))?;
+                let mut kinds = BTreeMap::new();
+                for (value, target) in mapping {
+                    let target = target.as_str().unwrap_or_default();
+                    kinds.insert(value.clone(), Checked::at(spec, target)?);
+                }
+                Some((property.to_owned(), kinds))
+            }
+            None => None,
+        };
+        Ok(RequestBody {
+            schema: Checked::at(spec, &pointer)?,
+            kinds,
+        })
+    }
+
+    /// Reads a raw body: JSON that matches the schema, or the 422 body the
+    /// API answers with (Chatwoot's two shapes: `error` for a missing
+    /// parameter, `message` and `attributes` for an invalid one).
+    pub(crate) fn read(&self, raw: &[u8]) -> Result<Value, Value> {
+        let missing = |name: &str| json!({"error": format!("param is missing or the value is empty: {name}")});
+        let first_required = || {
+            self.schema
+                .required
+                .first()
+                .cloned()
+                .unwrap_or("body".to_owned())
+        };
+        let body: Value = match serde_json::from_slice(raw) {
+            Ok(body @ Value::Object(_)) => body,
+            _ => return Err(missing(&first_required())),
+        };
+        let checked = match &self.kinds {
+            None => &self.schema,
+            Some((property, kinds)) => match body.get(property).and_then(Value::as_str) {
+                None => return Err(missing(property)),
+                Some(kind) => match kinds.get(kind) {
+                    Some(checked) => checked,
+                    None => {
+                        return Err(json!({
+                            "message": format!("{property} {kind:?} is not included in the list"),
+                            "attributes": [property],
+                        }));
+                    }
+                },
+            },
+        };
+        for name in &checked.required {
+            if body.get(name).is_none_or(Value::is_null) {
+                return Err(missing(name));
+            }
+        }
+        let errors: Vec<(String, String)> = checked
+            .validator
+            .iter_errors(&body)
+            .map(|error| (attribute_of(&error), error.to_string()))
+            .collect();
+        if errors.is_empty() {
+            return Ok(body);
+        }
+        let mut attributes: Vec<String> = errors.iter().map(|(a, _)| a.clone()).collect();
+        attributes.dedup();
+        let message = errors
+            .iter()
+            .map(|(attribute, error)| format!("{attribute} is invalid: {error}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(json!({"message": message, "attributes": attributes}))
+    }
+}
+
+/// The attribute a validation error is about: the property a `required`
+/// names, else the last member name in the place it failed.
+fn attribute_of(error: &jsonschema::ValidationError<'_>) -> String {
+    if let jsonschema::error::ValidationErrorKind::Required { property } = error.kind() {
+        return property.as_str().unwrap_or_default().to_owned();
+    }
+    error
+        .instance_path()
+        .to_string()
+        .split('/')
+        .rfind(|segment| !segment.is_empty() && !segment.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or("body")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_checked_against_the_document() {
+        let spec = Spec::bundled();
+        let status = RequestBody::of(&spec, "update_lead_status").unwrap();
+        assert!(status.read(br#"{"status":"won","notes":null}"#).is_ok());
+        assert_eq!(
+            status.read(b"").unwrap_err(),
+            json!({"error": "param is missing or the value is empty: status"})
+        );
+        let wrong = status.read(br#"{"status":"archived"}"#).unwrap_err();
+        assert_eq!(wrong["attributes"], json!(["status"]), "{wrong}");
+        let wrong = status.read(br#"{"status":"won","notes":5}"#).unwrap_err();
+        assert_eq!(wrong["attributes"], json!(["notes"]), "{wrong}");
+
+        let bulk = RequestBody::of(&spec, "bulk_lead_action").unwrap();
+        assert!(
+            bulk.read(
+                br#"{"lead_ids":[1],"action_type":"assign","params":{"assigned_agent_id":5}}"#
+            )
+            .is_ok()
+        );
+        assert!(
+            bulk.read(br#"{"lead_ids":[1],"action_type":"delete"}"#)
+                .is_ok()
+        );
+        for (body, attribute) in [
+            (
+                &br#"{"lead_ids":[],"action_type":"delete"}"#[..],
+                "lead_ids",
+            ),
+            (br#"{"lead_ids":["x"],"action_type":"delete"}"#, "lead_ids"),
+            (br#"{"lead_ids":[1],"action_type":"merge"}"#, "action_type"),
+            (
+                br#"{"lead_ids":[1],"action_type":"assign","params":{}}"#,
+                "assigned_agent_id",
+            ),
+            (
+                br#"{"lead_ids":[1],"action_type":"status_change","params":{"status":"x"}}"#,
+                "status",
+            ),
+        ] {
+            let error = bulk.read(body).unwrap_err();
+            assert_eq!(error["attributes"], json!([attribute]), "{error}");
+        }
+        assert_eq!(
+            bulk.read(br#"{"action_type":"delete"}"#).unwrap_err(),
+            json!({"error": "param is missing or the value is empty: lead_ids"})
+        );
+    }
+}
