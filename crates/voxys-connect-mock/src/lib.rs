@@ -54,3 +54,4 @@ mod tls;
 pub use data::{Account, Agent, Card, Company, Dataset, DatasetSpec, Funnel, MockLead, Stage};
 pub use faults::{Fault, FaultRule, InvalidFaultRule};
 pub use server::{MockServer, MockServerBuilder};
+pub use store::AppliedWrite;

@@ -17,7 +17,7 @@ use voxys_connect_spec::Spec;
 use crate::data::{Account, Dataset, DatasetSpec};
 use crate::faults::{Fault, FaultRule, Faults, proxy_page};
 use crate::routes::{self, Api};
-use crate::store::Store;
+use crate::store::{AppliedWrite, Store};
 use crate::tls::{self, Tls};
 
 /// What every request handler shares.
@@ -285,6 +285,14 @@ impl MockServer {
     /// A copy of one account's data as the server holds it now.
     pub fn account(&self, id: i64) -> Option<Account> {
         self.shared.store().dataset.account(id).cloned()
+    }
+
+    /// Every write the server applied so far, in order: the ids each named
+    /// and how many leads it changed. Tests read it to check what reached the
+    /// data (each id changed once, nothing sent by a dry run) without going
+    /// through the client under test.
+    pub fn applied_writes(&self) -> Vec<AppliedWrite> {
+        self.shared.store().journal.clone()
     }
 
     /// Adds a fault rule, after those already there.

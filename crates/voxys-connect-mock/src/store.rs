@@ -18,6 +18,30 @@ pub(crate) struct Store {
     /// same answers, `updated_at` moves on, and sorting by it shows it.
     clock: DateTime<Utc>,
     next_card_id: i64,
+    /// Every write applied, in order.
+    pub(crate) journal: Vec<AppliedWrite>,
+}
+
+/// A write the server applied, as its journal keeps it: what tests read to
+/// know what reached the data, independently of what the client reports
+/// (see [`MockServer::applied_writes`](crate::MockServer::applied_writes)).
+/// Writes refused (404, 422) or stopped by a fault before applying are not
+/// in it; a write applied and then answered with a fault is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AppliedWrite {
+    /// The operation: `update_lead_status`, `bulk_lead_action` or
+    /// `convert_lead`.
+    pub operation: &'static str,
+    /// The account written to.
+    pub account_id: i64,
+    /// The lead ids the request named, in its order (for a bulk action,
+    /// those that do not exist too).
+    pub lead_ids: Vec<i64>,
+    /// How many leads (or cards, for a conversion) it changed or made.
+    pub affected: u64,
+    /// The mock's clock when it applied.
+    pub at: DateTime<Utc>,
 }
 
 /// Why a write was refused, as the API answers it.
@@ -69,6 +93,7 @@ impl Store {
                 .single()
                 .unwrap_or_default(),
             next_card_id,
+            journal: Vec::new(),
         }
     }
 
@@ -85,9 +110,13 @@ impl Store {
 
     /// Runs `change` on an account, then makes its index anew (the orders
     /// and the rendered leads may no longer hold).
+    /// The write is journaled when it succeeds, with how many leads
+    /// `affected` says it changed.
     fn change<T>(
         &mut self,
         account_id: i64,
+        journal: (&'static str, &[i64]),
+        affected: impl FnOnce(&T) -> u64,
         change: impl FnOnce(&mut Account, DateTime<Utc>, &mut i64) -> Result<T, Refusal>,
     ) -> Result<T, Refusal> {
         let now = self.tick();
@@ -97,6 +126,16 @@ impl Store {
             .get_mut(&account_id)
             .ok_or(Refusal::NotFound)?;
         let result = change(account, now, &mut self.next_card_id);
+        if let Ok(value) = &result {
+            let (operation, lead_ids) = journal;
+            self.journal.push(AppliedWrite {
+                operation,
+                account_id,
+                lead_ids: lead_ids.to_vec(),
+                affected: affected(value),
+                at: now,
+            });
+        }
         self.indexes.insert(
             account_id,
             AccountIndex::new(&self.dataset.accounts[&account_id]),
@@ -112,17 +151,22 @@ impl Store {
         status: &str,
         notes: Notes,
     ) -> Result<Value, Refusal> {
-        self.change(account_id, |account, now, _| {
-            let lead = lead_mut(account, lead_id).ok_or(Refusal::NotFound)?;
-            lead.status = status.to_owned();
-            match notes {
-                Notes::Keep => {}
-                Notes::Clear => lead.notes = None,
-                Notes::Set(text) => lead.notes = Some(text),
-            }
-            lead.updated_at = now;
-            Ok(lead.to_json())
-        })
+        self.change(
+            account_id,
+            ("update_lead_status", &[lead_id]),
+            |_| 1,
+            |account, now, _| {
+                let lead = lead_mut(account, lead_id).ok_or(Refusal::NotFound)?;
+                lead.status = status.to_owned();
+                match notes {
+                    Notes::Keep => {}
+                    Notes::Clear => lead.notes = None,
+                    Notes::Set(text) => lead.notes = Some(text),
+                }
+                lead.updated_at = now;
+                Ok(lead.to_json())
+            },
+        )
     }
 
     /// Applies a bulk action; how many of the leads it changed (those that
@@ -133,39 +177,44 @@ impl Store {
         lead_ids: &[i64],
         action: BulkAction,
     ) -> Result<u64, Refusal> {
-        self.change(account_id, |account, now, _| {
-            let wanted: BTreeSet<i64> = lead_ids.iter().copied().collect();
-            match action {
-                BulkAction::Delete => {
-                    let before = account.leads.len();
-                    account.leads.retain(|l| !wanted.contains(&l.id));
-                    // Cards go with their leads.
-                    account.cards.retain(|c| !wanted.contains(&c.lead_id));
-                    Ok((before - account.leads.len()) as u64)
-                }
-                BulkAction::Assign(agent_id) => {
-                    let agent = account
-                        .agents
-                        .iter()
-                        .find(|a| a.id == agent_id)
-                        .cloned()
-                        .ok_or_else(|| Refusal::Invalid {
-                            message: format!(
-                                "Assigned agent {agent_id} is not an agent of this account"
-                            ),
-                            attribute: "assigned_agent_id",
-                        })?;
-                    Ok(for_each_lead(account, &wanted, |lead| {
-                        lead.assigned_agent = Some(agent.clone());
+        self.change(
+            account_id,
+            ("bulk_lead_action", lead_ids),
+            |n| *n,
+            |account, now, _| {
+                let wanted: BTreeSet<i64> = lead_ids.iter().copied().collect();
+                match action {
+                    BulkAction::Delete => {
+                        let before = account.leads.len();
+                        account.leads.retain(|l| !wanted.contains(&l.id));
+                        // Cards go with their leads.
+                        account.cards.retain(|c| !wanted.contains(&c.lead_id));
+                        Ok((before - account.leads.len()) as u64)
+                    }
+                    BulkAction::Assign(agent_id) => {
+                        let agent = account
+                            .agents
+                            .iter()
+                            .find(|a| a.id == agent_id)
+                            .cloned()
+                            .ok_or_else(|| Refusal::Invalid {
+                                message: format!(
+                                    "Assigned agent {agent_id} is not an agent of this account"
+                                ),
+                                attribute: "assigned_agent_id",
+                            })?;
+                        Ok(for_each_lead(account, &wanted, |lead| {
+                            lead.assigned_agent = Some(agent.clone());
+                            lead.updated_at = now;
+                        }))
+                    }
+                    BulkAction::SetStatus(status) => Ok(for_each_lead(account, &wanted, |lead| {
+                        lead.status = status.clone();
                         lead.updated_at = now;
-                    }))
+                    })),
                 }
-                BulkAction::SetStatus(status) => Ok(for_each_lead(account, &wanted, |lead| {
-                    lead.status = status.clone();
-                    lead.updated_at = now;
-                })),
-            }
-        })
+            },
+        )
     }
 
     /// Makes a card of a lead in a funnel, in `stage` or the first stage;
@@ -178,48 +227,55 @@ impl Store {
         funnel_id: i64,
         stage: Option<i64>,
     ) -> Result<Value, Refusal> {
-        self.change(account_id, |account, now, next_card_id| {
-            if account.lead(lead_id).is_none() {
-                return Err(Refusal::NotFound);
-            }
-            let funnel = account.funnel(funnel_id).ok_or(Refusal::NotFound)?;
-            let stage_id = match stage {
-                Some(id) if funnel.stages.iter().any(|s| s.id == id) => id,
-                Some(id) => {
-                    return Err(Refusal::Invalid {
-                        message: format!("Funnel stage {id} is not a stage of funnel {funnel_id}"),
-                        attribute: "funnel_stage_id",
-                    });
+        self.change(
+            account_id,
+            ("convert_lead", &[lead_id]),
+            |_| 1,
+            |account, now, next_card_id| {
+                if account.lead(lead_id).is_none() {
+                    return Err(Refusal::NotFound);
                 }
-                None => funnel
-                    .stages
-                    .first()
-                    .map(|s| s.id)
-                    .ok_or(Refusal::Invalid {
-                        message: format!("Funnel {funnel_id} has no stages"),
-                        attribute: "funnel_id",
-                    })?,
-            };
-            let position = account
-                .cards
-                .iter()
-                .filter(|c| c.funnel_stage_id == Some(stage_id))
-                .count() as i64
-                + 1;
-            let card = Card {
-                id: *next_card_id,
-                funnel_id,
-                funnel_stage_id: Some(stage_id),
-                lead_id,
-                position: Some(position),
-                created_at: now,
-                updated_at: now,
-            };
-            *next_card_id += 1;
-            let json = account.card_json(&card).unwrap_or(Value::Null);
-            account.cards.push(card);
-            Ok(json)
-        })
+                let funnel = account.funnel(funnel_id).ok_or(Refusal::NotFound)?;
+                let stage_id = match stage {
+                    Some(id) if funnel.stages.iter().any(|s| s.id == id) => id,
+                    Some(id) => {
+                        return Err(Refusal::Invalid {
+                            message: format!(
+                                "Funnel stage {id} is not a stage of funnel {funnel_id}"
+                            ),
+                            attribute: "funnel_stage_id",
+                        });
+                    }
+                    None => funnel
+                        .stages
+                        .first()
+                        .map(|s| s.id)
+                        .ok_or(Refusal::Invalid {
+                            message: format!("Funnel {funnel_id} has no stages"),
+                            attribute: "funnel_id",
+                        })?,
+                };
+                let position = account
+                    .cards
+                    .iter()
+                    .filter(|c| c.funnel_stage_id == Some(stage_id))
+                    .count() as i64
+                    + 1;
+                let card = Card {
+                    id: *next_card_id,
+                    funnel_id,
+                    funnel_stage_id: Some(stage_id),
+                    lead_id,
+                    position: Some(position),
+                    created_at: now,
+                    updated_at: now,
+                };
+                *next_card_id += 1;
+                let json = account.card_json(&card).unwrap_or(Value::Null);
+                account.cards.push(card);
+                Ok(json)
+            },
+        )
     }
 }
 

@@ -229,6 +229,26 @@ async fn bulk_actions_change_exactly_the_leads_that_exist() {
             "{body}"
         );
     }
+    // The journal: each bulk request that applied, with the ids it named and
+    // what it counted; the refused ones are not there.
+    let journal: Vec<(Vec<i64>, u64)> = server
+        .applied_writes()
+        .into_iter()
+        .map(|w| {
+            assert_eq!(w.operation, "bulk_lead_action");
+            (w.lead_ids, w.affected)
+        })
+        .collect();
+    assert_eq!(
+        journal,
+        [
+            (with_missing.clone(), 5),
+            (with_missing.clone(), 5),
+            (ids.clone(), 5),
+            (ids[..2].to_vec(), 2),
+            (ids[..2].to_vec(), 0),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -443,6 +463,17 @@ async fn faults_strike_before_or_after_applying() {
             .len(),
         account.cards_of(funnel, id).len() + 1,
         "the card was made"
+    );
+    // The journal holds what applied, and only that: the PATCH stopped
+    // before applying is not in it.
+    let journal: Vec<(&str, Vec<i64>)> = server
+        .applied_writes()
+        .into_iter()
+        .map(|w| (w.operation, w.lead_ids))
+        .collect();
+    assert_eq!(
+        journal,
+        [("update_lead_status", vec![id]), ("convert_lead", vec![id])]
     );
     // A GET is not a PATCH: the rules for PATCH leave it alone.
     server.add_fault(FaultRule::new(Fault::ServerError { status: 503 }).on_method("PATCH"));

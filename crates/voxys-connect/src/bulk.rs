@@ -147,21 +147,9 @@ impl Bulk {
     /// ([`BulkRun::next`]) and to stop sending new ones ([`BulkRun::stop`]).
     /// An `Err` means nothing was sent.
     pub fn start(self) -> Result<BulkRun> {
-        self.validate()?;
-        let mut seen = BTreeSet::new();
-        let unique: Vec<i64> = self
-            .ids
-            .iter()
-            .copied()
-            .filter(|id| seen.insert(*id))
-            .collect();
-        let duplicates = self.ids.len() - unique.len();
-        let batches: Arc<Vec<Vec<i64>>> = Arc::new(
-            unique
-                .chunks(self.batch_size)
-                .map(<[i64]>::to_vec)
-                .collect(),
-        );
+        let (batches, duplicates) = self.batches()?;
+        let requested = batches.iter().map(Vec::len).sum();
+        let batches = Arc::new(batches);
         let stopped = Arc::new(AtomicBool::new(false));
         let concurrency = self.concurrency;
         let runner = Arc::new(self);
@@ -183,10 +171,46 @@ impl Bulk {
             stream,
             stopped,
             batches,
-            requested: unique.len(),
+            requested,
             duplicates,
             done: Vec::new(),
         })
+    }
+
+    /// What would be sent, without sending it (a dry run): each batch's ids
+    /// and the JSON body its request carries, in order. An `Err` when the
+    /// request is invalid.
+    pub fn plan(&self) -> Result<Vec<(Vec<i64>, serde_json::Value)>> {
+        let (batches, _) = self.batches()?;
+        Ok(batches
+            .into_iter()
+            .map(|ids| {
+                let body = serde_json::to_value(self.action.body(ids.clone()))
+                    .unwrap_or(serde_json::Value::Null);
+                (ids, body)
+            })
+            .collect())
+    }
+
+    /// The batches, validated: the ids without repeats (the first of each
+    /// kept), cut to the batch size; and how many repeats were dropped.
+    fn batches(&self) -> Result<(Vec<Vec<i64>>, usize)> {
+        self.validate()?;
+        let mut seen = BTreeSet::new();
+        let unique: Vec<i64> = self
+            .ids
+            .iter()
+            .copied()
+            .filter(|id| seen.insert(*id))
+            .collect();
+        let duplicates = self.ids.len() - unique.len();
+        Ok((
+            unique
+                .chunks(self.batch_size)
+                .map(<[i64]>::to_vec)
+                .collect(),
+            duplicates,
+        ))
     }
 
     fn validate(&self) -> Result<()> {

@@ -291,6 +291,47 @@ async fn bulk_batches_dedupe_and_count_what_the_mock_changed() {
 }
 
 #[tokio::test]
+async fn a_plan_sends_nothing_and_is_what_sending_sends() {
+    let server = MockServer::builder().leads(300).start().await.unwrap();
+    let client = client_of(&server);
+    let account = server.account(server.account_id()).unwrap();
+    let agent = account.agents[1].id;
+    let mut ids: Vec<i64> = account.leads.iter().take(230).map(|l| l.id).collect();
+    ids.extend(ids[..5].to_vec());
+    let bulk = client
+        .leads(server.account_id())
+        .bulk_assign(ids.clone(), agent)
+        .batch_size(100);
+    let plan = bulk.plan().unwrap();
+    assert_eq!(server.request_count(), 0, "planning sends nothing");
+    let unique = &ids[..230];
+    let expected: Vec<(Vec<i64>, Value)> = unique
+        .chunks(100)
+        .map(|chunk| {
+            (
+                chunk.to_vec(),
+                json!({"action_type": "assign", "lead_ids": chunk, "params": {"assigned_agent_id": agent}}),
+            )
+        })
+        .collect();
+    assert_eq!(plan, expected);
+    bulk.send().await.unwrap();
+    // Batches run two at a time, so they may apply in another order.
+    let sent: BTreeSet<Vec<i64>> = server
+        .applied_writes()
+        .into_iter()
+        .map(|w| w.lead_ids)
+        .collect();
+    let planned: BTreeSet<Vec<i64>> = plan.into_iter().map(|(ids, _)| ids).collect();
+    assert_eq!(sent, planned, "the batches sent are the batches planned");
+    // An invalid request has no plan either.
+    assert!(matches!(
+        client.leads(server.account_id()).bulk_delete([0]).plan(),
+        Err(Error::InvalidParameter { name: "ids", .. })
+    ));
+}
+
+#[tokio::test]
 async fn a_failed_batch_is_reported_with_its_ids_and_running_them_again_completes_the_job() {
     let server = MockServer::builder().leads(300).start().await.unwrap();
     let client = Client::builder()
