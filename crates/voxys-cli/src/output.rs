@@ -1,15 +1,16 @@
-//! Writing leads as a table, JSON, NDJSON or CSV.
+//! Writing leads and cards as a table, JSON, NDJSON or CSV.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use voxys_connect::Lead;
+use voxys_connect::{Card, Lead};
 
-/// How leads are written.
+/// How records (leads, cards) are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// An aligned table for people (buffers every lead before printing).
@@ -33,6 +34,59 @@ impl Format {
             "ndjson" | "jsonl" => Some(Format::Ndjson),
             _ => None,
         }
+    }
+}
+
+/// Where and how records are written: the flags of every command that
+/// prints leads or cards.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, else ndjson, or as the
+    /// --output file's extension says].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// CSV: write text cells as they are. By default a cell that starts with
+    /// =, +, -, @, a tab or a carriage return gets a leading ' so that a
+    /// spreadsheet shows it as text instead of running it as a formula; use
+    /// this for programs that read the CSV.
+    #[arg(long)]
+    pub csv_raw: bool,
+}
+
+impl OutputArgs {
+    /// Where records go (the file, or standard output) and in what format.
+    pub fn destination(&self) -> Result<(Box<dyn Write>, Format), crate::Failure> {
+        let format = self.format.unwrap_or_else(|| match &self.output {
+            Some(path) => Format::from_file_name(&path.to_string_lossy()).unwrap_or(Format::Ndjson),
+            None if std::io::stdout().is_terminal() => Format::Table,
+            None => Format::Ndjson,
+        });
+        let out: Box<dyn Write> = match &self.output {
+            Some(path) => Box::new(io::BufWriter::new(std::fs::File::create(path).map_err(
+                |e| {
+                    crate::Failure::new(
+                        crate::exit::OTHER,
+                        format!("cannot write {}: {e}.", path.display()),
+                    )
+                },
+            )?)),
+            None => Box::new(io::BufWriter::new(std::io::stdout().lock())),
+        };
+        Ok((out, format))
+    }
+
+    /// Writes `records` as these flags say.
+    pub fn write_all<T: Tabular>(&self, records: &[T]) -> Result<(), crate::Failure> {
+        let (out, format) = self.destination()?;
+        let mut writer =
+            RecordWriter::new::<T>(format, out, self.csv_raw).map_err(crate::write_failure)?;
+        for record in records {
+            writer.write(record).map_err(crate::write_failure)?;
+        }
+        writer.finish().map_err(crate::write_failure)
     }
 }
 
@@ -181,12 +235,11 @@ fn opt<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
-/// One lead as a CSV record, in [`CSV_COLUMNS`] order; text cells
-/// neutralised for spreadsheets unless `raw`.
-pub fn csv_record(lead: &Lead, raw: bool) -> Vec<String> {
+/// One lead as CSV cells, in [`CSV_COLUMNS`] order, text as it is.
+fn lead_cells(lead: &Lead) -> Vec<String> {
     let agent = lead.assigned_agent.as_ref();
     let company = lead.company.as_ref();
-    let cells = vec![
+    vec![
         lead.id.to_string(),
         opt(&lead.custom_name),
         lead.status.to_string(),
@@ -206,21 +259,7 @@ pub fn csv_record(lead: &Lead, raw: bool) -> Vec<String> {
         lead.created_at.to_string(),
         lead.updated_at.to_string(),
         unknown_members(lead),
-    ];
-    if raw {
-        return cells;
-    }
-    cells
-        .into_iter()
-        .zip(CSV_COLUMNS)
-        .map(|(cell, column)| {
-            if NUMERIC_COLUMNS.contains(&column) {
-                cell
-            } else {
-                neutralise(cell)
-            }
-        })
-        .collect()
+    ]
 }
 
 /// The members the SDK does not know yet, of the lead and of its agent and
@@ -246,6 +285,31 @@ fn unknown_members(lead: &Lead) -> String {
     }
 }
 
+/// Text cells neutralised for spreadsheets, unless `raw`; `numeric` names
+/// the columns that hold numbers.
+fn safe_cells(cells: Vec<String>, columns: &[&str], numeric: &[&str], raw: bool) -> Vec<String> {
+    if raw {
+        return cells;
+    }
+    cells
+        .into_iter()
+        .zip(columns)
+        .map(|(cell, column)| {
+            if numeric.contains(column) {
+                cell
+            } else {
+                neutralise(cell)
+            }
+        })
+        .collect()
+}
+
+/// One lead as a CSV record, in [`CSV_COLUMNS`] order; text cells
+/// neutralised for spreadsheets unless `raw`.
+pub fn csv_record(lead: &Lead, raw: bool) -> Vec<String> {
+    safe_cells(lead_cells(lead), &CSV_COLUMNS, &NUMERIC_COLUMNS, raw)
+}
+
 /// A CSV error as the I/O error it is (keeping its kind, such as a broken
 /// pipe), or as an error of its own.
 fn csv_io_error(error: csv::Error) -> io::Error {
@@ -255,12 +319,138 @@ fn csv_io_error(error: csv::Error) -> io::Error {
     }
 }
 
-/// Writes leads in one format. Each `write` writes whole records only, so that
-/// what was written is complete when writing stops early.
-pub enum LeadWriter<W: Write> {
+/// What a record needs to be written in every format: its columns and
+/// cells in a table and in CSV, and its JSON Schema (for JSON and NDJSON
+/// with every member).
+pub trait Tabular: Serialize + schemars::JsonSchema {
+    /// The table's header.
+    const TABLE: &'static [&'static str];
+    /// The CSV header.
+    fn csv_columns() -> Vec<String>;
+    /// A table row.
+    fn table_row(&self) -> Vec<String>;
+    /// A CSV record; text cells neutralised unless `raw`.
+    fn csv_row(&self, raw: bool) -> Vec<String>;
+}
+
+impl Tabular for Lead {
+    const TABLE: &'static [&'static str] = &[
+        "id",
+        "name",
+        "status",
+        "value",
+        "agent",
+        "agent email",
+        "company",
+        "domain",
+        "created",
+    ];
+
+    fn csv_columns() -> Vec<String> {
+        CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    fn table_row(&self) -> Vec<String> {
+        let lead = self;
+        let value = match (&lead.lead_value, &lead.lead_currency) {
+            (Some(v), Some(c)) => format!("{v} {c}"),
+            (Some(v), None) => v.to_string(),
+            _ => String::new(),
+        };
+        let agent = lead.assigned_agent.as_ref();
+        let company = lead.company.as_ref();
+        vec![
+            lead.id.to_string(),
+            opt(&lead.custom_name),
+            lead.status.to_string(),
+            value,
+            agent.map(|a| a.name.clone()).unwrap_or_default(),
+            agent.and_then(|a| a.email.clone()).unwrap_or_default(),
+            company.map(|c| c.name.clone()).unwrap_or_default(),
+            company.and_then(|c| c.domain.clone()).unwrap_or_default(),
+            lead.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        ]
+    }
+
+    fn csv_row(&self, raw: bool) -> Vec<String> {
+        csv_record(self, raw)
+    }
+}
+
+/// The CSV columns of a card before its lead's (which follow, each prefixed
+/// `lead_`).
+const CARD_COLUMNS: [&str; 7] = [
+    "id",
+    "funnel_id",
+    "funnel_stage_id",
+    "position",
+    "created_at",
+    "updated_at",
+    "extra",
+];
+
+impl Tabular for Card {
+    const TABLE: &'static [&'static str] = &[
+        "card", "funnel", "stage", "position", "lead", "name", "status", "value", "agent",
+        "created",
+    ];
+
+    fn csv_columns() -> Vec<String> {
+        CARD_COLUMNS
+            .iter()
+            .map(|c| (*c).to_owned())
+            .chain(CSV_COLUMNS.iter().map(|c| format!("lead_{c}")))
+            .collect()
+    }
+
+    fn table_row(&self) -> Vec<String> {
+        let lead = self.lead.table_row();
+        vec![
+            self.id.to_string(),
+            self.funnel_id.to_string(),
+            opt(&self.funnel_stage_id),
+            opt(&self.position),
+            lead[0].clone(),
+            lead[1].clone(),
+            lead[2].clone(),
+            lead[3].clone(),
+            lead[4].clone(),
+            self.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        ]
+    }
+
+    fn csv_row(&self, raw: bool) -> Vec<String> {
+        let extra = if self.extra.is_empty() {
+            String::new()
+        } else {
+            serde_json::Value::Object(self.extra.clone()).to_string()
+        };
+        let card = safe_cells(
+            vec![
+                self.id.to_string(),
+                self.funnel_id.to_string(),
+                opt(&self.funnel_stage_id),
+                opt(&self.position),
+                self.created_at.to_string(),
+                self.updated_at.to_string(),
+                extra,
+            ],
+            &CARD_COLUMNS,
+            &["id", "funnel_id", "funnel_stage_id", "position"],
+            raw,
+        );
+        card.into_iter()
+            .chain(csv_record(&self.lead, raw))
+            .collect()
+    }
+}
+
+/// Writes records in one format. Each `write` writes whole records only, so
+/// that what was written is complete when writing stops early.
+pub enum RecordWriter<W: Write> {
     /// Rows kept until `finish`, to align the columns.
     Table(W, comfy_table::Table),
-    /// Whether the first lead has been written.
+    /// Whether the first record has been written.
     Json(W, bool, Shape),
     /// Plain lines.
     Ndjson(W, Shape),
@@ -268,78 +458,58 @@ pub enum LeadWriter<W: Write> {
     Csv(Box<csv::Writer<W>>, bool),
 }
 
-impl<W: Write> LeadWriter<W> {
-    /// A writer of `format` into `out`; writes the header, if any. `raw_csv`
-    /// writes CSV text cells as they are, not neutralised for spreadsheets.
-    pub fn new(format: Format, mut out: W, raw_csv: bool) -> io::Result<LeadWriter<W>> {
+impl<W: Write> RecordWriter<W> {
+    /// A writer of records of type `T` in `format` into `out`; writes the
+    /// header, if any. `raw_csv` writes CSV text cells as they are, not
+    /// neutralised for spreadsheets.
+    pub fn new<T: Tabular>(
+        format: Format,
+        mut out: W,
+        raw_csv: bool,
+    ) -> io::Result<RecordWriter<W>> {
         Ok(match format {
             Format::Table => {
                 let mut table = comfy_table::Table::new();
                 table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-                table.set_header([
-                    "id",
-                    "name",
-                    "status",
-                    "value",
-                    "agent",
-                    "agent email",
-                    "company",
-                    "domain",
-                    "created",
-                ]);
-                LeadWriter::Table(out, table)
+                table.set_header(T::TABLE);
+                RecordWriter::Table(out, table)
             }
             Format::Json => {
                 out.write_all(b"[")?;
-                LeadWriter::Json(out, false, Shape::of::<Lead>())
+                RecordWriter::Json(out, false, Shape::of::<T>())
             }
-            Format::Ndjson => LeadWriter::Ndjson(out, Shape::of::<Lead>()),
+            Format::Ndjson => RecordWriter::Ndjson(out, Shape::of::<T>()),
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
-                writer.write_record(CSV_COLUMNS).map_err(csv_io_error)?;
-                LeadWriter::Csv(Box::new(writer), raw_csv)
+                writer
+                    .write_record(T::csv_columns())
+                    .map_err(csv_io_error)?;
+                RecordWriter::Csv(Box::new(writer), raw_csv)
             }
         })
     }
 
-    /// Writes one lead.
-    pub fn write(&mut self, lead: &Lead) -> io::Result<()> {
+    /// Writes one record.
+    pub fn write<T: Tabular>(&mut self, record: &T) -> io::Result<()> {
         match self {
-            LeadWriter::Table(_, table) => {
-                let value = match (&lead.lead_value, &lead.lead_currency) {
-                    (Some(v), Some(c)) => format!("{v} {c}"),
-                    (Some(v), None) => v.to_string(),
-                    _ => String::new(),
-                };
-                let agent = lead.assigned_agent.as_ref();
-                let company = lead.company.as_ref();
-                table.add_row([
-                    lead.id.to_string(),
-                    opt(&lead.custom_name),
-                    lead.status.to_string(),
-                    value,
-                    agent.map(|a| a.name.clone()).unwrap_or_default(),
-                    agent.and_then(|a| a.email.clone()).unwrap_or_default(),
-                    company.map(|c| c.name.clone()).unwrap_or_default(),
-                    company.and_then(|c| c.domain.clone()).unwrap_or_default(),
-                    lead.created_at.format("%Y-%m-%d %H:%M").to_string(),
-                ]);
+            RecordWriter::Table(_, table) => {
+                table.add_row(record.table_row());
                 Ok(())
             }
-            LeadWriter::Json(out, started, shape) => {
-                let mut record = String::with_capacity(512);
-                record.push_str(if *started { ",\n" } else { "\n" });
-                record.push_str(&shape.to_json(lead)?);
+            RecordWriter::Json(out, started, shape) => {
+                let mut text = String::with_capacity(512);
+                text.push_str(if *started { ",\n" } else { "\n" });
+                text.push_str(&shape.to_json(record)?);
                 *started = true;
-                out.write_all(record.as_bytes())
+                out.write_all(text.as_bytes())
             }
-            LeadWriter::Ndjson(out, shape) => {
-                let mut line = shape.to_json(lead)?;
+            RecordWriter::Ndjson(out, shape) => {
+                let mut line = shape.to_json(record)?;
                 line.push('\n');
                 out.write_all(line.as_bytes())
             }
-            LeadWriter::Csv(writer, raw) => writer
-                .write_record(csv_record(lead, *raw))
+            RecordWriter::Csv(writer, raw) => writer
+                .write_record(record.csv_row(*raw))
                 .map_err(csv_io_error),
         }
     }
@@ -347,16 +517,16 @@ impl<W: Write> LeadWriter<W> {
     /// Closes what the format opened (the JSON array, the table) and flushes.
     pub fn finish(self) -> io::Result<()> {
         match self {
-            LeadWriter::Table(mut out, table) => {
+            RecordWriter::Table(mut out, table) => {
                 writeln!(out, "{table}")?;
                 out.flush()
             }
-            LeadWriter::Json(mut out, started, _) => {
+            RecordWriter::Json(mut out, started, _) => {
                 out.write_all(if started { b"\n]\n" } else { b"]\n" })?;
                 out.flush()
             }
-            LeadWriter::Ndjson(mut out, _) => out.flush(),
-            LeadWriter::Csv(mut writer, _) => writer.flush(),
+            RecordWriter::Ndjson(mut out, _) => out.flush(),
+            RecordWriter::Csv(mut writer, _) => writer.flush(),
         }
     }
 }

@@ -8,72 +8,9 @@ use std::time::Duration;
 use serde_json::Value;
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
-/// Runs `voxys` with `args`, configured for `server` through the environment.
-async fn voxys(server: &MockServer, args: &[&str]) -> Output {
-    voxys_env(
-        args,
-        &[
-            ("VOXYS_BASE_URL", server.url()),
-            ("VOXYS_API_TOKEN", server.token()),
-            ("VOXYS_ACCOUNT_ID", &server.account_id().to_string()),
-        ],
-    )
-    .await
-}
+mod common;
 
-/// Runs `voxys` with `args` and exactly the `VOXYS_*` variables in `env`.
-async fn voxys_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = assert_cmd::Command::cargo_bin("voxys").unwrap();
-    command
-        .args(args)
-        .env_remove("VOXYS_BASE_URL")
-        .env_remove("VOXYS_API_TOKEN")
-        .env_remove("VOXYS_ACCOUNT_ID")
-        .env_remove("VOXYS_CA_CERT")
-        .timeout(Duration::from_secs(60));
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn assert_ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        stderr(output)
-    );
-}
-
-/// The first account's leads as the server holds them, in the API's default
-/// order (newest first, ties by id): the JSON the server sends, read by
-/// serde_json alone, so that comparing with the CLI's output shares no code
-/// with the SDK's types.
-fn held(server: &MockServer) -> Vec<Value> {
-    server
-        .account(server.account_id())
-        .unwrap()
-        .leads_in_default_order()
-}
-
-/// The lines of NDJSON output, each as JSON.
-fn ndjson(output: &Output) -> Vec<Value> {
-    stdout(output)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use common::{assert_ok, held, ndjson, stderr, stdout, voxys, voxys_env};
 
 #[tokio::test]
 async fn ndjson_and_json_read_back_as_the_leads_the_server_holds() {

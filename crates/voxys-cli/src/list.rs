@@ -1,0 +1,170 @@
+//! `voxys leads list`.
+
+use std::io::IsTerminal;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::Args;
+use clap::builder::PossibleValuesParser;
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use voxys_connect::{Client, Lead, LeadSortField, LeadStatus, ListLeads, SortOrder};
+
+use crate::connect::{ConnectionArgs, connect};
+use crate::output::{OutputArgs, RecordWriter};
+use crate::{Failure, describe, exit, write_failure};
+
+/// The statuses the API documents.
+pub static STATUSES: [LeadStatus; 4] = LeadStatus::KNOWN;
+
+/// The fields leads sort by (the API's `sort_by` values).
+pub const SORT_FIELDS: [&str; 5] = [
+    "created_at",
+    "updated_at",
+    "lead_value",
+    "position",
+    "custom_name",
+];
+
+/// `voxys leads list`.
+#[derive(Args)]
+pub struct ListArgs {
+    /// Only leads with this status.
+    #[arg(long, value_parser = PossibleValuesParser::new(STATUSES.iter().map(LeadStatus::as_str)))]
+    pub status: Option<String>,
+    /// Only leads assigned to this agent (user id).
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<i64>,
+    /// Only leads from this inbox (id).
+    #[arg(long, value_name = "ID")]
+    pub inbox: Option<i64>,
+    /// Sort by this field [default: created_at].
+    #[arg(long, value_parser = PossibleValuesParser::new(SORT_FIELDS))]
+    pub sort: Option<String>,
+    /// Sort direction [default: desc].
+    #[arg(long, value_parser = PossibleValuesParser::new(["asc", "desc"]))]
+    pub order: Option<String>,
+    /// The page to show, from 1 (with --all: the page to start from).
+    #[arg(long)]
+    pub page: Option<u64>,
+    /// Leads per page, 1 to 100 [default: 25; with --all, 100].
+    #[arg(long)]
+    pub per_page: Option<u64>,
+    /// Every page, streamed (with a progress bar on a terminal).
+    #[arg(long)]
+    pub all: bool,
+    /// Pages fetched at once with --all, 1 to 32.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// The list request the flags describe.
+fn request(client: &Client, account: i64, args: &ListArgs) -> ListLeads {
+    let mut request = client.leads(account).list().concurrency(args.concurrency);
+    if let Some(status) = &args.status {
+        request = request.status(LeadStatus::from(status.as_str()));
+    }
+    if let Some(agent) = args.agent {
+        request = request.assigned_agent(agent);
+    }
+    if let Some(inbox) = args.inbox {
+        request = request.source_inbox(inbox);
+    }
+    if let Some(field) = args
+        .sort
+        .as_deref()
+        .and_then(|s| LeadSortField::from_str(s).ok())
+    {
+        request = request.sort_by(field);
+    }
+    if let Some(order) = args
+        .order
+        .as_deref()
+        .and_then(|s| SortOrder::from_str(s).ok())
+    {
+        request = request.order(order);
+    }
+    if let Some(page) = args.page {
+        request = request.page(page);
+    }
+    match (args.per_page, args.all) {
+        (Some(per_page), _) => request.per_page(per_page),
+        // Every page in the fewest requests.
+        (None, true) => request.per_page(voxys_connect::MAX_PER_PAGE),
+        (None, false) => request,
+    }
+}
+
+/// `voxys leads list`.
+pub async fn list(args: ListArgs) -> Result<(), Failure> {
+    let (client, account, _demo) = connect(&args.connection).await?;
+    let request = request(&client, account, &args);
+    let (out, format) = args.output.destination()?;
+    let mut writer =
+        RecordWriter::new::<Lead>(format, out, args.output.csv_raw).map_err(write_failure)?;
+
+    let progress = if args.all && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {human_pos}/{human_len} leads  {msg}  {eta} left",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let mut pages = if args.all {
+        request.pages()
+    } else {
+        futures::stream::once(request.send()).boxed()
+    };
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let (mut written, mut total) = (0u64, None);
+    let started = std::time::Instant::now();
+    let mut failure = None;
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut interrupt => {
+                failure = Some(Failure::new(
+                    exit::INTERRUPTED,
+                    format!("interrupted after {written} of {} leads; what was written is complete.", total.map_or("?".to_owned(), |t: u64| t.to_string())),
+                ));
+                break;
+            }
+            next = pages.next() => match next {
+                None => break,
+                Some(Err(error)) => {
+                    failure = Some(describe(&error, account, written));
+                    break;
+                }
+                Some(Ok(page)) => {
+                    total = Some(page.total_count());
+                    progress.set_length(page.total_count());
+                    for lead in page.items() {
+                        writer.write(lead).map_err(write_failure)?;
+                        written += 1;
+                    }
+                    progress.set_position(written);
+                    let rate = written as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    progress.set_message(format!("{rate:.0} leads/s"));
+                }
+            },
+        }
+    }
+    progress.finish_and_clear();
+    writer.finish().map_err(write_failure)?;
+    match failure {
+        Some(failure) => Err(failure),
+        None => Ok(()),
+    }
+}

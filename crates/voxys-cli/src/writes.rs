@@ -1,0 +1,383 @@
+//! The commands that change leads: `set-status`, `bulk assign|status|delete`
+//! and `convert`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use voxys_connect::{BulkActionKind, BulkOutcome, Error, LeadStatus};
+
+use crate::connect::{ConnectionArgs, connect};
+use crate::ids::read_ids;
+use crate::list::STATUSES;
+use crate::output::OutputArgs;
+use crate::{Failure, describe, exit};
+
+/// `voxys leads set-status`.
+#[derive(Args)]
+pub struct SetStatusArgs {
+    /// The lead's id.
+    pub id: i64,
+    /// The new status.
+    #[arg(value_parser = PossibleValuesParser::new(STATUSES.iter().map(LeadStatus::as_str)))]
+    pub status: String,
+    /// Replace the lead's notes with this text.
+    #[arg(long, value_name = "TEXT", conflicts_with = "clear_notes")]
+    pub notes: Option<String>,
+    /// Clear the lead's notes. Without --notes or --clear-notes they stay as
+    /// they are.
+    #[arg(long)]
+    pub clear_notes: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `voxys leads set-status`: prints the updated lead.
+pub async fn set_status(args: SetStatusArgs) -> Result<(), Failure> {
+    let (client, account, _demo) = connect(&args.connection).await?;
+    let mut change = client
+        .leads(account)
+        .set_status(args.id, LeadStatus::from(args.status.as_str()));
+    if let Some(notes) = &args.notes {
+        change = change.notes(notes);
+    } else if args.clear_notes {
+        change = change.clear_notes();
+    }
+    let lead = change.send().await.map_err(|e| describe(&e, account, 0))?;
+    args.output.write_all(&[lead])
+}
+
+/// The bulk actions.
+#[derive(Subcommand)]
+pub enum BulkCommand {
+    /// Assign leads to an agent.
+    #[command(after_help = BULK_HELP)]
+    Assign {
+        /// The agent's user id.
+        #[arg(long, value_name = "ID")]
+        agent: i64,
+        #[command(flatten)]
+        job: BulkJobArgs,
+    },
+    /// Set the status of leads.
+    #[command(after_help = BULK_HELP)]
+    Status {
+        /// The new status.
+        #[arg(value_parser = PossibleValuesParser::new(STATUSES.iter().map(LeadStatus::as_str)))]
+        status: String,
+        #[command(flatten)]
+        job: BulkJobArgs,
+    },
+    /// Delete leads. Asks for confirmation on a terminal; elsewhere refuses
+    /// without --yes.
+    #[command(after_help = BULK_HELP)]
+    Delete {
+        /// Delete without asking.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        job: BulkJobArgs,
+    },
+}
+
+const BULK_HELP: &str = "\
+Examples:
+  voxys leads list --all --status lost --format ndjson | voxys leads bulk delete --yes
+  voxys leads bulk assign --agent 5 --ids-from stale-leads.txt
+  voxys leads bulk status won 11 12 13 --dry-run
+  voxys leads bulk status won --ids-from ids.txt --failed-ids rest.txt
+  voxys leads bulk status won --ids-from rest.txt   # exactly the ids not done
+
+Ids come from the arguments, from --ids-from FILE (- for standard input), or
+from standard input when it is a pipe: one id a line, or NDJSON records with
+an `id` member, such as `voxys leads list --format ndjson` writes. A line that
+is neither is reported with its number, and nothing is sent.
+
+Exit codes: 0 every batch done; 7 some batches failed (the summary says which
+ids, --failed-ids FILE keeps them); 130 interrupted (Ctrl-C stops sending new
+batches, waits for those in flight, and says which ids were done); 2 bad ids
+or flags; 3, 4, 5, 6 as for every command when nothing could be done.";
+
+/// The flags of every bulk action.
+#[derive(Args)]
+pub struct BulkJobArgs {
+    /// Lead ids (else --ids-from, else standard input).
+    #[arg(value_name = "IDS")]
+    pub ids: Vec<i64>,
+    /// Read the ids from this file, - for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub ids_from: Option<PathBuf>,
+    /// Ids a request, 1 to 1000.
+    #[arg(long, default_value_t = voxys_connect::DEFAULT_BATCH_SIZE)]
+    pub batch_size: usize,
+    /// Requests at once, 1 to 32.
+    #[arg(long, default_value_t = voxys_connect::DEFAULT_BULK_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Print what would be sent, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the ids not done (failed, or not sent) to this file, one a line,
+    /// ready for --ids-from.
+    #[arg(long, value_name = "FILE")]
+    pub failed_ids: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `voxys leads bulk ...`.
+pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
+    let (action, job, confirmed) = match command {
+        BulkCommand::Assign { agent, job } => {
+            (BulkActionKind::Assign { agent_id: agent }, job, true)
+        }
+        BulkCommand::Status { status, job } => (
+            BulkActionKind::SetStatus {
+                status: LeadStatus::from(status.as_str()),
+            },
+            job,
+            true,
+        ),
+        BulkCommand::Delete { yes, job } => (BulkActionKind::Delete, job, yes),
+    };
+    let ids = read_ids(&job.ids, job.ids_from.as_deref())?;
+    let (client, account, _demo) = connect(&job.connection).await?;
+    let request = client
+        .leads(account)
+        .bulk(action.clone(), ids)
+        .batch_size(job.batch_size)
+        .concurrency(job.concurrency);
+    let plan = request.plan().map_err(|e| describe(&e, account, 0))?;
+    let count: usize = plan.iter().map(|(ids, _)| ids.len()).sum();
+    if job.dry_run {
+        let mut out = std::io::stdout().lock();
+        let url = format!("{}/api/v1/accounts/{account}/leads/bulk", client.base_url());
+        for (_, body) in &plan {
+            writeln!(out, "POST {url} {body}").map_err(crate::write_failure)?;
+        }
+        eprintln!(
+            "dry run: {} request(s) for {count} lead(s) would be sent; nothing was sent.",
+            plan.len()
+        );
+        return Ok(());
+    }
+    if !confirmed {
+        confirm_delete(count, account)?;
+    }
+
+    let mut run = request.start().map_err(|e| describe(&e, account, 0))?;
+    let progress = progress_bar(count as u64);
+    let started = Instant::now();
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let mut interrupted = false;
+    let (mut finished_ids, mut failed_ids) = (0u64, 0u64);
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut interrupt, if !interrupted => {
+                interrupted = true;
+                run.stop();
+                progress.println("interrupted: no new batch is sent; waiting for those in flight");
+            }
+            batch = run.next() => match batch {
+                None => break,
+                Some(batch) => {
+                    finished_ids += batch.ids.len() as u64;
+                    if batch.result.is_err() {
+                        failed_ids += batch.ids.len() as u64;
+                    }
+                    progress.set_position(finished_ids);
+                    let rate = finished_ids as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    progress.set_message(match failed_ids {
+                        0 => format!("{rate:.0} ids/s"),
+                        n => format!("{rate:.0} ids/s, {n} failed"),
+                    });
+                }
+            },
+        }
+    }
+    progress.finish_and_clear();
+    let outcome = run.finish().await;
+    report(&outcome, action.as_str(), job.failed_ids.as_deref())?;
+    if interrupted {
+        return Err(Failure::new(
+            exit::INTERRUPTED,
+            format!(
+                "interrupted: {} id(s) done, {} not done{}.",
+                outcome.done().len(),
+                outcome.not_done().len(),
+                match &job.failed_ids {
+                    Some(path) => format!(" (written to {})", path.display()),
+                    None => String::new(),
+                }
+            ),
+        ));
+    }
+    if outcome.is_complete() {
+        return Ok(());
+    }
+    let first = outcome.failed().next().map(|(_, e)| e);
+    match first {
+        // Nothing done: the reason is the whole story (a token refused...).
+        Some(error) if outcome.done().is_empty() => Err(describe(error, account, 0)),
+        _ => Err(Failure::new(
+            exit::PARTIAL,
+            format!(
+                "{} of {} id(s) were not done{}.{}",
+                outcome.not_done().len(),
+                outcome.requested,
+                match first {
+                    Some(error) => format!(": {}", describe(error, account, 0).message),
+                    None => String::new(),
+                },
+                match &job.failed_ids {
+                    Some(path) => format!(
+                        " Their ids are in {}: run again with --ids-from {} to finish.",
+                        path.display(),
+                        path.display()
+                    ),
+                    None => " Run with --failed-ids FILE to keep their ids.".to_owned(),
+                }
+            ),
+        )),
+    }
+}
+
+/// The summary on standard error, and the ids not done in `failed_ids`.
+fn report(
+    outcome: &BulkOutcome,
+    action: &str,
+    failed_ids: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    let failed: usize = outcome.failed().map(|(ids, _)| ids.len()).sum();
+    let done = outcome.done().len();
+    let affected = outcome.affected();
+    eprintln!(
+        "{action}: {} requested{}, {} affected, {} not affected (not found), {failed} failed, {} not sent{}",
+        outcome.requested,
+        match outcome.duplicates {
+            0 => String::new(),
+            n => format!(" ({n} repeated ids dropped)"),
+        },
+        affected,
+        (done as u64).saturating_sub(affected),
+        outcome.not_sent.len(),
+        if outcome.counts_may_be_low() {
+            " (a batch was retried after an attempt that may have applied: the affected count may be low)"
+        } else {
+            ""
+        }
+    );
+    if let Some(path) = failed_ids {
+        let mut text = String::new();
+        for id in outcome.not_done() {
+            text.push_str(&id.to_string());
+            text.push('\n');
+        }
+        std::fs::write(path, text).map_err(|e| {
+            Failure::new(
+                exit::OTHER,
+                format!("cannot write {}: {e}.", path.display()),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Asks on the terminal before deleting; refuses without one. The answer is
+/// read from the terminal itself, not from standard input, which may carry
+/// the ids.
+fn confirm_delete(count: usize, account: i64) -> Result<(), Failure> {
+    let refuse = || {
+        Failure::new(
+            exit::USAGE,
+            format!(
+                "refusing to delete {count} lead(s) of account {account} without confirmation: not on a terminal. Pass --yes to delete them."
+            ),
+        )
+    };
+    if !std::io::stderr().is_terminal() {
+        return Err(refuse());
+    }
+    let Ok(tty) = std::fs::File::open("/dev/tty") else {
+        return Err(refuse());
+    };
+    eprint!(
+        "Delete {count} lead(s) of account {account}? This cannot be undone. Type yes to go on: "
+    );
+    let mut answer = String::new();
+    std::io::BufReader::new(tty)
+        .read_line(&mut answer)
+        .map_err(|_| refuse())?;
+    if answer.trim().eq_ignore_ascii_case("yes") {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            exit::USAGE,
+            "not confirmed; nothing was deleted.",
+        ))
+    }
+}
+
+/// A progress bar on standard error when it is a terminal: ids done of the
+/// total, and the rate.
+fn progress_bar(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} ids  {msg}  {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// `voxys leads convert`.
+#[derive(Args)]
+pub struct ConvertArgs {
+    /// The lead's id.
+    pub id: i64,
+    /// The funnel (pipeline) to make the card in.
+    #[arg(long, value_name = "ID")]
+    pub funnel: i64,
+    /// The stage of the funnel [default: its first stage].
+    #[arg(long, value_name = "ID")]
+    pub stage: Option<i64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `voxys leads convert`: prints the card.
+pub async fn convert(args: ConvertArgs) -> Result<(), Failure> {
+    let (client, account, _demo) = connect(&args.connection).await?;
+    let mut conversion = client.leads(account).convert(args.id, args.funnel);
+    if let Some(stage) = args.stage {
+        conversion = conversion.stage(stage);
+    }
+    match conversion.send().await {
+        Ok(card) => args.output.write_all(&[card]),
+        Err(Error::ConversionUncertain {
+            lead_id,
+            funnel_id,
+            why,
+            cause,
+            ..
+        }) => Err(Failure::new(
+            exit::UNCERTAIN,
+            format!(
+                "lead {lead_id} may or may not have been converted into funnel {funnel_id}: the answer was lost ({}), and {why}. Before converting again, check: voxys pipelines cards {funnel_id} (a card of lead {lead_id} made just now means it was converted).",
+                describe(&cause, account, 0).message.trim_end_matches('.')
+            ),
+        )),
+        Err(error) => Err(describe(&error, account, 0)),
+    }
+}
