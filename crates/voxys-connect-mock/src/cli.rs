@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::{FaultRule, MockServer};
+use crate::{FaultRule, MockServer, Throttle};
 
 /// The options of `voxys-mock` (and `voxys mock`): what to serve, and where.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,6 +38,12 @@ pub struct ServeArgs {
     /// makes the next two requests answer 503.
     #[arg(long = "fault", value_name = "RULE")]
     pub faults: Vec<FaultRule>,
+    /// Rate-limit as the service does: LIMIT/PERIOD per token, such as
+    /// 3000/1m (Chatwoot's default) or 50/1s; add ,sliding for a sliding
+    /// window instead of fixed ones, ,retry-after to send Retry-After with
+    /// the 429s.
+    #[arg(long, value_name = "LIMIT/PERIOD")]
+    pub throttle: Option<Throttle>,
     /// Serve HTTPS, with a certificate for 127.0.0.1 and localhost signed by
     /// a certificate authority made at start; its PEM is printed (and written
     /// to --write-ca FILE) for clients to trust.
@@ -62,6 +68,9 @@ impl ServeArgs {
         }
         for rule in &self.faults {
             builder = builder.fault(rule.clone());
+        }
+        if let Some(throttle) = self.throttle {
+            builder = builder.throttle(throttle);
         }
         if self.tls {
             builder = builder.tls();
@@ -122,6 +131,9 @@ impl ServeArgs {
             server.token(),
             server.account_id()
         );
+        if let Some(throttle) = self.throttle {
+            println!("  throttle: {throttle} per token (429 Retry later past it)");
+        }
         println!("Ctrl-C stops it.");
         let _ = tokio::signal::ctrl_c().await;
         std::process::ExitCode::SUCCESS

@@ -49,9 +49,11 @@ mod params;
 mod routes;
 mod server;
 mod store;
+mod throttle;
 mod tls;
 
 pub use data::{Account, Agent, Card, Company, Dataset, DatasetSpec, Funnel, MockLead, Stage};
 pub use faults::{Fault, FaultRule, InvalidFaultRule};
 pub use server::{MockServer, MockServerBuilder};
 pub use store::AppliedWrite;
+pub use throttle::{InvalidThrottle, Throttle, Window};

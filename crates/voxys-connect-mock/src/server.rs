@@ -18,6 +18,7 @@ use crate::data::{Account, Dataset, DatasetSpec};
 use crate::faults::{Fault, FaultRule, Faults, proxy_page};
 use crate::routes::{self, Api};
 use crate::store::{AppliedWrite, Store};
+use crate::throttle::{Limiter, Throttle, Verdict};
 use crate::tls::{self, Tls};
 
 /// What every request handler shares.
@@ -28,6 +29,7 @@ pub(crate) struct Shared {
     seed: u64,
     latency: Duration,
     faults: Faults,
+    limiter: Limiter,
     pub(crate) store: RwLock<Store>,
     requests: AtomicU64,
     connections: AtomicU64,
@@ -54,6 +56,7 @@ pub struct MockServerBuilder {
     addr: SocketAddr,
     tls_names: Option<Vec<String>>,
     gzip: bool,
+    throttle: Option<Throttle>,
 }
 
 impl Default for MockServerBuilder {
@@ -66,6 +69,7 @@ impl Default for MockServerBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls_names: None,
             gzip: true,
+            throttle: None,
         }
     }
 }
@@ -145,6 +149,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// Rate-limits requests as the service does (see [`Throttle`]): past the
+    /// limit, `429 Retry later`. None by default.
+    pub fn throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
     /// Generates the data, binds the address and starts serving in the
     /// background of the current tokio runtime.
     pub async fn start(self) -> std::io::Result<MockServer> {
@@ -164,6 +175,7 @@ impl MockServerBuilder {
             seed: self.data.seed,
             latency: self.latency,
             faults: Faults::new(self.faults, self.data.seed),
+            limiter: Limiter::new(self.throttle),
             store: RwLock::new(Store::new(dataset)),
             requests: AtomicU64::new(0),
             connections: AtomicU64::new(0),
@@ -305,6 +317,17 @@ impl MockServer {
         self.shared.faults.clear();
     }
 
+    /// Sets the rate limit from now on (`None` lifts it), counting afresh.
+    pub fn set_throttle(&self, throttle: Option<Throttle>) {
+        self.shared.limiter.set(throttle);
+    }
+
+    /// How many requests the rate limiter refused (answered 429) so far;
+    /// 429s of fault rules are not counted.
+    pub fn throttled_count(&self) -> u64 {
+        self.shared.limiter.refused()
+    }
+
     /// How many requests the server has received.
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
@@ -411,8 +434,24 @@ async fn answer(
     // Rails gives every request an id and sends it back as X-Request-Id;
     // a proxy's own error page has none.
     let request_id = request_id(shared.seed, number);
+    // The rate limiter counts the request as it arrives; its refusal takes
+    // the same time to come back as any answer.
+    let key = request
+        .headers()
+        .get("api_access_token")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let verdict = shared.limiter.check(&key);
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
+    }
+    if let Verdict::Refuse(retry_after) = verdict {
+        // Rack::Attack runs inside Rails: its answer has a request id.
+        let mut response = throttled(retry_after);
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(X_REQUEST_ID, value);
+        }
+        return Ok(response);
     }
     let page = requested_page(request.uri().query());
     let fault = shared.faults.pick(request.method().as_str(), page);
@@ -437,17 +476,7 @@ async fn answer(
         }
         Some((Fault::DropConnection, false)) => return Err(DropConnection),
         Some((Fault::RateLimited { retry_after }, false)) => {
-            let mut response = text_response(
-                StatusCode::TOO_MANY_REQUESTS,
-                "text/plain; charset=utf-8",
-                "Retry later".into(),
-            );
-            if let Some(seconds) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            response
+            throttled(retry_after.map(Duration::from_secs))
         }
         Some((Fault::ServerError { status }, false)) => match error_page(status) {
             (page, Origin::Proxy) => return Ok(page),
@@ -463,6 +492,23 @@ async fn answer(
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
     Ok(response)
+}
+
+/// The rate limiter's answer: `429 Retry later` as `text/plain`, and
+/// `Retry-After` in whole seconds (rounded up) when given a wait.
+fn throttled(retry_after: Option<Duration>) -> Response<Body> {
+    let mut response = text_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        "text/plain; charset=utf-8",
+        "Retry later".into(),
+    );
+    if let Some(wait) = retry_after {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// Who answers a 5xx fault.

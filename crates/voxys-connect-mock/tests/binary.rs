@@ -53,6 +53,8 @@ async fn the_binary_serves_with_its_flags() {
         "1",
         "--fault",
         "503:1",
+        "--throttle",
+        "3/1m",
     ]);
     assert!(printed.contains("token:    flag-token"), "{printed}");
     assert!(
@@ -74,6 +76,19 @@ async fn the_binary_serves_with_its_flags() {
     );
     let body: serde_json::Value = get().await.unwrap().json().await.unwrap();
     assert_eq!(body["meta"]["total_count"], 7);
+    assert!(printed.contains("throttle: 3/1m"), "{printed}");
+    assert_eq!(
+        get().await.unwrap().status(),
+        200,
+        "the third of the minute"
+    );
+    let refused = get().await.unwrap();
+    assert_eq!(
+        refused.status(),
+        429,
+        "--throttle 3/1m: the fourth is refused"
+    );
+    assert_eq!(refused.text().await.unwrap(), "Retry later");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use voxys_connect_mock::{Fault, FaultRule, MockServer};
+use voxys_connect_mock::{Fault, FaultRule, MockServer, Throttle};
 use voxys_connect_spec::Spec;
 
 struct Answer {
@@ -662,4 +662,57 @@ async fn answers_are_gzipped_for_clients_that_ask_and_only_for_them() {
         .await
         .unwrap();
     assert!(response.headers().get("content-encoding").is_none());
+}
+
+#[tokio::test]
+async fn the_rate_limiter_answers_as_rack_attack_does() {
+    let server = MockServer::builder()
+        .throttle(Throttle::new(5, Duration::from_secs(60)))
+        .start()
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        assert_eq!(list(&server, "").await.status, 200);
+    }
+    let url = format!(
+        "{}/api/v1/accounts/{}/leads",
+        server.url(),
+        server.account_id()
+    );
+    let refused = reqwest::Client::new()
+        .get(&url)
+        .header("api_access_token", server.token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let headers = refused.headers().clone();
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+    assert!(headers.get("retry-after").is_none(), "none by default");
+    assert!(
+        headers.get("x-request-id").is_some(),
+        "it runs inside Rails"
+    );
+    assert_eq!(refused.text().await.unwrap(), "Retry later");
+    assert_eq!(server.throttled_count(), 1);
+    // Refusals count in the fixed window too: still refused.
+    assert_eq!(list(&server, "").await.status, 429);
+    assert_eq!(server.throttled_count(), 2);
+
+    // With Retry-After: the seconds left in the period.
+    server.set_throttle(Some(
+        Throttle::new(1, Duration::from_secs(60)).retry_after(true),
+    ));
+    assert_eq!(list(&server, "").await.status, 200);
+    let answer = list(&server, "").await;
+    assert_eq!(answer.status, 429);
+    let seconds: u64 = answer.retry_after.unwrap().parse().unwrap();
+    assert!((1..=60).contains(&seconds), "{seconds}");
+
+    // Lifted: everything goes through; the count of refusals stays.
+    server.set_throttle(None);
+    for _ in 0..20 {
+        assert_eq!(list(&server, "").await.status, 200);
+    }
+    assert_eq!(server.throttled_count(), 3);
 }
