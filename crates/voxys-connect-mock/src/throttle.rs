@@ -106,8 +106,8 @@ impl fmt::Display for Throttle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.period.as_millis();
         match ms {
-            _ if ms % 60_000 == 0 => write!(f, "{}/{}m", self.limit, ms / 60_000)?,
-            _ if ms % 1000 == 0 => write!(f, "{}/{}s", self.limit, ms / 1000)?,
+            _ if ms.is_multiple_of(60_000) => write!(f, "{}/{}m", self.limit, ms / 60_000)?,
+            _ if ms.is_multiple_of(1000) => write!(f, "{}/{}s", self.limit, ms / 1000)?,
             _ => write!(f, "{}/{ms}ms", self.limit)?,
         }
         if self.window == Window::Sliding {
