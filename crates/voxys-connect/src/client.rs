@@ -13,6 +13,7 @@ use crate::config::ClientBuilder;
 use crate::error::{ConfigError, Error, Problem, Result, Setting, error_body_message, snippet};
 use crate::leads::Leads;
 use crate::pipelines::Pipelines;
+use crate::rate_limit::{Outcome, RateLimitStatus, RateLimiter};
 use crate::retry::{RetryPolicy, retry_after};
 
 /// A client for the Voxys Connect Leads API.
@@ -42,6 +43,7 @@ struct Inner {
     token: ApiToken,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    limiter: RateLimiter,
 }
 
 impl Client {
@@ -64,6 +66,7 @@ impl Client {
         defaults: RequestDefaults,
         token: ApiToken,
         retry: RetryPolicy,
+        limiter: RateLimiter,
     ) -> Client {
         Client {
             inner: Arc::new(Inner {
@@ -71,6 +74,7 @@ impl Client {
                 api: voxys_connect_api::Client::new_with_client(&base_url, http, defaults),
                 token,
                 retry,
+                limiter,
             }),
         }
     }
@@ -95,8 +99,24 @@ impl Client {
         &self.inner.retry
     }
 
+    /// What the client's rate limiter is doing: the rate it holds requests
+    /// to (none until the server first answers 429, unless a cap is set),
+    /// and how many 429s it has met. Shared by every clone of the client.
+    ///
+    /// ```no_run
+    /// # fn example(client: &voxys_connect::Client) {
+    /// if let Some(rate) = client.rate_limit().requests_per_second {
+    ///     eprintln!("rate limited: {rate:.0} requests a second");
+    /// }
+    /// # }
+    /// ```
+    pub fn rate_limit(&self) -> RateLimitStatus {
+        self.inner.limiter.status()
+    }
+
     /// The generated low-level client underneath, for operations this crate
-    /// does not wrap yet. It sends the token, but does not retry.
+    /// does not wrap yet. It sends the token, but does not retry, and does
+    /// not go through the rate limiter.
     pub fn api(&self) -> &voxys_connect_api::Client {
         &self.inner.api
     }
@@ -160,9 +180,23 @@ impl Client {
         T: DeserializeOwned,
         Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
     {
+        let limiter = &self.inner.limiter;
+        let permit = limiter.acquire().await;
+        let span = tracing::Span::current();
+        if let Some(rate) = limiter.current_rate() {
+            span.record("rate_limit", rate);
+        }
         let started = tokio::time::Instant::now();
         let (result, observed) = voxys_connect_api::observe(request).await;
-        let span = tracing::Span::current();
+        limiter.record(
+            permit,
+            match &result {
+                Err(voxys_connect_api::Error::UnexpectedResponse(r)) if r.status() == 429 => {
+                    Outcome::Throttled(retry_after(r.headers()))
+                }
+                _ => Outcome::Other,
+            },
+        );
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         if let Some(status) = observed.status {
             span.record("status", status);
@@ -293,6 +327,7 @@ macro_rules! request_span {
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
             request_id = tracing::field::Empty,
+            rate_limit = tracing::field::Empty,
         )
     };
 }
@@ -304,6 +339,7 @@ impl fmt::Debug for Client {
             .field("base_url", &self.base_url())
             .field("token", &self.inner.token)
             .field("retry", &self.inner.retry)
+            .field("rate_limit", &self.rate_limit())
             .finish()
     }
 }

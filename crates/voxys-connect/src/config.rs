@@ -10,6 +10,7 @@ use voxys_connect_api::{ApiToken, RequestDefaults};
 
 use crate::client::Client;
 use crate::error::{ConfigError, Error, Problem, Result, Setting};
+use crate::rate_limit::RateLimiter;
 use crate::retry::RetryPolicy;
 
 /// The environment variable holding the API access token.
@@ -81,6 +82,8 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     /// PEM texts of extra root certificates, or why one could not be read.
     root_certificates: Vec<std::result::Result<RootPem, ConfigErrorSource>>,
+    adaptive_rate_limit: bool,
+    max_requests_per_second: Option<f64>,
 }
 
 /// A caller's adjustments to the `reqwest::ClientBuilder`.
@@ -129,6 +132,8 @@ impl Default for ClientBuilder {
             allow_plain_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             root_certificates: Vec::new(),
+            adaptive_rate_limit: true,
+            max_requests_per_second: None,
         }
     }
 }
@@ -300,6 +305,40 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether the client slows down on its own when the server rate-limits
+    /// it (default on). After a `429`, every request of the client (every
+    /// clone, every stream, every bulk batch) waits its turn at a rate that
+    /// finds the server's limit and holds just under it, and grows again
+    /// when 429s stop (a CUBIC curve, as the AWS SDKs' adaptive retry mode).
+    /// A client that never meets a 429 never waits. Off, each request only
+    /// retries its own 429s, as its [`RetryPolicy`] says.
+    pub fn adaptive_rate_limit(mut self, adaptive: bool) -> ClientBuilder {
+        self.adaptive_rate_limit = adaptive;
+        self
+    }
+
+    /// Never sends more than `rate` requests a second, for those who know
+    /// their limit (a deployment's is often 3000 a minute, that is 50 a
+    /// second, for all clients on one IP). Works with or without
+    /// [`adaptive_rate_limit`](ClientBuilder::adaptive_rate_limit). A rate
+    /// that is not a positive number is refused by
+    /// [`build`](ClientBuilder::build).
+    ///
+    /// ```no_run
+    /// # fn example() -> voxys_connect::Result<()> {
+    /// let client = voxys_connect::Client::builder()
+    ///     .token("my-api-token")
+    ///     .max_requests_per_second(25.0) // half of a 3000-a-minute limit
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn max_requests_per_second(mut self, rate: f64) -> ClientBuilder {
+        self.max_requests_per_second = Some(rate);
+        self
+    }
+
     /// Checks the configuration and makes the client. Sends nothing.
     pub fn build(self) -> Result<Client> {
         let token = match self.token {
@@ -325,6 +364,16 @@ impl ClientBuilder {
             }
         };
         let base_url = checked_base_url(&self.base_url, self.allow_plain_http)?;
+        if let Some(rate) = self.max_requests_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(ConfigError::new(
+                Setting::RateLimit,
+                Problem::Invalid,
+                format!("max_requests_per_second must be a positive number of requests a second, not {rate}"),
+            )
+            .into());
+        }
         let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
             ConfigError::new(
                 Setting::UserAgent,
@@ -389,7 +438,14 @@ impl ClientBuilder {
         defaults.user_agent = Some(user_agent);
         defaults.timeout = Some(self.timeout);
         defaults.max_response_bytes = Some(self.max_response_bytes);
-        Ok(Client::new(base_url, http, defaults, token, self.retry))
+        let limiter = RateLimiter::new(
+            self.adaptive_rate_limit,
+            self.max_requests_per_second,
+            self.retry.longest_retry_after(),
+        );
+        Ok(Client::new(
+            base_url, http, defaults, token, self.retry, limiter,
+        ))
     }
 }
 

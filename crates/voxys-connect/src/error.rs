@@ -325,6 +325,9 @@ pub enum Setting {
     HttpClient,
     /// A request's parameters, as the generated client checks them.
     Request,
+    /// The rate limit
+    /// ([`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)).
+    RateLimit,
 }
 
 /// What is wrong with a setting.

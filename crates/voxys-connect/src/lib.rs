@@ -88,6 +88,7 @@ mod error;
 mod leads;
 mod pagination;
 mod pipelines;
+mod rate_limit;
 mod retry;
 mod status;
 mod tls;
@@ -106,6 +107,7 @@ pub use error::{ConfigError, Error, Problem, Result, Setting};
 pub use leads::{Leads, ListLeads, MAX_CONCURRENCY, MAX_PER_PAGE};
 pub use pagination::Page;
 pub use pipelines::{ListCards, Pipelines};
+pub use rate_limit::RateLimitStatus;
 pub use retry::RetryPolicy;
 pub use status::SetStatus;
 

@@ -105,6 +105,11 @@ impl RetryPolicy {
         Duration::from_nanos(fastrand::u64(0..=nanos))
     }
 
+    /// The longest `Retry-After` the policy honours.
+    pub(crate) fn longest_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// Runs `attempt` until it succeeds, fails for good, or the policy is spent.
     ///
     /// `attempt` receives the attempt number, from 1.

@@ -1,0 +1,896 @@
+//! The client-wide rate limiter: one per [`Client`](crate::Client), shared by
+//! every request it makes (each page of every stream, every bulk batch,
+//! single calls, and clones of the client).
+//!
+//! A deployment throttles each client (Chatwoot: 3000 requests a minute per
+//! IP, answered `429 Retry later` with no `Retry-After`). Until the first
+//! 429 the limiter does nothing: a request takes one atomic load and goes.
+//! After one, requests wait for a token from a token bucket whose rate
+//! follows a CUBIC curve, as in the AWS SDKs' adaptive retry mode
+//! (smithy-rs's `client_rate_limiter.rs`):
+//!
+//! - on a 429 the rate drops to `BETA` times the rate that was refused, and
+//!   every request of the client slows down at once. The refused rate is the
+//!   least of: the rate the client was sending at (the requests in flight
+//!   over the time one takes: Little's law), the rate it was held to, and
+//!   the answers the server let through in the last second (or since the
+//!   last pause ended, if that was less than a second ago), which is about
+//!   the limit when the server counts over a second;
+//! - then it grows back along a cubic curve: fast at first, flat around the
+//!   rate that was refused (where the server's limit is), then faster and
+//!   faster, so that it finds the limit again if it was raised or lifted;
+//! - it never grows past twice the rate the client actually sends at, so an
+//!   idle client does not bank a rate it then bursts with.
+//!
+//! CUBIC rather than AIMD: after a decrease AIMD climbs back linearly and
+//! spends much of its time well under the limit, or climbs fast and crosses
+//! it often; CUBIC returns quickly to just under the rate that was refused
+//! and stays there, which is where a fixed limit is. Four changes from the
+//! AWS SDKs' version, for a limiter shared by many concurrent requests:
+//! - a 429 alone, between answers that got through, is a passing refusal
+//!   (a proxy's, another client's burst on a shared limit, a fault): it is
+//!   retried, and nothing slows down. Three in a row are the limit: a limit
+//!   refuses every request until its window moves on. Without this rule a
+//!   server that refuses a few requests in a hundred at any rate would drive
+//!   the rate down to nothing, one decrease at a time;
+//! - one decrease per congestion event: the 429s of requests sent before the
+//!   last decrease say nothing new (they left at the old rate), and counting
+//!   each would shrink the rate once per request in flight;
+//! - a shallower decrease (`BETA` 0.95 instead of 0.7), from a truer
+//!   estimate of the refused rate (the least of Little's law, the current
+//!   rate and the answers accepted in the last second), and a curve that
+//!   levels off just under that rate (98.5% of it) rather than on it: a
+//!   rate limit is a fixed threshold, not a queue shared with others, and
+//!   the first rule already stops the compounding that a deep decrease
+//!   guards against;
+//! - after a decrease the client pauses, then sends one request (a probe)
+//!   and waits for its answer before the others go: a limit counted in
+//!   fixed windows refuses everything until the window ends, whatever the
+//!   rate, and sending into it only collects 429s (and would count as new
+//!   congestion events). The pause doubles while probes are refused (from
+//!   50 ms, at most 10 s); `Retry-After`, when a deployment sends it, is the
+//!   pause, for the whole client, not just the request that got it.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// The rate falls to this share of the refused rate on a 429.
+const BETA: f64 = 0.95;
+/// Where the curve levels off, as a share of the refused rate: just under
+/// the limit, so that the jitter of a rate held there does not cross it.
+const JUST_UNDER: f64 = 0.985;
+/// How fast the rate grows back (requests per second, per second cubed).
+const SCALE: f64 = 0.4;
+/// The lowest rate the limiter falls to, in requests per second.
+const MIN_RATE: f64 = 0.5;
+/// How long the sending rate is measured over before it is smoothed in.
+const MEASURE_EVERY: Duration = Duration::from_millis(500);
+/// The weight of the latest measurement of the sending rate.
+const SMOOTHING: f64 = 0.8;
+/// How many answers in a row must be 429 before the client takes them for
+/// the server's limit: a limit refuses every request until its window
+/// moves on, while a lone 429 between answers that got through is a passing
+/// refusal, retried like any other.
+const CONFIRM: u32 = 3;
+/// The first pause after a 429, before the probe.
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+/// The longest pause between probes (a `Retry-After` may ask for longer).
+const LONGEST_PAUSE: Duration = Duration::from_secs(10);
+
+/// The rate limiter of one client.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    adaptive: bool,
+    cap: Option<f64>,
+    /// The longest pause a `Retry-After` can cause.
+    max_retry_after: Duration,
+    /// Whether requests wait for tokens: after the first 429, or from the
+    /// start with a cap. Read without the lock.
+    engaged: AtomicBool,
+    /// Requests sent, ever; read under the lock to measure the rate.
+    sent: AtomicU64,
+    /// Requests sent and not answered yet: with their time on the way,
+    /// the rate the client sends at when the first 429 comes (Little's law),
+    /// before the limiter has measured anything.
+    in_flight: AtomicU64,
+    /// Wakes the requests waiting for a probe's answer.
+    resumed: Notify,
+    /// Answers in a row that were 429, up to the latest.
+    refused_in_a_row: AtomicU32,
+    /// Answers other than 429 in the last second.
+    accepted: LastSecond,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// Tokens a second; the rate requests may leave at.
+    rate: f64,
+    /// Tokens in the bucket; below zero when requests have reserved tokens
+    /// still to come.
+    tokens: f64,
+    refilled: Instant,
+    /// Where the curve flattens: just under the rate refused at the last
+    /// decrease.
+    refused_rate: f64,
+    /// Seconds from the start of the curve until it is back at
+    /// `refused_rate`.
+    time_to_refused: f64,
+    /// When the rate last decreased; the 429s of requests sent before it
+    /// belong to the same event.
+    decreased_at: Option<Instant>,
+    /// When the curve started: when the probe after the last decrease got
+    /// through.
+    curve_from: Option<Instant>,
+    /// When the last probe got through and requests flowed again: the
+    /// pause before it says nothing about the rate the server allows.
+    flowing_since: Option<Instant>,
+    /// Bumped at each decrease: a request that waited for a token reserved
+    /// at the old rate waits again.
+    generation: u64,
+    /// The sending rate, smoothed.
+    measured: f64,
+    measured_at: Option<Instant>,
+    sent_then: u64,
+    probe: Probe,
+    /// 429s seen.
+    throttled: u64,
+}
+
+/// Where the limiter is after a decrease.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Probe {
+    /// Requests go as tokens allow.
+    Off,
+    /// Nothing leaves until `until`; then one request, the probe.
+    Waiting { until: Instant, pause: Duration },
+    /// The probe is out; the others wait for its answer.
+    Out { pause: Duration },
+}
+
+/// Permission to send one request, from [`RateLimiter::acquire`]; counts
+/// the request as in flight while it lives. Give it back with
+/// [`RateLimiter::record`].
+#[derive(Debug)]
+pub(crate) struct Permit<'a> {
+    limiter: &'a RateLimiter,
+    sent_at: Instant,
+    /// Whether this request is the probe after a decrease.
+    probe: bool,
+    recorded: bool,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.limiter.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if self.probe && !self.recorded {
+            // The probe was dropped unanswered (its caller gave up): let
+            // another request probe.
+            let mut state = self.limiter.state();
+            if let Probe::Out { pause } = state.probe {
+                state.probe = Probe::Waiting {
+                    until: Instant::now(),
+                    pause,
+                };
+            }
+            drop(state);
+            self.limiter.resumed.notify_waiters();
+        }
+    }
+}
+
+/// What became of a request, for the limiter.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Outcome {
+    /// Refused by the server's rate limiter (429), with its `Retry-After`.
+    Throttled(Option<Duration>),
+    /// Anything else: an answer, or no answer at all.
+    Other,
+}
+
+/// What the rate limiter is doing, from
+/// [`Client::rate_limit`](crate::Client::rate_limit).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RateLimitStatus {
+    /// The rate requests are held to, in requests a second; `None` while
+    /// the client is not holding back (it has met no 429, and has no cap).
+    pub requests_per_second: Option<f64>,
+    /// Whether requests are paused after a 429, waiting for a probe to get
+    /// through.
+    pub paused: bool,
+    /// How many answers were 429 (rate limited) so far.
+    pub throttled: u64,
+}
+
+/// What a request waiting to leave does next.
+enum Step {
+    Go { probe: bool },
+    Sleep(Duration),
+    AwaitProbe,
+    Reserved(Duration, u64),
+}
+
+impl RateLimiter {
+    /// A limiter that adapts to 429s when `adaptive`, and holds the rate at
+    /// or under `cap` requests a second when there is one; a `Retry-After`
+    /// pauses the client for at most `max_retry_after`.
+    pub(crate) fn new(adaptive: bool, cap: Option<f64>, max_retry_after: Duration) -> RateLimiter {
+        let now = Instant::now();
+        let rate = cap.unwrap_or(f64::INFINITY);
+        RateLimiter {
+            adaptive,
+            cap,
+            max_retry_after,
+            engaged: AtomicBool::new(cap.is_some()),
+            sent: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            resumed: Notify::new(),
+            refused_in_a_row: AtomicU32::new(0),
+            accepted: LastSecond::new(now),
+            state: Mutex::new(State {
+                rate,
+                tokens: 1.0,
+                refilled: now,
+                refused_rate: rate,
+                time_to_refused: 0.0,
+                decreased_at: None,
+                curve_from: None,
+                flowing_since: None,
+                generation: 0,
+                measured: 0.0,
+                measured_at: None,
+                sent_then: 0,
+                probe: Probe::Off,
+                throttled: 0,
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // The state is numbers only, each always valid: a panic elsewhere
+        // cannot leave it half-changed in a way that matters.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until a request may leave.
+    pub(crate) async fn acquire(&self) -> Permit<'_> {
+        if !self.engaged.load(Ordering::Acquire) {
+            return self.permit(false);
+        }
+        loop {
+            // Registered before the state is read, so that a probe answered
+            // in between still wakes this request.
+            let resumed = self.resumed.notified();
+            tokio::pin!(resumed);
+            resumed.as_mut().enable();
+            let step = {
+                let mut state = self.state();
+                let now = Instant::now();
+                match state.probe {
+                    Probe::Waiting { until, pause } if now >= until => {
+                        state.probe = Probe::Out { pause };
+                        Step::Go { probe: true }
+                    }
+                    Probe::Waiting { until, .. } => Step::Sleep(until - now),
+                    Probe::Out { .. } => Step::AwaitProbe,
+                    Probe::Off => {
+                        state.refill(now);
+                        state.tokens -= 1.0;
+                        if state.tokens >= 0.0 {
+                            Step::Go { probe: false }
+                        } else {
+                            let wait = (-state.tokens / state.rate).min(3600.0);
+                            Step::Reserved(Duration::from_secs_f64(wait), state.generation)
+                        }
+                    }
+                }
+            };
+            match step {
+                Step::Go { probe } => return self.permit(probe),
+                Step::Sleep(wait) => tokio::time::sleep(wait).await,
+                Step::AwaitProbe => resumed.await,
+                Step::Reserved(wait, generation) => {
+                    tokio::time::sleep(wait).await;
+                    let state = self.state();
+                    if state.generation == generation && state.probe == Probe::Off {
+                        drop(state);
+                        return self.permit(false);
+                    }
+                    // The rate fell while this request waited: its token
+                    // was reserved at the old rate. Wait again.
+                }
+            }
+        }
+    }
+
+    fn permit(&self, probe: bool) -> Permit<'_> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        Permit {
+            limiter: self,
+            sent_at: Instant::now(),
+            probe,
+            recorded: false,
+        }
+    }
+
+    /// Learns from what became of the request `permit` let go.
+    pub(crate) fn record(&self, mut permit: Permit<'_>, outcome: Outcome) {
+        permit.recorded = true;
+        let throttled = matches!(outcome, Outcome::Throttled(_));
+        if !self.adaptive {
+            if throttled {
+                self.state().throttled += 1;
+            }
+            return;
+        }
+        let now = Instant::now();
+        let in_a_row = if throttled {
+            self.refused_in_a_row.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            if self.refused_in_a_row.load(Ordering::Relaxed) != 0 {
+                self.refused_in_a_row.store(0, Ordering::Relaxed);
+            }
+            0
+        };
+        if !throttled {
+            self.accepted.count(now);
+            if !self.engaged.load(Ordering::Acquire) {
+                return;
+            }
+        }
+        let mut state = self.state();
+        let sent = self.sent.load(Ordering::Relaxed);
+        state.measure(now, sent);
+        if throttled {
+            state.throttled += 1;
+        }
+        let retry_after = match outcome {
+            Outcome::Throttled(after) => after.map(|a| a.min(self.max_retry_after)),
+            Outcome::Other => None,
+        };
+        if permit.probe {
+            match outcome {
+                Outcome::Throttled(_) => {
+                    let pause = match state.probe {
+                        Probe::Out { pause } | Probe::Waiting { pause, .. } => pause,
+                        Probe::Off => FIRST_PAUSE,
+                    };
+                    let pause = (pause * 2)
+                        .min(LONGEST_PAUSE)
+                        .max(retry_after.unwrap_or_default());
+                    state.probe = Probe::Waiting {
+                        until: now + pause,
+                        pause,
+                    };
+                    tracing::debug!(
+                        pause_ms = pause.as_millis() as u64,
+                        "the probe was refused too: pausing longer"
+                    );
+                }
+                Outcome::Other => {
+                    // Through: every request goes again, at the lowered
+                    // rate, and the curve starts.
+                    state.probe = Probe::Off;
+                    state.curve_from = Some(now);
+                    state.flowing_since = Some(now);
+                    // The pause is not the client's sending rate.
+                    state.measured = 0.0;
+                    state.measured_at = Some(now);
+                    state.sent_then = sent;
+                    state.refilled = now;
+                    state.tokens = 0.0;
+                    drop(state);
+                    self.resumed.notify_waiters();
+                }
+            }
+            return;
+        }
+        match outcome {
+            Outcome::Throttled(_) => {
+                if let (Some(after), Probe::Waiting { until, pause }) = (retry_after, state.probe) {
+                    state.probe = Probe::Waiting {
+                        until: until.max(now + after),
+                        pause,
+                    };
+                }
+                let same_event = state.probe != Probe::Off
+                    || state
+                        .decreased_at
+                        .is_some_and(|decreased| permit.sent_at <= decreased);
+                if same_event {
+                    return;
+                }
+                if in_a_row < CONFIRM {
+                    // Not (yet) the server's limit: this request is retried
+                    // on its own.
+                    return;
+                }
+                // The rate the client was sending at (Little's law: the
+                // requests on the way, over the time one takes), at most the
+                // rate it was held to.
+                let took = now.saturating_duration_since(permit.sent_at);
+                let sending = self.in_flight.load(Ordering::Relaxed).max(1) as f64
+                    / took.as_secs_f64().max(0.001);
+                // And at most the rate the server let requests through at
+                // in the last second: a limit counted over a second (or
+                // less) is about that, whatever the client sent; a limit
+                // over a minute is far above it, and the sending rate is
+                // the bound. When a pause ended less than a second ago,
+                // the rate since then: the pause is not a rate the server
+                // asked for.
+                let let_through = match state.flowing_since {
+                    Some(since)
+                        if now.saturating_duration_since(since) < Duration::from_secs(1) =>
+                    {
+                        let (count, over) = self.accepted.since(now, since);
+                        count as f64 / over.max(Duration::from_millis(200)).as_secs_f64()
+                    }
+                    _ => {
+                        let (count, over) = self.accepted.last_second(now);
+                        count as f64 / over.as_secs_f64().max(0.1)
+                    }
+                };
+                let refused = sending.min(state.rate).min(let_through).max(MIN_RATE);
+                // The curve levels off just under the refused rate.
+                state.refused_rate = refused * JUST_UNDER;
+                state.time_to_refused = (refused * (JUST_UNDER - BETA) / SCALE).cbrt();
+                state.decreased_at = Some(now);
+                state.generation += 1;
+                state.rate = self.capped(refused * BETA);
+                state.refilled = now;
+                state.tokens = 0.0;
+                let pause = FIRST_PAUSE.max(retry_after.unwrap_or_default());
+                state.probe = Probe::Waiting {
+                    until: now + pause,
+                    pause,
+                };
+                self.engaged.store(true, Ordering::Release);
+                tracing::info!(
+                    rate = state.rate,
+                    refused_rate = refused,
+                    pause_ms = pause.as_millis() as u64,
+                    "rate limited (429): the client pauses, then slows down to {:.1} requests a second",
+                    state.rate
+                );
+            }
+            Outcome::Other => {
+                let (Some(from), Probe::Off) = (state.curve_from, state.probe) else {
+                    return;
+                };
+                let since = now.saturating_duration_since(from).as_secs_f64();
+                let curve = SCALE * (since - state.time_to_refused).powi(3) + state.refused_rate;
+                // Not past twice what the client sends (an idle client
+                // does not bank a rate), nor under where the curve started.
+                let ceiling = if state.measured > 0.0 {
+                    let start = state.refused_rate - SCALE * state.time_to_refused.powi(3);
+                    (2.0 * state.measured).max(start)
+                } else {
+                    f64::INFINITY
+                };
+                let rate = self.capped(curve.min(ceiling));
+                state.refill(now);
+                if (rate - state.rate).abs() > state.rate * 0.1 {
+                    tracing::debug!(rate, "the client's request rate is now {rate:.1} a second");
+                }
+                state.rate = rate;
+            }
+        }
+    }
+
+    /// `rate`, within the cap and the floor.
+    fn capped(&self, rate: f64) -> f64 {
+        let rate = rate.max(MIN_RATE);
+        match self.cap {
+            Some(cap) => rate.min(cap),
+            None => rate,
+        }
+    }
+
+    /// What the limiter is doing now.
+    pub(crate) fn status(&self) -> RateLimitStatus {
+        let state = self.state();
+        RateLimitStatus {
+            requests_per_second: self
+                .engaged
+                .load(Ordering::Acquire)
+                .then_some(state.rate)
+                .filter(|r| r.is_finite()),
+            paused: state.probe != Probe::Off,
+            throttled: state.throttled,
+        }
+    }
+
+    /// The rate requests are held to, while the limiter holds them back.
+    pub(crate) fn current_rate(&self) -> Option<f64> {
+        if !self.engaged.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(self.state().rate).filter(|r| r.is_finite())
+    }
+}
+
+/// A count of events over the last second, in ten slots of 100 ms; without
+/// a lock (concurrent counts may race a slot's reset: the count is an
+/// estimate).
+#[derive(Debug)]
+struct LastSecond {
+    origin: Instant,
+    counts: [AtomicU64; 10],
+    /// The number of the 100 ms period each slot counts.
+    periods: [AtomicU64; 10],
+}
+
+impl LastSecond {
+    fn new(origin: Instant) -> LastSecond {
+        LastSecond {
+            origin,
+            counts: Default::default(),
+            periods: Default::default(),
+        }
+    }
+
+    fn period(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.origin).as_millis() / 100)
+            .unwrap_or(u64::MAX)
+    }
+
+    fn count(&self, now: Instant) {
+        let period = self.period(now);
+        let slot = (period % 10) as usize;
+        if self.periods[slot].swap(period, Ordering::Relaxed) != period {
+            self.counts[slot].store(0, Ordering::Relaxed);
+        }
+        self.counts[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The events of the last second (of the ten periods of 100 ms up to
+    /// now, the one under way included).
+    #[cfg(test)]
+    fn total(&self, now: Instant) -> u64 {
+        self.last_second(now).0
+    }
+
+    /// The events of the ten periods of 100 ms up to now (the one under way
+    /// included), and the time they cover (from 0.9 s to 1 s). A limiter
+    /// younger than that counts its life as a second: a burst in the first
+    /// moments says how many the server lets through, not how fast.
+    fn last_second(&self, now: Instant) -> (u64, Duration) {
+        let period = self.period(now);
+        let first = period.saturating_sub(9);
+        let count = self.sum(first, period);
+        if period < 9 {
+            return (count, Duration::from_secs(1));
+        }
+        let start = self.origin + Duration::from_millis(first.saturating_mul(100));
+        (count, now.saturating_duration_since(start))
+    }
+
+    /// The events since `since` (at most a second ago), counted from the
+    /// start of the 100 ms period that holds it, and the time that covers.
+    fn since(&self, now: Instant, since: Instant) -> (u64, Duration) {
+        let period = self.period(now);
+        let first = self.period(since).max(period.saturating_sub(9));
+        let start = self.origin + Duration::from_millis(first.saturating_mul(100));
+        (
+            self.sum(first, period),
+            now.saturating_duration_since(start),
+        )
+    }
+
+    fn sum(&self, first: u64, last: u64) -> u64 {
+        (0..10)
+            .filter(|&slot| (first..=last).contains(&self.periods[slot].load(Ordering::Relaxed)))
+            .map(|slot| self.counts[slot].load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+impl State {
+    /// Adds the tokens earned since the last refill, up to one in the bucket.
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        if self.rate.is_finite() {
+            self.tokens = (self.tokens + elapsed * self.rate).min(1.0);
+        } else {
+            self.tokens = 1.0;
+        }
+        self.refilled = now;
+    }
+
+    /// Folds the requests sent since the last measurement into the smoothed
+    /// sending rate, every [`MEASURE_EVERY`].
+    fn measure(&mut self, now: Instant, sent: u64) {
+        let Some(at) = self.measured_at else {
+            self.measured_at = Some(now);
+            self.sent_then = sent;
+            return;
+        };
+        let elapsed = now.saturating_duration_since(at);
+        if elapsed < MEASURE_EVERY {
+            return;
+        }
+        let rate = (sent - self.sent_then) as f64 / elapsed.as_secs_f64();
+        self.measured = if self.measured == 0.0 {
+            rate
+        } else {
+            SMOOTHING * rate + (1.0 - SMOOTHING) * self.measured
+        };
+        self.measured_at = Some(now);
+        self.sent_then = sent;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adaptive() -> RateLimiter {
+        RateLimiter::new(true, None, Duration::from_secs(60))
+    }
+
+    /// Sends one request through `limiter` and answers it after `took`.
+    async fn request(limiter: &RateLimiter, took: Duration, outcome: Outcome) {
+        let permit = limiter.acquire().await;
+        tokio::time::sleep(took).await;
+        limiter.record(permit, outcome);
+    }
+
+    /// Sends `CONFIRM` requests at once through `limiter`, all answered 429
+    /// after `took`: the server's limit, as the limiter knows it.
+    async fn refused(limiter: &RateLimiter, took: Duration) {
+        let permits: Vec<_> =
+            futures::future::join_all((0..CONFIRM).map(|_| limiter.acquire())).await;
+        tokio::time::sleep(took).await;
+        for permit in permits {
+            limiter.record(permit, Outcome::Throttled(None));
+        }
+    }
+
+    /// How long `n` requests answered at once take to leave, one after the
+    /// other, on the paused clock.
+    async fn time_to_send(limiter: &RateLimiter, n: usize) -> Duration {
+        let started = Instant::now();
+        for _ in 0..n {
+            limiter.record(limiter.acquire().await, Outcome::Other);
+        }
+        started.elapsed()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lone_429_between_answers_that_got_through_is_only_retried() {
+        let limiter = adaptive();
+        for _ in 0..100 {
+            for _ in 0..CONFIRM - 1 {
+                request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
+            }
+            request(&limiter, Duration::from_millis(1), Outcome::Other).await;
+        }
+        let status = limiter.status();
+        assert_eq!(status.throttled, 100 * u64::from(CONFIRM - 1));
+        assert_eq!(status.requests_per_second, None, "no slowing down");
+        assert!(!status.paused);
+        // The next in a row is the server's limit.
+        request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
+        request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
+        request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
+        assert!(limiter.status().paused);
+        assert!(limiter.status().requests_per_second.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_meets_no_429_never_waits() {
+        let limiter = adaptive();
+        let started = Instant::now();
+        for _ in 0..10_000 {
+            let permit = limiter.acquire().await;
+            limiter.record(permit, Outcome::Other);
+        }
+        assert_eq!(Instant::now(), started, "not a moment of waiting");
+        assert_eq!(limiter.status().requests_per_second, None);
+        assert!(!limiter.status().paused);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_pauses_everyone_then_one_probe_goes_then_the_lower_rate_holds() {
+        let limiter = std::sync::Arc::new(adaptive());
+        // Fifty let through in the last second...
+        for _ in 0..50 {
+            request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+        }
+        // ...then sixteen at a time, 50 ms each (320 a second): refused.
+        let permits: Vec<_> = futures::future::join_all((0..16).map(|_| limiter.acquire())).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut permits = permits.into_iter();
+        limiter.record(permits.next().unwrap(), Outcome::Throttled(None));
+        // The others, sent before the decrease, were refused too: the same
+        // event, one decrease.
+        for permit in permits {
+            limiter.record(permit, Outcome::Throttled(None));
+        }
+        let status = limiter.status();
+        assert!(status.paused && status.throttled == 16);
+        // The limit is about what got through in the last second: 50.
+        let rate = status.requests_per_second.unwrap();
+        assert!((rate - 50.0 * BETA).abs() < 1e-9, "{rate}");
+
+        // Everyone waits for the pause; then one request probes while the
+        // rest wait for its answer.
+        let started = Instant::now();
+        let probe = limiter.acquire().await;
+        assert!(probe.probe);
+        assert_eq!(started.elapsed(), FIRST_PAUSE);
+        let waiting = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                let permit = limiter.acquire().await;
+                let left = Instant::now();
+                limiter.record(permit, Outcome::Other);
+                left
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(!waiting.is_finished(), "nobody goes while the probe is out");
+        let answered = Instant::now();
+        limiter.record(probe, Outcome::Other);
+        let left = waiting.await.unwrap();
+        assert!(
+            left >= answered
+                && left - answered
+                    <= Duration::from_secs_f64(1.0 / rate) + Duration::from_millis(1),
+            "the probe's answer lets them go, at the lowered rate: {:?} after it",
+            left - answered
+        );
+        assert!(!limiter.status().paused);
+
+        // Then requests leave at the lowered rate: 100 take about 100/rate s.
+        let rate = limiter.status().requests_per_second.unwrap();
+        let took = time_to_send(&limiter, 100).await.as_secs_f64();
+        assert!(
+            took >= 99.0 / (rate * 1.5) && took <= 101.0 / rate,
+            "{took} s at {rate}/s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_soon_after_a_pause_is_not_measured_against_the_pause() {
+        let limiter = adaptive();
+        for _ in 0..100 {
+            request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+        }
+        refused(&limiter, Duration::from_millis(10)).await;
+        let lowered = limiter.status().requests_per_second.unwrap();
+        // A long pause (a probe refused until a window ended), then the
+        // probe gets through and requests flow at the lowered rate for a
+        // third of a second, then one is refused.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(300) {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        refused(&limiter, Duration::from_millis(10)).await;
+        // About `lowered` got through a second since the pause ended: the
+        // limit is there, not at the third of it the last whole second
+        // holds (which would drop the rate to about a third).
+        let rate = limiter.status().requests_per_second.unwrap();
+        assert!(
+            rate > 0.7 * lowered && rate < lowered * 1.1,
+            "{lowered} -> {rate}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_probe_doubles_the_pause_and_retry_after_sets_it() {
+        let limiter = adaptive();
+        refused(&limiter, Duration::from_millis(50)).await;
+        let mut pauses = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let probe = limiter.acquire().await;
+            pauses.push(started.elapsed());
+            limiter.record(probe, Outcome::Throttled(None));
+        }
+        assert_eq!(
+            pauses,
+            [FIRST_PAUSE, FIRST_PAUSE * 2, FIRST_PAUSE * 4],
+            "from the first pause, doubling"
+        );
+        // A probe refused with Retry-After: the whole client waits that long.
+        let probe = limiter.acquire().await;
+        limiter.record(probe, Outcome::Throttled(Some(Duration::from_secs(7))));
+        let started = Instant::now();
+        let next = limiter.acquire().await;
+        assert_eq!(started.elapsed(), Duration::from_secs(7));
+        limiter.record(next, Outcome::Other);
+        assert!(!limiter.status().paused);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_probe_lets_another_request_probe() {
+        let limiter = adaptive();
+        refused(&limiter, Duration::from_millis(50)).await;
+        let probe = limiter.acquire().await;
+        drop(probe); // its caller gave up
+        let next = tokio::time::timeout(Duration::from_secs(1), limiter.acquire())
+            .await
+            .expect("another request probes");
+        assert!(next.probe);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_grows_back_past_the_refused_rate_when_429s_stop() {
+        let limiter = adaptive();
+        // Refused at about 20 a second (one request in flight, 50 ms).
+        for _ in 0..20 {
+            request(&limiter, Duration::from_millis(50), Outcome::Other).await;
+        }
+        refused(&limiter, Duration::from_millis(50)).await;
+        let probe = limiter.acquire().await;
+        limiter.record(probe, Outcome::Other);
+        let lowered = limiter.status().requests_per_second.unwrap();
+        // Forty seconds of requests answered at once, ten at a time.
+        let mut rates = Vec::new();
+        for _ in 0..40 {
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(1) {
+                let permits = futures::future::join_all((0..10).map(|_| limiter.acquire())).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                for permit in permits {
+                    limiter.record(permit, Outcome::Other);
+                }
+            }
+            rates.push(limiter.status().requests_per_second.unwrap());
+        }
+        assert!(rates.windows(2).all(|w| w[1] >= w[0] * 0.99), "{rates:?}");
+        assert!(rates[39] > 10.0 * lowered, "{lowered} -> {rates:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cap_holds_from_the_first_request() {
+        let limiter = RateLimiter::new(true, Some(10.0), Duration::from_secs(60));
+        assert_eq!(limiter.status().requests_per_second, Some(10.0));
+        let took = time_to_send(&limiter, 51).await;
+        assert_eq!(
+            took,
+            Duration::from_secs(5),
+            "one token at once, then ten a second"
+        );
+        // Without adaptation the cap still holds; 429s change nothing.
+        let fixed = RateLimiter::new(false, Some(10.0), Duration::from_secs(60));
+        request(&fixed, Duration::ZERO, Outcome::Throttled(None)).await;
+        assert_eq!(fixed.status().requests_per_second, Some(10.0));
+        assert!(!fixed.status().paused);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_adaptation_a_429_changes_nothing() {
+        let limiter = RateLimiter::new(false, None, Duration::from_secs(60));
+        request(&limiter, Duration::ZERO, Outcome::Throttled(None)).await;
+        let started = Instant::now();
+        time_to_send(&limiter, 1000).await;
+        assert_eq!(Instant::now(), started);
+        assert_eq!(limiter.status().requests_per_second, None);
+        // The 429 is still counted, for those who watch.
+        assert_eq!(limiter.status().throttled, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_second_counts_only_the_last_second() {
+        let counter = LastSecond::new(Instant::now());
+        for _ in 0..30 {
+            counter.count(Instant::now());
+            tokio::time::advance(Duration::from_millis(50)).await;
+        }
+        // One every 50 ms for 1.5 s: the last ten slots of 100 ms (the one
+        // under way included) hold those from 0.6 s to 1.45 s.
+        assert_eq!(counter.total(Instant::now()), 18);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(counter.total(Instant::now()), 0);
+    }
+}

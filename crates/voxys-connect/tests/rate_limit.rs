@@ -1,0 +1,285 @@
+//! The client-wide rate limiter against the mock server's rate limiter (the
+//! service's Rack::Attack: fixed windows per token, `429 Retry later`):
+//! shared by clones and by an export and a bulk job running together, faster
+//! again once the limit is lifted, untouched when there is no limit, a cap,
+//! and `Retry-After` pausing the whole client. What reached the server is
+//! read from the mock (its counts and its journal of applied writes).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use voxys_connect::{Client, Error, LeadStatus, RetryPolicy, Setting};
+use voxys_connect_mock::{MockServer, Throttle};
+
+fn client_of(server: &MockServer, adaptive: bool) -> Client {
+    Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .adaptive_rate_limit(adaptive)
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(30)
+                .max_elapsed(Duration::from_secs(120)),
+        )
+        .build()
+        .unwrap()
+}
+
+/// The ids of the first account's leads in the API's default order.
+fn ids_in_order(server: &MockServer) -> Vec<i64> {
+    server
+        .account(server.account_id())
+        .unwrap()
+        .leads_in_default_order()
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// An export (pages of 10, eight at once) and a bulk status change of every
+/// lead (5 ids a request, eight at once) on `export_client` and
+/// `bulk_client`, at the same time; checks that each completed whole, and
+/// returns how many requests the server refused.
+async fn export_and_bulk_together(
+    server: &MockServer,
+    export_client: &Client,
+    bulk_client: &Client,
+) -> u64 {
+    let account = server.account_id();
+    let expected = ids_in_order(server);
+    let export = export_client
+        .leads(account)
+        .list()
+        .per_page(10)
+        .concurrency(8)
+        .stream()
+        .map_ok(|lead| lead.id)
+        .try_collect::<Vec<i64>>();
+    let bulk = bulk_client
+        .leads(account)
+        .bulk_set_status(expected.clone(), LeadStatus::Won)
+        .batch_size(5)
+        .concurrency(8)
+        .send();
+    let (exported, changed) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(export, bulk)
+    })
+    .await
+    .expect("both finish");
+    // The export ran while the bulk job changed statuses: the default order
+    // (by creation) does not move, so every lead still arrives once, in order.
+    assert_eq!(exported.unwrap(), expected);
+    let changed = changed.unwrap();
+    assert!(changed.is_complete(), "{changed}");
+    let mut applied: BTreeMap<i64, u32> = BTreeMap::new();
+    for write in server.applied_writes() {
+        for id in write.lead_ids {
+            *applied.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(applied.len(), expected.len());
+    assert!(applied.values().all(|n| *n == 1), "each id applied once");
+    server.throttled_count()
+}
+
+fn throttled_server() -> voxys_connect_mock::MockServerBuilder {
+    MockServer::builder()
+        .accounts(1)
+        .leads(400)
+        .latency(Duration::from_millis(10))
+        .throttle(Throttle::new(40, Duration::from_secs(1)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clones_an_export_and_a_bulk_job_share_one_limiter() {
+    // Adaptive: the export runs on one clone, the bulk job on another.
+    let server = throttled_server().start().await.unwrap();
+    let client = client_of(&server, true);
+    let clone = client.clone();
+    let adaptive_refused = export_and_bulk_together(&server, &client, &clone).await;
+    let status = client.rate_limit();
+    assert_eq!(status, clone.rate_limit(), "one limiter for both clones");
+    assert_eq!(
+        status.throttled, adaptive_refused,
+        "every 429 of both jobs met the one limiter"
+    );
+    let rate = status.requests_per_second.expect("it is holding back");
+    assert!(rate < 4.0 * 40.0, "{rate} requests a second");
+
+    // The same jobs with each request on its own.
+    let server = throttled_server().start().await.unwrap();
+    let alone = client_of(&server, false);
+    let alone_refused = export_and_bulk_together(&server, &alone, &alone.clone()).await;
+    assert_eq!(alone.rate_limit().requests_per_second, None);
+    println!(
+        "export and bulk together at 40 requests a second: {adaptive_refused} requests refused with the shared limiter, {alone_refused} without"
+    );
+    assert!(
+        adaptive_refused * 3 < alone_refused,
+        "the shared limiter is refused far less: {adaptive_refused} against {alone_refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_the_limit_is_lifted_the_client_speeds_up_again() {
+    let server = MockServer::builder()
+        .accounts(1)
+        .leads(20_000)
+        .latency(Duration::from_millis(5))
+        .throttle(Throttle::new(20, Duration::from_secs(1)))
+        .start()
+        .await
+        .unwrap();
+    let client = client_of(&server, true);
+    let mut pages = client
+        .leads(server.account_id())
+        .list()
+        .per_page(10)
+        .concurrency(8)
+        .pages();
+    let started = Instant::now();
+    let mut lifted: Option<(Instant, u64)> = None;
+    let mut after_lift = Vec::new();
+    let mut count = 0u64;
+    while let Some(page) = pages.next().await {
+        page.unwrap();
+        count += 1;
+        let elapsed = started.elapsed();
+        if lifted.is_none() && elapsed > Duration::from_secs(3) {
+            let rate = client.rate_limit().requests_per_second;
+            assert!(
+                rate.is_some_and(|r| r < 40.0),
+                "held near the limit: {rate:?}"
+            );
+            server.set_throttle(None);
+            lifted = Some((Instant::now(), count));
+        }
+        if let Some((at, _)) = lifted
+            && at.elapsed() > Duration::from_secs(12)
+        {
+            break;
+        }
+        if let Some((at, _)) = lifted {
+            after_lift.push((at.elapsed(), count));
+        }
+    }
+    let (_, at_lift) = lifted.expect("lifted");
+    // Pages a second in the last two seconds, against the limit of 20.
+    let last = after_lift.last().unwrap().1;
+    let two_before = after_lift
+        .iter()
+        .rev()
+        .find(|(t, _)| *t < after_lift.last().unwrap().0 - Duration::from_secs(2))
+        .unwrap()
+        .1;
+    let rate = (last - two_before) as f64 / 2.0;
+    println!(
+        "limit lifted after {at_lift} pages: {rate:.0} pages a second ten seconds later (limit was 20), limiter at {:?}",
+        client.rate_limit().requests_per_second
+    );
+    assert!(rate > 80.0, "{rate} pages a second");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_429_the_limiter_stays_out_of_the_way() {
+    let server = MockServer::builder()
+        .leads(2_000)
+        .latency(Duration::from_millis(20))
+        .start()
+        .await
+        .unwrap();
+    let client = client_of(&server, true);
+    let leads: Vec<i64> = client
+        .leads(server.account_id())
+        .list()
+        .per_page(10)
+        .concurrency(16)
+        .stream()
+        .map_ok(|l| l.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(leads, ids_in_order(&server));
+    let status = client.rate_limit();
+    assert_eq!((status.requests_per_second, status.throttled), (None, 0));
+    assert!(
+        server.most_requests_in_flight() == 16,
+        "requests went at the concurrency asked, not held back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_pauses_the_whole_client() {
+    // Ten requests a window of two seconds, with Retry-After.
+    let server = MockServer::builder()
+        .accounts(1)
+        .leads(300)
+        .throttle(Throttle::new(10, Duration::from_secs(2)).retry_after(true))
+        .start()
+        .await
+        .unwrap();
+    let client = client_of(&server, true);
+    let started = Instant::now();
+    let leads: Vec<i64> = client
+        .leads(server.account_id())
+        .list()
+        .per_page(10)
+        .concurrency(8)
+        .stream()
+        .map_ok(|l| l.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(leads, ids_in_order(&server));
+    let refused = server.throttled_count();
+    // 30 pages at 10 a window: at least two windows of waiting; and told
+    // when to come back, the client does not knock in between: the 429s
+    // are those in flight when a window filled, not one per retry.
+    assert!(started.elapsed() >= Duration::from_secs(4));
+    println!(
+        "30 pages, 10 a 2 s window, Retry-After: {:.1} s, {refused} refused",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(refused <= 3 * 8, "{refused} refused");
+}
+
+#[tokio::test]
+async fn a_cap_holds_from_the_start_and_bad_caps_are_refused() {
+    let server = MockServer::builder().leads(300).start().await.unwrap();
+    let capped = Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .max_requests_per_second(20.0)
+        .build()
+        .unwrap();
+    assert_eq!(capped.rate_limit().requests_per_second, Some(20.0));
+    let started = Instant::now();
+    let pages = capped
+        .leads(server.account_id())
+        .list()
+        .per_page(10)
+        .concurrency(8)
+        .pages()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 30);
+    // 30 requests at 20 a second: the first at once, 29 more over 1.45 s.
+    assert!(started.elapsed() >= Duration::from_millis(1400));
+
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let error = Client::builder()
+            .token("t")
+            .max_requests_per_second(bad)
+            .build()
+            .unwrap_err();
+        match error {
+            Error::Config(e) => {
+                assert_eq!(e.setting, Setting::RateLimit);
+                assert!(e.to_string().contains("max_requests_per_second"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
