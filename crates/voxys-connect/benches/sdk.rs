@@ -6,7 +6,9 @@
 //! 1. decode: a 100-lead page body into the SDK's types, against a minimal
 //!    hand-written serde struct of the same fields;
 //! 2. request: one list call through the SDK against the mock server on
-//!    127.0.0.1, against the same request with bare reqwest + serde_json;
+//!    127.0.0.1, against the same request with bare reqwest + serde_json,
+//!    and against the SDK with its adaptive rate limiter turned off (what the
+//!    limiter costs a client that never meets a 429);
 //! 3. export: 10,000 leads in 100 pages from the mock with 20 ms latency per
 //!    answer, sequential against `.concurrency(8)`.
 
@@ -130,6 +132,12 @@ fn request(c: &mut Criterion) {
         .block_on(MockServer::builder().leads(1_000).start())
         .unwrap();
     let client = client_for(&server);
+    let unlimited = Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .adaptive_rate_limit(false)
+        .build()
+        .unwrap();
     let http = reqwest::Client::new();
     let url = format!(
         "{}/api/v1/accounts/1/leads?page=1&per_page=100",
@@ -137,6 +145,8 @@ fn request(c: &mut Criterion) {
     );
     // Warm both connection pools and the server's caches.
     rt.block_on(client.leads(1).list().per_page(100).send())
+        .unwrap();
+    rt.block_on(unlimited.leads(1).list().per_page(100).send())
         .unwrap();
     let mut group = c.benchmark_group("request");
     group.bench_function("baseline: reqwest + serde_json", |b| {
@@ -154,6 +164,17 @@ fn request(c: &mut Criterion) {
     group.bench_function("sdk: list().send()", |b| {
         b.to_async(&rt)
             .iter(|| async { client.leads(1).list().per_page(100).send().await.unwrap() })
+    });
+    group.bench_function("sdk: without the rate limiter", |b| {
+        b.to_async(&rt).iter(|| async {
+            unlimited
+                .leads(1)
+                .list()
+                .per_page(100)
+                .send()
+                .await
+                .unwrap()
+        })
     });
     group.finish();
 }
@@ -224,8 +245,9 @@ fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     println!("\nratios (baseline time / sdk time; above 1 means the sdk is faster):");
-    for (group, baseline, sdk, goal) in [
+    for (label, group, baseline, sdk, goal) in [
         (
+            "decode",
             "decode",
             "baseline: plain serde struct",
             "sdk: LeadList",
@@ -233,11 +255,20 @@ fn main() {
         ),
         (
             "request",
+            "request",
             "baseline: reqwest + serde_json",
             "sdk: list().send()",
             "at least 1/1.1 = 0.91",
         ),
         (
+            "limiter",
+            "request",
+            "sdk: without the rate limiter",
+            "sdk: list().send()",
+            "about 1: no cost without 429s",
+        ),
+        (
+            "export",
             "export",
             "baseline: sequential",
             "sdk: concurrency(8)",
@@ -246,12 +277,12 @@ fn main() {
     ] {
         match (mean_ns(group, baseline), mean_ns(group, sdk)) {
             (Some(b), Some(s)) => println!(
-                "  {group:<8} {:>6.2}x   (baseline {:.1} µs, sdk {:.1} µs; goal {goal})",
+                "  {label:<8} {:>6.2}x   (baseline {:.1} µs, sdk {:.1} µs; goal {goal})",
                 b / s,
                 b / 1e3,
                 s / 1e3
             ),
-            _ => println!("  {group:<8} (not run)"),
+            _ => println!("  {label:<8} (not run)"),
         }
     }
 }
