@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use voxys_connect::{
-    Client, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT, Error, RetryPolicy, Setting,
+    Client, ClientBuilder, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT, Error,
+    RetryPolicy, Setting,
 };
 #[cfg(feature = "demo")]
 use voxys_connect_mock::MockServer;
@@ -55,12 +56,70 @@ pub struct ConnectionArgs {
     /// Retries of a failed request (429, 502-504, timeouts, network errors).
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
+    /// Send at most this many requests a second (the whole command, every
+    /// page and batch together). Without it the rate adapts on its own: it
+    /// slows down at the first 429 and holds just under the server's limit.
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub max_rate: Option<f64>,
+}
+
+/// A rate for `--max-rate`: a positive number of requests a second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a rate: give a positive number of requests a second, such as 50 or 0.5"
+        )),
+    }
+}
+
+impl ConnectionArgs {
+    /// The settings every client gets, demo or not.
+    fn apply(&self, builder: ClientBuilder) -> ClientBuilder {
+        let retry = RetryPolicy::default().max_attempts(self.retries.saturating_add(1));
+        let builder = builder.retry_policy(retry);
+        match self.max_rate {
+            Some(rate) => builder.max_requests_per_second(rate),
+            None => builder,
+        }
+    }
+}
+
+/// What a progress bar says about the client's rate limiter: the rate it
+/// holds requests to, or that it is paused after a 429; `None` while it is
+/// not holding back.
+pub fn rate_note(client: &Client) -> Option<String> {
+    let status = client.rate_limit();
+    let refused = match status.throttled {
+        0 => String::new(),
+        n => format!(", {n}\u{d7}429"),
+    };
+    if status.paused {
+        return Some(format!("paused by a 429{refused}"));
+    }
+    let rate = status.requests_per_second?;
+    let shown = if rate < 10.0 {
+        format!("{rate:.1}")
+    } else {
+        format!("{rate:.0}")
+    };
+    Some(format!("limited to {shown} req/s{refused}"))
+}
+
+/// Failures to build the client, as the CLI reports them.
+fn build_failure(error: Error) -> Failure {
+    match error {
+        Error::Config(e) if e.setting == Setting::Token => {
+            Failure::new(exit::AUTH, format!("{e}."))
+        }
+        Error::Config(e) => Failure::new(exit::USAGE, format!("{e}.")),
+        other => Failure::new(exit::OTHER, other.to_string()),
+    }
 }
 
 /// The client and account the flags and environment name; keeps a demo server
 /// alive as long as it is needed.
 pub async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<DemoServer>), Failure> {
-    let retry = RetryPolicy::default().max_attempts(args.retries.saturating_add(1));
     #[cfg(feature = "demo")]
     if args.demo {
         let server = MockServer::builder()
@@ -68,12 +127,14 @@ pub async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<DemoS
             .start()
             .await
             .map_err(|e| Failure::new(exit::OTHER, format!("cannot start the demo server: {e}")))?;
-        let client = Client::builder()
-            .token(server.token())
-            .base_url(server.url())
-            .retry_policy(retry)
+        let client = args
+            .apply(
+                Client::builder()
+                    .token(server.token())
+                    .base_url(server.url()),
+            )
             .build()
-            .map_err(|e| Failure::new(exit::OTHER, e.to_string()))?;
+            .map_err(build_failure)?;
         let account = args.account.unwrap_or_else(|| server.account_id());
         return Ok((client, account, Some(server)));
     }
@@ -94,7 +155,7 @@ pub async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<DemoS
             ),
         ));
     }
-    let mut builder = Client::builder().token(token).retry_policy(retry);
+    let mut builder = args.apply(Client::builder().token(token));
     let ca_cert = args.ca_cert.clone().or_else(|| {
         std::env::var_os(ENV_CA_CERT)
             .filter(|p| !p.is_empty())
@@ -111,13 +172,7 @@ pub async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<DemoS
     if let Some(url) = base_url {
         builder = builder.base_url(url.trim());
     }
-    let client = builder.build().map_err(|e| match e {
-        Error::Config(e) if e.setting == Setting::Token => {
-            Failure::new(exit::AUTH, format!("{e}."))
-        }
-        Error::Config(e) => Failure::new(exit::USAGE, format!("{e}.")),
-        other => Failure::new(exit::OTHER, other.to_string()),
-    })?;
+    let client = builder.build().map_err(build_failure)?;
     let account = match args.account {
         Some(account) => account,
         None => voxys_connect::account_id_from_env().map_err(|_| {

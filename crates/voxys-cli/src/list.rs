@@ -10,7 +10,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use voxys_connect::{Client, Lead, LeadSortField, LeadStatus, ListLeads, SortOrder};
 
-use crate::connect::{ConnectionArgs, connect};
+use crate::connect::{ConnectionArgs, connect, rate_note};
 use crate::output::{OutputArgs, RecordWriter};
 use crate::{Failure, describe, exit, write_failure};
 
@@ -131,6 +131,7 @@ pub async fn list(args: ListArgs) -> Result<(), Failure> {
     let (mut written, mut total) = (0u64, None);
     let started = std::time::Instant::now();
     let mut failure = None;
+    let mut ticks = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
             biased;
@@ -155,10 +156,16 @@ pub async fn list(args: ListArgs) -> Result<(), Failure> {
                         written += 1;
                     }
                     progress.set_position(written);
-                    let rate = written as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    progress.set_message(format!("{rate:.0} leads/s"));
                 }
             },
+            _ = ticks.tick(), if !progress.is_hidden() => {}
+        }
+        if !progress.is_hidden() {
+            let rate = written as f64 / started.elapsed().as_secs_f64().max(0.001);
+            progress.set_message(match rate_note(&client) {
+                None => format!("{rate:.0} leads/s"),
+                Some(note) => format!("{rate:.0} leads/s ({note})"),
+            });
         }
     }
     progress.finish_and_clear();

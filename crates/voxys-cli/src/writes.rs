@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use voxys_connect::{BulkActionKind, BulkOutcome, Error, LeadStatus};
 
-use crate::connect::{ConnectionArgs, connect};
+use crate::connect::{ConnectionArgs, connect, rate_note};
 use crate::ids::read_ids;
 use crate::list::STATUSES;
 use crate::output::OutputArgs;
@@ -176,6 +176,7 @@ pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
     tokio::pin!(interrupt);
     let mut interrupted = false;
     let (mut finished_ids, mut failed_ids) = (0u64, 0u64);
+    let mut ticks = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
             biased;
@@ -192,13 +193,20 @@ pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
                         failed_ids += batch.ids.len() as u64;
                     }
                     progress.set_position(finished_ids);
-                    let rate = finished_ids as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    progress.set_message(match failed_ids {
-                        0 => format!("{rate:.0} ids/s"),
-                        n => format!("{rate:.0} ids/s, {n} failed"),
-                    });
                 }
             },
+            _ = ticks.tick(), if !progress.is_hidden() => {}
+        }
+        if !progress.is_hidden() {
+            let rate = finished_ids as f64 / started.elapsed().as_secs_f64().max(0.001);
+            let mut message = format!("{rate:.0} ids/s");
+            if failed_ids > 0 {
+                message.push_str(&format!(", {failed_ids} failed"));
+            }
+            if let Some(note) = rate_note(&client) {
+                message.push_str(&format!(" ({note})"));
+            }
+            progress.set_message(message);
         }
     }
     progress.finish_and_clear();
@@ -325,7 +333,7 @@ fn confirm_delete(count: usize, account: i64) -> Result<(), Failure> {
 }
 
 /// A progress bar on standard error when it is a terminal: ids done of the
-/// total, and the rate.
+/// total, the rate, and the rate the client's limiter holds requests to.
 fn progress_bar(total: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();

@@ -1,0 +1,111 @@
+//! `voxys` against a server that rate-limits it: `--max-rate`, and the
+//! adaptive limiter without it. What the server refused is read from the
+//! mock's own count, not from the CLI's output.
+
+use std::time::{Duration, Instant};
+
+use voxys_connect_mock::{MockServer, Throttle};
+
+mod common;
+
+use common::{assert_ok, ndjson, stderr, voxys};
+
+/// The ids of an NDJSON export, in the order written.
+fn exported_ids(output: &std::process::Output) -> Vec<i64> {
+    ndjson(output)
+        .iter()
+        .map(|lead| lead["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The first account's lead ids in the order the list command writes them
+/// (its default sort: newest first).
+async fn expected_ids(server: &MockServer) -> Vec<i64> {
+    server.set_throttle(None);
+    let output = voxys(
+        server,
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--per-page",
+            "100",
+            "--format",
+            "ndjson",
+        ],
+    )
+    .await;
+    assert_ok(&output);
+    exported_ids(&output)
+}
+
+#[tokio::test]
+async fn max_rate_keeps_an_export_under_the_servers_limit() {
+    let server = MockServer::builder().leads(250).start().await.unwrap();
+    let expected = expected_ids(&server).await;
+    // At most 6 requests in any second; the CLI is asked for 4 a second,
+    // so not one of its 10 requests may be refused (without the cap, the
+    // export would send them all at once and meet 429s).
+    server.set_throttle(Some(Throttle::new(6, Duration::from_secs(1)).sliding()));
+    let started = Instant::now();
+    let output = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--per-page",
+            "25",
+            "--format",
+            "ndjson",
+            "--max-rate",
+            "4",
+        ],
+    )
+    .await;
+    let took = started.elapsed();
+    assert_ok(&output);
+    assert_eq!(exported_ids(&output), expected);
+    assert_eq!(server.throttled_count(), 0, "{}", stderr(&output));
+    // Ten pages at four a second: nine gaps of 250 ms at least. (A lower
+    // bound only: a slow machine cannot make it fail.)
+    assert!(took >= Duration::from_millis(2_250), "took {took:?}");
+}
+
+#[tokio::test]
+async fn without_max_rate_an_export_adapts_to_the_limit_and_loses_nothing() {
+    let server = MockServer::builder().leads(250).start().await.unwrap();
+    let expected = expected_ids(&server).await;
+    // Chatwoot's answer: 429 `Retry later`, no Retry-After, fixed windows.
+    server.set_throttle(Some(Throttle::new(5, Duration::from_secs(1))));
+    let output = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--per-page",
+            "10",
+            "--format",
+            "ndjson",
+        ],
+    )
+    .await;
+    assert_ok(&output);
+    assert_eq!(exported_ids(&output), expected);
+    // The limit was met (25 pages at 5 a second), and the export went on.
+    assert!(server.throttled_count() > 0);
+}
+
+#[tokio::test]
+async fn a_max_rate_that_is_not_a_positive_number_is_a_usage_error() {
+    let server = MockServer::builder().leads(10).start().await.unwrap();
+    for bad in ["0", "-3", "NaN", "inf", "fast"] {
+        let flag = format!("--max-rate={bad}");
+        let output = voxys(&server, &["leads", "list", &flag]).await;
+        assert_eq!(output.status.code(), Some(2), "--max-rate {bad}");
+        let message = stderr(&output);
+        assert!(message.contains("rate"), "--max-rate {bad}: {message}");
+    }
+    assert_eq!(server.request_count(), 0);
+}
