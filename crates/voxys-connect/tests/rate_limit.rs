@@ -37,6 +37,23 @@ fn ids_in_order(server: &MockServer) -> Vec<i64> {
         .collect()
 }
 
+/// Every lead id of the account in pages of 10, `concurrency` pages at once.
+async fn export_ids(
+    client: &Client,
+    account: i64,
+    concurrency: usize,
+) -> voxys_connect::Result<Vec<i64>> {
+    client
+        .leads(account)
+        .list()
+        .per_page(10)
+        .concurrency(concurrency)
+        .stream()
+        .map_ok(|lead| lead.id)
+        .try_collect()
+        .await
+}
+
 /// An export (pages of 10, eight at once) and a bulk status change of every
 /// lead (5 ids a request, eight at once) on `export_client` and
 /// `bulk_client`, at the same time; checks that each completed whole, and
@@ -48,14 +65,7 @@ async fn export_and_bulk_together(
 ) -> u64 {
     let account = server.account_id();
     let expected = ids_in_order(server);
-    let export = export_client
-        .leads(account)
-        .list()
-        .per_page(10)
-        .concurrency(8)
-        .stream()
-        .map_ok(|lead| lead.id)
-        .try_collect::<Vec<i64>>();
+    let export = export_ids(export_client, account, 8);
     let bulk = bulk_client
         .leads(account)
         .bulk_set_status(expected.clone(), LeadStatus::Won)
@@ -190,16 +200,7 @@ async fn without_a_429_the_limiter_stays_out_of_the_way() {
         .await
         .unwrap();
     let client = client_of(&server, true);
-    let leads: Vec<i64> = client
-        .leads(server.account_id())
-        .list()
-        .per_page(10)
-        .concurrency(16)
-        .stream()
-        .map_ok(|l| l.id)
-        .try_collect()
-        .await
-        .unwrap();
+    let leads = export_ids(&client, server.account_id(), 16).await.unwrap();
     assert_eq!(leads, ids_in_order(&server));
     let status = client.rate_limit();
     assert_eq!((status.requests_per_second, status.throttled), (None, 0));
@@ -221,16 +222,7 @@ async fn retry_after_pauses_the_whole_client() {
         .unwrap();
     let client = client_of(&server, true);
     let started = Instant::now();
-    let leads: Vec<i64> = client
-        .leads(server.account_id())
-        .list()
-        .per_page(10)
-        .concurrency(8)
-        .stream()
-        .map_ok(|l| l.id)
-        .try_collect()
-        .await
-        .unwrap();
+    let leads = export_ids(&client, server.account_id(), 8).await.unwrap();
     assert_eq!(leads, ids_in_order(&server));
     let refused = server.throttled_count();
     // 30 pages at 10 a window: at least two windows of waiting; and told
