@@ -100,7 +100,8 @@ impl Client {
     }
 
     /// What the client's rate limiter is doing: the rate it holds requests
-    /// to (none until the server first answers 429, unless a cap is set),
+    /// to (none until the server first answers 429 several times in a
+    /// row, unless a cap is set),
     /// and how many 429s it has met. Shared by every clone of the client.
     ///
     /// ```no_run

@@ -198,7 +198,8 @@ pub(crate) enum Outcome {
 #[non_exhaustive]
 pub struct RateLimitStatus {
     /// The rate requests are held to, in requests a second; `None` while
-    /// the client is not holding back (it has met no 429, and has no cap).
+    /// the client is not holding back (it has met no run of 429s, and has
+    /// no cap).
     pub requests_per_second: Option<f64>,
     /// Whether requests are paused after a 429, waiting for a probe to get
     /// through.
