@@ -3,9 +3,9 @@
 //! single calls, and clones of the client).
 //!
 //! A deployment throttles each client (Chatwoot: 3000 requests a minute per
-//! IP, answered `429 Retry later` with no `Retry-After`). Until the first
-//! 429 the limiter does nothing: a request takes one atomic load and goes.
-//! After one, requests wait for a token from a token bucket whose rate
+//! IP, answered `429 Retry later` with no `Retry-After`). Until the server
+//! first answers 429 three times in a row the limiter does nothing: a
+//! request takes an atomic load or two and goes. After that, requests wait for a token from a token bucket whose rate
 //! follows a CUBIC curve, as in the AWS SDKs' adaptive retry mode
 //! (smithy-rs's `client_rate_limiter.rs`):
 //!
@@ -88,7 +88,7 @@ pub(crate) struct RateLimiter {
     cap: Option<f64>,
     /// The longest pause a `Retry-After` can cause.
     max_retry_after: Duration,
-    /// Whether requests wait for tokens: after the first 429, or from the
+    /// Whether requests wait for tokens: after the first run of 429s, or from the
     /// start with a cap. Read without the lock.
     engaged: AtomicBool,
     /// Requests sent, ever; read under the lock to measure the rate.
