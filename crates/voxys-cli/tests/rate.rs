@@ -18,23 +18,27 @@ fn exported_ids(output: &std::process::Output) -> Vec<i64> {
         .collect()
 }
 
+/// `voxys leads list --all` in NDJSON, `per_page` leads a request, with
+/// `extra` flags.
+async fn export(server: &MockServer, per_page: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "leads",
+        "list",
+        "--all",
+        "--format",
+        "ndjson",
+        "--per-page",
+        per_page,
+    ];
+    args.extend_from_slice(extra);
+    voxys(server, &args).await
+}
+
 /// The first account's lead ids in the order the list command writes them
 /// (its default sort: newest first).
 async fn expected_ids(server: &MockServer) -> Vec<i64> {
     server.set_throttle(None);
-    let output = voxys(
-        server,
-        &[
-            "leads",
-            "list",
-            "--all",
-            "--per-page",
-            "100",
-            "--format",
-            "ndjson",
-        ],
-    )
-    .await;
+    let output = export(server, "100", &[]).await;
     assert_ok(&output);
     exported_ids(&output)
 }
@@ -48,21 +52,7 @@ async fn max_rate_keeps_an_export_under_the_servers_limit() {
     // export would send them all at once and meet 429s).
     server.set_throttle(Some(Throttle::new(6, Duration::from_secs(1)).sliding()));
     let started = Instant::now();
-    let output = voxys(
-        &server,
-        &[
-            "leads",
-            "list",
-            "--all",
-            "--per-page",
-            "25",
-            "--format",
-            "ndjson",
-            "--max-rate",
-            "4",
-        ],
-    )
-    .await;
+    let output = export(&server, "25", &["--max-rate", "4"]).await;
     let took = started.elapsed();
     assert_ok(&output);
     assert_eq!(exported_ids(&output), expected);
@@ -78,19 +68,7 @@ async fn without_max_rate_an_export_adapts_to_the_limit_and_loses_nothing() {
     let expected = expected_ids(&server).await;
     // Chatwoot's answer: 429 `Retry later`, no Retry-After, fixed windows.
     server.set_throttle(Some(Throttle::new(5, Duration::from_secs(1))));
-    let output = voxys(
-        &server,
-        &[
-            "leads",
-            "list",
-            "--all",
-            "--per-page",
-            "10",
-            "--format",
-            "ndjson",
-        ],
-    )
-    .await;
+    let output = export(&server, "10", &[]).await;
     assert_ok(&output);
     assert_eq!(exported_ids(&output), expected);
     // The limit was met (25 pages at 5 a second), and the export went on.
