@@ -317,7 +317,8 @@ impl MockServer {
         self.shared.faults.clear();
     }
 
-    /// Sets the rate limit from now on (`None` lifts it), counting afresh.
+    /// Sets the rate limit from now on (`None` lifts it), counting afresh:
+    /// fixed windows start now.
     pub fn set_throttle(&self, throttle: Option<Throttle>) {
         self.shared.limiter.set(throttle);
     }

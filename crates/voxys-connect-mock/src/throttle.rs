@@ -216,10 +216,12 @@ impl Limiter {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Replaces the throttle (none: no limit), counting afresh.
+    /// Replaces the throttle (none: no limit), counting afresh: fixed
+    /// windows start now.
     pub(crate) fn set(&self, throttle: Option<Throttle>) {
         let mut state = self.state();
         state.throttle = throttle;
+        state.started = Instant::now();
         state.fixed.clear();
         state.sliding.clear();
     }
@@ -331,6 +333,22 @@ mod tests {
         }
         tokio::time::advance(Duration::from_millis(600)).await;
         assert_eq!(passes(4), 3, "a new period");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn setting_a_throttle_starts_its_fixed_windows_afresh() {
+        let limiter = Limiter::new(None);
+        tokio::time::advance(Duration::from_millis(700)).await;
+        limiter.set(Some(
+            Throttle::new(1, Duration::from_secs(1)).retry_after(true),
+        ));
+        assert!(matches!(limiter.check("t"), Verdict::Pass));
+        // The window began when the throttle was set, not when the server
+        // started: a whole period is left, not 300 ms.
+        match limiter.check("t") {
+            Verdict::Refuse(Some(wait)) => assert_eq!(wait, Duration::from_secs(1)),
+            _ => panic!("refused, with the rest of the period"),
+        }
     }
 
     #[tokio::test(start_paused = true)]
