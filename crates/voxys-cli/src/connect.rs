@@ -58,7 +58,8 @@ pub struct ConnectionArgs {
     pub retries: u32,
     /// Send at most this many requests a second (the whole command, every
     /// page and batch together). Without it the rate adapts on its own: it
-    /// slows down when the server answers 429 (three in a row) and holds just under the server's limit.
+    /// slows down when the server answers 429 (three in a row), finds the
+    /// server's limit and holds there.
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub max_rate: Option<f64>,
 }

@@ -14,7 +14,7 @@ use crate::error::{ConfigError, Error, Problem, Result, Setting, error_body_mess
 use crate::leads::Leads;
 use crate::pipelines::Pipelines;
 use crate::rate_limit::{Outcome, RateLimitStatus, RateLimiter};
-use crate::retry::{RetryPolicy, retry_after};
+use crate::retry::{Pacing, RetryPolicy, retry_after};
 
 /// A client for the Voxys Connect Leads API.
 ///
@@ -151,13 +151,13 @@ impl Client {
                 let request = self.attempt(operation, send(self.clone()));
                 let maybe_applied = &maybe_applied;
                 async move {
-                    let (result, observed) = request.await;
+                    let (result, observed, pacing) = request.await;
                     if let Err(error) = &result
                         && reach(error, &observed) == Reach::Unknown
                     {
                         maybe_applied.store(true, Ordering::Relaxed);
                     }
-                    result
+                    (result, pacing)
                 }
                 .instrument(span(attempt))
             })
@@ -169,14 +169,15 @@ impl Client {
         })
     }
 
-    /// One attempt, in the current span: the result, errors mapped, and what
-    /// the answer said about itself. The span gets the status, the duration
-    /// and the server's request id.
+    /// One attempt, in the current span: the result, errors mapped, what
+    /// the answer said about itself, and who decides when the request goes
+    /// again if it failed (the rate limiter takes charge of 429s). The span
+    /// gets the status, the duration and the server's request id.
     pub(crate) async fn attempt<T, Fut>(
         &self,
         operation: &'static str,
         request: Fut,
-    ) -> (Result<T>, Observed)
+    ) -> (Result<T>, Observed, Pacing)
     where
         T: DeserializeOwned,
         Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
@@ -189,7 +190,7 @@ impl Client {
         }
         let started = tokio::time::Instant::now();
         let (result, observed) = voxys_connect_api::observe(request).await;
-        limiter.record(
+        let pacing = limiter.record(
             permit,
             match &result {
                 Err(voxys_connect_api::Error::UnexpectedResponse(r)) if r.status() == 429 => {
@@ -208,14 +209,14 @@ impl Client {
         match result {
             Ok(value) => {
                 tracing::debug!("request succeeded");
-                (Ok(value.into_inner()), observed)
+                (Ok(value.into_inner()), observed, pacing)
             }
             Err(error) => {
                 let error = self
                     .map_error::<T>(operation, error, observed.clone())
                     .await;
                 tracing::debug!(error = %error, "request failed");
-                (Err(error), observed)
+                (Err(error), observed, pacing)
             }
         }
     }

@@ -309,10 +309,14 @@ impl ClientBuilder {
     /// it (default on). After a run of `429`s (a lone one between answers
     /// that got through is only retried), every request of the client (every
     /// clone, every stream, every bulk batch) waits its turn at a rate that
-    /// finds the server's limit and holds just under it, and grows again
-    /// when 429s stop (a CUBIC curve, as the AWS SDKs' adaptive retry mode).
-    /// A client that never meets a 429 never waits. Off, each request only
-    /// retries its own 429s, as its [`RetryPolicy`] says.
+    /// finds the server's limit and holds there, and grows again when 429s
+    /// stop (a CUBIC curve, as the AWS SDKs' adaptive retry mode). The
+    /// requests refused in such a run go again when the limiter lets them,
+    /// without the policy's backoff and without using up their attempts
+    /// (the policy's time budget still bounds them), so that waiting out a
+    /// window of a minute does not fail them. A client that never meets a
+    /// 429 never waits. Off, each request only retries its own 429s, as its
+    /// [`RetryPolicy`] says.
     pub fn adaptive_rate_limit(mut self, adaptive: bool) -> ClientBuilder {
         self.adaptive_rate_limit = adaptive;
         self

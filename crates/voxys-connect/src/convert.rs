@@ -9,6 +9,7 @@ use voxys_connect_api::types::{Card, LeadConversion};
 use crate::client::{Client, Reach, reach, request_span};
 use crate::error::{Error, Result};
 use crate::leads::positive_id;
+use crate::retry::Tries;
 
 /// How long [`Convert`] waits before it looks a second time for a card that a
 /// lost answer may still be making (default of
@@ -102,11 +103,10 @@ impl Convert {
         positive_id("stage", self.stage_id)?;
         let before = self.cards_of_lead().await?;
         let policy = self.client.retry_policy().clone();
-        let started = tokio::time::Instant::now();
-        let mut attempt = 0;
+        let mut tries = Tries::new();
         loop {
-            attempt += 1;
-            let (result, observed) = self
+            let attempt = tries.number;
+            let (result, observed, pacing) = self
                 .client
                 .attempt(OPERATION, {
                     let client = self.client.clone();
@@ -136,7 +136,8 @@ impl Convert {
                 Err(error) => error,
             };
             if reach(&error, &observed) == Reach::NotApplied {
-                if error.is_retryable() && policy.pause_before_retry(attempt, &error, started).await
+                if error.is_retryable()
+                    && policy.pause_before_retry(&mut tries, &error, pacing).await
                 {
                     continue;
                 }
@@ -152,7 +153,7 @@ impl Convert {
                     // with the request, and made no card.
                     tracing::warn!(attempt, error = %error, "the conversion was not applied; converting again");
                     if error.is_retryable()
-                        && policy.pause_before_retry(attempt, &error, started).await
+                        && policy.pause_before_retry(&mut tries, &error, pacing).await
                     {
                         continue;
                     }

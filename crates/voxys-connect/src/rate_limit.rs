@@ -3,20 +3,21 @@
 //! single calls, and clones of the client).
 //!
 //! A deployment throttles each client (Chatwoot: 3000 requests a minute per
-//! IP, answered `429 Retry later` with no `Retry-After`). Until the server
-//! first answers 429 three times in a row the limiter does nothing: a
-//! request takes an atomic load or two and goes. After that, requests wait for a token from a token bucket whose rate
-//! follows a CUBIC curve, as in the AWS SDKs' adaptive retry mode
-//! (smithy-rs's `client_rate_limiter.rs`):
+//! IP, in fixed windows, answered `429 Retry later` with no `Retry-After`).
+//! Until the server first answers 429 three times in a row the limiter does
+//! nothing: a request takes a few atomic operations and goes. After that,
+//! requests wait for a token from a token bucket whose rate follows a CUBIC
+//! curve, as in the AWS SDKs' adaptive retry mode (smithy-rs's
+//! `client_rate_limiter.rs`):
 //!
-//! - on a 429 the rate drops to `BETA` times the rate that was refused, and
-//!   every request of the client slows down at once. The refused rate is the
-//!   least of: the rate the client was sending at (the requests in flight
-//!   over the time one takes: Little's law), the rate it was held to, and
-//!   the answers the server let through in the last second (or since the
-//!   last pause ended, if that was less than a second ago), which is about
-//!   the limit when the server counts over a second;
-//! - then it grows back along a cubic curve: fast at first, flat around the
+//! - on a run of 429s the rate drops to `BETA` times the rate that was
+//!   refused, and every request of the client slows down at once. The
+//!   refused rate is the least of: the rate the client was sending at, the
+//!   rate it was held to, and the rate the server let requests through at,
+//!   each over the last second (or since the last pause ended, if that was
+//!   less than a second ago); the last is about the limit when the server
+//!   counts over a second, and a limit over a minute is far above it;
+//! - then it grows back along a cubic curve: fast at first, flat at the
 //!   rate that was refused (where the server's limit is), then faster and
 //!   faster, so that it finds the limit again if it was raised or lifted;
 //! - it never grows past twice the rate the client actually sends at, so an
@@ -24,32 +25,49 @@
 //!
 //! CUBIC rather than AIMD: after a decrease AIMD climbs back linearly and
 //! spends much of its time well under the limit, or climbs fast and crosses
-//! it often; CUBIC returns quickly to just under the rate that was refused
-//! and stays there, which is where a fixed limit is. Four changes from the
-//! AWS SDKs' version, for a limiter shared by many concurrent requests:
+//! it often; CUBIC returns quickly to the rate that was refused and stays
+//! there, which is where a fixed limit is. What differs from the AWS SDKs'
+//! version, for a limiter shared by many concurrent requests against limits
+//! counted in fixed windows:
 //! - a 429 alone, between answers that got through, is a passing refusal
-//!   (a proxy's, another client's burst on a shared limit, a fault): it is
-//!   retried, and nothing slows down. Three in a row are the limit: a limit
-//!   refuses every request until its window moves on. Without this rule a
-//!   server that refuses a few requests in a hundred at any rate would drive
-//!   the rate down to nothing, one decrease at a time;
+//!   (a proxy's, another client's burst on a shared limit, a fault, or the
+//!   last request of a window): it is retried, and nothing slows down.
+//!   Three in a row are the limit: a limit refuses every request until its
+//!   window moves on. Without this rule a server that refuses a few
+//!   requests in a hundred at any rate would drive the rate down to
+//!   nothing, one decrease at a time;
 //! - one decrease per congestion event: the 429s of requests sent before the
 //!   last decrease say nothing new (they left at the old rate), and counting
 //!   each would shrink the rate once per request in flight;
 //! - a shallower decrease (`BETA` 0.95 instead of 0.7), from a truer
-//!   estimate of the refused rate (the least of Little's law, the current
-//!   rate and the answers accepted in the last second), and a curve that
-//!   levels off just under that rate (98.5% of it) rather than on it: a
-//!   rate limit is a fixed threshold, not a queue shared with others, and
-//!   the first rule already stops the compounding that a deep decrease
-//!   guards against;
+//!   estimate of the refused rate, and a curve that levels off at that rate
+//!   rather than under it: a fixed window's budget left unspent is lost,
+//!   while a rate a request or two over it costs a lone 429 at the window's
+//!   end, retried with the next token. The first rule already stops the
+//!   compounding that a deep decrease guards against;
 //! - after a decrease the client pauses, then sends one request (a probe)
 //!   and waits for its answer before the others go: a limit counted in
 //!   fixed windows refuses everything until the window ends, whatever the
 //!   rate, and sending into it only collects 429s (and would count as new
 //!   congestion events). The pause doubles while probes are refused (from
-//!   50 ms, at most 10 s); `Retry-After`, when a deployment sends it, is the
-//!   pause, for the whole client, not just the request that got it.
+//!   50 ms, at most 10 s), but stays under a quarter of the time refused so
+//!   far, since the rest of the pause in which the window ends is lost;
+//!   `Retry-After`, when a deployment sends it, is the pause, for the whole
+//!   client, not just the request that got it. But a run of 429s while the
+//!   client was held to a rate at most 10% over what the server let through
+//!   (and over a second after the last decrease) is the end of a window
+//!   reached a little early: the rate decreases without a pause;
+//! - from the end of one pause to the end of the next is a whole cycle of
+//!   the server's window, and what the server let through in it is its
+//!   limit, exactly, for a client that kept it busy. When that is well under
+//!   the estimate made at the decrease (which a burst straddling two
+//!   windows inflates up to twice), the rate drops to it;
+//! - the requests refused in a run the limiter took charge of go again when
+//!   it lets them (after the pause and the probe), with no backoff of the
+//!   retry policy on top, and do not use up their attempts: waiting out a
+//!   window of a minute is the limiter's job, bounded by the policy's time
+//!   budget. A lone 429 while the client is held to a rate goes again with
+//!   the next token.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -58,11 +76,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::retry::Pacing;
+
 /// The rate falls to this share of the refused rate on a 429.
 const BETA: f64 = 0.95;
-/// Where the curve levels off, as a share of the refused rate: just under
-/// the limit, so that the jitter of a rate held there does not cross it.
-const JUST_UNDER: f64 = 0.985;
 /// How fast the rate grows back (requests per second, per second cubed).
 const SCALE: f64 = 0.4;
 /// The lowest rate the limiter falls to, in requests per second.
@@ -80,6 +97,15 @@ const CONFIRM: u32 = 3;
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 /// The longest pause between probes (a `Retry-After` may ask for longer).
 const LONGEST_PAUSE: Duration = Duration::from_secs(10);
+/// The longest pause between probes as a share of the time the client has
+/// been refused so far: the window ends during the last pause, and the rest
+/// of that pause is lost.
+const PAUSE_SHARE: f64 = 0.25;
+/// A run of 429s when the client was held to at most this many times what
+/// the server let through in the last second (and more than a second after
+/// the last decrease) is the end of a window reached a little early: the
+/// rate decreases, without a pause, since the next window is about to open.
+const EDGE: f64 = 1.1;
 
 /// The rate limiter of one client.
 #[derive(Debug)]
@@ -93,10 +119,9 @@ pub(crate) struct RateLimiter {
     engaged: AtomicBool,
     /// Requests sent, ever; read under the lock to measure the rate.
     sent: AtomicU64,
-    /// Requests sent and not answered yet: with their time on the way,
-    /// the rate the client sends at when the first 429 comes (Little's law),
-    /// before the limiter has measured anything.
-    in_flight: AtomicU64,
+    /// Requests sent in the last second: the rate the client was sending
+    /// at when a run of 429s comes.
+    sent_recently: LastSecond,
     /// Wakes the requests waiting for a probe's answer.
     resumed: Notify,
     /// Answers in a row that were 429, up to the latest.
@@ -114,8 +139,7 @@ struct State {
     /// still to come.
     tokens: f64,
     refilled: Instant,
-    /// Where the curve flattens: just under the rate refused at the last
-    /// decrease.
+    /// Where the curve flattens: the rate refused at the last decrease.
     refused_rate: f64,
     /// Seconds from the start of the curve until it is back at
     /// `refused_rate`.
@@ -129,6 +153,9 @@ struct State {
     /// When the last probe got through and requests flowed again: the
     /// pause before it says nothing about the rate the server allows.
     flowing_since: Option<Instant>,
+    /// When the last pause ended, and the answers accepted until then: the
+    /// start of the cycle the next pause ends.
+    cycle_from: Option<(Instant, u64)>,
     /// Bumped at each decrease: a request that waited for a token reserved
     /// at the old rate waits again.
     generation: u64,
@@ -166,7 +193,6 @@ pub(crate) struct Permit<'a> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.limiter.in_flight.fetch_sub(1, Ordering::Relaxed);
         if self.probe && !self.recorded {
             // The probe was dropped unanswered (its caller gave up): let
             // another request probe.
@@ -229,7 +255,7 @@ impl RateLimiter {
             max_retry_after,
             engaged: AtomicBool::new(cap.is_some()),
             sent: AtomicU64::new(0),
-            in_flight: AtomicU64::new(0),
+            sent_recently: LastSecond::new(now),
             resumed: Notify::new(),
             refused_in_a_row: AtomicU32::new(0),
             accepted: LastSecond::new(now),
@@ -242,6 +268,7 @@ impl RateLimiter {
                 decreased_at: None,
                 curve_from: None,
                 flowing_since: None,
+                cycle_from: None,
                 generation: 0,
                 measured: 0.0,
                 measured_at: None,
@@ -311,7 +338,7 @@ impl RateLimiter {
 
     fn permit(&self, probe: bool) -> Permit<'_> {
         self.sent.fetch_add(1, Ordering::Relaxed);
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.sent_recently.count(Instant::now());
         Permit {
             limiter: self,
             sent_at: Instant::now(),
@@ -320,15 +347,19 @@ impl RateLimiter {
         }
     }
 
-    /// Learns from what became of the request `permit` let go.
-    pub(crate) fn record(&self, mut permit: Permit<'_>, outcome: Outcome) {
+    /// Learns from what became of the request `permit` let go, and says who
+    /// decides when it goes again if it failed: the limiter, for a 429 of a
+    /// run it took charge of (it pauses the client, then probes) and for
+    /// any 429 while it holds the client to a rate; otherwise the retry
+    /// policy.
+    pub(crate) fn record(&self, mut permit: Permit<'_>, outcome: Outcome) -> Pacing {
         permit.recorded = true;
         let throttled = matches!(outcome, Outcome::Throttled(_));
         if !self.adaptive {
             if throttled {
                 self.state().throttled += 1;
             }
-            return;
+            return Pacing::Policy;
         }
         let now = Instant::now();
         let in_a_row = if throttled {
@@ -342,7 +373,7 @@ impl RateLimiter {
         if !throttled {
             self.accepted.count(now);
             if !self.engaged.load(Ordering::Acquire) {
-                return;
+                return Pacing::Policy;
             }
         }
         let mut state = self.state();
@@ -362,7 +393,14 @@ impl RateLimiter {
                         Probe::Out { pause } | Probe::Waiting { pause, .. } => pause,
                         Probe::Off => FIRST_PAUSE,
                     };
+                    // Doubling, but at most a share of the time the client
+                    // has been refused: the window ends during the last
+                    // pause, which is time lost.
+                    let refused_for = state
+                        .decreased_at
+                        .map_or(Duration::ZERO, |d| now.saturating_duration_since(d));
                     let pause = (pause * 2)
+                        .min(refused_for.mul_f64(PAUSE_SHARE).max(FIRST_PAUSE))
                         .min(LONGEST_PAUSE)
                         .max(retry_after.unwrap_or_default());
                     state.probe = Probe::Waiting {
@@ -380,6 +418,32 @@ impl RateLimiter {
                     state.probe = Probe::Off;
                     state.curve_from = Some(now);
                     state.flowing_since = Some(now);
+                    let total = self.accepted.ever();
+                    if let Some((from, then)) = state.cycle_from.replace((now, total)) {
+                        // From the end of one pause to the end of the next:
+                        // a whole cycle of the server's window (sending,
+                        // refused, paused), and what it let through, which
+                        // is the server's limit for a client that kept it
+                        // busy. Truer than the estimate at the decrease,
+                        // which a window boundary can inflate (up to twice
+                        // the limit in the second before it).
+                        let cycle = now.saturating_duration_since(from).as_secs_f64();
+                        let limit = (total - then) as f64 / cycle.max(0.001);
+                        let refused = state.refused_rate;
+                        // Far lower, the client was idle for part of the cycle:
+                        // that says nothing of the limit.
+                        if limit < 0.9 * refused && limit >= 0.5 * refused {
+                            state.refused_rate = limit;
+                            state.time_to_refused = (limit * (1.0 - BETA) / SCALE).cbrt();
+                            state.rate = self.capped(limit * BETA);
+                            tracing::info!(
+                                rate = state.rate,
+                                refused_rate = limit,
+                                "the server let {limit:.1} requests a second through from one pause to the next: the client slows down to {:.1} requests a second",
+                                state.rate
+                            );
+                        }
+                    }
                     // The pause is not the client's sending rate.
                     state.measured = 0.0;
                     state.measured_at = Some(now);
@@ -390,7 +454,7 @@ impl RateLimiter {
                     self.resumed.notify_waiters();
                 }
             }
-            return;
+            return Pacing::Limiter { counts: false };
         }
         match outcome {
             Outcome::Throttled(_) => {
@@ -405,64 +469,73 @@ impl RateLimiter {
                         .decreased_at
                         .is_some_and(|decreased| permit.sent_at <= decreased);
                 if same_event {
-                    return;
+                    return Pacing::Limiter { counts: false };
                 }
                 if in_a_row < CONFIRM {
                     // Not (yet) the server's limit: this request is retried
                     // on its own.
-                    return;
+                    return if self.engaged.load(Ordering::Acquire) && retry_after.is_none() {
+                        // Held to a rate: the retry takes a token like any request.
+                        Pacing::Limiter { counts: true }
+                    } else {
+                        Pacing::Policy
+                    };
                 }
-                // The rate the client was sending at (Little's law: the
-                // requests on the way, over the time one takes), at most the
-                // rate it was held to.
-                let took = now.saturating_duration_since(permit.sent_at);
-                let sending = self.in_flight.load(Ordering::Relaxed).max(1) as f64
-                    / took.as_secs_f64().max(0.001);
-                // And at most the rate the server let requests through at
-                // in the last second: a limit counted over a second (or
-                // less) is about that, whatever the client sent; a limit
-                // over a minute is far above it, and the sending rate is
-                // the bound. When a pause ended less than a second ago,
-                // the rate since then: the pause is not a rate the server
-                // asked for.
-                let let_through = match state.flowing_since {
-                    Some(since)
-                        if now.saturating_duration_since(since) < Duration::from_secs(1) =>
-                    {
-                        let (count, over) = self.accepted.since(now, since);
-                        count as f64 / over.max(Duration::from_millis(200)).as_secs_f64()
-                    }
-                    _ => {
-                        let (count, over) = self.accepted.last_second(now);
-                        count as f64 / over.as_secs_f64().max(0.1)
-                    }
-                };
+                // The rate the client was sending at, and the rate the
+                // server let requests through at, in the last second: a
+                // limit counted over a second (or less) is about the
+                // latter, whatever the client sent; a limit over a minute
+                // is far above it, and the sending rate is the bound. When
+                // a pause ended less than a second ago, both since then:
+                // the pause is not a rate the server asked for.
+                let sending = self.sent_recently.per_second(now, state.flowing_since);
+                let let_through = self.accepted.per_second(now, state.flowing_since);
                 let refused = sending.min(state.rate).min(let_through).max(MIN_RATE);
-                // The curve levels off just under the refused rate.
-                state.refused_rate = refused * JUST_UNDER;
-                state.time_to_refused = (refused * (JUST_UNDER - BETA) / SCALE).cbrt();
+                // Held to a rate a little over what the server let through,
+                // and the first run in a while: the end of a window reached
+                // a little early, and the next one is about to open.
+                let edge = retry_after.is_none()
+                    && state.rate.is_finite()
+                    && state.rate < EDGE * let_through
+                    && state
+                        .decreased_at
+                        .is_none_or(|d| now.saturating_duration_since(d) > Duration::from_secs(1));
+                // The curve levels off at the refused rate.
+                state.refused_rate = refused;
+                state.time_to_refused = (refused * (1.0 - BETA) / SCALE).cbrt();
                 state.decreased_at = Some(now);
                 state.generation += 1;
                 state.rate = self.capped(refused * BETA);
                 state.refilled = now;
                 state.tokens = 0.0;
-                let pause = FIRST_PAUSE.max(retry_after.unwrap_or_default());
-                state.probe = Probe::Waiting {
-                    until: now + pause,
-                    pause,
-                };
                 self.engaged.store(true, Ordering::Release);
-                tracing::info!(
-                    rate = state.rate,
-                    refused_rate = refused,
-                    pause_ms = pause.as_millis() as u64,
-                    "rate limited (429): the client pauses, then slows down to {:.1} requests a second",
-                    state.rate
-                );
+                if edge {
+                    state.curve_from = Some(now);
+                    tracing::info!(
+                        rate = state.rate,
+                        refused_rate = refused,
+                        "rate limited (429) at the end of a window: the client slows down to {:.1} requests a second",
+                        state.rate
+                    );
+                } else {
+                    let pause = FIRST_PAUSE.max(retry_after.unwrap_or_default());
+                    state.probe = Probe::Waiting {
+                        until: now + pause,
+                        pause,
+                    };
+                    tracing::info!(
+                        rate = state.rate,
+                        refused_rate = refused,
+                        pause_ms = pause.as_millis() as u64,
+                        "rate limited (429): the client pauses, then slows down to {:.1} requests a second",
+                        state.rate
+                    );
+                }
+                Pacing::Limiter { counts: false }
             }
             Outcome::Other => {
                 let (Some(from), Probe::Off) = (state.curve_from, state.probe) else {
-                    return;
+                    return Pacing::Policy;
                 };
                 let since = now.saturating_duration_since(from).as_secs_f64();
                 let curve = SCALE * (since - state.time_to_refused).powi(3) + state.refused_rate;
@@ -480,6 +553,7 @@ impl RateLimiter {
                     tracing::debug!(rate, "the client's request rate is now {rate:.1} a second");
                 }
                 state.rate = rate;
+                Pacing::Policy
             }
         }
     }
@@ -525,6 +599,8 @@ struct LastSecond {
     counts: [AtomicU64; 10],
     /// The number of the 100 ms period each slot counts.
     periods: [AtomicU64; 10],
+    /// Every event counted, ever.
+    total: AtomicU64,
 }
 
 impl LastSecond {
@@ -533,7 +609,13 @@ impl LastSecond {
             origin,
             counts: Default::default(),
             periods: Default::default(),
+            total: AtomicU64::new(0),
         }
+    }
+
+    /// Every event counted, ever.
+    fn ever(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
     }
 
     fn period(&self, now: Instant) -> u64 {
@@ -542,6 +624,7 @@ impl LastSecond {
     }
 
     fn count(&self, now: Instant) {
+        self.total.fetch_add(1, Ordering::Relaxed);
         let period = self.period(now);
         let slot = (period % 10) as usize;
         if self.periods[slot].swap(period, Ordering::Relaxed) != period {
@@ -582,6 +665,21 @@ impl LastSecond {
             self.sum(first, period),
             now.saturating_duration_since(start),
         )
+    }
+
+    /// The events a second over the last second, or since `since` if that
+    /// was less than a second ago (over at least 200 ms).
+    fn per_second(&self, now: Instant, since: Option<Instant>) -> f64 {
+        match since {
+            Some(since) if now.saturating_duration_since(since) < Duration::from_secs(1) => {
+                let (count, over) = self.since(now, since);
+                count as f64 / over.max(Duration::from_millis(200)).as_secs_f64()
+            }
+            _ => {
+                let (count, over) = self.last_second(now);
+                count as f64 / over.as_secs_f64().max(0.1)
+            }
+        }
     }
 
     fn sum(&self, first: u64, last: u64) -> u64 {
@@ -682,6 +780,120 @@ mod tests {
         request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
         assert!(limiter.status().paused);
         assert!(limiter.status().requests_per_second.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_limiter_decides_when_a_429_it_took_charge_of_goes_again() {
+        let owned = adaptive();
+        let limiter = &owned;
+        let record = |outcome| async move {
+            let permit = limiter.acquire().await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            limiter.record(permit, outcome)
+        };
+        // A lone 429 before the limiter holds anything back: the retry
+        // policy's backoff.
+        assert_eq!(record(Outcome::Throttled(None)).await, Pacing::Policy);
+        assert_eq!(record(Outcome::Other).await, Pacing::Policy);
+        // A run: the limiter takes charge, and the requests refused in it
+        // wait for its pause and probe, without using up their attempts.
+        let permits: Vec<_> =
+            futures::future::join_all((0..CONFIRM + 2).map(|_| limiter.acquire())).await;
+        let pacing: Vec<Pacing> = permits
+            .into_iter()
+            .map(|p| limiter.record(p, Outcome::Throttled(None)))
+            .collect();
+        let (before, taken) = pacing.split_at(CONFIRM as usize - 1);
+        assert!(before.iter().all(|p| *p == Pacing::Policy), "{pacing:?}");
+        assert!(
+            taken
+                .iter()
+                .all(|p| *p == Pacing::Limiter { counts: false }),
+            "{pacing:?}"
+        );
+        // A refused probe too.
+        assert_eq!(
+            record(Outcome::Throttled(None)).await,
+            Pacing::Limiter { counts: false }
+        );
+        record(Outcome::Other).await;
+        // Held to a rate now: a lone 429 goes again with the next token, and
+        // counts as an attempt.
+        assert_eq!(
+            record(Outcome::Throttled(None)).await,
+            Pacing::Limiter { counts: true }
+        );
+        // Without adaptation, always the policy.
+        let fixed = RateLimiter::new(false, Some(10.0), Duration::from_secs(60));
+        for _ in 0..5 {
+            let permit = fixed.acquire().await;
+            assert_eq!(
+                fixed.record(permit, Outcome::Throttled(None)),
+                Pacing::Policy
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_of_429s_at_the_end_of_a_window_slows_the_client_without_a_pause() {
+        let limiter = adaptive();
+        for _ in 0..100 {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        refused(&limiter, Duration::from_millis(10)).await;
+        request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+        // Two seconds at the limiter's rate, every request let through.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(2) {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        let before = limiter.status().requests_per_second.unwrap();
+        refused(&limiter, Duration::from_millis(10)).await;
+        let status = limiter.status();
+        assert!(!status.paused, "the next window is about to open");
+        let after = status.requests_per_second.unwrap();
+        assert!(
+            after < before && after >= 0.9 * before,
+            "{before} -> {after}"
+        );
+        // Refused again at once: the window was not about to end. Pause.
+        refused(&limiter, Duration::from_millis(10)).await;
+        assert!(limiter.status().paused);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cycle_from_pause_to_pause_corrects_an_estimate_a_window_boundary_inflated() {
+        let limiter = adaptive();
+        // The first burst straddled a window boundary: 200 got through
+        // before the run of 429s, twice the server's limit.
+        for _ in 0..200 {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        refused(&limiter, Duration::from_millis(10)).await;
+        let inflated = limiter.status().requests_per_second.unwrap();
+        assert!(inflated > 150.0, "{inflated}");
+        // The probe gets through at the start of the next window, which
+        // lets 100 through, then refuses until it ends a second later.
+        let window = Instant::now();
+        request(&limiter, Duration::ZERO, Outcome::Other).await;
+        for _ in 0..100 {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        refused(&limiter, Duration::from_millis(10)).await;
+        loop {
+            let probe = limiter.acquire().await;
+            if window.elapsed() >= Duration::from_secs(1) {
+                limiter.record(probe, Outcome::Other);
+                break;
+            }
+            limiter.record(probe, Outcome::Throttled(None));
+        }
+        // From one pause's end to the next: a whole window, 100 let through.
+        let corrected = limiter.status().requests_per_second.unwrap();
+        assert!(
+            (80.0..105.0).contains(&corrected),
+            "{inflated} -> {corrected}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -787,22 +999,38 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_refused_probe_doubles_the_pause_and_retry_after_sets_it() {
+    async fn a_refused_probe_pauses_longer_but_loses_little_of_the_next_window() {
         let limiter = adaptive();
         refused(&limiter, Duration::from_millis(50)).await;
-        let mut pauses = Vec::new();
-        for _ in 0..3 {
+        let refused_from = Instant::now();
+        let mut pauses: Vec<Duration> = Vec::new();
+        while refused_from.elapsed() < Duration::from_secs(60) {
             let started = Instant::now();
             let probe = limiter.acquire().await;
-            pauses.push(started.elapsed());
+            let pause = started.elapsed();
+            // At most double the last pause, and at most a share of the
+            // time refused so far (the window ends in the last pause):
+            // little of a window is lost however long the server refuses.
+            let before = refused_from.elapsed() - pause;
+            assert!(pause >= FIRST_PAUSE, "{pause:?}");
+            assert!(pause <= pauses.last().map_or(FIRST_PAUSE, |p| *p * 2));
+            assert!(
+                pause <= before.mul_f64(PAUSE_SHARE).max(FIRST_PAUSE) + Duration::from_millis(1),
+                "{pause:?} after {before:?}"
+            );
+            pauses.push(pause);
             limiter.record(probe, Outcome::Throttled(None));
         }
-        assert_eq!(
-            pauses,
-            [FIRST_PAUSE, FIRST_PAUSE * 2, FIRST_PAUSE * 4],
-            "from the first pause, doubling"
+        assert_eq!(pauses[..3], [FIRST_PAUSE; 3], "the first pauses are short");
+        // A minute of refusals takes a few dozen probes, not a thousand.
+        assert!(pauses.len() < 60, "{} probes", pauses.len());
+        assert!(
+            *pauses.last().unwrap() > Duration::from_secs(5),
+            "{pauses:?}"
         );
         // A probe refused with Retry-After: the whole client waits that long.
+        let limiter = adaptive();
+        refused(&limiter, Duration::from_millis(50)).await;
         let probe = limiter.acquire().await;
         limiter.record(probe, Outcome::Throttled(Some(Duration::from_secs(7))));
         let started = Instant::now();

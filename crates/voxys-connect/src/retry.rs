@@ -17,6 +17,13 @@ use crate::error::Result;
 /// attempts, or when the next wait would end past `max_elapsed` since the first
 /// attempt; the last error is returned then.
 ///
+/// 429s the client's rate limiter takes charge of (a run of them: see
+/// [`ClientBuilder::adaptive_rate_limit`](crate::ClientBuilder::adaptive_rate_limit))
+/// are not backed off: the limiter pauses the whole client and decides when
+/// they go again, and they do not count against `max_attempts`;
+/// `max_elapsed` still bounds them. A lone 429 while the limiter holds the
+/// client to a rate goes again with the limiter's next token, and counts.
+///
 /// ```
 /// use std::time::Duration;
 /// use voxys_connect::RetryPolicy;
@@ -112,53 +119,112 @@ impl RetryPolicy {
 
     /// Runs `attempt` until it succeeds, fails for good, or the policy is spent.
     ///
-    /// `attempt` receives the attempt number, from 1.
+    /// `attempt` receives the attempt number, from 1, and returns its result
+    /// with who decides when it goes again if it failed.
     pub(crate) async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<T>
     where
         F: FnMut(u32) -> Fut,
-        Fut: Future<Output = Result<T>>,
+        Fut: Future<Output = (Result<T>, Pacing)>,
     {
-        // tokio's clock, so that tests can pause and advance it.
-        let started = tokio::time::Instant::now();
-        let mut number = 1;
+        let mut tries = Tries::new();
         loop {
-            let error = match attempt(number).await {
+            let (result, pacing) = attempt(tries.number).await;
+            let error = match result {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            if !error.is_retryable() || !self.pause_before_retry(number, &error, started).await {
-                return Err(error.with_attempts(number));
+            if !error.is_retryable() || !self.pause_before_retry(&mut tries, &error, pacing).await {
+                return Err(error.with_attempts(tries.number));
             }
-            number += 1;
         }
     }
 
-    /// After attempt number `attempt` failed with `error`: waits before the
-    /// next one and returns true, or returns false at once when the policy is
-    /// spent (no attempts left, or the wait would end past the time budget
-    /// counted from `started`).
+    /// After attempt number `tries.number` failed with `error`: waits
+    /// before the next one, counts it, and returns true; or returns false at
+    /// once when the policy is spent (no attempts left, or the wait would
+    /// end past the time budget counted from the first attempt).
+    ///
+    /// With [`Pacing::Limiter`] the client's rate limiter decides when the
+    /// request goes again (it is paused or holding every request to a
+    /// rate): no backoff is added on top of it, and a 429 the limiter took
+    /// charge of does not count against `max_attempts`; `max_elapsed`
+    /// still bounds the request.
     pub(crate) async fn pause_before_retry(
         &self,
-        attempt: u32,
+        tries: &mut Tries,
         error: &crate::Error,
-        started: tokio::time::Instant,
+        pacing: Pacing,
     ) -> bool {
-        if attempt >= self.max_attempts {
+        let counts = !matches!(pacing, Pacing::Limiter { counts: false });
+        if counts {
+            tries.counted += 1;
+        }
+        if tries.counted >= self.max_attempts {
             return false;
         }
-        let wait = self.wait(attempt, error.retry_after());
-        if started.elapsed() + wait > self.max_elapsed {
-            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "giving up: the retry time budget is spent");
+        let wait = match pacing {
+            Pacing::Policy => self.wait(tries.counted.max(1), error.retry_after()),
+            Pacing::Limiter { .. } => Duration::ZERO,
+        };
+        if tries.started.elapsed() + wait > self.max_elapsed {
+            tracing::warn!(attempt = tries.number, wait_ms = wait.as_millis() as u64, error = %error, "giving up: the retry time budget is spent");
             return false;
         }
-        tracing::warn!(
-            attempt,
-            wait_ms = wait.as_millis() as u64,
-            error = %error,
-            "request failed, retrying"
-        );
+        match pacing {
+            Pacing::Policy => tracing::warn!(
+                attempt = tries.number,
+                wait_ms = wait.as_millis() as u64,
+                error = %error,
+                "request failed, retrying"
+            ),
+            Pacing::Limiter { .. } => tracing::debug!(
+                attempt = tries.number,
+                error = %error,
+                "rate limited: the request goes again when the client's rate limiter lets it"
+            ),
+        }
         tokio::time::sleep(wait).await;
+        tries.number += 1;
         true
+    }
+}
+
+/// Who decides when a failed attempt goes again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pacing {
+    /// The retry policy: its backoff, or the server's `Retry-After`.
+    Policy,
+    /// The client's rate limiter, which holds every request of the client
+    /// to a rate, or pauses them all after a run of 429s: the request goes
+    /// again as soon as the limiter lets it. `counts`: whether the attempt
+    /// counts against `max_attempts`; a 429 of a run the limiter took charge
+    /// of does not, since the limiter's pauses, not the request, decide how
+    /// long the client waits for the server's window to end.
+    Limiter {
+        /// Whether the attempt counts against `max_attempts`.
+        counts: bool,
+    },
+}
+
+/// The attempts of one request so far.
+#[derive(Debug)]
+pub(crate) struct Tries {
+    /// The number of the attempt under way or just made, from 1.
+    pub(crate) number: u32,
+    /// The attempts that count against `max_attempts`.
+    counted: u32,
+    /// When the first attempt began, on tokio's clock (tests pause it).
+    started: tokio::time::Instant,
+}
+
+impl Tries {
+    /// Before the first attempt.
+    pub(crate) fn new() -> Tries {
+        Tries {
+            number: 1,
+            counted: 0,
+            started: tokio::time::Instant::now(),
+        }
     }
 }
 
@@ -193,20 +259,80 @@ mod tests {
     /// Runs `policy` over attempts that fail with `errors` in turn, then
     /// succeed; returns the result and how long it took on tokio's clock.
     async fn run_through(policy: &RetryPolicy, errors: Vec<Error>) -> (Result<u32>, Duration) {
+        paced_run_through(
+            policy,
+            errors.into_iter().map(|e| (e, Pacing::Policy)).collect(),
+            Duration::ZERO,
+        )
+        .await
+    }
+
+    /// Like [`run_through`], each failure with who decides when it goes
+    /// again, each attempt taking `took`.
+    async fn paced_run_through(
+        policy: &RetryPolicy,
+        errors: Vec<(Error, Pacing)>,
+        took: Duration,
+    ) -> (Result<u32>, Duration) {
         let started = tokio::time::Instant::now();
         let errors = std::sync::Mutex::new(errors.into_iter());
         let result = policy
             .run(|attempt| {
                 let next = errors.lock().unwrap().next();
                 async move {
+                    tokio::time::sleep(took).await;
                     match next {
-                        Some(error) => Err(error),
-                        None => Ok(attempt),
+                        Some((error, pacing)) => (Err(error), pacing),
+                        None => (Ok(attempt), Pacing::Policy),
                     }
                 }
             })
             .await;
         (result, started.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refusals_the_rate_limiter_took_charge_of_wait_for_it_and_use_up_no_attempts() {
+        let policy = RetryPolicy::default().max_attempts(3);
+        // Ten refused while the limiter waited out the server's window: no
+        // backoff on top of the limiter's pauses, and the request is not
+        // out of attempts when the window opens.
+        let absorbed = (0..10)
+            .map(|_| (rate_limited(None), Pacing::Limiter { counts: false }))
+            .collect();
+        let (result, took) = paced_run_through(&policy, absorbed, Duration::from_millis(5)).await;
+        assert_eq!(result.unwrap(), 11, "the eleventh attempt gets through");
+        assert_eq!(took, Duration::from_millis(55), "no wait but the attempts'");
+
+        // Passing 429s while the limiter holds the client to a rate count,
+        // and go again at once (the limiter's next token is the wait).
+        let lone = (0..5)
+            .map(|_| (rate_limited(None), Pacing::Limiter { counts: true }))
+            .collect();
+        let (result, took) = paced_run_through(&policy, lone, Duration::from_millis(5)).await;
+        assert!(
+            matches!(result, Err(Error::RateLimited { attempts: 3, .. })),
+            "{result:?}"
+        );
+        assert_eq!(took, Duration::from_millis(15));
+
+        // However long the limiter waits, the time budget bounds it.
+        let policy = policy.max_elapsed(Duration::from_secs(5));
+        let forever = (0..1000)
+            .map(|_| (rate_limited(None), Pacing::Limiter { counts: false }))
+            .collect();
+        let (result, took) = paced_run_through(&policy, forever, Duration::from_secs(1)).await;
+        assert!(
+            matches!(
+                result,
+                Err(Error::RateLimited {
+                    attempts: 5 | 6,
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+        assert!(took <= Duration::from_secs(6), "{took:?}");
     }
 
     #[tokio::test(start_paused = true)]

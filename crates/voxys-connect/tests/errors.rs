@@ -128,7 +128,20 @@ async fn rate_limiting_without_retry_after_backs_off_and_gives_up_after_the_atte
     let server =
         server_answering(ResponseTemplate::new(429).set_body_raw("Retry later", "text/plain"))
             .await;
-    let error = list_error(&server).await;
+    // Each request on its own (the adaptive limiter takes charge of a run
+    // of 429s: see the next test).
+    let error = Client::builder()
+        .token(TOKEN)
+        .base_url(server.uri())
+        .retry_policy(quick_retries(4))
+        .adaptive_rate_limit(false)
+        .build()
+        .unwrap()
+        .leads(ACCOUNT)
+        .list()
+        .send()
+        .await
+        .unwrap_err();
     match &error {
         Error::RateLimited {
             retry_after,
@@ -146,6 +159,39 @@ async fn rate_limiting_without_retry_after_backs_off_and_gives_up_after_the_atte
         error
             .to_string()
             .contains("rate limited (429) after 4 attempt(s)"),
+        "{error}"
+    );
+    assert_clean(&error);
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_everything_is_given_up_on_at_the_time_budget() {
+    // The default client's limiter waits a run of 429s out (a window can
+    // last a minute) without using up the request's attempts: a server that
+    // never stops refusing is given up on when the policy's time budget is
+    // spent, with the error the attempts would have given.
+    let server =
+        server_answering(ResponseTemplate::new(429).set_body_raw("Retry later", "text/plain"))
+            .await;
+    let budget = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let error = client_with(&server.uri(), quick_retries(4).max_elapsed(budget))
+        .leads(ACCOUNT)
+        .list()
+        .send()
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took <= budget + Duration::from_secs(1), "{took:?}");
+    match &error {
+        Error::RateLimited { attempts, .. } => {
+            assert!(*attempts > 4, "the limiter's probes: {attempts}");
+            assert_eq!(request_count(&server).await, *attempts as usize);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        error.to_string().contains("allow more retry time"),
         "{error}"
     );
     assert_clean(&error);

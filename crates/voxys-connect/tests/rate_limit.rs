@@ -236,6 +236,44 @@ async fn retry_after_pauses_the_whole_client() {
     assert!(refused <= 3 * 8, "{refused} refused");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_window_is_waited_out_with_the_default_retry_policy() {
+    // The service's limit is per minute (Chatwoot: 3000 a minute): a fast
+    // client fills a window early, then is refused until it ends. Scaled
+    // down: 20 requests a window of 3 s. With the default retry policy (5
+    // attempts), requests refused while the limiter waits the window out
+    // must not run out of attempts: the limiter, not the request, decides
+    // when they go again, and the policy's time budget bounds it.
+    let server = MockServer::builder()
+        .accounts(1)
+        .leads(300)
+        .latency(Duration::from_millis(5))
+        .throttle(Throttle::new(12, Duration::from_secs(5)))
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let leads = export_ids(&client, server.account_id(), 4)
+        .await
+        .expect("the export waits the windows out");
+    assert_eq!(leads, ids_in_order(&server));
+    // 50 pages at 20 a window: the third window.
+    assert!(started.elapsed() >= Duration::from_secs(6));
+    let refused = server.throttled_count();
+    println!(
+        "50 pages, 20 a 3 s window, default policy: {:.1} s, {refused} refused",
+        started.elapsed().as_secs_f64()
+    );
+    // The requests in flight when a window filled, and the probes: not a
+    // retry of every request every few hundred milliseconds.
+    assert!(refused <= 2 * (8 + 20), "{refused} refused");
+}
+
 #[tokio::test]
 async fn a_cap_holds_from_the_start_and_bad_caps_are_refused() {
     let server = MockServer::builder().leads(300).start().await.unwrap();
