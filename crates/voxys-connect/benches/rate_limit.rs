@@ -13,12 +13,18 @@
 //! - a bulk status change of 10,000 ids, 10 a request, checked against the
 //!   mock's journal: every id applied exactly once.
 //!
+//! Where a job starts against the server's fixed windows moves its results
+//! (a burst that straddles two windows gets twice the budget): round k of
+//! n starts k/n of the way into the server's first window, the same for
+//! every setup.
+//!
 //! Environment: `VOXYS_BENCH_PAGES` (default 1000), `VOXYS_BENCH_RATE`
 //! (requests a second, default 100), `VOXYS_BENCH_LATENCY_MS` (default 50),
 //! `VOXYS_BENCH_SETUP` (run only the setups whose name holds it),
-//! `VOXYS_BENCH_ROUNDS` (rounds of the concurrent setups, default 3),
+//! `VOXYS_BENCH_ROUNDS` (rounds of the concurrent setups, default 5),
 //! `VOXYS_BENCH_TRACE` (`info` or `debug`: the limiter's decisions on
-//! stderr).
+//! stderr), `VOXYS_BENCH_TIMELINE` (set: the requests let through and
+//! refused in each second of each job, on stderr).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -56,6 +62,8 @@ const SETUPS: [Setup; 3] = [
 /// One row of the results.
 struct Row {
     setup: &'static str,
+    /// How far into the server's first window the job started.
+    phase: Duration,
     units: u64,
     took: Duration,
     requests: u64,
@@ -70,15 +78,22 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-async fn server(leads: u64, rate: u64, latency: Duration) -> MockServer {
+async fn server(leads: u64, latency: Duration) -> MockServer {
     MockServer::builder()
         .accounts(1)
         .leads(leads)
         .latency(latency)
-        .throttle(Throttle::new(rate, Duration::from_secs(1)))
         .start()
         .await
         .expect("the mock server starts")
+}
+
+/// Starts the server's rate limit (its fixed windows start now), then waits
+/// `phase` into the first window: where the job starts against the windows
+/// moves its results, so each round starts at another point of the window.
+async fn throttle(server: &MockServer, rate: u64, phase: Duration) {
+    server.set_throttle(Some(Throttle::new(rate, Duration::from_secs(1))));
+    tokio::time::sleep(phase).await;
 }
 
 fn client(server: &MockServer, setup: Setup) -> Client {
@@ -97,8 +112,48 @@ fn client(server: &MockServer, setup: Setup) -> Client {
         .expect("a client")
 }
 
-async fn export(pages: u64, rate: u64, latency: Duration, setup: Setup) -> Row {
-    let server = server(pages * 100, rate, latency).await;
+/// With `VOXYS_BENCH_TIMELINE` set, runs `job` while sampling the mock's
+/// counts every 100 ms, and prints the requests it let through and refused
+/// in each second of the run.
+async fn timeline<T>(server: &MockServer, job: impl std::future::Future<Output = T>) -> T {
+    if std::env::var_os("VOXYS_BENCH_TIMELINE").is_none() {
+        return job.await;
+    }
+    let started = Instant::now();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let sample = async {
+        let mut samples = vec![(0.0, server.request_count(), server.throttled_count())];
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            samples.push((
+                started.elapsed().as_secs_f64(),
+                server.request_count(),
+                server.throttled_count(),
+            ));
+        }
+        samples
+    };
+    let job = async {
+        let out = job.await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    };
+    let (out, samples) = tokio::join!(job, sample);
+    let mut line = String::from("through/refused each second:");
+    for from in (0..samples.len() - 1).step_by(10) {
+        let (first, last) = (samples[from], samples[(from + 10).min(samples.len() - 1)]);
+        line.push_str(&format!(
+            " {}/{}",
+            (last.1 - last.2) - (first.1 - first.2),
+            last.2 - first.2
+        ));
+    }
+    eprintln!("{line}");
+    out
+}
+
+async fn export(pages: u64, rate: u64, latency: Duration, setup: Setup, phase: Duration) -> Row {
+    let server = server(pages * 100, latency).await;
     let expected: Vec<i64> = server
         .account(server.account_id())
         .expect("the account")
@@ -107,21 +162,26 @@ async fn export(pages: u64, rate: u64, latency: Duration, setup: Setup) -> Row {
         .map(|l| l["id"].as_i64().expect("an id"))
         .collect();
     let client = client(&server, setup);
+    throttle(&server, rate, phase).await;
     let started = Instant::now();
-    let leads: Vec<i64> = client
-        .leads(server.account_id())
-        .list()
-        .per_page(100)
-        .concurrency(setup.concurrency)
-        .stream()
-        .map_ok(|lead| lead.id)
-        .try_collect()
-        .await
-        .expect("the export completes");
+    let leads: Vec<i64> = timeline(
+        &server,
+        client
+            .leads(server.account_id())
+            .list()
+            .per_page(100)
+            .concurrency(setup.concurrency)
+            .stream()
+            .map_ok(|lead| lead.id)
+            .try_collect(),
+    )
+    .await
+    .expect("the export completes");
     let took = started.elapsed();
     assert_eq!(leads, expected, "{}: every lead once, in order", setup.name);
     Row {
         setup: setup.name,
+        phase,
         units: pages,
         took,
         requests: server.request_count(),
@@ -130,8 +190,8 @@ async fn export(pages: u64, rate: u64, latency: Duration, setup: Setup) -> Row {
     }
 }
 
-async fn bulk(ids: u64, rate: u64, latency: Duration, setup: Setup) -> Row {
-    let server = server(ids, rate, latency).await;
+async fn bulk(ids: u64, rate: u64, latency: Duration, setup: Setup, phase: Duration) -> Row {
+    let server = server(ids, latency).await;
     let all: Vec<i64> = server
         .account(server.account_id())
         .expect("the account")
@@ -140,15 +200,19 @@ async fn bulk(ids: u64, rate: u64, latency: Duration, setup: Setup) -> Row {
         .map(|l| l.id)
         .collect();
     let client = client(&server, setup);
+    throttle(&server, rate, phase).await;
     let started = Instant::now();
-    let outcome = client
-        .leads(server.account_id())
-        .bulk_set_status(all.clone(), LeadStatus::Won)
-        .batch_size(10)
-        .concurrency(setup.concurrency)
-        .send()
-        .await
-        .expect("a valid request");
+    let outcome = timeline(
+        &server,
+        client
+            .leads(server.account_id())
+            .bulk_set_status(all.clone(), LeadStatus::Won)
+            .batch_size(10)
+            .concurrency(setup.concurrency)
+            .send(),
+    )
+    .await
+    .expect("a valid request");
     let took = started.elapsed();
     assert!(outcome.is_complete(), "{}: {outcome}", setup.name);
     let mut applied: BTreeMap<i64, u32> = BTreeMap::new();
@@ -161,6 +225,7 @@ async fn bulk(ids: u64, rate: u64, latency: Duration, setup: Setup) -> Row {
     assert!(applied.values().all(|n| *n == 1), "{}: once", setup.name);
     Row {
         setup: setup.name,
+        phase,
         units: server.applied_writes().len() as u64,
         took,
         requests: server.request_count(),
@@ -174,13 +239,16 @@ fn print(title: &str, unit: &str, rate: u64, rows: &[Row]) {
     let mut rows: Vec<&Row> = rows.iter().collect();
     // Each setup's rows together, in the order of SETUPS.
     rows.sort_by_key(|row| SETUPS.iter().position(|s| s.name == row.setup));
-    println!("| setup | time | {unit}/s | share of R | requests | answered 429 | checked |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| setup | start in window | time | {unit}/s | share of R | requests | answered 429 | checked |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for row in &rows {
         let per_second = row.units as f64 / row.took.as_secs_f64();
         println!(
-            "| {} | {:.1} s | {:.1} | {:.0}% | {} | {} ({:.1}%) | {} |",
+            "| {} | {} ms | {:.1} s | {:.1} | {:.0}% | {} | {} ({:.1}%) | {} |",
             row.setup,
+            row.phase.as_millis(),
             row.took.as_secs_f64(),
             per_second,
             100.0 * per_second / rate as f64,
@@ -258,13 +326,15 @@ async fn main() {
     // The concurrent setups vary from run to run (where a fixed window
     // falls against a burst): they run `VOXYS_BENCH_ROUNDS` times,
     // interleaved; sequential once.
-    let rounds = env("VOXYS_BENCH_ROUNDS", 3).max(1);
-    let runs: Vec<Setup> = (0..rounds)
+    let rounds = env("VOXYS_BENCH_ROUNDS", 5).max(1);
+    // Round k starts k/rounds of the way into the server's first window.
+    let runs: Vec<(Setup, Duration)> = (0..rounds)
         .flat_map(|round| {
+            let phase = Duration::from_millis(1000 * round / rounds);
             setups
                 .clone()
                 .filter(move |s| round == 0 || s.concurrency > 1)
-                .copied()
+                .map(move |s| (*s, phase))
         })
         .collect();
     println!(
@@ -274,8 +344,8 @@ async fn main() {
     );
     if "export".contains(&filter) {
         let mut rows = Vec::new();
-        for &setup in &runs {
-            rows.push(export(pages, rate, latency, setup).await);
+        for &(setup, phase) in &runs {
+            rows.push(export(pages, rate, latency, setup, phase).await);
         }
         print(
             &format!("export of {pages} pages of 100 leads"),
@@ -286,8 +356,8 @@ async fn main() {
     }
     if "bulk".contains(&filter) {
         let mut rows = Vec::new();
-        for &setup in &runs {
-            rows.push(bulk(10_000, rate, latency, setup).await);
+        for &(setup, phase) in &runs {
+            rows.push(bulk(10_000, rate, latency, setup, phase).await);
         }
         print(
             "bulk status change of 10,000 ids, 10 a request",
