@@ -54,6 +54,8 @@ pub struct ConnectionArgs {
     #[arg(long)]
     pub demo: bool,
     /// Retries of a failed request (429, 502-504, timeouts, network errors).
+    /// A run of 429s is waited out by the rate limiter (up to two minutes a
+    /// request) without using up these.
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
     /// Send at most this many requests a second (the whole command, every

@@ -433,8 +433,7 @@ impl RateLimiter {
                         // Far lower, the client was idle for part of the cycle:
                         // that says nothing of the limit.
                         if limit < 0.9 * refused && limit >= 0.5 * refused {
-                            state.refused_rate = limit;
-                            state.time_to_refused = (limit * (1.0 - BETA) / SCALE).cbrt();
+                            state.level_off_at(limit);
                             state.rate = self.capped(limit * BETA);
                             tracing::info!(
                                 rate = state.rate,
@@ -501,8 +500,7 @@ impl RateLimiter {
                         .decreased_at
                         .is_none_or(|d| now.saturating_duration_since(d) > Duration::from_secs(1));
                 // The curve levels off at the refused rate.
-                state.refused_rate = refused;
-                state.time_to_refused = (refused * (1.0 - BETA) / SCALE).cbrt();
+                state.level_off_at(refused);
                 state.decreased_at = Some(now);
                 state.generation += 1;
                 state.rate = self.capped(refused * BETA);
@@ -691,6 +689,13 @@ impl LastSecond {
 }
 
 impl State {
+    /// Shapes the curve to level off at `refused`, growing from `BETA`
+    /// times it.
+    fn level_off_at(&mut self, refused: f64) {
+        self.refused_rate = refused;
+        self.time_to_refused = (refused * (1.0 - BETA) / SCALE).cbrt();
+    }
+
     /// Adds the tokens earned since the last refill, up to one in the bucket.
     fn refill(&mut self, now: Instant) {
         let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
