@@ -453,7 +453,13 @@ impl RateLimiter {
                     self.resumed.notify_waiters();
                 }
             }
-            return Pacing::Limiter { counts: false };
+            // A refused probe waits for the next; any other answer is the
+            // retry policy's to deal with.
+            return if throttled {
+                Pacing::Limiter { counts: false }
+            } else {
+                Pacing::Policy
+            };
         }
         match outcome {
             Outcome::Throttled(_) => {
@@ -821,7 +827,9 @@ mod tests {
             record(Outcome::Throttled(None)).await,
             Pacing::Limiter { counts: false }
         );
-        record(Outcome::Other).await;
+        // A probe answered otherwise (through, or failed as a 503 may):
+        // whatever failed is the retry policy's.
+        assert_eq!(record(Outcome::Other).await, Pacing::Policy);
         // Held to a rate now: a lone 429 goes again with the next token, and
         // counts as an attempt.
         assert_eq!(
