@@ -112,40 +112,34 @@ fn client(server: &MockServer, setup: Setup) -> Client {
         .expect("a client")
 }
 
-/// With `VOXYS_BENCH_TIMELINE` set, runs `job` while sampling the mock's
-/// counts every 100 ms, and prints the requests it let through and refused
+/// With `VOXYS_BENCH_TIMELINE` set, runs `job` while reading the mock's
+/// counts every second, and prints the requests it let through and refused
 /// in each second of the run.
 async fn timeline<T>(server: &MockServer, job: impl std::future::Future<Output = T>) -> T {
     if std::env::var_os("VOXYS_BENCH_TIMELINE").is_none() {
         return job.await;
     }
-    let started = Instant::now();
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let sample = async {
-        let mut samples = vec![(0.0, server.request_count(), server.throttled_count())];
-        while !done.load(std::sync::atomic::Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            samples.push((
-                started.elapsed().as_secs_f64(),
-                server.request_count(),
-                server.throttled_count(),
-            ));
+    let counts = || (server.request_count(), server.throttled_count());
+    let mut samples = Vec::new();
+    // The first tick is at once; the job's end takes the last sample.
+    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    tokio::pin!(job);
+    let out = loop {
+        tokio::select! {
+            out = &mut job => {
+                samples.push(counts());
+                break out;
+            }
+            _ = every_second.tick() => samples.push(counts()),
         }
-        samples
     };
-    let job = async {
-        let out = job.await;
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        out
-    };
-    let (out, samples) = tokio::join!(job, sample);
     let mut line = String::from("through/refused each second:");
-    for from in (0..samples.len() - 1).step_by(10) {
-        let (first, last) = (samples[from], samples[(from + 10).min(samples.len() - 1)]);
+    for pair in samples.windows(2) {
+        let ((sent, refused), (sent_then, refused_then)) = (pair[1], pair[0]);
+        let refused_now = refused - refused_then;
         line.push_str(&format!(
-            " {}/{}",
-            (last.1 - last.2) - (first.1 - first.2),
-            last.2 - first.2
+            " {}/{refused_now}",
+            sent - sent_then - refused_now
         ));
     }
     eprintln!("{line}");
