@@ -7,7 +7,9 @@ use std::process::Command;
 use std::str::FromStr;
 
 use serde_json::{Value, json};
-use voxys_connect::{Client, Error, LeadSortField, LeadStatus, ListLeads, RetryPolicy, SortOrder};
+use voxys_connect::{Client, Error, RetryPolicy};
+use voxys_connect::leads::ListLeads;
+use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 use voxys_connect_api::types::{BulkActionResult, Card, ErrorBody, Lead, LeadList};
 use voxys_connect_contract::record::{RecordOptions, record};
 use voxys_connect_contract::{
@@ -213,18 +215,18 @@ async fn replay(client: &Client, recording: &Recording) -> Value {
                 .map(|v| v.as_i64().unwrap())
                 .collect();
             let action = match body["action_type"].as_str() {
-                Some("assign") => voxys_connect::BulkActionKind::Assign {
+                Some("assign") => voxys_connect::leads::BulkActionKind::Assign {
                     agent_id: body["params"]["assigned_agent_id"].as_i64().unwrap(),
                 },
-                Some("status_change") => voxys_connect::BulkActionKind::SetStatus {
+                Some("status_change") => voxys_connect::leads::BulkActionKind::SetStatus {
                     status: LeadStatus::from(text(&body["params"]["status"])),
                 },
-                _ => voxys_connect::BulkActionKind::Delete,
+                _ => voxys_connect::leads::BulkActionKind::Delete,
             };
             let outcome = client
                 .leads(account)
                 .bulk(action, lead_ids)
-                .batch_size(voxys_connect::MAX_BATCH_SIZE)
+                .batch_size(voxys_connect::leads::MAX_BATCH_SIZE)
                 .send()
                 .await;
             match outcome {
@@ -292,7 +294,7 @@ fn error_summary(error: &Error) -> Value {
         Error::Server {
             status, snippet, ..
         } => json!({"error": "Server", "status": status, "snippet": snippet}),
-        Error::ConversionUncertain { .. } => json!({"error": "ConversionUncertain"}),
+        Error::OutcomeUnknown { .. } => json!({"error": "OutcomeUnknown"}),
         other => json!({"error": format!("{other:?}")}),
     }
 }

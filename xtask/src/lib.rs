@@ -120,13 +120,88 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
     let tokens = generator
         .generate_tokens(&openapi)
         .map_err(|e| anyhow::anyhow!("progenitor could not generate the client: {e}"))?;
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).context("progenitor produced code that does not parse")?;
+    let table: syn::File = syn::parse_str(&operations_table(spec)?)
+        .context("the operations table does not parse")?;
+    file.items.extend(table.items);
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }
 
+/// The source of `OPERATIONS`: every operation of the document with the
+/// facts it states (retry class, paging, parameter ranges), for the
+/// request pipeline and the SDK to read instead of restating them.
+fn operations_table(spec: &Spec) -> anyhow::Result<String> {
+    use voxys_connect_spec::{Paging, RetryClass};
+    let mut entries = Vec::new();
+    for op in spec.operations() {
+        let retry = match op.retry {
+            Some(RetryClass::Read) => "Read",
+            Some(RetryClass::SameState) => "SameState",
+            Some(RetryClass::AnswerChanges) => "AnswerChanges",
+            Some(RetryClass::SecondEffect) => "SecondEffect",
+            _ => bail!("{}: no retry class (x-voxys-retry)", op.id),
+        };
+        let paging = match op.paging {
+            Some(Paging::PageMeta) => "Some(crate::Paging::PageMeta)",
+            Some(Paging::BareArray) => "Some(crate::Paging::BareArray)",
+            _ => "None",
+        };
+        let mut parameters = Vec::new();
+        for (_, parameter) in spec.parameters(&op.id) {
+            let text = |key: &str| parameter.get(key).and_then(Value::as_str);
+            let (Some(name), Some(place)) = (text("name"), text("in")) else {
+                continue;
+            };
+            let place = match place {
+                "path" => "Path",
+                "query" => "Query",
+                _ => continue,
+            };
+            let schema = parameter.get("schema").map(|s| match s.get("$ref") {
+                Some(Value::String(r)) => spec.resolve(r).map_or(s, |(_, v)| v),
+                _ => s,
+            });
+            let bound = |key: &str| {
+                schema
+                    .and_then(|s| s.get(key))
+                    .and_then(Value::as_i64)
+                    .map_or("None".to_owned(), |n| format!("Some({n})"))
+            };
+            parameters.push(format!(
+                "crate::Parameter {{ name: {name:?}, location: crate::ParameterIn::{place}, minimum: {}, maximum: {}, default: {} }}",
+                bound("minimum"),
+                bound("maximum"),
+                bound("default"),
+            ));
+        }
+        entries.push(format!(
+            "crate::Operation {{ id: {:?}, method: {:?}, path: {:?}, retry: crate::RetryClass::{retry}, paging: {paging}, parameters: &[{}] }}",
+            op.id,
+            op.method.to_ascii_uppercase(),
+            op.path,
+            parameters.join(", ")
+        ));
+    }
+    Ok(format!(
+        "/// Every operation of the document, with the facts it states: what a \
+         repeat does (`x-voxys-retry`), how its answer is paged \
+         (`x-voxys-paging`) and its parameters' ranges. \
+         See [`operation`](crate::operation).\n\
+         pub const OPERATIONS: &[crate::Operation] = &[{}];",
+        entries.join(", ")
+    ))
+}
+
 /// The copy of the document handed to progenitor: nullable members in the
-/// form it turns into `Option<T>`, and without error responses.
+/// form it turns into `Option<T>`, without error responses, any 2xx taken
+/// for the documented success, and parameters without their ranges.
+///
+/// **Success statuses.** The reference answers 201 to creates and 204 to
+/// deletes, and a deployment may answer 200 with the same body. progenitor
+/// takes any status it was not told of for an unexpected one, even a 2xx; so
+/// an operation's one success response becomes `2XX` in its copy, and the
+/// generated code decodes the documented body from whichever 2xx comes.
 ///
 /// **Nullable members.** The document writes a member that is another schema
 /// or `null` as OpenAPI 3.0.3 requires, to the letter:
@@ -197,11 +272,58 @@ fn for_progenitor(document: &Value) -> Value {
             for op in item.values_mut().filter_map(Value::as_object_mut) {
                 if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
                     responses.retain(|code, _| !code.starts_with('4') && !code.starts_with('5'));
+                    let success: Vec<String> = responses
+                        .keys()
+                        .filter(|code| code.starts_with('2'))
+                        .cloned()
+                        .collect();
+                    if let [code] = success.as_slice()
+                        && let Some(response) = responses.remove(code)
+                    {
+                        responses.insert("2XX".to_owned(), response);
+                    }
                 }
             }
         }
     }
+    strip_parameter_bounds(&mut doc);
     doc
+}
+
+/// Removes `minimum` and `maximum` from the schemas of parameters (inline
+/// or components), in progenitor's copy only.
+///
+/// progenitor makes an integer with `minimum: 1` a `NonZeroU64` and enforces
+/// no `maximum`, so builders would take a different integer type for each
+/// parameter and still send values out of range. The generated `OPERATIONS`
+/// table carries every range instead, and the client's hooks refuse a value
+/// out of range before sending, naming the parameter: the builders take the
+/// plain integer type of the parameter's `format`.
+fn strip_parameter_bounds(doc: &mut Value) {
+    let mut strip = |parameter: &mut Value| {
+        if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) {
+            schema.remove("minimum");
+            schema.remove("maximum");
+        }
+    };
+    if let Some(parameters) = doc
+        .pointer_mut("/components/parameters")
+        .and_then(Value::as_object_mut)
+    {
+        parameters.values_mut().for_each(&mut strip);
+    }
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for owner in item.values_mut().filter_map(Value::as_object_mut) {
+                if let Some(Value::Array(list)) = owner.get_mut("parameters") {
+                    list.iter_mut().for_each(&mut strip);
+                }
+            }
+            if let Some(Value::Array(list)) = item.get_mut("parameters") {
+                list.iter_mut().for_each(&mut strip);
+            }
+        }
+    }
 }
 
 /// The component schemas progenitor generates a type for: all but those a

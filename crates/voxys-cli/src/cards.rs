@@ -2,7 +2,7 @@
 
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use voxys_connect::LeadStatus;
+use voxys_connect::types::LeadStatus;
 
 use crate::connect::{ConnectionArgs, connect};
 use crate::list::STATUSES;

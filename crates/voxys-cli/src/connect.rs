@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use voxys_connect::{
-    Client, ClientBuilder, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT, Error,
-    RetryPolicy, Setting,
-};
+use voxys_connect::{Client, ClientBuilder, Error, RetryPolicy};
+use voxys_connect::config::{ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT};
+use voxys_connect::error::Setting;
 #[cfg(feature = "demo")]
 use voxys_connect_mock::MockServer;
 
@@ -178,7 +177,7 @@ pub async fn connect(args: &ConnectionArgs) -> Result<(Client, i64, Option<DemoS
     let client = builder.build().map_err(build_failure)?;
     let account = match args.account {
         Some(account) => account,
-        None => voxys_connect::account_id_from_env().map_err(|_| {
+        None => voxys_connect::config::account_id_from_env().map_err(|_| {
             Failure::new(
                 exit::USAGE,
                 format!("no account. Pass --account ID or set {ENV_ACCOUNT_ID} to the numeric id of the account."),

@@ -8,7 +8,9 @@ use clap::Args;
 use clap::builder::PossibleValuesParser;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use voxys_connect::{Client, Lead, LeadSortField, LeadStatus, ListLeads, SortOrder};
+use voxys_connect::Client;
+use voxys_connect::leads::ListLeads;
+use voxys_connect::types::{Lead, LeadSortField, LeadStatus, SortOrder};
 
 use crate::connect::{ConnectionArgs, connect, rate_note};
 use crate::output::{OutputArgs, RecordWriter};
@@ -94,7 +96,7 @@ fn request(client: &Client, account: i64, args: &ListArgs) -> ListLeads {
     match (args.per_page, args.all) {
         (Some(per_page), _) => request.per_page(per_page),
         // Every page in the fewest requests.
-        (None, true) => request.per_page(voxys_connect::MAX_PER_PAGE),
+        (None, true) => request.per_page(voxys_connect::leads::max_per_page()),
         (None, false) => request,
     }
 }

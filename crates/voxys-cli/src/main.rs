@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use voxys_connect::{Error, Setting};
+use voxys_connect::Error;
+use voxys_connect::error::Setting;
 #[cfg(feature = "demo")]
 use voxys_connect_mock::cli::ServeArgs;
 
@@ -263,7 +264,7 @@ mod tests {
     use super::*;
     use crate::list::SORT_FIELDS;
     use std::str::FromStr;
-    use voxys_connect::LeadSortField;
+    use voxys_connect::types::LeadSortField;
 
     #[test]
     fn the_command_line_is_consistent() {

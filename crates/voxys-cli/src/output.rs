@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use voxys_connect::{Card, Lead};
+use voxys_connect::types::{Card, Lead};
 
 /// How records (leads, cards) are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

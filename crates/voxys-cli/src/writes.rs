@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use voxys_connect::{BulkActionKind, BulkOutcome, Error, LeadStatus};
+use voxys_connect::Error;
+use voxys_connect::leads::{BulkActionKind, BulkOutcome};
+use voxys_connect::types::LeadStatus;
 
 use crate::connect::{ConnectionArgs, connect, rate_note};
 use crate::ids::read_ids;
@@ -113,10 +115,10 @@ pub struct BulkJobArgs {
     #[arg(long, value_name = "FILE")]
     pub ids_from: Option<PathBuf>,
     /// Ids a request, 1 to 1000.
-    #[arg(long, default_value_t = voxys_connect::DEFAULT_BATCH_SIZE)]
+    #[arg(long, default_value_t = voxys_connect::leads::DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
     /// Requests at once, 1 to 32.
-    #[arg(long, default_value_t = voxys_connect::DEFAULT_BULK_CONCURRENCY)]
+    #[arg(long, default_value_t = voxys_connect::leads::DEFAULT_BULK_CONCURRENCY)]
     pub concurrency: usize,
     /// Print what would be sent, and send nothing.
     #[arg(long)]
@@ -373,17 +375,13 @@ pub async fn convert(args: ConvertArgs) -> Result<(), Failure> {
     }
     match conversion.send().await {
         Ok(card) => args.output.write_all(&[card]),
-        Err(Error::ConversionUncertain {
-            lead_id,
-            funnel_id,
-            why,
-            cause,
-            ..
-        }) => Err(Failure::new(
+        Err(Error::OutcomeUnknown { why, cause, .. }) => Err(Failure::new(
             exit::UNCERTAIN,
             format!(
-                "lead {lead_id} may or may not have been converted into funnel {funnel_id}: the answer was lost ({}), and {why}. Before converting again, check: voxys pipelines cards {funnel_id} (a card of lead {lead_id} made just now means it was converted).",
-                describe(&cause, account, 0).message.trim_end_matches('.')
+                "lead {lead} may or may not have been converted into funnel {funnel}: the answer was lost ({}), and {why}. Before converting again, check: voxys pipelines cards {funnel} (a card of lead {lead} made just now means it was converted).",
+                describe(&cause, account, 0).message.trim_end_matches('.'),
+                lead = args.id,
+                funnel = args.funnel,
             ),
         )),
         Err(error) => Err(describe(&error, account, 0)),

@@ -678,6 +678,36 @@ know yet instead of dropping them.*/
             LeadSortField::CreatedAt
         }
     }
+    /**An account's lead totals. The API may add members (a count for a
+status added later): clients keep the ones they do not know yet.*/
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct LeadStats {
+        ///Leads whose status is `lost`.
+        pub lost: i64,
+        ///Leads whose status is `open`.
+        pub open: i64,
+        ///Every lead of the account, whatever its status.
+        pub total: i64,
+        pub total_value: crate::Amount,
+        ///Leads whose status is `won`.
+        pub won: i64,
+        pub won_value: crate::Amount,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl LeadStats {
+        pub fn builder() -> builder::LeadStats {
+            Default::default()
+        }
+    }
     ///Sort direction.
     #[non_exhaustive]
     #[derive(
@@ -2021,6 +2051,149 @@ know yet instead of dropping them.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LeadStats {
+            lost: ::std::result::Result<i64, ::std::string::String>,
+            open: ::std::result::Result<i64, ::std::string::String>,
+            total: ::std::result::Result<i64, ::std::string::String>,
+            total_value: ::std::result::Result<crate::Amount, ::std::string::String>,
+            won: ::std::result::Result<i64, ::std::string::String>,
+            won_value: ::std::result::Result<crate::Amount, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LeadStats {
+            fn default() -> Self {
+                Self {
+                    lost: Err("no value supplied for lost".to_string()),
+                    open: Err("no value supplied for open".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                    total_value: Err("no value supplied for total_value".to_string()),
+                    won: Err("no value supplied for won".to_string()),
+                    won_value: Err("no value supplied for won_value".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl LeadStats {
+            pub fn lost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lost: {e}")
+                    });
+                self
+            }
+            pub fn open<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.open = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for open: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+            pub fn total_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_value: {e}")
+                    });
+                self
+            }
+            pub fn won<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.won = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for won: {e}")
+                    });
+                self
+            }
+            pub fn won_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.won_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for won_value: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LeadStats> for super::LeadStats {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LeadStats,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    lost: value.lost?,
+                    open: value.open?,
+                    total: value.total?,
+                    total_value: value.total_value?,
+                    won: value.won?,
+                    won_value: value.won_value?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LeadStats> for LeadStats {
+            fn from(value: super::LeadStats) -> Self {
+                Self {
+                    lost: Ok(value.lost),
+                    open: Ok(value.open),
+                    total: Ok(value.total),
+                    total_value: Ok(value.total_value),
+                    won: Ok(value.won),
+                    won_value: Ok(value.won_value),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ValidationError {
             attributes: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -2122,6 +2295,32 @@ The Leads API of Voxys Connect, a customer-engagement and CRM platform.
 Its conventions follow Chatwoot's: every path lives under
 `/api/v1/accounts/{account_id}` and a user's access token is sent in the
 `api_access_token` header.
+
+## Vendor extensions
+Facts about each operation that OpenAPI has no field for are stated once,
+here, as vendor extensions. The code generator (`cargo xtask generate`),
+the SDK, the mock server and the contract tests read them from this file;
+no code restates them.
+
+- `x-voxys-retry` (every operation): what sending the same request a
+  second time does, which decides how a client may retry it.
+  - `read`: nothing; retry freely.
+  - `same-state`: the second request leaves the same state as the first
+    (setting a status, an update, a bulk assign); retry like a read.
+  - `answer-changes`: the second request is harmless but answered
+    differently (a delete answered 404, a bulk delete counting 0); retry,
+    and read a "not found" after an attempt that may have applied as done.
+  - `second-effect`: the second request does it again (a create makes a
+    second record, a conversion a second card); never repeat it after an
+    attempt that may have reached the application, settle what happened
+    instead.
+- `x-voxys-paging` (every operation whose answer is a list): `page-meta`
+  (the `page` and `per_page` parameters, an object with `data` and
+  `meta`), or `bare-array` (every item at once, a JSON array).
+
+Parameter ranges and defaults are ordinary schema keywords (`minimum`,
+`maximum`, `default`); the generated client exposes them in its
+`OPERATIONS` table, which the SDK checks parameters against.
 
 Version: 1.0.0*/
 pub struct Client {
@@ -2267,6 +2466,45 @@ let response = client.bulk_lead_action()
 ```*/
     pub fn bulk_lead_action(&self) -> builder::BulkLeadAction<'_> {
         builder::BulkLeadAction::new(self)
+    }
+    /**Lead totals
+
+How many leads the account has, in all and by status, and what they
+are worth: the value of every lead, and of the won ones. Snoozed leads
+count in `total` but have no member of their own, so `total` can be
+more than `open + won + lost`.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/leads/stats`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+```ignore
+let response = client.lead_stats()
+    .account_id(account_id)
+    .send()
+    .await;
+```*/
+    pub fn lead_stats(&self) -> builder::LeadStats<'_> {
+        builder::LeadStats::new(self)
+    }
+    /**Get a lead
+
+The lead with this ID, bare (not wrapped in `data`).
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/leads/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The lead's ID.
+```ignore
+let response = client.get_lead()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_lead(&self) -> builder::GetLead<'_> {
+        builder::GetLead::new(self)
     }
     /**Change a lead's status
 
@@ -2430,7 +2668,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2443,8 +2681,8 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<i64, String>,
         assigned_agent_id: Result<Option<i64>, String>,
-        page: Result<Option<::std::num::NonZeroU64>, String>,
-        per_page: Result<Option<::std::num::NonZeroU64>, String>,
+        page: Result<Option<i64>, String>,
+        per_page: Result<Option<i64>, String>,
         sort_by: Result<Option<types::LeadSortField>, String>,
         sort_order: Result<Option<types::SortOrder>, String>,
         source_inbox_id: Result<Option<i64>, String>,
@@ -2487,28 +2725,22 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
-                        .to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn per_page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: std::convert::TryInto<i64>,
         {
             self.per_page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for per_page failed"
-                        .to_string()
-                });
+                .map_err(|_| "conversion to `i64` for per_page failed".to_string());
             self
         }
         pub fn sort_by<V>(mut self, value: V) -> Self
@@ -2627,7 +2859,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2705,7 +2937,145 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::lead_stats`]
+
+[`Client::lead_stats`]: super::Client::lead_stats*/
+    #[derive(Debug, Clone)]
+    pub struct LeadStats<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+    }
+    impl<'a> LeadStats<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/leads/stats`
+        pub async fn send(self) -> Result<ResponseValue<types::LeadStats>, Error<()>> {
+            let Self { client, account_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/leads/stats", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "lead_stats",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_lead`]
+
+[`Client::get_lead`]: super::Client::get_lead*/
+    #[derive(Debug, Clone)]
+    pub struct GetLead<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> GetLead<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/leads/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Lead>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/leads/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_lead",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2796,7 +3166,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2903,7 +3273,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200..=299 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2913,3 +3283,209 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Every operation of the document, with the facts it states: what a repeat does (`x-voxys-retry`), how its answer is paged (`x-voxys-paging`) and its parameters' ranges. See [`operation`](crate::operation).
+pub const OPERATIONS: &[crate::Operation] = &[
+    crate::Operation {
+        id: "list_funnel_cards",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/cards",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "lead_status",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "stage_id",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "list_leads",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/leads",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::PageMeta),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "status",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "assigned_agent_id",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "source_inbox_id",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "sort_by",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "sort_order",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "page",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: Some(1),
+            },
+            crate::Parameter {
+                name: "per_page",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: Some(100),
+                default: Some(25),
+            },
+        ],
+    },
+    crate::Operation {
+        id: "bulk_lead_action",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/leads/bulk",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "lead_stats",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/leads/stats",
+        retry: crate::RetryClass::Read,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "get_lead",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/leads/{id}",
+        retry: crate::RetryClass::Read,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "update_lead_status",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/leads/{id}/status",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "convert_lead",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/leads/{lead_id}/convert",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "lead_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+];

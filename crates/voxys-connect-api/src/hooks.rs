@@ -1,11 +1,14 @@
 //! [`RequestDefaults`]: what every request of a [`Client`] carries.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{HeaderValue, USER_AGENT};
 
-use crate::{API_KEY_HEADER, ApiToken, Client};
+use crate::{API_KEY_HEADER, ApiToken, Client, InvalidParameter, Operation};
 
 /// The header in which the server names each request (Rails sends it on
 /// every answer).
@@ -26,6 +29,9 @@ pub struct Observed {
     pub status: Option<u16>,
     /// The server's id for the last request (`X-Request-Id`), if it sent one.
     pub request_id: Option<String>,
+    /// A parameter out of the range the document gives it, when the hooks
+    /// refused the request for it (nothing was sent).
+    pub rejected: Option<InvalidParameter>,
 }
 
 /// Runs `request` (a call of this crate's [`Client`]) and returns its output
@@ -80,6 +86,30 @@ pub struct RequestDefaults {
     /// request with [`Error::Custom`] starting with [`BODY_TOO_LARGE`] instead
     /// of exhausting memory. No limit when `None`.
     pub max_response_bytes: Option<usize>,
+    /// What sends each request: retries, rate limiting, tracing. `None`
+    /// sends each request once, with [`send_once`].
+    pub pipeline: Option<Arc<dyn Pipeline>>,
+}
+
+/// What sends every request of a [`Client`] whose [`RequestDefaults`] name
+/// it: the place for retries, rate limiting and tracing, once for every
+/// operation.
+///
+/// It gets the request, already carrying the token and the user agent and
+/// checked against the document's parameter ranges, and the facts the
+/// document states about its operation (its [`RetryClass`](crate::RetryClass)
+/// above all). It sends it, with [`send_once`] for each attempt (a request
+/// with a buffered body can be copied with `try_clone` to send again), and
+/// returns the answer the generated code will decode, or the transport
+/// error it will report. The `voxys-connect` crate implements it.
+pub trait Pipeline: std::fmt::Debug + Send + Sync + 'static {
+    /// Sends `request`, made for `operation`, as this pipeline does.
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static Operation,
+    ) -> Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
 }
 
 impl RequestDefaults {
@@ -96,7 +126,7 @@ impl ClientHooks<RequestDefaults> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         let defaults = self.inner();
         let headers = request.headers_mut();
@@ -109,30 +139,29 @@ impl ClientHooks<RequestDefaults> for Client {
         if let Some(timeout) = defaults.timeout {
             *request.timeout_mut() = Some(timeout);
         }
+        if let Some(operation) = crate::operation(info.operation_id)
+            && let Err(rejected) = crate::check_parameters(request, operation)
+        {
+            let message = rejected.to_string();
+            // Outside `observe`, there is nothing to note it in.
+            let _ = OBSERVED.try_with(|observed| observed.borrow_mut().rejected = Some(rejected));
+            return Err(Error::Custom(message));
+        }
         Ok(())
     }
 
-    /// Sends the request and, with a body limit, reads the body up to it.
+    /// Hands the request to the [`Pipeline`], or sends it once.
     async fn exec(
         &self,
         request: reqwest::Request,
-        _: &OperationInfo,
+        info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client().execute(request).await?;
-        // Outside `observe`, there is nothing to note it in.
-        let _ = OBSERVED.try_with(|observed| {
-            *observed.borrow_mut() = Observed {
-                status: Some(response.status().as_u16()),
-                request_id: response
-                    .headers()
-                    .get(REQUEST_ID_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
-            };
-        });
-        match self.inner().max_response_bytes {
-            Some(limit) => read_limited(response, limit).await,
-            None => Ok(response),
+        let defaults = self.inner();
+        match (&defaults.pipeline, crate::operation(info.operation_id)) {
+            (Some(pipeline), Some(operation)) => {
+                pipeline.send(self.client(), request, operation).await
+            }
+            _ => send_once(self.client(), request, defaults.max_response_bytes).await,
         }
     }
 
@@ -142,7 +171,7 @@ impl ClientHooks<RequestDefaults> for Client {
         _: &OperationInfo,
     ) -> Result<(), Error<E>> {
         match result {
-            Ok(response) if response.extensions().get::<TooLarge>().is_some() => {
+            Ok(response) if is_too_large(response) => {
                 Err(Error::Custom(format!(
                     "{BODY_TOO_LARGE}: more than {} bytes (status {})",
                     self.inner().max_response_bytes.unwrap_or_default(),
@@ -152,6 +181,44 @@ impl ClientHooks<RequestDefaults> for Client {
             _ => Ok(()),
         }
     }
+}
+
+/// Sends `request` once and reads the answer's body into memory (up to
+/// `max_response_bytes`), so that a body cut short fails here, as a
+/// transport error, and not later while it is decoded. Notes the status and
+/// the request id for [`observe`].
+///
+/// A body over the limit is not read: the answer comes back empty and
+/// marked, and the client's hooks turn it into [`Error::Custom`] starting
+/// with [`BODY_TOO_LARGE`] ([`is_too_large`] tells such an answer).
+pub async fn send_once(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    max_response_bytes: Option<usize>,
+) -> reqwest::Result<reqwest::Response> {
+    let response = http.execute(request).await?;
+    // Outside `observe`, there is nothing to note it in.
+    let _ = OBSERVED.try_with(|observed| {
+        let mut observed = observed.borrow_mut();
+        observed.status = Some(response.status().as_u16());
+        observed.request_id = request_id(&response);
+    });
+    read_limited(response, max_response_bytes.unwrap_or(usize::MAX)).await
+}
+
+/// The server's id for the request an answer answers (`X-Request-Id`).
+pub fn request_id(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Whether [`send_once`] left this answer's body unread because it was over
+/// the limit.
+pub fn is_too_large(response: &reqwest::Response) -> bool {
+    response.extensions().get::<TooLarge>().is_some()
 }
 
 /// The response with its body read into memory, or, when the body is larger

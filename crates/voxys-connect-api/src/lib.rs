@@ -78,6 +78,7 @@ mod amount;
 mod constructors;
 mod hooks;
 mod lead_status;
+mod operation;
 mod pagination_meta;
 mod status_update;
 mod timestamp;
@@ -90,7 +91,14 @@ mod generated;
 
 pub use amount::Amount;
 pub use generated::*;
-pub use hooks::{BODY_TOO_LARGE, Observed, REQUEST_ID_HEADER, RequestDefaults, observe};
+pub use hooks::{
+    BODY_TOO_LARGE, Observed, Pipeline, REQUEST_ID_HEADER, RequestDefaults, is_too_large, observe,
+    request_id, send_once,
+};
+pub use operation::{
+    InvalidParameter, Operation, Paging, Parameter, ParameterIn, RetryClass, check_parameters,
+    operation,
+};
 pub use lead_status::{LeadStatus, UnknownStatus};
 pub use pagination_meta::PaginationMeta;
 pub use status_update::{LeadStatusUpdate, NotesChange};

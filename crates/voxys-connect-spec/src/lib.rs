@@ -53,16 +53,104 @@ pub enum LoadError {
     NotAMapping,
 }
 
-/// Where an operation lives in the document.
+/// An operation of the document: where it lives, and the facts its vendor
+/// extensions state (see the document's description).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
+    /// The `operationId`, such as `list_leads`.
+    pub id: String,
     /// The path template, such as `/api/v1/accounts/{account_id}/leads`.
     pub path: String,
     /// The HTTP method, lower case.
     pub method: String,
     /// The JSON pointer of the operation object.
     pub pointer: String,
+    /// What a repeat of it does (`x-voxys-retry`); `None` when the document
+    /// does not say, or says something unknown ([`Spec::check`] reports both).
+    pub retry: Option<RetryClass>,
+    /// How its list answer is paged (`x-voxys-paging`); `None` for an
+    /// answer that is not a list.
+    pub paging: Option<Paging>,
 }
+
+/// What sending an operation's request a second time does
+/// (`x-voxys-retry`), which decides how a client may retry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum RetryClass {
+    /// `read`: nothing.
+    Read,
+    /// `same-state`: it leaves the same state as the first.
+    SameState,
+    /// `answer-changes`: harmless, but answered differently (a delete's 404).
+    AnswerChanges,
+    /// `second-effect`: it does it again (a second record, a second card).
+    SecondEffect,
+}
+
+impl RetryClass {
+    /// Every class, in the order above.
+    pub const ALL: [RetryClass; 4] = [
+        RetryClass::Read,
+        RetryClass::SameState,
+        RetryClass::AnswerChanges,
+        RetryClass::SecondEffect,
+    ];
+
+    /// The document's spelling (`read`, `same-state`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryClass::Read => "read",
+            RetryClass::SameState => "same-state",
+            RetryClass::AnswerChanges => "answer-changes",
+            RetryClass::SecondEffect => "second-effect",
+        }
+    }
+
+    /// The class the document spells `text`.
+    pub fn parse(text: &str) -> Option<RetryClass> {
+        RetryClass::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// How an operation's list answer is paged (`x-voxys-paging`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Paging {
+    /// `page-meta`: `page` and `per_page` parameters, an object with `data`
+    /// and `meta`.
+    PageMeta,
+    /// `bare-array`: every item at once, as a JSON array.
+    BareArray,
+}
+
+impl Paging {
+    /// The document's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Paging::PageMeta => "page-meta",
+            Paging::BareArray => "bare-array",
+        }
+    }
+
+    /// The style the document spells `text`.
+    pub fn parse(text: &str) -> Option<Paging> {
+        [Paging::PageMeta, Paging::BareArray]
+            .into_iter()
+            .find(|p| p.as_str() == text)
+    }
+}
+
+/// The vendor extension that states an operation's [`RetryClass`].
+pub const RETRY_EXTENSION: &str = "x-voxys-retry";
+
+/// The vendor extension that states an operation's [`Paging`].
+pub const PAGING_EXTENSION: &str = "x-voxys-paging";
+
+/// The HTTP methods an OpenAPI path item can hold, lower case.
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// One thing wrong with a document, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,20 +282,61 @@ impl Spec {
 
     /// The operation with this `operationId`.
     pub fn operation(&self, operation_id: &str) -> Option<Operation> {
-        let paths = self.document.get("paths")?.as_object()?;
-        paths.iter().find_map(|(route, item)| {
-            item.as_object()?.iter().find_map(|(method, op)| {
-                (op.get("operationId")?.as_str()? == operation_id).then(|| Operation {
+        self.operations()
+            .into_iter()
+            .find(|op| op.id == operation_id)
+    }
+
+    /// Every operation of the document that has an `operationId`, in the
+    /// document's order.
+    pub fn operations(&self) -> Vec<Operation> {
+        let Some(paths) = self.document.get("paths").and_then(Value::as_object) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (route, item) in paths {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                    continue;
+                };
+                let extension = |key: &str| op.get(key).and_then(Value::as_str);
+                out.push(Operation {
+                    id: id.to_owned(),
                     path: route.clone(),
-                    method: method.clone(),
+                    method: method.to_owned(),
                     pointer: SpecPath::root()
                         .key("paths")
                         .key(route)
                         .key(method)
                         .pointer(),
-                })
-            })
-        })
+                    retry: extension(RETRY_EXTENSION).and_then(RetryClass::parse),
+                    paging: extension(PAGING_EXTENSION).and_then(Paging::parse),
+                });
+            }
+        }
+        out
+    }
+
+    /// The success status the document gives an operation (its one `2xx`
+    /// response), and the pointer of that response's JSON schema when it has
+    /// a body.
+    pub fn success(&self, operation_id: &str) -> Option<(u16, Option<String>)> {
+        let op = self.operation(operation_id)?;
+        let responses = self
+            .get(&format!("{}/responses", op.pointer))?
+            .as_object()?;
+        let status = responses
+            .keys()
+            .filter_map(|code| code.parse::<u16>().ok())
+            .find(|code| (200..300).contains(code))?;
+        Some((
+            status,
+            self.response_schema(operation_id, status, "application/json"),
+        ))
     }
 
     /// The parameters of an operation (its own and its path item's), with
@@ -336,9 +465,6 @@ impl Spec {
     }
 
     fn check_operations(&self, problems: &mut Vec<Problem>) {
-        const METHODS: [&str; 8] = [
-            "get", "put", "post", "delete", "options", "head", "patch", "trace",
-        ];
         let paths_path = SpecPath::root().key("paths");
         let Some(paths) = self.document.get("paths").and_then(Value::as_object) else {
             problems.push(Problem {
@@ -366,7 +492,79 @@ impl Spec {
                         message: "missing: every operation needs an operationId (progenitor names the method after it)".to_owned(),
                     }),
                 }
+                self.check_extensions(op, &op_path, problems);
             }
+        }
+    }
+
+    /// The vendor extensions of one operation: a known retry class on every
+    /// one, and a paging style that matches the shape of its answer.
+    fn check_extensions(&self, op: &Value, op_path: &SpecPath, problems: &mut Vec<Problem>) {
+        let spellings = RetryClass::ALL.map(RetryClass::as_str).join(", ");
+        match op.get(RETRY_EXTENSION).and_then(Value::as_str) {
+            Some(text) if RetryClass::parse(text).is_some() => {}
+            Some(text) => problems.push(Problem {
+                path: op_path.key(RETRY_EXTENSION),
+                message: format!("`{text}` is not a retry class; write one of {spellings}"),
+            }),
+            None => problems.push(Problem {
+                path: op_path.key(RETRY_EXTENSION),
+                message: format!("missing: every operation states what a repeat of it does, one of {spellings}"),
+            }),
+        }
+        let declared = op.get(PAGING_EXTENSION);
+        let paging = declared.and_then(Value::as_str).and_then(Paging::parse);
+        if declared.is_some() && paging.is_none() {
+            problems.push(Problem {
+                path: op_path.key(PAGING_EXTENSION),
+                message: "must be `page-meta` or `bare-array`".to_owned(),
+            });
+            return;
+        }
+        // The shape of the success answer says which style it must be.
+        let answer = op
+            .get("responses")
+            .and_then(Value::as_object)
+            .and_then(|responses| {
+                responses
+                    .iter()
+                    .find(|(code, _)| code.starts_with('2'))
+                    .map(|(_, response)| response)
+            })
+            .and_then(|response| {
+                let response = match response.get("$ref").and_then(Value::as_str) {
+                    Some(r) => self.resolve(r)?.1,
+                    None => response,
+                };
+                let schema = response.pointer("/content/application~1json/schema")?;
+                Some(match schema.get("$ref").and_then(Value::as_str) {
+                    Some(r) => self.resolve(r)?.1,
+                    None => schema,
+                })
+            });
+        let shape = answer.map(|schema| {
+            if schema.get("type").and_then(Value::as_str) == Some("array") {
+                Some(Paging::BareArray)
+            } else if schema.pointer("/properties/data/type").and_then(Value::as_str)
+                == Some("array")
+                && schema.pointer("/properties/meta").is_some()
+            {
+                Some(Paging::PageMeta)
+            } else {
+                None
+            }
+        });
+        let shape = shape.flatten();
+        if shape != paging {
+            let said = |p: Option<Paging>| p.map_or("none", Paging::as_str);
+            problems.push(Problem {
+                path: op_path.key(PAGING_EXTENSION),
+                message: format!(
+                    "says {}, but the success answer's shape is {}",
+                    said(paging),
+                    said(shape)
+                ),
+            });
         }
     }
 

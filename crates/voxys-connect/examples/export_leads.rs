@@ -8,12 +8,13 @@
 use std::io::Write;
 
 use futures::TryStreamExt;
-use voxys_connect::{Client, Decimal, LeadSortField, SortOrder};
+use voxys_connect::Client;
+use voxys_connect::types::{Decimal, LeadSortField, SortOrder};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::from_env()?;
-    let account = voxys_connect::account_id_from_env()?;
+    let account = voxys_connect::config::account_id_from_env()?;
 
     // Oldest first, so that leads created during the export land at the end.
     let mut leads = client

@@ -5,12 +5,13 @@
 //! ```
 //! Set `VOXYS_BASE_URL` for a self-hosted instance.
 
-use voxys_connect::{Client, LeadSortField, LeadStatus, SortOrder};
+use voxys_connect::Client;
+use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::from_env()?;
-    let account = voxys_connect::account_id_from_env()?;
+    let account = voxys_connect::config::account_id_from_env()?;
 
     let page = client
         .leads(account)

@@ -11,20 +11,21 @@
 use std::collections::BTreeMap;
 
 use futures::TryStreamExt;
-use voxys_connect::{Client, Decimal, LeadSortField, LeadStatus, SortOrder};
+use voxys_connect::Client;
+use voxys_connect::types::{Decimal, LeadSortField, LeadStatus, SortOrder};
 use voxys_connect_mock::MockServer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the mock server alive until the end of main.
     let mut _mock = None;
-    let (client, account) = if std::env::var_os(voxys_connect::ENV_API_TOKEN).is_some() {
-        (Client::from_env()?, voxys_connect::account_id_from_env()?)
+    let (client, account) = if std::env::var_os(voxys_connect::config::ENV_API_TOKEN).is_some() {
+        (Client::from_env()?, voxys_connect::config::account_id_from_env()?)
     } else {
         let mock = MockServer::builder().leads(1_000).start().await?;
         println!(
             "{} is not set: using a local mock server at {}\n",
-            voxys_connect::ENV_API_TOKEN,
+            voxys_connect::config::ENV_API_TOKEN,
             mock.url()
         );
         let client = Client::builder()

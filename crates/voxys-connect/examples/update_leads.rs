@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use voxys_connect::{Client, Error, LeadStatus};
+use voxys_connect::{Client, Error};
+use voxys_connect::types::LeadStatus;
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 #[tokio::main]
@@ -76,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "lead {lead} became card {} in funnel {} (stage {:?}), once, though the answer was lost",
             card.id, card.funnel_id, card.funnel_stage_id
         ),
-        Err(error @ Error::ConversionUncertain { .. }) => println!("{error}"),
+        Err(error @ Error::OutcomeUnknown { .. }) => println!("{error}"),
         Err(error) => return Err(error.into()),
     }
     let cards = client

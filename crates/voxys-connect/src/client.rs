@@ -3,27 +3,28 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 use voxys_connect_api::{ApiToken, ClientInfo, Observed, RequestDefaults, ResponseValue};
 
 use crate::config::ClientBuilder;
 use crate::error::{ConfigError, Error, Problem, Result, Setting, error_body_message, snippet};
 use crate::leads::Leads;
+use crate::pipeline::{Call, Notes, Pipeline, TransportFailure};
 use crate::pipelines::Pipelines;
-use crate::rate_limit::{Outcome, RateLimitStatus, RateLimiter};
-use crate::retry::{Pacing, RetryPolicy, retry_after};
+use crate::rate_limit::RateLimitStatus;
+use crate::retry::{RetryPolicy, retry_after};
 
-/// A client for the Voxys Connect Leads API.
+/// A client for the Voxys Connect CRM API.
 ///
-/// Cheap to clone (the clones share one connection pool); make one and reuse
-/// it. It is `Send + Sync`, and so are the futures and streams it returns.
+/// Cheap to clone (the clones share one connection pool and one rate
+/// limiter); make one and reuse it. It is `Send + Sync`, and so are the
+/// futures and streams it returns.
 ///
 /// ```no_run
 /// # async fn example() -> voxys_connect::Result<()> {
-/// use voxys_connect::{Client, LeadStatus};
+/// use voxys_connect::Client;
+/// use voxys_connect::types::LeadStatus;
 ///
 /// let client = Client::from_env()?;
 /// let page = client.leads(1).list().status(LeadStatus::Open).send().await?;
@@ -41,9 +42,7 @@ pub struct Client {
 struct Inner {
     api: voxys_connect_api::Client,
     token: ApiToken,
-    retry: RetryPolicy,
-    max_response_bytes: usize,
-    limiter: RateLimiter,
+    pipeline: Arc<Pipeline>,
 }
 
 impl Client {
@@ -63,18 +62,17 @@ impl Client {
     pub(crate) fn new(
         base_url: String,
         http: reqwest::Client,
-        defaults: RequestDefaults,
+        mut defaults: RequestDefaults,
         token: ApiToken,
-        retry: RetryPolicy,
-        limiter: RateLimiter,
+        pipeline: Pipeline,
     ) -> Client {
+        let pipeline = Arc::new(pipeline);
+        defaults.pipeline = Some(pipeline.clone());
         Client {
             inner: Arc::new(Inner {
-                max_response_bytes: defaults.max_response_bytes.unwrap_or(usize::MAX),
                 api: voxys_connect_api::Client::new_with_client(&base_url, http, defaults),
                 token,
-                retry,
-                limiter,
+                pipeline,
             }),
         }
     }
@@ -96,7 +94,7 @@ impl Client {
 
     /// The retry policy requests follow.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.inner.retry
+        &self.inner.pipeline.retry
     }
 
     /// What the client's rate limiter is doing: the rate it holds requests
@@ -112,111 +110,60 @@ impl Client {
     /// # }
     /// ```
     pub fn rate_limit(&self) -> RateLimitStatus {
-        self.inner.limiter.status()
+        self.inner.pipeline.limiter.status()
     }
 
-    /// The generated low-level client underneath, for operations this crate
-    /// does not wrap yet. It sends the token, but does not retry, and does
-    /// not go through the rate limiter.
+    /// The generated low-level client underneath: every operation of the
+    /// document, as progenitor makes it.
+    ///
+    /// Its requests go through this client's pipeline, as the SDK's own do:
+    /// the token, the rate limiter, retries by what a repeat of the
+    /// operation does (a create is never sent twice blindly: after a lost
+    /// answer it fails, since it has no way to look for what it made), the
+    /// body limit, tracing. Its errors are the generated client's
+    /// (`voxys_connect_api::Error`), not this crate's [`Error`].
     pub fn api(&self) -> &voxys_connect_api::Client {
         &self.inner.api
     }
 
-    /// Makes one API call the way every call is made: `send` makes one
-    /// attempt with the generated client (`client.api()` of the client it
-    /// is given, a cheap clone of this one); each attempt runs in the tracing
-    /// span `span` makes for it (see [`request_span!`]), which gets the
-    /// status, the duration and the server's request id; failures become
-    /// [`Error`]s; and retryable ones are retried as the policy says. For
-    /// requests whose repeat gives the same result (reads, and writes that
-    /// set a state).
-    pub(crate) async fn call<T, S, F, Fut>(
+    /// Makes one API call: `request` is a request of the generated client
+    /// ([`Client::api`]), which goes through the pipeline; `call` holds how
+    /// the call settles lost answers, if it can. Returns the decoded answer
+    /// and what its attempts came to, or this crate's [`Error`].
+    pub(crate) async fn send<T, Fut>(
         &self,
         operation: &'static str,
-        span: S,
-        send: F,
-    ) -> Result<Called<T>>
-    where
-        T: DeserializeOwned,
-        S: Fn(u32) -> tracing::Span,
-        F: Fn(Client) -> Fut,
-        Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
-    {
-        let maybe_applied = AtomicBool::new(false);
-        let mut attempts = 0;
-        let value = self
-            .retry_policy()
-            .run(|attempt| {
-                attempts = attempt;
-                let request = self.attempt(operation, send(self.clone()));
-                let maybe_applied = &maybe_applied;
-                async move {
-                    let (result, observed, pacing) = request.await;
-                    if let Err(error) = &result
-                        && reach(error, &observed) == Reach::Unknown
-                    {
-                        maybe_applied.store(true, Ordering::Relaxed);
-                    }
-                    (result, pacing)
-                }
-                .instrument(span(attempt))
-            })
-            .await?;
-        Ok(Called {
-            value,
-            attempts,
-            earlier_may_have_applied: maybe_applied.load(Ordering::Relaxed),
-        })
-    }
-
-    /// One attempt, in the current span: the result, errors mapped, what
-    /// the answer said about itself, and who decides when the request goes
-    /// again if it failed (the rate limiter takes charge of 429s). The span
-    /// gets the status, the duration and the server's request id.
-    pub(crate) async fn attempt<T, Fut>(
-        &self,
-        operation: &'static str,
+        call: Call,
         request: Fut,
-    ) -> (Result<T>, Observed, Pacing)
+    ) -> Result<Sent<T>>
     where
         T: DeserializeOwned,
         Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
     {
-        let limiter = &self.inner.limiter;
-        let permit = limiter.acquire().await;
-        let span = tracing::Span::current();
-        if let Some(rate) = limiter.current_rate() {
-            span.record("rate_limit", rate);
-        }
-        let started = tokio::time::Instant::now();
-        let (result, observed) = voxys_connect_api::observe(request).await;
-        let pacing = limiter.record(
-            permit,
-            match &result {
-                Err(voxys_connect_api::Error::UnexpectedResponse(r)) if r.status() == 429 => {
-                    Outcome::Throttled(retry_after(r.headers()))
-                }
-                _ => Outcome::Other,
-            },
-        );
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        if let Some(status) = observed.status {
-            span.record("status", status);
-        }
-        if let Some(id) = &observed.request_id {
-            span.record("request_id", id.as_str());
-        }
+        let call = Arc::new(call);
+        let (result, observed) = call.scope(voxys_connect_api::observe(request)).await;
+        let notes = call.notes();
         match result {
-            Ok(value) => {
-                tracing::debug!("request succeeded");
-                (Ok(value.into_inner()), observed, pacing)
-            }
+            Ok(value) => Ok(Sent {
+                value: value.into_inner(),
+                notes,
+            }),
             Err(error) => {
                 let error = self
-                    .map_error::<T>(operation, error, observed.clone())
-                    .await;
-                tracing::debug!(error = %error, "request failed");
-                (Err(error), observed, pacing)
+                    .map_error::<T>(operation, error, observed)
+                    .await
+                    .with_attempts(notes.attempts.max(1));
+                tracing::debug!(error = %error, "call failed");
+                Err(match notes.uncertain {
+                    Some(why) => Error::OutcomeUnknown {
+                        operation,
+                        action: call.action(operation),
+                        why,
+                        look: call.look(),
+                        cause: Box::new(error),
+                    },
+                    None => error,
+                })
             }
         }
     }
@@ -231,6 +178,13 @@ impl Client {
     ) -> Error {
         use voxys_connect_api::Error as Api;
         let token = &self.inner.token;
+        if let Some(rejected) = observed.rejected {
+            return Error::InvalidParameter {
+                name: rejected.name,
+                value: rejected.value,
+                expected: rejected.expected,
+            };
+        }
         let request_id = observed.request_id;
         match error {
             Api::CommunicationError(e) | Api::ResponseBodyError(e) | Api::InvalidUpgrade(e) => {
@@ -257,7 +211,7 @@ impl Client {
             Api::Custom(message) if message.starts_with(voxys_connect_api::BODY_TOO_LARGE) => {
                 Error::BodyTooLarge {
                     operation,
-                    limit: self.inner.max_response_bytes,
+                    limit: self.inner.pipeline.max_response_bytes,
                     request_id,
                 }
             }
@@ -274,73 +228,20 @@ impl Client {
     }
 }
 
-/// The value of a call, and how it got it.
-pub(crate) struct Called<T> {
+/// The value of a call, and what its attempts came to.
+pub(crate) struct Sent<T> {
     /// The decoded answer.
     pub(crate) value: T,
-    /// How many attempts were made, the last one included.
-    pub(crate) attempts: u32,
-    /// Whether an attempt before the last failed in a way that leaves it
-    /// unknown whether the server applied it (a timeout, a 5xx, a connection
-    /// lost after sending).
-    pub(crate) earlier_may_have_applied: bool,
+    /// What the attempts came to.
+    pub(crate) notes: Notes,
 }
-
-/// Whether a failed request reached the application and was applied, as far
-/// as the failure tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Reach {
-    /// It provably did not change anything: it was never sent, the
-    /// connection was never established, the rate limiter refused it (429),
-    /// or the application refused it on its merits (401, 404, 422...).
-    NotApplied,
-    /// It may have been applied: a timeout, a connection lost after sending,
-    /// a 5xx, a body cut short or that does not decode.
-    Unknown,
-}
-
-/// What a failure tells of whether the request was applied.
-pub(crate) fn reach(error: &Error, observed: &Observed) -> Reach {
-    match error {
-        // Answered 200, then the body failed: it was applied, but the answer
-        // is lost; for the caller that is as unknown as the rest.
-        _ if observed.status.is_some_and(|s| (200..300).contains(&s)) => Reach::Unknown,
-        Error::Transport { source, .. } if source.is_connect() => Reach::NotApplied,
-        Error::Timeout { .. }
-        | Error::Transport { .. }
-        | Error::Server { .. }
-        | Error::Decode { .. }
-        | Error::BodyTooLarge { .. } => Reach::Unknown,
-        _ => Reach::NotApplied,
-    }
-}
-
-/// The tracing span of one attempt of one API call: `voxys_connect.request`
-/// with the operation, the attempt, the given fields, and the fields
-/// [`Client::call`] records once the answer is in (status, duration, the
-/// server's request id).
-macro_rules! request_span {
-    ($operation:expr, $attempt:expr $(, $field:ident = $value:expr)* $(,)?) => {
-        tracing::info_span!(
-            "voxys_connect.request",
-            operation = $operation,
-            attempt = $attempt,
-            $($field = $value,)*
-            status = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-            rate_limit = tracing::field::Empty,
-        )
-    };
-}
-pub(crate) use request_span;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.base_url())
             .field("token", &self.inner.token)
-            .field("retry", &self.inner.retry)
+            .field("retry", self.retry_policy())
             .field("rate_limit", &self.rate_limit())
             .finish()
     }
@@ -350,19 +251,17 @@ impl fmt::Debug for Client {
 /// once, for they fail the same way until the configuration changes), a URL
 /// reqwest cannot use, or a connection that failed or broke (retried).
 fn transport(operation: &'static str, error: reqwest::Error) -> Error {
-    if error.is_timeout() {
-        Error::Timeout {
+    match TransportFailure::of(&error) {
+        TransportFailure::Timeout => Error::Timeout {
             operation,
             attempts: 1,
-        }
-    } else if let Some(reason) = crate::tls::failure(&error) {
-        Error::Tls {
+        },
+        TransportFailure::Tls(reason) => Error::Tls {
             operation,
             reason,
             source: error,
-        }
-    } else if is_dns_failure(&error) {
-        Error::Dns {
+        },
+        TransportFailure::Dns => Error::Dns {
             operation,
             host: error
                 .url()
@@ -370,50 +269,23 @@ fn transport(operation: &'static str, error: reqwest::Error) -> Error {
                 .unwrap_or_default()
                 .to_owned(),
             source: error,
-        }
-    } else if error.is_builder() || has_bad_scheme(&error) {
-        ConfigError::new(
+        },
+        TransportFailure::BadUrl => ConfigError::new(
             Setting::BaseUrl,
             Problem::Invalid,
             format!(
                 "{operation}: the base URL cannot be used: {error}; expected something like {}",
-                crate::DEFAULT_BASE_URL
+                crate::config::DEFAULT_BASE_URL
             ),
         )
         .because(error)
-        .into()
-    } else {
-        Error::Transport {
+        .into(),
+        TransportFailure::Connect | TransportFailure::Broken => Error::Transport {
             operation,
             attempts: 1,
             source: error,
-        }
+        },
     }
-}
-
-/// The texts of an error and of its causes.
-fn causes(error: &reqwest::Error) -> impl Iterator<Item = String> + '_ {
-    std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| {
-        e.source()
-    })
-    .map(ToString::to_string)
-}
-
-/// Whether connecting failed because the host name did not resolve.
-fn is_dns_failure(error: &reqwest::Error) -> bool {
-    // hyper-util's connector says "dns error", and the resolver's own message
-    // follows (getaddrinfo's "failed to lookup address information").
-    error.is_connect()
-        && causes(error).any(|text| {
-            text.contains("dns error") || text.contains("failed to lookup address information")
-        })
-}
-
-/// Whether the URL's scheme is one reqwest cannot speak.
-fn has_bad_scheme(error: &reqwest::Error) -> bool {
-    causes(error).any(|text| {
-        text.contains("URL scheme is not allowed") || text.contains("scheme is not http")
-    })
 }
 
 /// A body that does not decode, with the serde path and the text around the

@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use reqwest::Url;
 use reqwest::header::HeaderValue;
-use voxys_connect_api::{ApiToken, RequestDefaults};
+use voxys_connect_api::RequestDefaults;
+
+pub use voxys_connect_api::{ApiToken, InvalidToken};
 
 use crate::client::Client;
 use crate::error::{ConfigError, Error, Problem, Result, Setting};
+use crate::pipeline::Pipeline;
 use crate::rate_limit::RateLimiter;
 use crate::retry::RetryPolicy;
 
@@ -448,9 +451,12 @@ impl ClientBuilder {
             self.max_requests_per_second,
             self.retry.longest_retry_after(),
         );
-        Ok(Client::new(
-            base_url, http, defaults, token, self.retry, limiter,
-        ))
+        let pipeline = Pipeline {
+            retry: self.retry,
+            limiter,
+            max_response_bytes: self.max_response_bytes,
+        };
+        Ok(Client::new(base_url, http, defaults, token, pipeline))
     }
 }
 

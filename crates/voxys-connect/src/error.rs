@@ -143,8 +143,8 @@ pub enum Error {
         name: &'static str,
         /// The value given.
         value: String,
-        /// What is allowed, such as `1..=100`.
-        expected: &'static str,
+        /// What is allowed, such as `a whole number from 1 to 100`.
+        expected: String,
     },
 
     /// The response body does not have the documented shape.
@@ -272,25 +272,27 @@ pub enum Error {
         request_id: Option<String>,
     },
 
-    /// A conversion failed in a way that leaves it unknown whether the card
-    /// was made (the answer was lost: a timeout, a 5xx from a proxy, a
-    /// connection dropped after sending), and looking in the funnel's cards
-    /// could not settle it. The SDK did not convert again, so as not to make
-    /// a second card: check the funnel's cards before you do.
+    /// A write that makes something new each time it is sent (a conversion,
+    /// a create) failed in a way that leaves it unknown whether it was
+    /// applied (the answer was lost: a timeout, a 5xx from a proxy, a
+    /// connection dropped after sending), and looking for what it would have
+    /// made could not settle it. The SDK did not send it again, so as not to
+    /// make a second one: `look` says where to check before you do.
     #[error(
-        "{operation}: lead {lead_id} may or may not have been converted into funnel {funnel_id}: {cause}; {why}. Before converting again, look for a card of lead {lead_id} in the funnel's cards (Client::pipelines(account).cards({funnel_id}), or `voxys pipelines cards {funnel_id}`)"
+        "{operation}: {action} may or may not have happened: {cause}; {why}. Before trying again, {look}"
     )]
     #[non_exhaustive]
-    ConversionUncertain {
-        /// The API operation, `convert_lead`.
+    OutcomeUnknown {
+        /// The API operation, such as `convert_lead`.
         operation: &'static str,
-        /// The lead converted.
-        lead_id: i64,
-        /// The funnel it was converted into.
-        funnel_id: i64,
+        /// What the request does, in words (`converting lead 42 into
+        /// funnel 3`).
+        action: String,
         /// Why the outcome could not be settled.
         why: String,
-        /// The failure that left the conversion unknown.
+        /// Where to look before sending it again, in words.
+        look: String,
+        /// The failure that left the outcome unknown.
         #[source]
         cause: Box<Error>,
     },
@@ -349,7 +351,8 @@ pub enum Problem {
 /// sentence that says what to do.
 ///
 /// ```
-/// use voxys_connect::{Client, Error, Problem, Setting};
+/// use voxys_connect::{Client, Error};
+/// use voxys_connect::error::{Problem, Setting};
 ///
 /// match Client::builder().build() {
 ///     Err(Error::Config(e)) if e.setting == Setting::Token => {
@@ -447,7 +450,7 @@ impl Error {
             | Error::Decode { request_id, .. }
             | Error::BodyTooLarge { request_id, .. }
             | Error::NotApplied { request_id, .. } => request_id.as_deref(),
-            Error::ConversionUncertain { cause, .. } => cause.request_id(),
+            Error::OutcomeUnknown { cause, .. } => cause.request_id(),
             _ => None,
         }
     }

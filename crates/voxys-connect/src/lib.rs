@@ -2,13 +2,14 @@
 //!
 //! ## Making values, in your tests
 //!
-//! The types that mirror the API's objects ([`Lead`], [`Agent`], [`Company`],
-//! [`PaginationMeta`]...) and every [`Error`] variant are `#[non_exhaustive]`:
+//! The types that mirror the API's objects ([`Lead`](types::Lead),
+//! [`Agent`](types::Agent), [`Company`](types::Company),
+//! [`PaginationMeta`](types::PaginationMeta)...) and every [`Error`] variant are `#[non_exhaustive]`:
 //! the API gaining a member is then not a breaking change of this crate. So
 //! code outside it cannot write them as struct literals:
 //!
 //! ```compile_fail
-//! use voxys_connect::{Lead, LeadStatus, Timestamp};
+//! use voxys_connect::types::{Lead, LeadStatus, Timestamp};
 //!
 //! let at: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
 //! let lead = Lead {
@@ -33,7 +34,7 @@
 //! fields you need, or with the generated builder:
 //!
 //! ```
-//! use voxys_connect::{Agent, Amount, Lead, LeadStatus, Timestamp};
+//! use voxys_connect::types::{Agent, Amount, Lead, LeadStatus, Timestamp};
 //!
 //! let at: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
 //! let mut lead = Lead::new(42, LeadStatus::Open, at, at);
@@ -55,8 +56,9 @@
 //! assert_eq!(built, lead);
 //! ```
 //!
-//! Match [`LeadStatus`], [`LeadSortField`], [`SortOrder`] and [`Error`] with a
-//! wildcard arm, and error variants with `{ .. }`.
+//! Match [`LeadStatus`](types::LeadStatus),
+//! [`LeadSortField`](types::LeadSortField), [`SortOrder`](types::SortOrder)
+//! and [`Error`] with a wildcard arm, and error variants with `{ .. }`.
 //!
 //! ## Public dependencies
 //!
@@ -67,63 +69,62 @@
 //!   (the integration point for HTTP settings this crate does not offer), and
 //!   [`Error::Transport`], [`Error::Dns`] and [`Error::Tls`] keep its `Error`
 //!   as their source. Re-exported as [`reqwest`].
-//! - `rust_decimal` ([`Decimal`], behind [`Amount`]), `chrono` (a
-//!   [`Timestamp`] is a `chrono::DateTime<Utc>`), `serde_json` (free-form
+//! - `rust_decimal` ([`Decimal`](types::Decimal), behind
+//!   [`Amount`](types::Amount)), `chrono` (a [`Timestamp`](types::Timestamp)
+//!   is a `chrono::DateTime<Utc>`), `serde_json` (free-form
 //!   members: `custom_attributes`, `extra`), `futures` (the streams are
 //!   `futures::Stream`s).
 //! - `voxys-connect-api`, the generated client, re-exported as [`api`], and
-//!   through it progenitor's client types: [`Client::api`] is the way to an
-//!   operation this crate does not wrap yet.
+//!   through it progenitor's client types: [`Client::api`] reaches every
+//!   operation of the document, through the same pipeline.
 //!
 //! Everything else this crate uses (tokio's timer, url, httpdate, rustls for
 //! telling TLS failures apart, serde_path_to_error) is private and may change
 //! in any release.
 #![forbid(unsafe_code)]
 
-mod bulk;
 mod client;
-mod config;
-mod convert;
-mod error;
-mod leads;
-mod pagination;
-mod pipelines;
-mod rate_limit;
+pub mod config;
+pub mod error;
+pub mod leads;
+pub mod pagination;
+mod pipeline;
+pub mod pipelines;
+pub mod rate_limit;
+pub mod request;
 mod retry;
-mod status;
 mod tls;
 
-pub use bulk::{
-    BatchDone, BatchOutcome, Bulk, BulkActionKind, BulkOutcome, BulkRun, BulkStop,
-    DEFAULT_BATCH_SIZE, DEFAULT_BULK_CONCURRENCY, MAX_BATCH_SIZE,
-};
 pub use client::Client;
-pub use config::{
-    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT,
-    ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT, account_id_from_env,
-};
-pub use convert::{Convert, DEFAULT_SETTLE_AFTER};
-pub use error::{ConfigError, Error, Problem, Result, Setting};
-pub use leads::{Leads, ListLeads, MAX_CONCURRENCY, MAX_PER_PAGE};
-pub use pagination::Page;
-pub use pipelines::{ListCards, Pipelines};
-pub use rate_limit::RateLimitStatus;
+pub use config::ClientBuilder;
+pub use error::{Error, Result};
 pub use retry::RetryPolicy;
-pub use status::SetStatus;
 
-pub use voxys_connect_api::types::{Agent, Card, Company, Lead, LeadSortField, SortOrder};
-pub use voxys_connect_api::{
-    Amount, ApiToken, InvalidToken, LeadStatus, PaginationMeta, Timestamp, UnknownStatus,
-};
+/// The types of the API's objects and values: what requests take and
+/// answers hold.
+///
+/// The objects ([`Lead`](types::Lead), [`Card`](types::Card)...) are
+/// generated from the OpenAPI document and keep members the SDK does not
+/// know yet in their `extra` map; the values ([`LeadStatus`](types::LeadStatus),
+/// [`Amount`](types::Amount), [`Timestamp`](types::Timestamp)) are
+/// hand-written to be tolerant where the API is.
+pub mod types {
+    pub use voxys_connect_api::types::{
+        Agent, Card, Company, Lead, LeadSortField, LeadStats, SortOrder,
+    };
+    pub use voxys_connect_api::{Amount, LeadStatus, PaginationMeta, Timestamp, UnknownStatus};
+
+    /// The exact decimal type behind [`Amount`], re-exported so that callers
+    /// need no dependency of their own to compute with amounts.
+    pub use rust_decimal::Decimal;
+}
 
 /// The HTTP client this crate is built on, re-exported for
 /// [`ClientBuilder::configure_http`] (its `Proxy`, `redirect`... types) and
 /// the sources of transport errors.
 pub use reqwest;
 
-/// The exact decimal type behind [`Amount`], re-exported so that callers need
-/// no dependency of their own to compute with amounts.
-pub use rust_decimal::Decimal;
-
-/// The generated low-level client this crate wraps.
+/// The generated low-level client this crate wraps: every operation of the
+/// document, and the facts it states about each
+/// ([`api::OPERATIONS`](voxys_connect_api::OPERATIONS)).
 pub use voxys_connect_api as api;

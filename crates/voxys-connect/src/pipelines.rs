@@ -4,11 +4,12 @@
 use voxys_connect_api::LeadStatus;
 use voxys_connect_api::types::Card;
 
-use crate::client::{Client, request_span};
+use crate::client::Client;
 use crate::error::Result;
-use crate::leads::positive_id;
+use crate::pipeline::Call;
 
-/// The pipelines (funnels) of one account; made by [`Client::pipelines`].
+/// The pipelines (funnels) of one account; made by
+/// [`Client::pipelines`](crate::Client::pipelines).
 #[derive(Clone, Debug)]
 pub struct Pipelines {
     client: Client,
@@ -44,7 +45,7 @@ impl Pipelines {
 ///
 /// ```no_run
 /// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
-/// use voxys_connect::LeadStatus;
+/// use voxys_connect::types::LeadStatus;
 ///
 /// let cards = client.pipelines(1).cards(3).lead_status(LeadStatus::Open).send().await?;
 /// for card in &cards {
@@ -78,39 +79,22 @@ impl ListCards {
 
     /// Sends the request; the cards, in the API's order.
     pub async fn send(self) -> Result<Vec<Card>> {
-        positive_id("account_id", Some(self.account_id))?;
-        positive_id("funnel_id", Some(self.funnel_id))?;
-        positive_id("stage", self.stage_id)?;
-        const OPERATION: &str = "list_funnel_cards";
-        let this = &self;
-        let called = self
+        let mut request = self
             .client
-            .call(
-                OPERATION,
-                |attempt| {
-                    request_span!(
-                        OPERATION,
-                        attempt,
-                        account_id = this.account_id,
-                        funnel_id = this.funnel_id
-                    )
-                },
-                |client| async move {
-                    let mut request = client
-                        .api()
-                        .list_funnel_cards()
-                        .account_id(this.account_id)
-                        .id(this.funnel_id);
-                    if let Some(status) = &this.lead_status {
-                        request = request.lead_status(status.clone());
-                    }
-                    if let Some(stage) = this.stage_id {
-                        request = request.stage_id(stage);
-                    }
-                    request.send().await
-                },
-            )
-            .await?;
-        Ok(called.value)
+            .api()
+            .list_funnel_cards()
+            .account_id(self.account_id)
+            .id(self.funnel_id);
+        if let Some(status) = &self.lead_status {
+            request = request.lead_status(status.clone());
+        }
+        if let Some(stage) = self.stage_id {
+            request = request.stage_id(stage);
+        }
+        Ok(self
+            .client
+            .send("list_funnel_cards", Call::default(), request.send())
+            .await?
+            .value)
     }
 }

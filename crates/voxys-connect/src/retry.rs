@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-use crate::error::Result;
 
 /// How the client retries idempotent requests that failed for a reason that
 /// may pass: 429, 502, 503, 504, timeouts and network errors.
@@ -117,29 +116,37 @@ impl RetryPolicy {
         self.max_retry_after
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the policy is spent.
+    /// Runs `attempt` until it says [`Step::Done`], or the policy is spent;
+    /// the last result, and how many attempts were made.
     ///
-    /// `attempt` receives the attempt number, from 1, and returns its result
-    /// with who decides when it goes again if it failed.
-    pub(crate) async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<T>
+    /// `attempt` receives the attempt number, from 1.
+    pub(crate) async fn run<T, F, Fut>(&self, mut attempt: F) -> (T, u32)
     where
         F: FnMut(u32) -> Fut,
-        Fut: Future<Output = (Result<T>, Pacing)>,
+        Fut: Future<Output = Step<T>>,
     {
         let mut tries = Tries::new();
         loop {
-            let (result, pacing) = attempt(tries.number).await;
-            let error = match result {
-                Ok(value) => return Ok(value),
-                Err(error) => error,
-            };
-            if !error.is_retryable() || !self.pause_before_retry(&mut tries, &error, pacing).await {
-                return Err(error.with_attempts(tries.number));
+            match attempt(tries.number).await {
+                Step::Done(result) => return (result, tries.number),
+                Step::Again {
+                    result,
+                    retry_after,
+                    pacing,
+                    why,
+                } => {
+                    if !self
+                        .pause_before_retry(&mut tries, retry_after, &why, pacing)
+                        .await
+                    {
+                        return (result, tries.number);
+                    }
+                }
             }
         }
     }
 
-    /// After attempt number `tries.number` failed with `error`: waits
+    /// After attempt number `tries.number` failed (`error` says how): waits
     /// before the next one, counts it, and returns true; or returns false at
     /// once when the policy is spent (no attempts left, or the wait would
     /// end past the time budget counted from the first attempt).
@@ -149,10 +156,11 @@ impl RetryPolicy {
     /// rate): no backoff is added on top of it, and a 429 the limiter took
     /// charge of does not count against `max_attempts`; `max_elapsed`
     /// still bounds the request.
-    pub(crate) async fn pause_before_retry(
+    async fn pause_before_retry(
         &self,
         tries: &mut Tries,
-        error: &crate::Error,
+        retry_after: Option<Duration>,
+        error: &str,
         pacing: Pacing,
     ) -> bool {
         let counts = !matches!(pacing, Pacing::Limiter { counts: false });
@@ -163,7 +171,7 @@ impl RetryPolicy {
             return false;
         }
         let wait = match pacing {
-            Pacing::Policy => self.wait(tries.counted.max(1), error.retry_after()),
+            Pacing::Policy => self.wait(tries.counted.max(1), retry_after),
             Pacing::Limiter { .. } => Duration::ZERO,
         };
         if tries.started.elapsed() + wait > self.max_elapsed {
@@ -189,6 +197,25 @@ impl RetryPolicy {
     }
 }
 
+/// What an attempt came to, for [`RetryPolicy::run`].
+#[derive(Debug)]
+pub(crate) enum Step<T> {
+    /// Stop, with this result.
+    Done(T),
+    /// A failure that may pass: go again if the policy allows, else stop
+    /// with `result`.
+    Again {
+        /// The attempt's result, returned if there is no next attempt.
+        result: T,
+        /// The delay the server asked for, if it did.
+        retry_after: Option<Duration>,
+        /// Who decides when it goes again.
+        pacing: Pacing,
+        /// What happened, in words, for the log.
+        why: String,
+    },
+}
+
 /// Who decides when a failed attempt goes again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Pacing {
@@ -208,9 +235,9 @@ pub(crate) enum Pacing {
 
 /// The attempts of one request so far.
 #[derive(Debug)]
-pub(crate) struct Tries {
+struct Tries {
     /// The number of the attempt under way or just made, from 1.
-    pub(crate) number: u32,
+    number: u32,
     /// The attempts that count against `max_attempts`.
     counted: u32,
     /// When the first attempt began, on tokio's clock (tests pause it).
@@ -219,7 +246,7 @@ pub(crate) struct Tries {
 
 impl Tries {
     /// Before the first attempt.
-    pub(crate) fn new() -> Tries {
+    fn new() -> Tries {
         Tries {
             number: 1,
             counted: 0,
@@ -244,7 +271,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
+    use crate::error::{Error, Result};
     use reqwest::header::HeaderValue;
 
     fn rate_limited(retry_after: Option<Duration>) -> Error {
@@ -276,19 +303,25 @@ mod tests {
     ) -> (Result<u32>, Duration) {
         let started = tokio::time::Instant::now();
         let errors = std::sync::Mutex::new(errors.into_iter());
-        let result = policy
+        let (result, attempts) = policy
             .run(|attempt| {
                 let next = errors.lock().unwrap().next();
                 async move {
                     tokio::time::sleep(took).await;
                     match next {
-                        Some((error, pacing)) => (Err(error), pacing),
-                        None => (Ok(attempt), Pacing::Policy),
+                        Some((error, pacing)) if error.is_retryable() => Step::Again {
+                            retry_after: error.retry_after(),
+                            why: error.to_string(),
+                            result: Err(error),
+                            pacing,
+                        },
+                        Some((error, _)) => Step::Done(Err(error)),
+                        None => Step::Done(Ok(attempt)),
                     }
                 }
             })
             .await;
-        (result, started.elapsed())
+        (result.map_err(|e| e.with_attempts(attempts)), started.elapsed())
     }
 
     #[tokio::test(start_paused = true)]

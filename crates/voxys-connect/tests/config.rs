@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use voxys_connect::{Client, Error, Problem, Setting};
+use voxys_connect::{Client, Error};
+use voxys_connect::error::{Problem, Setting};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -215,7 +216,7 @@ async fn from_env_reads_token_base_url_and_account() {
     if in_child() {
         // In the child: the variables are set.
         let client = Client::from_env().unwrap();
-        let account = voxys_connect::account_id_from_env().unwrap();
+        let account = voxys_connect::config::account_id_from_env().unwrap();
         let page = client.leads(account).list().send().await.unwrap();
         println!("CHILD-OK {} {}", page.len(), client.base_url());
         return;
@@ -245,7 +246,7 @@ async fn from_env_reads_token_base_url_and_account() {
 fn from_env_without_a_token_names_the_variable() {
     if in_child() {
         let error = Client::from_env().unwrap_err();
-        let account = voxys_connect::account_id_from_env().unwrap_err();
+        let account = voxys_connect::config::account_id_from_env().unwrap_err();
         println!("CHILD-ERR {error} | {account}");
         return;
     }
@@ -333,8 +334,8 @@ async fn tracing_shows_each_attempt_and_never_the_token() {
     for expected in [
         "voxys_connect.request",
         "operation=\"list_leads\"",
-        "account_id=17",
-        "page=1",
+        "path=\"/api/v1/accounts/17/leads\"",
+        "query=\"page=1&per_page=5\"",
         "attempt=1",
         "attempt=2",
         "status=503",

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures::StreamExt;
-use voxys_connect::{Client, Error, Lead, RetryPolicy};
+use voxys_connect::{Client, Error, RetryPolicy};
+use voxys_connect::types::Lead;
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 mod common;
@@ -129,7 +130,7 @@ async fn each_kind_of_fault_alone_is_retried_through() {
 /// client retries.
 async fn pages_when_page_3_keeps_failing(
     fault: Fault,
-) -> Vec<voxys_connect::Result<voxys_connect::Page<Lead>>> {
+) -> Vec<voxys_connect::Result<voxys_connect::pagination::Page<Lead>>> {
     let server = MockServer::builder()
         .leads(LEADS)
         .fault(FaultRule::new(fault).on_page(3))

@@ -159,7 +159,7 @@ async fn certificate_authorities_that_cannot_be_used_are_configuration_errors() 
         .build()
         .unwrap_err();
     assert!(
-        matches!(&not_pem, Error::Config(e) if e.setting == voxys_connect::Setting::RootCertificates
+        matches!(&not_pem, Error::Config(e) if e.setting == voxys_connect::error::Setting::RootCertificates
             && e.message.contains("holds no certificate")),
         "{not_pem}"
     );
@@ -203,7 +203,7 @@ fn file_with(text: &str) -> tempfile::NamedTempFile {
 async fn https_proxy_is_used_and_no_proxy_bypasses_it() {
     if in_child() {
         let client = Client::from_env().unwrap();
-        let account = voxys_connect::account_id_from_env().unwrap();
+        let account = voxys_connect::config::account_id_from_env().unwrap();
         let page = client.leads(account).list().send().await.unwrap();
         println!("CHILD-OK {}", page.len());
         return;

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use common::*;
 use serde_json::json;
-use voxys_connect::{Decimal, Error, LeadSortField, LeadStatus, SortOrder};
+use voxys_connect::Error;
+use voxys_connect::types::{Decimal, LeadSortField, LeadStatus, SortOrder};
 use wiremock::ResponseTemplate;
 
 #[tokio::test]
@@ -78,6 +79,9 @@ async fn a_plain_request_asks_for_page_one_and_nothing_else() {
 
 #[tokio::test]
 async fn invalid_parameters_are_rejected_before_any_request() {
+    // The API's parameters are named as on the wire and checked against the
+    // document's ranges (the generated OPERATIONS table); the SDK's own
+    // (concurrency) by the SDK.
     let server =
         server_answering(ResponseTemplate::new(200).set_body_json(list_body([], 1, 0, 0))).await;
     let client = client_for(&server);
@@ -85,29 +89,29 @@ async fn invalid_parameters_are_rejected_before_any_request() {
         (
             client.leads(ACCOUNT).list().per_page(0),
             "per_page",
-            "1..=100",
+            "from 1 to 100",
         ),
         (
             client.leads(ACCOUNT).list().per_page(101),
             "per_page",
-            "1..=100",
+            "from 1 to 100",
         ),
         (client.leads(ACCOUNT).list().page(0), "page", "from 1"),
         (client.leads(0).list(), "account_id", "from 1"),
         (
             client.leads(ACCOUNT).list().assigned_agent(0),
-            "assigned_agent",
+            "assigned_agent_id",
             "from 1",
         ),
         (
             client.leads(ACCOUNT).list().source_inbox(0),
-            "source_inbox",
+            "source_inbox_id",
             "from 1",
         ),
         (
             client.leads(ACCOUNT).list().concurrency(0),
             "concurrency",
-            "1..=32",
+            "from 1 to 32",
         ),
     ];
     for (request, parameter, allowed) in cases {

@@ -11,7 +11,7 @@ use voxys_connect::Error;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-fn ids(leads: &[voxys_connect::Lead]) -> Vec<i64> {
+fn ids(leads: &[voxys_connect::types::Lead]) -> Vec<i64> {
     leads.iter().map(|l| l.id).collect()
 }
 

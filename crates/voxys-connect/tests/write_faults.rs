@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use voxys_connect::{Client, Error, LeadStatus, RetryPolicy};
+use voxys_connect::{Client, Error, RetryPolicy};
+use voxys_connect::types::LeadStatus;
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 /// Every run here must end well within this; a hang fails the test.
@@ -139,10 +140,11 @@ async fn a_thousand_conversions_make_no_duplicate_and_report_every_uncertain_one
                 );
                 converted += 1;
             }
-            Err(Error::ConversionUncertain {
-                lead_id, funnel_id, ..
-            }) => {
-                assert_eq!((lead_id, funnel_id), (lead, funnel));
+            Err(Error::OutcomeUnknown { action, .. }) => {
+                assert_eq!(
+                    *action,
+                    format!("converting lead {lead} into funnel {funnel}")
+                );
                 uncertain += 1;
                 uncertain_made += made.len();
             }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use common::{ACCOUNT, TOKEN, client_for, quick_retries};
 use serde_json::{Value, json};
-use voxys_connect::{Client, Error, LeadStatus, RetryPolicy};
+use voxys_connect::{Client, Error, RetryPolicy};
+use voxys_connect::types::LeadStatus;
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 use wiremock::ResponseTemplate;
 use wiremock::matchers::{method, path};
@@ -619,16 +620,21 @@ async fn a_lost_answer_is_settled_by_the_cards_and_never_converts_twice() {
             Then::Uncertain => {
                 let error = result.unwrap_err();
                 match &error {
-                    Error::ConversionUncertain {
-                        lead_id, funnel_id, ..
+                    Error::OutcomeUnknown {
+                        operation, action, ..
                     } => {
-                        assert_eq!((*lead_id, *funnel_id), (lead, funnel), "{what}");
+                        assert_eq!(*operation, "convert_lead", "{what}");
+                        assert_eq!(
+                            action,
+                            &format!("converting lead {lead} into funnel {funnel}"),
+                            "{what}"
+                        );
                     }
                     other => panic!("{what}: {other:?}"),
                 }
                 let shown = error.to_string();
                 assert!(
-                    shown.contains("may or may not have been converted"),
+                    shown.contains("may or may not have happened"),
                     "{what}: {shown}"
                 );
                 assert!(

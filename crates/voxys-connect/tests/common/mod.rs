@@ -246,7 +246,7 @@ impl Proxy {
 /// the lead as the mock server holds it, JSON read by serde_json alone. Each
 /// member is compared on its own, so that a member decoded into the wrong
 /// field, or lost, shows; the two sides share no decoding code.
-pub fn assert_same_lead(lead: &voxys_connect::Lead, raw: &Value) {
+pub fn assert_same_lead(lead: &voxys_connect::types::Lead, raw: &Value) {
     use std::str::FromStr;
     let id = lead.id;
     let text = |member: &str| raw[member].as_str().map(str::to_owned);
@@ -265,7 +265,7 @@ pub fn assert_same_lead(lead: &voxys_connect::Lead, raw: &Value) {
     );
     let value = raw["lead_value"]
         .as_number()
-        .map(|n| voxys_connect::Decimal::from_str(&n.to_string()).unwrap());
+        .map(|n| voxys_connect::types::Decimal::from_str(&n.to_string()).unwrap());
     assert_eq!(lead.lead_value.map(|v| v.as_decimal()), value, "lead {id}");
     assert_eq!(lead.lead_currency, text("lead_currency"), "lead {id}");
     assert_eq!(lead.position, integer("position"), "lead {id}");
@@ -324,7 +324,7 @@ pub fn assert_same_lead(lead: &voxys_connect::Lead, raw: &Value) {
 }
 
 /// [`assert_same_lead`] for every lead, and the same leads in the same order.
-pub fn assert_same_leads(leads: &[voxys_connect::Lead], raw: &[Value]) {
+pub fn assert_same_leads(leads: &[voxys_connect::types::Lead], raw: &[Value]) {
     let ids: Vec<i64> = leads.iter().map(|l| l.id).collect();
     let raw_ids: Vec<i64> = raw.iter().map(|l| l["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, raw_ids, "the same leads, in the same order");

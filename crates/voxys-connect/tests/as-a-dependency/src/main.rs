@@ -7,7 +7,7 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     let listed = async {
         let client = voxys_connect::Client::from_env()?;
-        let account = voxys_connect::account_id_from_env()?;
+        let account = voxys_connect::config::account_id_from_env()?;
         client
             .leads(account)
             .list()

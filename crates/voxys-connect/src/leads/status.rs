@@ -1,18 +1,18 @@
-//! [`SetStatus`]: change a lead's status (`update_lead_status`).
+//! [`SetLeadStatus`]: change a lead's status (`update_lead_status`).
 
 use voxys_connect_api::types::Lead;
 use voxys_connect_api::{LeadStatus, LeadStatusUpdate, NotesChange};
 
-use crate::client::{Client, request_span};
+use crate::client::Client;
 use crate::error::Result;
-use crate::leads::positive_id;
+use crate::pipeline::Call;
 
 /// A request to change a lead's status, and maybe its notes
 /// (`PATCH /api/v1/accounts/{account_id}/leads/{id}/status`); made by
-/// [`Leads::set_status`](crate::Leads::set_status).
+/// [`Leads::set_status`](crate::leads::Leads::set_status).
 ///
-/// The notes are left as they are unless [`notes`](SetStatus::notes) replaces
-/// or [`clear_notes`](SetStatus::clear_notes) clears them.
+/// The notes are left as they are unless [`notes`](SetLeadStatus::notes)
+/// replaces or [`clear_notes`](SetLeadStatus::clear_notes) clears them.
 ///
 /// **Repeating it** gives the same result: the lead ends with that status and
 /// those notes. So it is retried like a read (429, 502-504, timeouts,
@@ -20,7 +20,7 @@ use crate::leads::positive_id;
 ///
 /// ```no_run
 /// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
-/// use voxys_connect::LeadStatus;
+/// use voxys_connect::types::LeadStatus;
 ///
 /// let lead = client
 ///     .leads(1)
@@ -34,21 +34,21 @@ use crate::leads::positive_id;
 /// ```
 #[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct SetStatus {
+pub struct SetLeadStatus {
     client: Client,
     account_id: i64,
     lead_id: i64,
     update: LeadStatusUpdate,
 }
 
-impl SetStatus {
+impl SetLeadStatus {
     pub(crate) fn new(
         client: Client,
         account_id: i64,
         lead_id: i64,
         status: LeadStatus,
-    ) -> SetStatus {
-        SetStatus {
+    ) -> SetLeadStatus {
+        SetLeadStatus {
             client,
             account_id,
             lead_id,
@@ -57,47 +57,31 @@ impl SetStatus {
     }
 
     /// Replaces the lead's notes with `text`.
-    pub fn notes(mut self, text: impl Into<String>) -> SetStatus {
+    pub fn notes(mut self, text: impl Into<String>) -> SetLeadStatus {
         self.update = self.update.notes(NotesChange::Set(text.into()));
         self
     }
 
     /// Clears the lead's notes (sends `"notes": null`).
-    pub fn clear_notes(mut self) -> SetStatus {
+    pub fn clear_notes(mut self) -> SetLeadStatus {
         self.update = self.update.notes(NotesChange::Clear);
         self
     }
 
     /// Sends the change; the lead as it is now.
     pub async fn send(self) -> Result<Lead> {
-        positive_id("account_id", Some(self.account_id))?;
-        positive_id("lead_id", Some(self.lead_id))?;
-        const OPERATION: &str = "update_lead_status";
-        let (account_id, lead_id, update) = (self.account_id, self.lead_id, &self.update);
-        let called = self
+        let request = self
             .client
-            .call(
-                OPERATION,
-                |attempt| {
-                    request_span!(
-                        OPERATION,
-                        attempt,
-                        account_id = account_id,
-                        lead_id = lead_id
-                    )
-                },
-                |client| async move {
-                    client
-                        .api()
-                        .update_lead_status()
-                        .account_id(account_id)
-                        .id(lead_id)
-                        .body(update.clone())
-                        .send()
-                        .await
-                },
-            )
-            .await?;
-        Ok(called.value)
+            .api()
+            .update_lead_status()
+            .account_id(self.account_id)
+            .id(self.lead_id)
+            .body(self.update.clone())
+            .send();
+        Ok(self
+            .client
+            .send("update_lead_status", Call::default(), request)
+            .await?
+            .value)
     }
 }

@@ -1,4 +1,4 @@
-//! Bulk actions at any size: [`Bulk`], run in batches, and what they did.
+//! BulkLeadAction actions at any size: [`BulkLeadAction`], run in batches, and what they did.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -9,20 +9,21 @@ use futures::stream::{self, BoxStream, StreamExt};
 use voxys_connect_api::LeadStatus;
 use voxys_connect_api::types::BulkAction;
 
-use crate::client::{Client, request_span};
+use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::leads::MAX_CONCURRENCY;
+use crate::leads::MAX_REQUESTS_IN_FLIGHT;
+use crate::pipeline::Call;
 
-/// The default [`Bulk::batch_size`]: 100 ids a request. The API documents no
+/// The default [`BulkLeadAction::batch_size`]: 100 ids a request. The API documents no
 /// maximum; 100 is the most leads a list page holds (a page you just read is
 /// one batch), keeps each request small (about a kilobyte), and bounds what
 /// one failed request leaves undone.
 pub const DEFAULT_BATCH_SIZE: usize = 100;
 
-/// The largest [`Bulk::batch_size`] the client accepts.
+/// The largest [`BulkLeadAction::batch_size`] the client accepts.
 pub const MAX_BATCH_SIZE: usize = 1_000;
 
-/// The default [`Bulk::concurrency`]: 2 batches at once, gentle on the server
+/// The default [`BulkLeadAction::concurrency`]: 2 batches at once, gentle on the server
 /// (writes cost it more than reads); raise it for large jobs.
 pub const DEFAULT_BULK_CONCURRENCY: usize = 2;
 
@@ -65,13 +66,13 @@ impl BulkActionKind {
 
 /// A bulk action on any number of leads (`POST
 /// /api/v1/accounts/{account_id}/leads/bulk`, once per batch); made by
-/// [`Leads::bulk_assign`](crate::Leads::bulk_assign),
-/// [`Leads::bulk_set_status`](crate::Leads::bulk_set_status) and
-/// [`Leads::bulk_delete`](crate::Leads::bulk_delete).
+/// [`Leads::bulk_assign`](crate::leads::Leads::bulk_assign),
+/// [`Leads::bulk_set_status`](crate::leads::Leads::bulk_set_status) and
+/// [`Leads::bulk_delete`](crate::leads::Leads::bulk_delete).
 ///
 /// The ids lose their duplicates (the first of each stays), are cut into
-/// batches of [`batch_size`](Bulk::batch_size), and the batches run
-/// [`concurrency`](Bulk::concurrency) at a time. A batch that fails for good
+/// batches of [`batch_size`](BulkLeadAction::batch_size), and the batches run
+/// [`concurrency`](BulkLeadAction::concurrency) at a time. A batch that fails for good
 /// does not stop the others: the [`BulkOutcome`] says, for each, what it did
 /// or why it failed, so that a caller can run again with exactly the ids not
 /// done ([`BulkOutcome::not_done`]).
@@ -96,7 +97,7 @@ impl BulkActionKind {
 /// ```
 #[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct Bulk {
+pub struct BulkLeadAction {
     client: Client,
     account_id: i64,
     action: BulkActionKind,
@@ -107,14 +108,14 @@ pub struct Bulk {
 
 const OPERATION: &str = "bulk_lead_action";
 
-impl Bulk {
+impl BulkLeadAction {
     pub(crate) fn new(
         client: Client,
         account_id: i64,
         action: BulkActionKind,
         ids: Vec<i64>,
-    ) -> Bulk {
-        Bulk {
+    ) -> BulkLeadAction {
+        BulkLeadAction {
             client,
             account_id,
             action,
@@ -126,13 +127,14 @@ impl Bulk {
 
     /// Ids a request, 1 to [`MAX_BATCH_SIZE`] (default
     /// [`DEFAULT_BATCH_SIZE`]).
-    pub fn batch_size(mut self, ids_per_request: usize) -> Bulk {
+    pub fn batch_size(mut self, ids_per_request: usize) -> BulkLeadAction {
         self.batch_size = ids_per_request;
         self
     }
 
-    /// Batches sent at once, 1 to 32 (default [`DEFAULT_BULK_CONCURRENCY`]).
-    pub fn concurrency(mut self, batches_in_flight: usize) -> Bulk {
+    /// Batches sent at once, 1 to [`MAX_REQUESTS_IN_FLIGHT`] (default
+    /// [`DEFAULT_BULK_CONCURRENCY`]).
+    pub fn concurrency(mut self, batches_in_flight: usize) -> BulkLeadAction {
         self.concurrency = batches_in_flight;
         self
     }
@@ -218,14 +220,14 @@ impl Bulk {
             return Err(Error::InvalidParameter {
                 name: "ids",
                 value: "no ids".to_owned(),
-                expected: "at least one lead id",
+                expected: "at least one lead id".to_owned(),
             });
         }
         if let Some(bad) = self.ids.iter().find(|id| **id < 1) {
             return Err(Error::InvalidParameter {
                 name: "ids",
                 value: bad.to_string(),
-                expected: "lead ids, whole numbers from 1 up",
+                expected: "lead ids, whole numbers from 1 up".to_owned(),
             });
         }
         crate::leads::positive_id("account_id", Some(self.account_id))?;
@@ -236,48 +238,29 @@ impl Bulk {
             return Err(Error::InvalidParameter {
                 name: "batch_size",
                 value: self.batch_size.to_string(),
-                expected: "a number from 1 to 1000 (1..=1000)",
+                expected: format!("a whole number from 1 to {MAX_BATCH_SIZE}"),
             });
         }
-        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+        if !(1..=MAX_REQUESTS_IN_FLIGHT).contains(&self.concurrency) {
             return Err(Error::InvalidParameter {
                 name: "concurrency",
                 value: self.concurrency.to_string(),
-                expected: "a number from 1 to 32 (1..=32)",
+                expected: format!("a whole number from 1 to {MAX_REQUESTS_IN_FLIGHT}"),
             });
         }
         Ok(())
     }
 
-    /// One batch, with retries.
+    /// One batch, through the pipeline.
     async fn run_batch(&self, index: usize, ids: Vec<i64>) -> BatchOutcome {
-        let (account_id, action) = (self.account_id, &self.action);
-        let batch = &ids;
-        let called = self
+        let request = self
             .client
-            .call(
-                OPERATION,
-                |attempt| {
-                    request_span!(
-                        OPERATION,
-                        attempt,
-                        account_id = account_id,
-                        action = action.as_str(),
-                        batch = index,
-                        ids = batch.len()
-                    )
-                },
-                |client| async move {
-                    client
-                        .api()
-                        .bulk_lead_action()
-                        .account_id(account_id)
-                        .body(action.body(batch.clone()))
-                        .send()
-                        .await
-                },
-            )
-            .await;
+            .api()
+            .bulk_lead_action()
+            .account_id(self.account_id)
+            .body(self.action.body(ids.clone()))
+            .send();
+        let called = self.client.send(OPERATION, Call::default(), request).await;
         let result = match called {
             Ok(called) if !called.value.success => Err(Error::NotApplied {
                 operation: OPERATION,
@@ -285,8 +268,8 @@ impl Bulk {
             }),
             Ok(called) => Ok(BatchDone {
                 affected: u64::try_from(called.value.affected_count).unwrap_or(0),
-                attempts: called.attempts,
-                earlier_attempt_may_have_applied: called.earlier_may_have_applied,
+                attempts: called.notes.attempts,
+                earlier_attempt_may_have_applied: called.notes.earlier_may_have_applied,
             }),
             Err(error) => Err(error),
         };
@@ -294,7 +277,7 @@ impl Bulk {
     }
 }
 
-/// Bulk batches under way: yields each batch's outcome as it completes, and
+/// BulkLeadAction batches under way: yields each batch's outcome as it completes, and
 /// can stop sending new batches while those in flight finish.
 ///
 /// ```no_run

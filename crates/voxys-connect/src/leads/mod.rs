@@ -1,24 +1,46 @@
-//! The leads of an account: [`Leads`] and the [`ListLeads`] request.
+//! The leads of an account: [`Leads`], made by
+//! [`Client::leads`](crate::Client::leads), and the requests it makes:
+//! [`ListLeads`], [`SetLeadStatus`], [`BulkLeadAction`] (with what it did:
+//! [`BulkOutcome`]), [`ConvertLead`], and single requests
+//! ([`Request`]: [`Leads::get`], [`Leads::stats`]).
+
+mod bulk;
+mod convert;
+mod status;
+
+pub use bulk::{
+    BatchDone, BatchOutcome, BulkActionKind, BulkLeadAction, BulkOutcome, BulkRun, BulkStop,
+    DEFAULT_BATCH_SIZE, DEFAULT_BULK_CONCURRENCY, MAX_BATCH_SIZE,
+};
+pub use convert::{ConvertLead, DEFAULT_SETTLE_AFTER};
+pub use status::SetLeadStatus;
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use voxys_connect_api::LeadStatus;
-use voxys_connect_api::types::{Lead, LeadList, LeadSortField, SortOrder};
+use voxys_connect_api::types::{Lead, LeadList, LeadSortField, LeadStats, SortOrder};
 
-use crate::bulk::{Bulk, BulkActionKind};
-use crate::client::{Client, request_span};
-use crate::convert::Convert;
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageSource, pages};
-use crate::status::SetStatus;
+use crate::pipeline::Call;
+use crate::request::Request;
 
-/// The most leads one page can hold (the API's `per_page` maximum).
-pub const MAX_PER_PAGE: u64 = 100;
+/// The most leads one page can hold: the document's maximum of
+/// `list_leads`'s `per_page` (100).
+pub fn max_per_page() -> u64 {
+    voxys_connect_api::operation("list_leads")
+        .and_then(|op| op.parameter("per_page"))
+        .and_then(|p| p.maximum)
+        .and_then(|max| u64::try_from(max).ok())
+        .unwrap_or(1)
+}
 
-/// The most pages [`ListLeads::concurrency`] fetches at once.
-pub const MAX_CONCURRENCY: usize = 32;
+/// The most pages [`ListLeads::concurrency`] fetches at once, and the most
+/// batches [`BulkLeadAction::concurrency`] sends at once.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 32;
 
-/// The leads of one account; made by [`Client::leads`].
+/// The leads of one account; made by [`Client::leads`](crate::Client::leads).
 #[derive(Clone, Debug)]
 pub struct Leads {
     client: Client,
@@ -35,36 +57,62 @@ impl Leads {
         self.account_id
     }
 
+    /// A request for the lead with this id (`get_lead`).
+    pub fn get(&self, lead_id: i64) -> Request<Lead> {
+        let account = self.account_id;
+        Request::new(&self.client, "get_lead", move |c| async move {
+            c.api().get_lead().account_id(account).id(lead_id).send().await
+        })
+    }
+
+    /// A request for the account's lead totals: by status, and their value
+    /// (`lead_stats`).
+    pub fn stats(&self) -> Request<LeadStats> {
+        let account = self.account_id;
+        Request::new(&self.client, "lead_stats", move |c| async move {
+            c.api().lead_stats().account_id(account).send().await
+        })
+    }
+
     /// A request to change a lead's status (and maybe its notes); see
-    /// [`SetStatus`].
-    pub fn set_status(&self, lead_id: i64, status: LeadStatus) -> SetStatus {
-        SetStatus::new(self.client.clone(), self.account_id, lead_id, status)
+    /// [`SetLeadStatus`].
+    pub fn set_status(&self, lead_id: i64, status: LeadStatus) -> SetLeadStatus {
+        SetLeadStatus::new(self.client.clone(), self.account_id, lead_id, status)
     }
 
     /// A request to assign leads to the agent with user id `agent_id`, in
-    /// batches; see [`Bulk`].
-    pub fn bulk_assign(&self, lead_ids: impl IntoIterator<Item = i64>, agent_id: i64) -> Bulk {
+    /// batches; see [`BulkLeadAction`].
+    pub fn bulk_assign(
+        &self,
+        lead_ids: impl IntoIterator<Item = i64>,
+        agent_id: i64,
+    ) -> BulkLeadAction {
         self.bulk(BulkActionKind::Assign { agent_id }, lead_ids)
     }
 
-    /// A request to set the status of leads, in batches; see [`Bulk`].
+    /// A request to set the status of leads, in batches; see
+    /// [`BulkLeadAction`].
     pub fn bulk_set_status(
         &self,
         lead_ids: impl IntoIterator<Item = i64>,
         status: LeadStatus,
-    ) -> Bulk {
+    ) -> BulkLeadAction {
         self.bulk(BulkActionKind::SetStatus { status }, lead_ids)
     }
 
-    /// A request to delete leads, in batches; see [`Bulk`].
-    pub fn bulk_delete(&self, lead_ids: impl IntoIterator<Item = i64>) -> Bulk {
+    /// A request to delete leads, in batches; see [`BulkLeadAction`].
+    pub fn bulk_delete(&self, lead_ids: impl IntoIterator<Item = i64>) -> BulkLeadAction {
         self.bulk(BulkActionKind::Delete, lead_ids)
     }
 
     /// A bulk request of any kind (the three methods above, when the kind is
     /// chosen at run time).
-    pub fn bulk(&self, action: BulkActionKind, lead_ids: impl IntoIterator<Item = i64>) -> Bulk {
-        Bulk::new(
+    pub fn bulk(
+        &self,
+        action: BulkActionKind,
+        lead_ids: impl IntoIterator<Item = i64>,
+    ) -> BulkLeadAction {
+        BulkLeadAction::new(
             self.client.clone(),
             self.account_id,
             action,
@@ -73,9 +121,9 @@ impl Leads {
     }
 
     /// A request to convert a lead into a deal: a card in the funnel
-    /// `funnel_id`, exactly once; see [`Convert`].
-    pub fn convert(&self, lead_id: i64, funnel_id: i64) -> Convert {
-        Convert::new(self.client.clone(), self.account_id, lead_id, funnel_id)
+    /// `funnel_id`, exactly once; see [`ConvertLead`].
+    pub fn convert(&self, lead_id: i64, funnel_id: i64) -> ConvertLead {
+        ConvertLead::new(self.client.clone(), self.account_id, lead_id, funnel_id)
     }
 
     /// A request to list the account's leads: set filters, sorting and paging,
@@ -112,7 +160,7 @@ struct Query {
 /// ```no_run
 /// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
 /// use futures::TryStreamExt;
-/// use voxys_connect::{LeadSortField, LeadStatus, SortOrder};
+/// use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 ///
 /// // One page.
 /// let page = client.leads(1).list().status(LeadStatus::Won).per_page(50).send().await?;
@@ -173,22 +221,24 @@ impl ListLeads {
     }
 
     /// The page to read, from 1 (default 1). For [`stream`](ListLeads::stream)
-    /// and [`pages`](ListLeads::pages), the page to start from.
+    /// and [`pages`](ListLeads::pages), the page to start from. A page
+    /// number out of the document's range fails without sending anything.
     pub fn page(mut self, page: u64) -> ListLeads {
         self.query.page = Some(page);
         self
     }
 
-    /// Leads per page, 1 to 100 (the server's default: 25). Use 100 to read
-    /// everything in the fewest requests.
+    /// Leads per page, 1 to 100 (the server's default: 25), as the document
+    /// says. Use [`max_per_page`] to read everything in the fewest
+    /// requests. A number out of range fails without sending anything.
     pub fn per_page(mut self, per_page: u64) -> ListLeads {
         self.query.per_page = Some(per_page);
         self
     }
 
     /// How many pages [`stream`](ListLeads::stream), [`pages`](ListLeads::pages)
-    /// and [`collect_all`](ListLeads::collect_all) fetch at once, 1 to 32
-    /// (default 1). Pages beyond the first are fetched ahead once the first has
+    /// and [`collect_all`](ListLeads::collect_all) fetch at once, 1 to
+    /// [`MAX_REQUESTS_IN_FLIGHT`] (default 1). Pages beyond the first are fetched ahead once the first has
     /// said how many there are; leads still come in order.
     pub fn concurrency(mut self, pages_in_flight: usize) -> ListLeads {
         self.concurrency = pages_in_flight;
@@ -235,80 +285,50 @@ impl ListLeads {
         self.stream().try_collect().await
     }
 
-    /// Rejects parameters the API would refuse, before any request.
+    /// Rejects a concurrency out of range, before any request. (The API's
+    /// own parameters are checked against the document's ranges by the
+    /// pipeline, before each request is sent.)
     fn validate(&self) -> Result<()> {
-        let q = &self.query;
-        positive_id("account_id", Some(q.account_id))?;
-        positive_id("assigned_agent", q.assigned_agent)?;
-        positive_id("source_inbox", q.source_inbox)?;
-        if q.page == Some(0) {
-            return Err(Error::InvalidParameter {
-                name: "page",
-                value: "0".to_owned(),
-                expected: "a page number from 1 up",
-            });
-        }
-        if let Some(per_page) = q.per_page
-            && !(1..=MAX_PER_PAGE).contains(&per_page)
-        {
-            return Err(Error::InvalidParameter {
-                name: "per_page",
-                value: per_page.to_string(),
-                expected: "a number from 1 to 100 (1..=100)",
-            });
-        }
-        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+        if !(1..=MAX_REQUESTS_IN_FLIGHT).contains(&self.concurrency) {
             return Err(Error::InvalidParameter {
                 name: "concurrency",
                 value: self.concurrency.to_string(),
-                expected: "a number from 1 to 32 (1..=32)",
+                expected: format!("a whole number from 1 to {MAX_REQUESTS_IN_FLIGHT}"),
             });
         }
         Ok(())
     }
 
-    /// One page, with retries, in a tracing span per attempt.
+    /// One page, through the pipeline.
     async fn fetch_page(&self, page: u64) -> Result<Page<Lead>> {
         let query = &self.query;
+        let mut request = self
+            .client
+            .api()
+            .list_leads()
+            .account_id(query.account_id)
+            .page(page);
+        if let Some(status) = &query.status {
+            request = request.status(status.clone());
+        }
+        if let Some(agent) = query.assigned_agent {
+            request = request.assigned_agent_id(agent);
+        }
+        if let Some(inbox) = query.source_inbox {
+            request = request.source_inbox_id(inbox);
+        }
+        if let Some(field) = query.sort_by {
+            request = request.sort_by(field);
+        }
+        if let Some(order) = query.order {
+            request = request.sort_order(order);
+        }
+        if let Some(per_page) = query.per_page {
+            request = request.per_page(per_page);
+        }
         let list: LeadList = self
             .client
-            .call(
-                Self::OPERATION,
-                |attempt| {
-                    request_span!(
-                        Self::OPERATION,
-                        attempt,
-                        account_id = query.account_id,
-                        page = page
-                    )
-                },
-                |client| async move {
-                    let mut request = client
-                        .api()
-                        .list_leads()
-                        .account_id(query.account_id)
-                        .page(page);
-                    if let Some(status) = &query.status {
-                        request = request.status(status.clone());
-                    }
-                    if let Some(agent) = query.assigned_agent {
-                        request = request.assigned_agent_id(agent);
-                    }
-                    if let Some(inbox) = query.source_inbox {
-                        request = request.source_inbox_id(inbox);
-                    }
-                    if let Some(field) = query.sort_by {
-                        request = request.sort_by(field);
-                    }
-                    if let Some(order) = query.order {
-                        request = request.sort_order(order);
-                    }
-                    if let Some(per_page) = query.per_page {
-                        request = request.per_page(per_page);
-                    }
-                    request.send().await
-                },
-            )
+            .send(Self::OPERATION, Call::default(), request.send())
             .await?
             .value;
         Ok(Page::new(list.data, list.meta))
@@ -329,13 +349,14 @@ impl PageSource for ListLeads {
     }
 }
 
-/// Refuses an id that is not positive: the API's ids are.
+/// Refuses an id that is not positive, for ids in request bodies (the
+/// pipeline checks those in paths and queries against the document).
 pub(crate) fn positive_id(name: &'static str, value: Option<i64>) -> Result<()> {
     match value {
         Some(id) if id < 1 => Err(Error::InvalidParameter {
             name,
             value: id.to_string(),
-            expected: "an id, a whole number from 1 up",
+            expected: "an id, a whole number from 1 up".to_owned(),
         }),
         _ => Ok(()),
     }
