@@ -1,4 +1,11 @@
 //! Request bodies, read and checked as the OpenAPI document declares them.
+//!
+//! Read them from a document with integer ranges written in
+//! ([`with_integer_ranges`](crate::document::with_integer_ranges)): the
+//! validator then refuses `2^63` for an `int64` member, and the integer
+//! check here refuses what JSON parsing could only hold as a float (a
+//! number written past `-2^63`, or `5.0`), since the mock reads every
+//! integer as an `i64`.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +24,81 @@ pub(crate) struct RequestBody {
 struct Checked {
     validator: jsonschema::Validator,
     required: Vec<String>,
+    /// Where the schema wants integers.
+    integers: Vec<Vec<Step>>,
+}
+
+/// One step from a value into a member of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    /// The member of an object with this name.
+    Member(String),
+    /// Every item of an array.
+    Each,
+}
+
+/// How deep [`integer_places`] follows a schema (a schema that refers to
+/// itself would not end).
+const DEPTH: usize = 16;
+
+/// The places in a value of the schema at `pointer` that must hold integers:
+/// `type: integer` reached through `properties`, `items`, `allOf`, `anyOf`
+/// and `oneOf` (any alternative that wants an integer there counts).
+fn integer_places(spec: &Spec, pointer: &str, at: &[Step], out: &mut Vec<Vec<Step>>) {
+    if at.len() > DEPTH {
+        return;
+    }
+    let Some((pointer, schema)) = spec.resolve(pointer) else {
+        return;
+    };
+    if schema.get("type").and_then(Value::as_str) == Some("integer") && !out.iter().any(|p| p == at)
+    {
+        out.push(at.to_vec());
+    }
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for name in properties.keys() {
+            let member = pointer_key(name);
+            let mut next = at.to_vec();
+            next.push(Step::Member(name.clone()));
+            integer_places(spec, &format!("{pointer}/properties/{member}"), &next, out);
+        }
+    }
+    if schema.get("items").is_some_and(Value::is_object) {
+        let mut next = at.to_vec();
+        next.push(Step::Each);
+        integer_places(spec, &format!("{pointer}/items"), &next, out);
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        let count = schema
+            .get(key)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        for i in 0..count {
+            integer_places(spec, &format!("{pointer}/{key}/{i}"), at, out);
+        }
+    }
+}
+
+/// A member name as a JSON pointer segment.
+fn pointer_key(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// The first number at one of `places` of `value` that is not an `i64`,
+/// and the attribute that holds it.
+fn misfit(value: &Value, places: &[Vec<Step>]) -> Option<(String, Value)> {
+    fn walk(value: &Value, steps: &[Step], attribute: &str) -> Option<(String, Value)> {
+        match steps.split_first() {
+            None => (value.is_number() && value.as_i64().is_none())
+                .then(|| (attribute.to_owned(), value.clone())),
+            Some((Step::Member(name), rest)) => walk(value.get(name)?, rest, name),
+            Some((Step::Each, rest)) => value
+                .as_array()?
+                .iter()
+                .find_map(|item| walk(item, rest, attribute)),
+        }
+    }
+    places.iter().find_map(|steps| walk(value, steps, "body"))
 }
 
 impl Checked {
@@ -34,9 +116,12 @@ impl Checked {
                     .collect()
             })
             .unwrap_or_default();
+        let mut integers = Vec::new();
+        integer_places(spec, pointer, &[], &mut integers);
         Ok(Checked {
             validator: spec.validator(pointer)?,
             required,
+            integers,
         })
     }
 }
@@ -117,6 +202,12 @@ impl RequestBody {
             .map(|error| (attribute_of(&error), error.to_string()))
             .collect();
         if errors.is_empty() {
+            if let Some((attribute, value)) = misfit(&body, &checked.integers) {
+                return Err(json!({
+                    "message": format!("{attribute} is invalid: {value} is not a 64-bit integer"),
+                    "attributes": [attribute],
+                }));
+            }
             return Ok(body);
         }
         let mut attributes: Vec<String> = errors.iter().map(|(a, _)| a.clone()).collect();
@@ -197,5 +288,32 @@ mod tests {
             bulk.read(br#"{"action_type":"delete"}"#).unwrap_err(),
             json!({"error": "param is missing or the value is empty: lead_ids"})
         );
+    }
+
+    #[test]
+    fn every_integer_of_a_body_must_fit_an_i64() {
+        let spec = crate::document::with_integer_ranges(&Spec::bundled()).unwrap();
+        let bulk = RequestBody::of(&spec, "bulk_lead_action").unwrap();
+        let convert = RequestBody::of(&spec, "convert_lead").unwrap();
+        let edge =
+            br#"{"lead_ids":[9223372036854775807,-9223372036854775808],"action_type":"delete"}"#;
+        assert!(bulk.read(edge).is_ok());
+        for (reader, body, attribute) in [
+            (&bulk, &br#"{"lead_ids":[1,9223372036854775808],"action_type":"delete"}"#[..], "lead_ids"),
+            (&bulk, br#"{"lead_ids":[-9223372036854775809],"action_type":"delete"}"#, "lead_ids"),
+            (&bulk, br#"{"lead_ids":[18446744073709551616],"action_type":"delete"}"#, "lead_ids"),
+            (&bulk, br#"{"lead_ids":[1],"action_type":"assign","params":{"assigned_agent_id":9223372036854775808}}"#, "assigned_agent_id"),
+            (&convert, br#"{"funnel_id":9223372036854775808}"#, "funnel_id"),
+            (&convert, br#"{"funnel_id":1,"funnel_stage_id":-9223372036854775809}"#, "funnel_stage_id"),
+            (&convert, br#"{"funnel_id":5.0}"#, "funnel_id"),
+        ] {
+            let error = reader.read(body).unwrap_err();
+            assert_eq!(
+                error["attributes"],
+                json!([attribute]),
+                "{}: {error}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }

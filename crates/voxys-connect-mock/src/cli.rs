@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// With --tls, write the CA certificate (PEM) to this file.
     #[arg(long, value_name = "FILE", requires = "tls")]
     pub write_ca: Option<std::path::PathBuf>,
+    /// Answer creates and conversions with this status instead of the
+    /// document's 201 (200, as some deployments answer).
+    #[arg(long, value_name = "STATUS")]
+    pub created_status: Option<u16>,
 }
 
 impl ServeArgs {
@@ -75,6 +79,9 @@ impl ServeArgs {
         if self.tls {
             builder = builder.tls();
         }
+        if let Some(status) = self.created_status {
+            builder = builder.created_status(status);
+        }
         builder.start().await
     }
 
@@ -82,6 +89,16 @@ impl ServeArgs {
     pub async fn serve_until_interrupted(&self) -> std::process::ExitCode {
         let server = match self.start().await {
             Ok(server) => server,
+            // A choice the server refuses, or a document it cannot serve.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+                ) =>
+            {
+                eprintln!("cannot start the mock server: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
             Err(e) => {
                 eprintln!("cannot listen on {}:{}: {e}", self.host, self.port);
                 return std::process::ExitCode::FAILURE;

@@ -121,7 +121,12 @@ impl AccountIndex {
                     .source_inbox_id
                     .is_none_or(|id| m.source_inbox_id == Some(id))
         };
-        let first = (request.page - 1).saturating_mul(request.per_page);
+        // The document's bounds keep `page` and `per_page` at 1 or more;
+        // should it drop them, 0 lists nothing rather than failing.
+        let first = request
+            .page
+            .saturating_sub(1)
+            .saturating_mul(request.per_page);
         let window = first..first.saturating_add(request.per_page);
         let mut total = 0u64;
         let mut page = Vec::new();
@@ -137,7 +142,13 @@ impl AccountIndex {
         }
         let meta: BTreeMap<&str, u64> = [
             ("current_page", request.page),
-            ("total_pages", total.div_ceil(request.per_page)),
+            (
+                "total_pages",
+                match request.per_page {
+                    0 => 0,
+                    per_page => total.div_ceil(per_page),
+                },
+            ),
             ("total_count", total),
         ]
         .into_iter()

@@ -1,343 +1,310 @@
-//! The API's operations: authentication, parameters and bodies checked as the
-//! document declares them, then the listing or the change, answered as the
-//! API answers.
+//! The router, made from the document: every operation at its method and
+//! path, with what the document says every operation does (the token, the
+//! account, the path, query and body checked against their schemas, the
+//! status of success) done here once, and the operation's own work done by
+//! its handler from [`HANDLERS`].
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, Response, StatusCode};
-use axum::routing::{get, patch, post};
-use serde_json::{Value, json};
+use axum::extract::{RawPathParams, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, Method, Response, StatusCode};
+use axum::routing::{MethodFilter, on};
+use serde_json::json;
 use voxys_connect_spec::Spec;
 
 use crate::bodies::RequestBody;
-use crate::listing::{ListRequest, SortField};
-use crate::params::QueryParams;
-use crate::server::{Shared, error_response, json_response};
-use crate::store::{BulkAction, Notes, Refusal, Store};
+use crate::document::{self, DocumentOperation};
+use crate::operations::{Call, HANDLERS, Handler};
+use crate::params::{Params, PathRefusal, Rejected};
+use crate::respond::{
+    INVALID_TOKEN, MISSING_TOKEN, Refusal, error_response, json_response, not_found, unprocessable,
+};
+use crate::state::Shared;
 
-/// The API's messages, as Chatwoot words them.
-const MISSING_TOKEN: &str = "You need to sign in or sign up before continuing.";
-const INVALID_TOKEN: &str = "Invalid Access Token";
-const NOT_A_MEMBER: &str = "You are not authorized to access this account";
-pub(crate) const NOT_FOUND: &str = "Resource could not be found";
+/// The path parameter that names the account: every path of the API lives
+/// under `/api/v1/accounts/{account_id}`.
+const ACCOUNT: &str = "account_id";
 
-/// What the routes read from the document: the token header, and each
-/// operation's query parameters and request body.
-pub(crate) struct Api {
-    token_header: HeaderName,
-    list_params: QueryParams,
-    card_params: QueryParams,
-    status_body: RequestBody,
-    bulk_body: RequestBody,
-    convert_body: RequestBody,
+/// The document and the mock's table of handlers disagree: the server does
+/// not start with such a document, and [`check_document`] says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DocumentMismatch {
+    /// Operation ids of the document that the mock has no handler for.
+    pub without_handler: Vec<String>,
+    /// Operation ids the mock has a handler for that the document lacks.
+    pub not_in_document: Vec<String>,
+    /// What else stops the mock from serving the document (an operation
+    /// without an id, a parameter without a schema...).
+    pub unreadable: Vec<String>,
 }
 
-impl Api {
-    pub(crate) fn of(spec: &Spec) -> Result<Api, String> {
-        Ok(Api {
-            token_header: spec
-                .api_key_header()
-                .and_then(|name| HeaderName::try_from(name).ok())
-                .ok_or("the OpenAPI document names no API key header")?,
-            list_params: QueryParams::of(spec, "list_leads")?,
-            card_params: QueryParams::of(spec, "list_funnel_cards")?,
-            status_body: RequestBody::of(spec, "update_lead_status")?,
-            bulk_body: RequestBody::of(spec, "bulk_lead_action")?,
-            convert_body: RequestBody::of(spec, "convert_lead")?,
-        })
+impl fmt::Display for DocumentMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if !self.without_handler.is_empty() {
+            parts.push(format!(
+                "the mock server has no handler for {} of the document",
+                self.without_handler.join(", ")
+            ));
+        }
+        if !self.not_in_document.is_empty() {
+            parts.push(format!(
+                "the document has no operation {} that the mock server handles",
+                self.not_in_document.join(", ")
+            ));
+        }
+        parts.extend(self.unreadable.iter().cloned());
+        f.write_str(&parts.join("; "))
     }
+}
+
+impl std::error::Error for DocumentMismatch {}
+
+/// Checks that the mock can serve `spec`: each of its operations has a
+/// handler in the mock's table ([`operations`](crate::operations)), each
+/// handler's operation is in it, and what the routes read from it reads (an
+/// id for each operation, a schema for each parameter and body, a success
+/// status). [`MockServerBuilder::start`](crate::MockServerBuilder::start)
+/// runs the same check on the bundled document and returns its error
+/// (`InvalidData`) instead of starting; contract tests call it to say which
+/// operation lacks a mock route.
+///
+/// ```
+/// use voxys_connect_spec::Spec;
+///
+/// assert_eq!(voxys_connect_mock::check_document(&Spec::bundled()), Ok(()));
+/// ```
+pub fn check_document(spec: &Spec) -> Result<(), DocumentMismatch> {
+    routes(spec).map(drop)
+}
+
+/// One operation, as the router serves it.
+struct Route {
+    method: Method,
+    path: String,
+    /// The names of the path's parameters, in the order it names them.
+    path_names: Vec<String>,
+    secured: bool,
+    path_params: Params,
+    query: Params,
+    body: Option<RequestBody>,
+    success: StatusCode,
+    handler: Handler,
+}
+
+/// Every operation of the document, read, and matched with its handler.
+fn routes(spec: &Spec) -> Result<Vec<Route>, DocumentMismatch> {
+    let mut mismatch = DocumentMismatch {
+        without_handler: Vec::new(),
+        not_in_document: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    let operations = match document::operations(spec) {
+        Ok(operations) => operations,
+        Err(e) => {
+            mismatch.unreadable.push(e);
+            Vec::new()
+        }
+    };
+    let bounded = match document::with_integer_ranges(spec) {
+        Ok(bounded) => bounded,
+        Err(e) => {
+            mismatch.unreadable.push(e);
+            return Err(mismatch);
+        }
+    };
+    let mut routes = Vec::new();
+    for operation in &operations {
+        match HANDLERS.iter().find(|(id, _)| *id == operation.id) {
+            None => mismatch.without_handler.push(operation.id.clone()),
+            Some((_, handler)) => match route(&bounded, operation, *handler) {
+                Ok(route) => routes.push(route),
+                Err(e) => mismatch.unreadable.push(format!("{}: {e}", operation.id)),
+            },
+        }
+    }
+    for (id, _) in HANDLERS {
+        if !operations.iter().any(|op| op.id == *id) {
+            mismatch.not_in_document.push((*id).to_owned());
+        }
+    }
+    if mismatch.without_handler.is_empty()
+        && mismatch.not_in_document.is_empty()
+        && mismatch.unreadable.is_empty()
+    {
+        Ok(routes)
+    } else {
+        Err(mismatch)
+    }
+}
+
+/// What the router needs of one operation, from the document (integer
+/// ranges written in).
+fn route(spec: &Spec, operation: &DocumentOperation, handler: Handler) -> Result<Route, String> {
+    let method = Method::from_bytes(operation.method.to_uppercase().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let path_names = operation
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .map(str::to_owned)
+        .collect();
+    let body = match spec.request_schema(&operation.id) {
+        Some(_) => Some(RequestBody::of(spec, &operation.id)?),
+        None => None,
+    };
+    let success = document::success_status(spec, operation)?;
+    Ok(Route {
+        method,
+        path: operation.path.clone(),
+        path_names,
+        secured: document::secured(spec, operation),
+        path_params: Params::of(spec, &operation.id, "path")?,
+        query: Params::of(spec, &operation.id, "query")?,
+        body,
+        success: StatusCode::from_u16(success).map_err(|e| e.to_string())?,
+        handler,
+    })
 }
 
 /// The routes of every operation, at the document's paths (its templates
-/// are axum's too: `{account_id}`).
-pub(crate) fn router(spec: &Spec, shared: Arc<Shared>) -> Result<Router, String> {
-    let path = |operation: &str| {
-        spec.operation(operation)
-            .map(|op| op.path)
-            .ok_or_else(|| format!("the OpenAPI document has no {operation} operation"))
-    };
-    Ok(Router::new()
-        .route(&path("list_leads")?, get(list_leads))
-        .route(&path("update_lead_status")?, patch(update_lead_status))
-        .route(&path("bulk_lead_action")?, post(bulk_lead_action))
-        .route(&path("convert_lead")?, post(convert_lead))
-        .route(&path("list_funnel_cards")?, get(list_funnel_cards))
-        .fallback(not_found)
+/// are axum's too: `{account_id}`). A path the document does not have, or a
+/// method it does not have for that path, is not found, as Rails answers
+/// a request no route matches.
+pub(crate) fn router(spec: &Spec, shared: Arc<Shared>) -> Result<Router, DocumentMismatch> {
+    let mut router: Router<Arc<Shared>> = Router::new();
+    for route in routes(spec)? {
+        let filter =
+            MethodFilter::try_from(route.method.clone()).map_err(|e| DocumentMismatch {
+                without_handler: Vec::new(),
+                not_in_document: Vec::new(),
+                unreadable: vec![format!("{} {}: {e}", route.method, route.path)],
+            })?;
+        let path = route.path.clone();
+        let route = Arc::new(route);
+        router = router.route(
+            &path,
+            on(
+                filter,
+                move |State(shared): State<Arc<Shared>>,
+                      params: RawPathParams,
+                      RawQuery(query): RawQuery,
+                      headers: HeaderMap,
+                      body: Bytes| async move {
+                    answer(&route, &shared, &params, query.as_deref(), &headers, &body)
+                },
+            ),
+        );
+    }
+    Ok(router
+        .fallback(not_found_handler)
+        .method_not_allowed_fallback(not_found_handler)
         .with_state(shared))
 }
 
-async fn not_found() -> Response<Body> {
-    error_response(StatusCode::NOT_FOUND, json!({"error": NOT_FOUND}))
+async fn not_found_handler() -> Response<Body> {
+    not_found()
 }
 
-fn unprocessable(body: Value) -> Response<Body> {
-    error_response(StatusCode::UNPROCESSABLE_ENTITY, body)
-}
-
-/// The answer for a refused write.
-fn refused(refusal: Refusal) -> Response<Body> {
-    match refusal {
-        Refusal::NotFound => error_response(StatusCode::NOT_FOUND, json!({"error": NOT_FOUND})),
-        Refusal::Invalid { message, attribute } => {
-            unprocessable(json!({"message": message, "attributes": [attribute]}))
-        }
-    }
-}
-
-/// Authentication, then membership, as the API checks them: a missing token,
-/// a wrong one, an account the user is not a member of (401, as the API
-/// answers), a path segment that is no account id (404). The account's id.
-#[allow(clippy::result_large_err)]
-fn member(shared: &Shared, headers: &HeaderMap, account_id: &str) -> Result<i64, Response<Body>> {
-    match headers.get(&shared.api.token_header) {
-        None => {
-            return Err(error_response(
-                StatusCode::UNAUTHORIZED,
-                json!({"errors": [MISSING_TOKEN]}),
-            ));
-        }
-        Some(given) if given.as_bytes() != shared.token.as_bytes() => {
-            return Err(error_response(
-                StatusCode::UNAUTHORIZED,
-                json!({"error": INVALID_TOKEN}),
-            ));
-        }
-        Some(_) => {}
-    }
-    let Ok(id) = account_id.parse::<i64>() else {
-        return Err(error_response(
-            StatusCode::NOT_FOUND,
-            json!({"error": NOT_FOUND}),
-        ));
-    };
-    if shared.store().account(id).is_none() {
-        return Err(error_response(
-            StatusCode::UNAUTHORIZED,
-            json!({"error": NOT_A_MEMBER}),
-        ));
-    }
-    Ok(id)
-}
-
-/// An id from the path; a segment that is not one answers 404.
-#[allow(clippy::result_large_err)]
-fn path_id(segment: &str) -> Result<i64, Response<Body>> {
-    segment
-        .parse()
-        .map_err(|_| error_response(StatusCode::NOT_FOUND, json!({"error": NOT_FOUND})))
-}
-
-/// The query parameters, checked; a 422 otherwise.
-#[allow(clippy::result_large_err)]
-fn query(
-    params: &QueryParams,
-    raw: Option<&str>,
-) -> Result<BTreeMap<String, Value>, Response<Body>> {
-    params.read(raw).map_err(|rejected| {
-        unprocessable(json!({"message": rejected.message, "attributes": [rejected.attribute]}))
-    })
-}
-
-/// Runs a change on the store, under its write lock.
-fn write<T>(shared: &Shared, change: impl FnOnce(&mut Store) -> T) -> T {
-    let mut store = shared
-        .store
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    change(&mut store)
-}
-
-/// `GET /api/v1/accounts/{account_id}/leads`.
-async fn list_leads(
-    State(shared): State<Arc<Shared>>,
-    Path(account_id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+/// Answers one request of one operation, in the order the API checks: the
+/// token (401), the account (404 when its segment is no integer, 422 when
+/// its schema refuses it, 401 when the user is not a member of it), the
+/// other path parameters (404, 422), the query (422), the body (422); then
+/// the handler, whose reply goes with the document's success status (or
+/// the builder's for a `201`).
+fn answer(
+    route: &Route,
+    shared: &Shared,
+    params: &RawPathParams,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
 ) -> Response<Body> {
-    let account_id = match member(&shared, &headers, &account_id) {
-        Ok(id) => id,
-        Err(answer) => return answer,
-    };
-    let params = match query(&shared.api.list_params, raw.as_deref()) {
-        Ok(params) => params,
-        Err(answer) => return answer,
-    };
-    let request = match list_request(&params) {
-        Ok(request) => request,
-        Err((attribute, message)) => {
-            return unprocessable(json!({"message": message, "attributes": [attribute]}));
-        }
-    };
-    let store = shared.store();
-    match store.account(account_id) {
-        Some((account, index)) => json_response(StatusCode::OK, index.list(account, &request)),
-        None => error_response(StatusCode::UNAUTHORIZED, json!({"error": NOT_A_MEMBER})),
+    if route.secured
+        && let Some(refused) = authenticate(&shared.token_header, &shared.token, headers)
+    {
+        return refused;
     }
-}
-
-/// The checked parameters as a listing request.
-fn list_request(params: &BTreeMap<String, Value>) -> Result<ListRequest, (&'static str, String)> {
-    let number = |name: &str| params.get(name).and_then(Value::as_u64);
-    let text = |name: &str| params.get(name).and_then(Value::as_str);
-    let sort_name = text("sort_by").unwrap_or("created_at");
-    let sort_by = SortField::from_wire(sort_name).ok_or_else(|| {
-        (
-            "sort_by",
-            format!("sorting by {sort_name} is not supported by the mock server yet"),
-        )
-    })?;
-    Ok(ListRequest {
-        status: text("status").map(str::to_owned),
-        assigned_agent_id: params.get("assigned_agent_id").and_then(Value::as_i64),
-        source_inbox_id: params.get("source_inbox_id").and_then(Value::as_i64),
-        sort_by,
-        descending: text("sort_order") != Some("asc"),
-        page: number("page").unwrap_or(1).max(1),
-        per_page: number("per_page").unwrap_or(25).max(1),
-    })
-}
-
-/// `PATCH /api/v1/accounts/{account_id}/leads/{id}/status`.
-async fn update_lead_status(
-    State(shared): State<Arc<Shared>>,
-    Path((account_id, lead_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Response<Body> {
-    let (account_id, lead_id) = match (member(&shared, &headers, &account_id), path_id(&lead_id)) {
-        (Ok(account), Ok(lead)) => (account, lead),
-        (Err(answer), _) | (_, Err(answer)) => return answer,
-    };
-    let body = match shared.api.status_body.read(&raw) {
-        Ok(body) => body,
-        Err(error) => return unprocessable(error),
-    };
-    let status = body["status"].as_str().unwrap_or_default();
-    let notes = match body.get("notes") {
-        None => Notes::Keep,
-        Some(Value::String(text)) => Notes::Set(text.clone()),
-        Some(_) => Notes::Clear,
-    };
-    match write(&shared, |store| {
-        store.update_status(account_id, lead_id, status, notes)
-    }) {
-        Ok(lead) => json_response(StatusCode::OK, lead.to_string()),
-        Err(refusal) => refused(refusal),
-    }
-}
-
-/// `POST /api/v1/accounts/{account_id}/leads/bulk`.
-async fn bulk_lead_action(
-    State(shared): State<Arc<Shared>>,
-    Path(account_id): Path<String>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Response<Body> {
-    let account_id = match member(&shared, &headers, &account_id) {
-        Ok(id) => id,
-        Err(answer) => return answer,
-    };
-    let body = match shared.api.bulk_body.read(&raw) {
-        Ok(body) => body,
-        Err(error) => return unprocessable(error),
-    };
-    let lead_ids: Vec<i64> = body["lead_ids"]
-        .as_array()
-        .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
-        .unwrap_or_default();
-    let action = match body["action_type"].as_str() {
-        Some("assign") => BulkAction::Assign(
-            body["params"]["assigned_agent_id"]
-                .as_i64()
-                .unwrap_or_default(),
-        ),
-        Some("status_change") => BulkAction::SetStatus(
-            body["params"]["status"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ),
-        _ => BulkAction::Delete,
-    };
-    match write(&shared, |store| store.bulk(account_id, &lead_ids, action)) {
-        Ok(affected) => json_response(
-            StatusCode::OK,
-            json!({"success": true, "affected_count": affected}).to_string(),
-        ),
-        Err(refusal) => refused(refusal),
-    }
-}
-
-/// `POST /api/v1/accounts/{account_id}/leads/{lead_id}/convert`.
-async fn convert_lead(
-    State(shared): State<Arc<Shared>>,
-    Path((account_id, lead_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Response<Body> {
-    let (account_id, lead_id) = match (member(&shared, &headers, &account_id), path_id(&lead_id)) {
-        (Ok(account), Ok(lead)) => (account, lead),
-        (Err(answer), _) | (_, Err(answer)) => return answer,
-    };
-    let body = match shared.api.convert_body.read(&raw) {
-        Ok(body) => body,
-        Err(error) => return unprocessable(error),
-    };
-    let funnel_id = body["funnel_id"].as_i64().unwrap_or_default();
-    let stage = body.get("funnel_stage_id").and_then(Value::as_i64);
-    match write(&shared, |store| {
-        store.convert(account_id, lead_id, funnel_id, stage)
-    }) {
-        Ok(card) => json_response(StatusCode::OK, card.to_string()),
-        Err(refusal) => refused(refusal),
-    }
-}
-
-/// `GET /api/v1/accounts/{account_id}/funnels/{id}/cards`.
-async fn list_funnel_cards(
-    State(shared): State<Arc<Shared>>,
-    Path((account_id, funnel_id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response<Body> {
-    let (account_id, funnel_id) =
-        match (member(&shared, &headers, &account_id), path_id(&funnel_id)) {
-            (Ok(account), Ok(funnel)) => (account, funnel),
-            (Err(answer), _) | (_, Err(answer)) => return answer,
-        };
-    let params = match query(&shared.api.card_params, raw.as_deref()) {
-        Ok(params) => params,
-        Err(answer) => return answer,
-    };
-    let store = shared.store();
-    let Some((account, _)) = store.account(account_id) else {
-        return error_response(StatusCode::UNAUTHORIZED, json!({"error": NOT_A_MEMBER}));
-    };
-    let Some(funnel) = account.funnel(funnel_id) else {
-        return error_response(StatusCode::NOT_FOUND, json!({"error": NOT_FOUND}));
-    };
-    let status = params.get("lead_status").and_then(Value::as_str);
-    let stage = params.get("stage_id").and_then(Value::as_i64);
-    // By stage, then by position in it, then by id.
-    let stage_order = |id: Option<i64>| {
-        funnel
-            .stages
+    // The path in its order: the account first, and a member's 401 before
+    // anything about the rest.
+    let mut account_id = None;
+    let mut path = Vec::new();
+    for name in &route.path_names {
+        let text = params
             .iter()
-            .position(|s| Some(s.id) == id)
-            .unwrap_or(usize::MAX)
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v);
+        let value = match route.path_params.read_segment(name, text) {
+            Ok(value) => value,
+            Err(refusal) => return path_refused(refusal),
+        };
+        if name == ACCOUNT {
+            match value.as_i64() {
+                Some(id) if shared.store().account(id).is_some() => account_id = Some(id),
+                _ => return Refusal::NotAMember.response(),
+            }
+        } else {
+            path.push((name.clone(), value));
+        }
+    }
+    let query = match route.query.read(query) {
+        Ok(query) => query,
+        Err(rejected) => return invalid(rejected),
     };
-    let mut cards: Vec<_> = account
-        .cards
-        .iter()
-        .filter(|c| c.funnel_id == funnel_id)
-        .filter(|c| stage.is_none_or(|s| c.funnel_stage_id == Some(s)))
-        .filter(|c| status.is_none_or(|s| account.lead(c.lead_id).is_some_and(|l| l.status == s)))
-        .collect();
-    cards.sort_by_key(|c| (stage_order(c.funnel_stage_id), c.position, c.id));
-    let cards: Vec<Value> = cards.iter().filter_map(|c| account.card_json(c)).collect();
-    json_response(StatusCode::OK, Value::Array(cards).to_string())
+    let body = match &route.body {
+        None => serde_json::Value::Null,
+        Some(reader) => match reader.read(body) {
+            Ok(body) => body,
+            Err(error) => return unprocessable(error),
+        },
+    };
+    let call = Call {
+        account_id,
+        path,
+        query,
+        body,
+    };
+    match (route.handler)(shared, &call) {
+        Ok(reply) => {
+            let status = if route.success == StatusCode::CREATED {
+                shared.created_status
+            } else {
+                route.success
+            };
+            json_response(status, reply.0)
+        }
+        Err(refusal) => refusal.response(),
+    }
+}
+
+/// The token check: `None` when the right token came, else the 401 as
+/// Chatwoot answers it.
+fn authenticate(header: &HeaderName, token: &str, headers: &HeaderMap) -> Option<Response<Body>> {
+    match headers.get(header) {
+        None => Some(error_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"errors": [MISSING_TOKEN]}),
+        )),
+        Some(given) if given.as_bytes() != token.as_bytes() => Some(error_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": INVALID_TOKEN}),
+        )),
+        Some(_) => None,
+    }
+}
+
+fn path_refused(refusal: PathRefusal) -> Response<Body> {
+    match refusal {
+        PathRefusal::NotFound => not_found(),
+        PathRefusal::Invalid(rejected) => invalid(rejected),
+    }
+}
+
+/// The 422 of a parameter its schema refuses.
+fn invalid(rejected: Rejected) -> Response<Body> {
+    Refusal::invalid(rejected.attribute, rejected.message).response()
 }

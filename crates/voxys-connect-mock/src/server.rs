@@ -1,14 +1,14 @@
 //! [`MockServer`]: the HTTP server, its routes, authentication and faults.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
-use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
@@ -16,34 +16,12 @@ use voxys_connect_spec::Spec;
 
 use crate::data::{Account, Dataset, DatasetSpec};
 use crate::faults::{Fault, FaultRule, Faults, proxy_page};
-use crate::routes::{self, Api};
+use crate::respond::{server_error, text_response};
+use crate::routes;
+use crate::state::Shared;
 use crate::store::{AppliedWrite, Store};
 use crate::throttle::{Limiter, Throttle, Verdict};
 use crate::tls::{self, Tls};
-
-/// What every request handler shares.
-pub(crate) struct Shared {
-    pub(crate) token: String,
-    /// What the routes read from the document.
-    pub(crate) api: Api,
-    seed: u64,
-    latency: Duration,
-    faults: Faults,
-    limiter: Limiter,
-    pub(crate) store: RwLock<Store>,
-    requests: AtomicU64,
-    connections: AtomicU64,
-    in_flight: AtomicU64,
-    most_in_flight: AtomicU64,
-}
-
-impl Shared {
-    pub(crate) fn store(&self) -> RwLockReadGuard<'_, Store> {
-        // A panic elsewhere cannot leave the data half-changed: writes
-        // replace what they change whole.
-        self.store.read().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// Configures a [`MockServer`].
 #[derive(Clone, Debug)]
@@ -57,6 +35,7 @@ pub struct MockServerBuilder {
     tls_names: Option<Vec<String>>,
     gzip: bool,
     throttle: Option<Throttle>,
+    created_status: Option<u16>,
 }
 
 impl Default for MockServerBuilder {
@@ -70,6 +49,7 @@ impl Default for MockServerBuilder {
             tls_names: None,
             gzip: true,
             throttle: None,
+            created_status: None,
         }
     }
 }
@@ -156,12 +136,45 @@ impl MockServerBuilder {
         self
     }
 
+    /// The status to answer creates and conversions with, where the
+    /// document says `201` (`convert_lead`): `200`, as some deployments
+    /// answer, to test that a client takes any 2xx that carries the
+    /// documented body. Any 2xx status that carries a body (not 204 or 205)
+    /// is accepted; [`start`](MockServerBuilder::start) refuses others
+    /// (`InvalidInput`). By default, the document's `201`.
+    pub fn created_status(mut self, status: u16) -> Self {
+        self.created_status = Some(status);
+        self
+    }
+
     /// Generates the data, binds the address and starts serving in the
     /// background of the current tokio runtime.
+    ///
+    /// # Errors
+    /// `InvalidData` when the mock cannot serve the bundled OpenAPI document
+    /// (an operation without a handler, a handler without an operation: see
+    /// [`check_document`](crate::check_document)), `InvalidInput` for a
+    /// [`created_status`](MockServerBuilder::created_status) that is no 2xx
+    /// with a body, and the error of binding the address.
     pub async fn start(self) -> std::io::Result<MockServer> {
         let spec = Spec::bundled();
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-        let api = Api::of(&spec).map_err(invalid)?;
+        let created_status = match self.created_status {
+            None => StatusCode::CREATED,
+            Some(code) => StatusCode::from_u16(code)
+                .ok()
+                .filter(|s| s.is_success() && !matches!(s.as_u16(), 204 | 205))
+                .ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("created_status {code} is not a 2xx status with a body"),
+                    )
+                })?,
+        };
+        let token_header = spec
+            .api_key_header()
+            .and_then(|name| HeaderName::try_from(name).ok())
+            .ok_or_else(|| invalid("the OpenAPI document names no API key header".to_owned()))?;
         let dataset = Dataset::generate(self.data);
         let token = self.token.unwrap_or_else(|| {
             let random: String = std::iter::repeat_with(fastrand::alphanumeric)
@@ -171,7 +184,8 @@ impl MockServerBuilder {
         });
         let shared = Arc::new(Shared {
             token,
-            api,
+            token_header,
+            created_status,
             seed: self.data.seed,
             latency: self.latency,
             faults: Faults::new(self.faults, self.data.seed),
@@ -182,7 +196,8 @@ impl MockServerBuilder {
             in_flight: AtomicU64::new(0),
             most_in_flight: AtomicU64::new(0),
         });
-        let mut router = routes::router(&spec, shared.clone()).map_err(invalid)?;
+        let mut router =
+            routes::router(&spec, shared.clone()).map_err(|e| invalid(e.to_string()))?;
         if self.gzip {
             router = router.layer(tower_http::compression::CompressionLayer::new().gzip(true));
         }
@@ -208,8 +223,9 @@ impl MockServerBuilder {
 
 /// A local Voxys Connect Leads API server, for tests, examples and demos.
 ///
-/// It serves `GET /api/v1/accounts/{account_id}/leads` as the OpenAPI
-/// document describes it, over generated data, and stops when dropped.
+/// It serves every operation of the OpenAPI document (see
+/// [`operations`](crate::operations)) as the document describes it, over
+/// generated data, and stops when dropped.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -575,13 +591,7 @@ async fn routed_after(
             Err(never) => match never {},
         }
     });
-    handled.await.unwrap_or_else(|_| {
-        text_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "text/html",
-            proxy_page(500),
-        )
-    })
+    handled.await.unwrap_or_else(|_| server_error())
 }
 
 /// A request id in the form Rails gives them (a UUID), the same for the same
@@ -637,21 +647,4 @@ async fn cut_short(response: Response<Body>) -> Response<Body> {
         }
     });
     Response::from_parts(parts, Body::from_stream(chunks))
-}
-
-fn text_response(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-}
-
-pub(crate) fn json_response(status: StatusCode, body: String) -> Response<Body> {
-    text_response(status, "application/json; charset=utf-8", body)
-}
-
-pub(crate) fn error_response(status: StatusCode, body: Value) -> Response<Body> {
-    json_response(status, body.to_string())
 }

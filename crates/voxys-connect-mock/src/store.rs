@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::data::{Account, Card, Dataset, MockLead};
 use crate::listing::AccountIndex;
+use crate::respond::Refusal;
 
 /// The data a server serves, what makes listing it fast, and the clock that
 /// stamps its changes.
@@ -42,18 +43,6 @@ pub struct AppliedWrite {
     pub affected: u64,
     /// The mock's clock when it applied.
     pub at: DateTime<Utc>,
-}
-
-/// Why a write was refused, as the API answers it.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    /// 404: the lead or funnel does not exist in the account.
-    NotFound,
-    /// 422: a value is not acceptable, and which attribute holds it.
-    Invalid {
-        message: String,
-        attribute: &'static str,
-    },
 }
 
 /// What a status change does to the notes.
@@ -197,11 +186,13 @@ impl Store {
                             .iter()
                             .find(|a| a.id == agent_id)
                             .cloned()
-                            .ok_or_else(|| Refusal::Invalid {
-                                message: format!(
-                                    "Assigned agent {agent_id} is not an agent of this account"
-                                ),
-                                attribute: "assigned_agent_id",
+                            .ok_or_else(|| {
+                                Refusal::invalid(
+                                    "assigned_agent_id",
+                                    format!(
+                                        "Assigned agent {agent_id} is not an agent of this account"
+                                    ),
+                                )
                             })?;
                         Ok(for_each_lead(account, &wanted, |lead| {
                             lead.assigned_agent = Some(agent.clone());
@@ -239,21 +230,14 @@ impl Store {
                 let stage_id = match stage {
                     Some(id) if funnel.stages.iter().any(|s| s.id == id) => id,
                     Some(id) => {
-                        return Err(Refusal::Invalid {
-                            message: format!(
-                                "Funnel stage {id} is not a stage of funnel {funnel_id}"
-                            ),
-                            attribute: "funnel_stage_id",
-                        });
+                        return Err(Refusal::invalid(
+                            "funnel_stage_id",
+                            format!("Funnel stage {id} is not a stage of funnel {funnel_id}"),
+                        ));
                     }
-                    None => funnel
-                        .stages
-                        .first()
-                        .map(|s| s.id)
-                        .ok_or(Refusal::Invalid {
-                            message: format!("Funnel {funnel_id} has no stages"),
-                            attribute: "funnel_id",
-                        })?,
+                    None => funnel.stages.first().map(|s| s.id).ok_or_else(|| {
+                        Refusal::invalid("funnel_id", format!("Funnel {funnel_id} has no stages"))
+                    })?,
                 };
                 let position = account
                     .cards

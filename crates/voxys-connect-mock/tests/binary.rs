@@ -136,3 +136,27 @@ async fn with_tls_it_serves_https_and_prints_and_writes_its_ca() {
     // Each server has a CA of its own.
     assert_ne!(printed_ca, written.trim_end());
 }
+
+#[tokio::test]
+async fn created_status_makes_conversions_answer_200() {
+    let (_running, url, _) = start(&[
+        "--port",
+        "0",
+        "--token",
+        "t",
+        "--accounts",
+        "1",
+        "--created-status",
+        "200",
+    ]);
+    let answer = reqwest::Client::new()
+        .post(format!("{url}/api/v1/accounts/1/leads/1/convert"))
+        .header("api_access_token", "t")
+        .json(&serde_json::json!({"funnel_id": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let card: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(card["lead"]["id"], 1);
+}

@@ -274,7 +274,7 @@ async fn converting_makes_a_card_each_time_and_the_cards_list_shows_them() {
         Some(&json!({"funnel_id": funnel.id, "funnel_stage_id": stage.id}).to_string()),
     )
     .await;
-    assert_eq!(first.status, 200);
+    assert_eq!(first.status, 201, "the document's status for a conversion");
     assert_eq!(first.body["funnel_stage_id"], stage.id);
     assert_eq!(first.body["lead"]["id"], lead_id);
     // Again: a second card, as a server without idempotency makes.
@@ -521,7 +521,7 @@ async fn every_write_answer_holds_against_the_document() {
             answer.body
         );
     }
-    assert_eq!(statuses, BTreeSet::from([200, 404, 422]));
+    assert_eq!(statuses, BTreeSet::from([200, 201, 404, 422]));
 }
 
 #[tokio::test]

@@ -1,0 +1,275 @@
+//! The mock's operations: one handler per operation of the document, and
+//! [`HANDLERS`], the one table that names them by operation id.
+//!
+//! A handler does the operation's work and nothing else. By the time it
+//! runs, the routes ([`crate::routes`]) have done what the document says
+//! every operation does: matched the method and path, checked the token and
+//! the account, checked the path, query and body against their schemas
+//! (defaults filled in), and they answer its [`Reply`] with the status the
+//! document gives for success. A handler answers a [`Refusal`] when the
+//! data says no (no such lead: 404; an agent not in the account: 422).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::listing::{ListRequest, SortField};
+use crate::respond::Refusal;
+use crate::state::Shared;
+use crate::store::{BulkAction, Notes};
+
+/// What a handler answers.
+pub(crate) type Outcome = Result<Reply, Refusal>;
+
+/// A handler: the request, checked, in; the answer out. Handlers are plain
+/// functions: the data sits behind a lock, and nothing they do waits.
+pub(crate) type Handler = fn(&Shared, &Call) -> Outcome;
+
+/// Every operation the mock serves: its id in the document, and its
+/// handler. The router takes each operation's method and path from the
+/// document and finds its handler here; a server whose document and table
+/// disagree does not start ([`crate::check_document`]).
+pub(crate) const HANDLERS: &[(&str, Handler)] = &[
+    ("list_leads", list_leads),
+    ("lead_stats", lead_stats),
+    ("get_lead", get_lead),
+    ("update_lead_status", update_lead_status),
+    ("bulk_lead_action", bulk_lead_action),
+    ("convert_lead", convert_lead),
+    ("list_funnel_cards", list_funnel_cards),
+];
+
+/// The ids of the operations the mock serves, in the order of its table:
+/// for contract tests to check that every operation of the document has a
+/// route in the mock (see also [`check_document`](crate::check_document),
+/// which compares the two both ways).
+///
+/// ```
+/// assert!(voxys_connect_mock::operations().contains(&"list_leads"));
+/// ```
+pub fn operations() -> Vec<&'static str> {
+    HANDLERS.iter().map(|(id, _)| *id).collect()
+}
+
+/// A request as a handler gets it: authenticated, and every parameter and
+/// the body checked against the document.
+pub(crate) struct Call {
+    /// The account, of which the token's user is a member; `None` for an
+    /// operation whose path names none.
+    pub(crate) account_id: Option<i64>,
+    /// The other path parameters, in the order the path names them.
+    pub(crate) path: Vec<(String, Value)>,
+    /// The query parameters the document declares, with its defaults for
+    /// those not given.
+    pub(crate) query: BTreeMap<String, Value>,
+    /// The JSON body; `null` for an operation that takes none.
+    pub(crate) body: Value,
+}
+
+impl Call {
+    /// The account.
+    fn account(&self) -> Result<i64, Refusal> {
+        self.account_id.ok_or(Refusal::NotFound)
+    }
+
+    /// The id the path names after the account: its last parameter
+    /// (`{id}`, `{lead_id}`: the document's names drift, the place does not).
+    fn id(&self) -> Result<i64, Refusal> {
+        self.path
+            .last()
+            .and_then(|(_, v)| v.as_i64())
+            .ok_or(Refusal::NotFound)
+    }
+
+    /// A query parameter's text.
+    fn text(&self, name: &str) -> Option<&str> {
+        self.query.get(name).and_then(Value::as_str)
+    }
+
+    /// A query parameter's integer.
+    fn int(&self, name: &str) -> Option<i64> {
+        self.query.get(name).and_then(Value::as_i64)
+    }
+
+    /// A query parameter's text, which the document gives a default.
+    fn required_text(&self, name: &str) -> Result<&str, Refusal> {
+        self.text(name)
+            .ok_or_else(|| Refusal::Missing(name.to_owned()))
+    }
+
+    /// A query parameter's count (0 or more), which the document gives a
+    /// default.
+    fn required_count(&self, name: &str) -> Result<u64, Refusal> {
+        match self.query.get(name) {
+            None => Err(Refusal::Missing(name.to_owned())),
+            Some(value) => value
+                .as_u64()
+                .ok_or_else(|| Refusal::invalid(name, format!("{name} must be 0 or more"))),
+        }
+    }
+}
+
+/// What a handler answers when it succeeds: a JSON body, sent with the
+/// status the document gives the operation for success.
+pub(crate) struct Reply(pub(crate) String);
+
+impl Reply {
+    fn json(value: &Value) -> Reply {
+        Reply(value.to_string())
+    }
+}
+
+/// `list_leads`: one page of the account's leads, filtered and sorted.
+fn list_leads(shared: &Shared, call: &Call) -> Outcome {
+    let sort_name = call.required_text("sort_by")?;
+    let sort_by = SortField::from_wire(sort_name).ok_or_else(|| {
+        Refusal::invalid(
+            "sort_by",
+            format!("sorting by {sort_name} is not supported by the mock server yet"),
+        )
+    })?;
+    let request = ListRequest {
+        status: call.text("status").map(str::to_owned),
+        assigned_agent_id: call.int("assigned_agent_id"),
+        source_inbox_id: call.int("source_inbox_id"),
+        sort_by,
+        descending: call.required_text("sort_order")? == "desc",
+        page: call.required_count("page")?,
+        per_page: call.required_count("per_page")?,
+    };
+    let store = shared.store();
+    let (account, index) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply(index.list(account, &request)))
+}
+
+/// `lead_stats`: the account's totals, counted from its leads now (nothing
+/// is kept apart from them). Snoozed leads count in `total` only. Amounts
+/// are summed exactly, as decimals, and sent as JSON numbers written from
+/// the decimal (never through a float).
+fn lead_stats(shared: &Shared, call: &Call) -> Outcome {
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    let (mut open, mut won, mut lost) = (0u64, 0u64, 0u64);
+    let (mut total_value, mut won_value) = (Decimal::ZERO, Decimal::ZERO);
+    let add = |sum: &mut Decimal, value: Option<Decimal>| {
+        if let Some(value) = value {
+            *sum = sum.checked_add(value).unwrap_or(Decimal::MAX);
+        }
+    };
+    for lead in &account.leads {
+        match lead.status.as_str() {
+            "open" => open += 1,
+            "won" => {
+                won += 1;
+                add(&mut won_value, lead.lead_value);
+            }
+            "lost" => lost += 1,
+            _ => {}
+        }
+        add(&mut total_value, lead.lead_value);
+    }
+    let amount = |sum: Decimal| sum.normalize().to_string();
+    Ok(Reply(format!(
+        r#"{{"total":{},"open":{open},"won":{won},"lost":{lost},"total_value":{},"won_value":{}}}"#,
+        account.leads.len(),
+        amount(total_value),
+        amount(won_value),
+    )))
+}
+
+/// `get_lead`: the lead, bare; 404 when the account has no such lead.
+fn get_lead(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    let lead = account.lead(id).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(&lead.to_json()))
+}
+
+/// `update_lead_status`: sets the status, and the notes as `notes` says.
+fn update_lead_status(shared: &Shared, call: &Call) -> Outcome {
+    let (account, lead_id) = (call.account()?, call.id()?);
+    let status = call
+        .body
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Refusal::Missing("status".to_owned()))?;
+    let notes = match call.body.get("notes") {
+        None => Notes::Keep,
+        Some(Value::String(text)) => Notes::Set(text.clone()),
+        Some(_) => Notes::Clear,
+    };
+    let lead = shared.write(|store| store.update_status(account, lead_id, status, notes))?;
+    Ok(Reply::json(&lead))
+}
+
+/// `bulk_lead_action`: assigns, changes the status of, or deletes leads;
+/// counts those that exist.
+fn bulk_lead_action(shared: &Shared, call: &Call) -> Outcome {
+    let (account, body) = (call.account()?, &call.body);
+    let lead_ids: Vec<i64> = body["lead_ids"]
+        .as_array()
+        .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    let action = match body["action_type"].as_str() {
+        Some("assign") => BulkAction::Assign(
+            body["params"]["assigned_agent_id"]
+                .as_i64()
+                .ok_or_else(|| Refusal::Missing("assigned_agent_id".to_owned()))?,
+        ),
+        Some("status_change") => BulkAction::SetStatus(
+            body["params"]["status"]
+                .as_str()
+                .ok_or_else(|| Refusal::Missing("status".to_owned()))?
+                .to_owned(),
+        ),
+        _ => BulkAction::Delete,
+    };
+    let affected = shared.write(|store| store.bulk(account, &lead_ids, action))?;
+    Ok(Reply::json(
+        &serde_json::json!({"success": true, "affected_count": affected}),
+    ))
+}
+
+/// `convert_lead`: makes a card of the lead, in the stage given or the
+/// funnel's first.
+fn convert_lead(shared: &Shared, call: &Call) -> Outcome {
+    let (account, lead_id) = (call.account()?, call.id()?);
+    let funnel_id = call
+        .body
+        .get("funnel_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| Refusal::Missing("funnel_id".to_owned()))?;
+    let stage = call.body.get("funnel_stage_id").and_then(Value::as_i64);
+    let card = shared.write(|store| store.convert(account, lead_id, funnel_id, stage))?;
+    Ok(Reply::json(&card))
+}
+
+/// `list_funnel_cards`: every card of the funnel, filtered, by stage, then
+/// position, then id.
+fn list_funnel_cards(shared: &Shared, call: &Call) -> Outcome {
+    let funnel_id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    let funnel = account.funnel(funnel_id).ok_or(Refusal::NotFound)?;
+    let status = call.text("lead_status");
+    let stage = call.int("stage_id");
+    let stage_order = |id: Option<i64>| {
+        funnel
+            .stages
+            .iter()
+            .position(|s| Some(s.id) == id)
+            .unwrap_or(usize::MAX)
+    };
+    let mut cards: Vec<_> = account
+        .cards
+        .iter()
+        .filter(|c| c.funnel_id == funnel_id)
+        .filter(|c| stage.is_none_or(|s| c.funnel_stage_id == Some(s)))
+        .filter(|c| status.is_none_or(|s| account.lead(c.lead_id).is_some_and(|l| l.status == s)))
+        .collect();
+    cards.sort_by_key(|c| (stage_order(c.funnel_stage_id), c.position, c.id));
+    let cards: Vec<Value> = cards.iter().filter_map(|c| account.card_json(c)).collect();
+    Ok(Reply::json(&Value::Array(cards)))
+}
