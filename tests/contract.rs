@@ -20,14 +20,15 @@ use voxys_connect_spec::Spec;
 use wiremock::matchers::{any, method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// The operations of the document, each with its recordings.
-const OPERATIONS: [&str; 5] = [
-    "list_leads",
-    "update_lead_status",
-    "bulk_lead_action",
-    "convert_lead",
-    "list_funnel_cards",
-];
+/// The operations of the document, in its order: the list every check here
+/// walks, read from the document and never restated.
+fn operations() -> Vec<String> {
+    Spec::bundled()
+        .operations()
+        .into_iter()
+        .map(|op| op.id)
+        .collect()
+}
 
 /// A 2xx body decoded into the generated type of its operation, and encoded
 /// again; or why it does not decode.
@@ -40,6 +41,8 @@ fn decode_and_encode(operation: &str, bytes: &[u8]) -> Result<Value, String> {
     }
     match operation {
         "list_leads" => again::<LeadList>(bytes),
+        "get_lead" => again::<Lead>(bytes),
+        "lead_stats" => again::<voxys_connect_api::types::LeadStats>(bytes),
         "update_lead_status" => again::<Lead>(bytes),
         "bulk_lead_action" => again::<BulkActionResult>(bytes),
         "convert_lead" => again::<Card>(bytes),
@@ -195,6 +198,20 @@ async fn replay(client: &Client, recording: &Recording) -> Value {
                 })
             },
         )),
+        "get_lead" => summary(
+            client
+                .leads(account)
+                .get(ids[1])
+                .send()
+                .await
+                .map(|lead| json!({"lead": lead.id, "status": lead.status.as_str()})),
+        ),
+        "lead_stats" => summary(client.leads(account).stats().send().await.map(|s| {
+            json!({
+                "total": s.total, "open": s.open, "won": s.won, "lost": s.lost,
+                "total_value": s.total_value.to_string(), "won_value": s.won_value.to_string(),
+            })
+        })),
         "update_lead_status" => {
             let status = LeadStatus::from(text(&body["status"]));
             let mut call = client.leads(account).set_status(ids[1], status);
@@ -422,25 +439,40 @@ fn the_recordings_cover_the_document() {
     assert_eq!(spec.check(), vec![], "the document's own examples validate");
     let all = recordings();
     let mut exercised: BTreeSet<String> = BTreeSet::new();
-    for operation in OPERATIONS {
+    let mut shared_responses: BTreeSet<String> = BTreeSet::new();
+    let mut shared_recorded: BTreeSet<String> = BTreeSet::new();
+    for operation in &operations() {
+        let operation = operation.as_str();
         let op = spec.operation(operation).unwrap();
         let of_operation: Vec<&Recording> =
             all.iter().filter(|r| r.operation == operation).collect();
 
-        // Every documented response has a recording.
-        let documented: BTreeSet<String> = spec
+        // Its success response, and every response of its own, has a
+        // recording of this operation; a shared one (a `$ref` to
+        // #/components/responses: 401, 404, 422, 429, 5XX) needs one
+        // recording, of any operation.
+        let responses = spec
             .get(&format!("{}/responses", op.pointer))
             .unwrap()
             .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+            .unwrap();
         let recorded: BTreeSet<String> = of_operation
             .iter()
             .map(|r| r.spec_response.clone())
             .collect();
-        let missing: Vec<_> = documented.difference(&recorded).collect();
+        let mut missing = Vec::new();
+        for (code, response) in responses {
+            match response["$ref"].as_str() {
+                Some(shared) if !code.starts_with('2') => {
+                    shared_responses.insert(shared.to_owned());
+                    if recorded.contains(code) {
+                        shared_recorded.insert(shared.to_owned());
+                    }
+                }
+                _ if !recorded.contains(code) => missing.push(code.clone()),
+                _ => {}
+            }
+        }
         assert!(
             missing.is_empty(),
             "{operation}: responses without a recording: {missing:?}"
@@ -498,11 +530,48 @@ fn the_recordings_cover_the_document() {
         unexercised.is_empty(),
         "schemas no recording exercises: {unexercised:?}"
     );
-    let operations: BTreeSet<&str> = all.iter().map(|r| r.operation.as_str()).collect();
+    let unrecorded: Vec<_> = shared_responses.difference(&shared_recorded).collect();
+    assert!(
+        unrecorded.is_empty(),
+        "shared responses no operation's recording shows: {unrecorded:?}"
+    );
+    let recorded: BTreeSet<String> = all.iter().map(|r| r.operation.clone()).collect();
     assert_eq!(
-        operations,
-        OPERATIONS.into_iter().collect(),
+        recorded,
+        operations().into_iter().collect(),
         "recordings of every operation, and of no other"
+    );
+}
+
+#[test]
+fn every_operation_has_a_retry_class_a_mock_route_and_a_recording() {
+    let spec = Spec::bundled();
+    let recorded: BTreeSet<String> = recordings().into_iter().map(|r| r.operation).collect();
+    let routed: BTreeSet<&str> = voxys_connect_mock::operations().into_iter().collect();
+    let mut failures = Vec::new();
+    for op in spec.operations() {
+        if op.retry.is_none() {
+            failures.push(format!("{}: no retry class (x-voxys-retry)", op.id));
+        }
+        match voxys_connect_api::operation(&op.id) {
+            Some(facts) if facts.retry.as_str() == op.retry.map_or("", |r| r.as_str()) => {}
+            _ => failures.push(format!(
+                "{}: the generated OPERATIONS table does not say what the document says (run cargo xtask generate)",
+                op.id
+            )),
+        }
+        if !recorded.contains(&op.id) {
+            failures.push(format!("{}: no recording in tests/recordings", op.id));
+        }
+        if !routed.contains(op.id.as_str()) {
+            failures.push(format!("{}: the mock server has no handler", op.id));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(
+        voxys_connect_api::OPERATIONS.len(),
+        spec.operations().len(),
+        "the table holds every operation of the document, and no other"
     );
 }
 
@@ -582,7 +651,7 @@ fn a_broken_document_fails_naming_the_field_and_the_recording() {
     });
     assert!(
         failures.iter().any(|f| f.starts_with(
-            "convert_lead_200_card: the request body does not match the document: funnel_id (type)"
+            "convert_lead_201_card: the request body does not match the document: funnel_id (type)"
         )),
         "{failures:#?}"
     );
@@ -594,7 +663,7 @@ fn a_broken_document_fails_naming_the_field_and_the_recording() {
     });
     assert!(
         failures.iter().any(|f| f.starts_with(
-            "convert_lead_200_card: the body does not match the document at funnel_stage_id (type)"
+            "convert_lead_201_card: the body does not match the document at funnel_stage_id (type)"
         )),
         "{failures:#?}"
     );
