@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use voxys_connect::{Client, ClientBuilder, Error, RetryPolicy};
 use voxys_connect::config::{ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_BASE_URL, ENV_CA_CERT};
 use voxys_connect::error::Setting;
+use voxys_connect::{Client, ClientBuilder, Error, RetryPolicy};
 #[cfg(feature = "demo")]
 use voxys_connect_mock::MockServer;
 

@@ -171,13 +171,11 @@ impl ClientHooks<RequestDefaults> for Client {
         _: &OperationInfo,
     ) -> Result<(), Error<E>> {
         match result {
-            Ok(response) if is_too_large(response) => {
-                Err(Error::Custom(format!(
-                    "{BODY_TOO_LARGE}: more than {} bytes (status {})",
-                    self.inner().max_response_bytes.unwrap_or_default(),
-                    response.status().as_u16()
-                )))
-            }
+            Ok(response) if is_too_large(response) => Err(Error::Custom(format!(
+                "{BODY_TOO_LARGE}: more than {} bytes (status {})",
+                self.inner().max_response_bytes.unwrap_or_default(),
+                response.status().as_u16()
+            ))),
             _ => Ok(()),
         }
     }

@@ -95,11 +95,11 @@ pub use hooks::{
     BODY_TOO_LARGE, Observed, Pipeline, REQUEST_ID_HEADER, RequestDefaults, is_too_large, observe,
     request_id, send_once,
 };
+pub use lead_status::{LeadStatus, UnknownStatus};
 pub use operation::{
     InvalidParameter, Operation, Paging, Parameter, ParameterIn, RetryClass, check_parameters,
     operation,
 };
-pub use lead_status::{LeadStatus, UnknownStatus};
 pub use pagination_meta::PaginationMeta;
 pub use status_update::{LeadStatusUpdate, NotesChange};
 pub use timestamp::Timestamp;

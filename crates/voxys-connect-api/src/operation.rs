@@ -121,7 +121,9 @@ impl Parameter {
     pub fn expected(&self) -> Option<String> {
         match (self.minimum, self.maximum) {
             (Some(min), Some(max)) => Some(format!("a whole number from {min} to {max}")),
-            (Some(1), None) => Some("a whole number from 1 up (ids and page numbers start at 1)".to_owned()),
+            (Some(1), None) => {
+                Some("a whole number from 1 up (ids and page numbers start at 1)".to_owned())
+            }
             (Some(min), None) => Some(format!("a whole number from {min} up")),
             (None, Some(max)) => Some(format!("a whole number up to {max}")),
             (None, None) => None,
@@ -179,10 +181,7 @@ pub fn check_parameters(
 ) -> Result<(), InvalidParameter> {
     let url = request.url();
     let template: Vec<&str> = operation.path.trim_matches('/').split('/').collect();
-    let segments: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.collect())
-        .unwrap_or_default();
+    let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
     if segments.len() >= template.len() {
         let tail = &segments[segments.len() - template.len()..];
         for (pattern, value) in template.iter().zip(tail) {
@@ -237,6 +236,9 @@ mod tests {
         assert_eq!((error.name, error.value.as_str()), ("per_page", "101"));
         assert!(error.expected.contains("1 to 100"), "{error}");
         let account = request("https://h/api/v1/accounts/0/leads");
-        assert_eq!(check_parameters(&account, list).unwrap_err().name, "account_id");
+        assert_eq!(
+            check_parameters(&account, list).unwrap_err().name,
+            "account_id"
+        );
     }
 }

@@ -509,7 +509,9 @@ impl Spec {
             }),
             None => problems.push(Problem {
                 path: op_path.key(RETRY_EXTENSION),
-                message: format!("missing: every operation states what a repeat of it does, one of {spellings}"),
+                message: format!(
+                    "missing: every operation states what a repeat of it does, one of {spellings}"
+                ),
             }),
         }
         let declared = op.get(PAGING_EXTENSION);
@@ -545,7 +547,9 @@ impl Spec {
         let shape = answer.map(|schema| {
             if schema.get("type").and_then(Value::as_str) == Some("array") {
                 Some(Paging::BareArray)
-            } else if schema.pointer("/properties/data/type").and_then(Value::as_str)
+            } else if schema
+                .pointer("/properties/data/type")
+                .and_then(Value::as_str)
                 == Some("array")
                 && schema.pointer("/properties/meta").is_some()
             {

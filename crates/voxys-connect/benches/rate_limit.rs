@@ -30,8 +30,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use voxys_connect::{Client, RetryPolicy};
 use voxys_connect::types::LeadStatus;
+use voxys_connect::{Client, RetryPolicy};
 use voxys_connect_mock::{MockServer, Throttle};
 
 /// How a client is set up.

@@ -20,7 +20,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the mock server alive until the end of main.
     let mut _mock = None;
     let (client, account) = if std::env::var_os(voxys_connect::config::ENV_API_TOKEN).is_some() {
-        (Client::from_env()?, voxys_connect::config::account_id_from_env()?)
+        (
+            Client::from_env()?,
+            voxys_connect::config::account_id_from_env()?,
+        )
     } else {
         let mock = MockServer::builder().leads(1_000).start().await?;
         println!(

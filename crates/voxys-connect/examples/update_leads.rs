@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use voxys_connect::{Client, Error};
 use voxys_connect::types::LeadStatus;
+use voxys_connect::{Client, Error};
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 #[tokio::main]

@@ -70,7 +70,12 @@ pub struct ConvertLead {
 const OPERATION: &str = "convert_lead";
 
 impl ConvertLead {
-    pub(crate) fn new(client: Client, account_id: i64, lead_id: i64, funnel_id: i64) -> ConvertLead {
+    pub(crate) fn new(
+        client: Client,
+        account_id: i64,
+        lead_id: i64,
+        funnel_id: i64,
+    ) -> ConvertLead {
         ConvertLead {
             client,
             account_id,

@@ -61,7 +61,12 @@ impl Leads {
     pub fn get(&self, lead_id: i64) -> Request<Lead> {
         let account = self.account_id;
         Request::new(&self.client, "get_lead", move |c| async move {
-            c.api().get_lead().account_id(account).id(lead_id).send().await
+            c.api()
+                .get_lead()
+                .account_id(account)
+                .id(lead_id)
+                .send()
+                .await
         })
     }
 
