@@ -7,9 +7,9 @@ use std::process::Command;
 use std::str::FromStr;
 
 use serde_json::{Value, json};
-use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect::leads::ListLeads;
 use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
+use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect_api::types::{BulkActionResult, Card, ErrorBody, Lead, LeadList};
 use voxys_connect_contract::record::{RecordOptions, record};
 use voxys_connect_contract::{

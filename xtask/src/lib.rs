@@ -122,8 +122,8 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("progenitor could not generate the client: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).context("progenitor produced code that does not parse")?;
-    let table: syn::File = syn::parse_str(&operations_table(spec)?)
-        .context("the operations table does not parse")?;
+    let table: syn::File =
+        syn::parse_str(&operations_table(spec)?).context("the operations table does not parse")?;
     file.items.extend(table.items);
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
 }

@@ -334,7 +334,8 @@ impl Pipeline {
                         request_id = tracing::field::Empty,
                         rate_limit = tracing::field::Empty,
                     );
-                    let (result, pacing) = self.attempt(http, request).instrument(span.clone()).await;
+                    let (result, pacing) =
+                        self.attempt(http, request).instrument(span.clone()).await;
                     self.judge(result, pacing, operation, call.as_deref(), retryable)
                         .instrument(span)
                         .await
@@ -436,10 +437,7 @@ impl Pipeline {
         {
             call.note(|notes| notes.earlier_may_have_applied = true);
         }
-        let retry_after = result
-            .as_ref()
-            .ok()
-            .and_then(|r| retry_after(r.headers()));
+        let retry_after = result.as_ref().ok().and_then(|r| retry_after(r.headers()));
         Step::Again {
             why: describe(&result),
             result,

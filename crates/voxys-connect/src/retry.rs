@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-
 /// How the client retries idempotent requests that failed for a reason that
 /// may pass: 429, 502, 503, 504, timeouts and network errors.
 ///
@@ -321,7 +320,10 @@ mod tests {
                 }
             })
             .await;
-        (result.map_err(|e| e.with_attempts(attempts)), started.elapsed())
+        (
+            result.map_err(|e| e.with_attempts(attempts)),
+            started.elapsed(),
+        )
     }
 
     #[tokio::test(start_paused = true)]

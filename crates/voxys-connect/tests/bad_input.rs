@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect::pagination::Page;
 use voxys_connect::types::Lead;
+use voxys_connect::{Client, Error, RetryPolicy};
 use wiremock::matchers::any as any_request;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures::StreamExt;
-use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect::types::Lead;
+use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 mod common;

@@ -6,8 +6,8 @@ mod common;
 
 use common::{assert_same_leads, held};
 use serde_json::Value;
-use voxys_connect::{Client, RetryPolicy};
 use voxys_connect::types::{LeadStatus, SortOrder};
+use voxys_connect::{Client, RetryPolicy};
 use voxys_connect_mock::MockServer;
 
 fn client_for(server: &MockServer, retry: RetryPolicy) -> Client {

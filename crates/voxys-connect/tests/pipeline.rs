@@ -104,10 +104,8 @@ async fn relay(mut client: TcpStream, upstream: &str, act: Act) -> std::io::Resu
     }
     // One request a connection: ask the server to close after answering,
     // then copy its answer back to the end.
-    let text = String::from_utf8_lossy(&request[..head_end]).replace(
-        "\r\n\r\n",
-        "\r\nconnection: close\r\n\r\n",
-    );
+    let text = String::from_utf8_lossy(&request[..head_end])
+        .replace("\r\n\r\n", "\r\nconnection: close\r\n\r\n");
     let mut server = TcpStream::connect(upstream).await?;
     server.write_all(text.as_bytes()).await?;
     server.write_all(&request[head_end..]).await?;
@@ -134,7 +132,12 @@ fn host_port(url: &str) -> String {
 
 #[tokio::test]
 async fn get_and_stats_come_through_drops_delays_and_502s() {
-    let server = MockServer::builder().accounts(1).leads(40).start().await.unwrap();
+    let server = MockServer::builder()
+        .accounts(1)
+        .leads(40)
+        .start()
+        .await
+        .unwrap();
     // Of every four requests: the first dropped, the second a proxy's 502,
     // the third delayed, the fourth forwarded.
     let proxy = FaultProxy::start(host_port(&server.url()), |n| match n % 4 {
@@ -168,7 +171,12 @@ async fn get_and_stats_come_through_drops_delays_and_502s() {
 
 #[tokio::test]
 async fn errors_of_a_plain_operation_carry_the_request_id_and_the_attempts() {
-    let server = MockServer::builder().accounts(1).leads(3).start().await.unwrap();
+    let server = MockServer::builder()
+        .accounts(1)
+        .leads(3)
+        .start()
+        .await
+        .unwrap();
     // Every request forwarded: a lead that does not exist is the API's 404.
     let proxy = FaultProxy::start(host_port(&server.url()), |_| Act::Forward).await;
     let client = client_through(&proxy, &server, quick_retries(3));
@@ -185,7 +193,10 @@ async fn errors_of_a_plain_operation_carry_the_request_id_and_the_attempts() {
             ..
         } => {
             assert_eq!(*operation, "get_lead");
-            assert!(request_id.is_some(), "the mock names every request: {error}");
+            assert!(
+                request_id.is_some(),
+                "the mock names every request: {error}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -224,7 +235,10 @@ async fn out_of_range_ids_are_refused_before_sending() {
     let client = common::client_for(&server);
     for (error, name) in [
         (client.leads(1).get(0).send().await.unwrap_err(), "id"),
-        (client.leads(-4).stats().send().await.unwrap_err(), "account_id"),
+        (
+            client.leads(-4).stats().send().await.unwrap_err(),
+            "account_id",
+        ),
     ] {
         match &error {
             Error::InvalidParameter { name: got, .. } => assert_eq!(*got, name),
@@ -269,7 +283,10 @@ async fn a_conversion_answered_201_or_200_is_a_success_sent_once() {
             .into_iter()
             .filter(|r| r.method.as_str() == "POST")
             .count();
-        assert_eq!(posts, 1, "answered {status}: converted once, no settle read");
+        assert_eq!(
+            posts, 1,
+            "answered {status}: converted once, no settle read"
+        );
     }
 }
 

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect::types::LeadStatus;
+use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 /// Every run here must end well within this; a hang fails the test.

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::{ACCOUNT, TOKEN, client_for, quick_retries};
 use serde_json::{Value, json};
-use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect::types::LeadStatus;
+use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 use wiremock::ResponseTemplate;
 use wiremock::matchers::{method, path};
