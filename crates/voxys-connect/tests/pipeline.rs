@@ -140,7 +140,7 @@ async fn get_and_stats_come_through_drops_delays_and_502s() {
         .unwrap();
     // Of every four requests: the first dropped, the second a proxy's 502,
     // the third delayed, the fourth forwarded.
-    let proxy = FaultProxy::start(host_port(&server.url()), |n| match n % 4 {
+    let proxy = FaultProxy::start(host_port(server.url()), |n| match n % 4 {
         0 => Act::Drop,
         1 => Act::BadGateway,
         2 => Act::Delay,
@@ -178,7 +178,7 @@ async fn errors_of_a_plain_operation_carry_the_request_id_and_the_attempts() {
         .await
         .unwrap();
     // Every request forwarded: a lead that does not exist is the API's 404.
-    let proxy = FaultProxy::start(host_port(&server.url()), |_| Act::Forward).await;
+    let proxy = FaultProxy::start(host_port(server.url()), |_| Act::Forward).await;
     let client = client_through(&proxy, &server, quick_retries(3));
     let error = client
         .leads(server.account_id())
@@ -205,7 +205,7 @@ async fn errors_of_a_plain_operation_carry_the_request_id_and_the_attempts() {
 
     // Every request a proxy's 502: retried to the end of the policy, then
     // reported with the attempts and what the page said.
-    let proxy = FaultProxy::start(host_port(&server.url()), |_| Act::BadGateway).await;
+    let proxy = FaultProxy::start(host_port(server.url()), |_| Act::BadGateway).await;
     let client = client_through(&proxy, &server, quick_retries(3));
     let error = client
         .leads(server.account_id())
