@@ -372,7 +372,7 @@ pub struct ConfigError {
     pub problem: Problem,
     /// What happened and what to do, in a sentence.
     pub message: String,
-    /// The underlying error, when there is one (an [`InvalidToken`](crate::InvalidToken),
+    /// The underlying error, when there is one (an [`InvalidToken`](crate::config::InvalidToken),
     /// an I/O error reading a file...).
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,

@@ -14,7 +14,7 @@ use crate::pipeline::{Call, Failure, Settle, Settled};
 
 /// How long [`ConvertLead`] waits before it looks a second time for a card that a
 /// lost answer may still be making (default of
-/// [`Convert::settle_after`]).
+/// [`ConvertLead::settle_after`]).
 pub const DEFAULT_SETTLE_AFTER: Duration = Duration::from_secs(2);
 
 /// A request to convert a lead into a deal: a card in a pipeline (funnel)
