@@ -47,19 +47,26 @@ async fn expected_ids(server: &MockServer) -> Vec<i64> {
 async fn max_rate_keeps_an_export_under_the_servers_limit() {
     let server = MockServer::builder().leads(250).start().await.unwrap();
     let expected = expected_ids(&server).await;
-    // At most 6 requests in any second; the CLI is asked for 4 a second,
-    // so not one of its 10 requests may be refused (without the cap, the
-    // export would send them all at once and meet 429s).
-    server.set_throttle(Some(Throttle::new(6, Duration::from_secs(1)).sliding()));
+    // The CLI runs in a process of its own, on the real clock: the bound
+    // must hold however a busy machine delays its requests. Asked for 4 a
+    // second, its tokens are a quarter of a second apart (the bucket holds
+    // one): at most 4 in any second. A request held back (by the scheduler,
+    // or on its way) can reach the server later than its token, bunched
+    // with later ones, but it takes one of the export's 4 requests at once
+    // while it is late: at most 4 of those. So at most 8 in any second
+    // reach the server, and with a limit of 9 not one of the 13 requests
+    // may be refused. Without the cap the export sends its 13 requests at
+    // once, and some are refused.
+    server.set_throttle(Some(Throttle::new(9, Duration::from_secs(1)).sliding()));
     let started = Instant::now();
-    let output = export(&server, "25", &["--max-rate", "4"]).await;
+    let output = export(&server, "20", &["--max-rate", "4", "--concurrency", "4"]).await;
     let took = started.elapsed();
     assert_ok(&output);
     assert_eq!(exported_ids(&output), expected);
     assert_eq!(server.throttled_count(), 0, "{}", stderr(&output));
-    // Ten pages at four a second: nine gaps of 250 ms at least. (A lower
-    // bound only: a slow machine cannot make it fail.)
-    assert!(took >= Duration::from_millis(2_250), "took {took:?}");
+    // Thirteen pages at four a second: twelve gaps of 250 ms at least. (A
+    // lower bound only: a slow machine cannot make it fail.)
+    assert!(took >= Duration::from_millis(3_000), "took {took:?}");
 }
 
 #[tokio::test]
@@ -72,6 +79,8 @@ async fn without_max_rate_an_export_adapts_to_the_limit_and_loses_nothing() {
     assert_ok(&output);
     assert_eq!(exported_ids(&output), expected);
     // The limit was met (25 pages at 5 a second), and the export went on.
+    // Not meeting it would take a machine so slow that the export's 4
+    // requests at once each took most of a second.
     assert!(server.throttled_count() > 0);
 }
 

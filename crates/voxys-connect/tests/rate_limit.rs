@@ -4,18 +4,58 @@
 //! again once the limit is lifted, untouched when there is no limit, a cap,
 //! and `Retry-After` pausing the whole client. What reached the server is
 //! read from the mock (its counts and its journal of applied writes).
+//!
+//! Every test here runs on tokio's paused clock (`start_paused`, a
+//! current_thread runtime), with the mock server on the same runtime: the
+//! server's windows and latency, the limiter's token bucket and pauses, and
+//! the retry policy's backoff all read that one clock, which moves only
+//! while the runtime waits. A busy machine makes a test take longer, but
+//! cannot change what happens within it: how many requests fit in a window
+//! of the server, how many are refused, how fast the client goes. See
+//! [`tick_the_paused_clock`] for the one thing a paused clock needs with
+//! real sockets.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use voxys_connect::{Client, Error, LeadStatus, RetryPolicy, Setting};
+use tokio::time::Instant;
+use voxys_connect::error::Setting;
+use voxys_connect::types::LeadStatus;
+use voxys_connect::{Client, Error, RetryPolicy};
 use voxys_connect_mock::{MockServer, Throttle};
+
+/// A request's timeout for these tests: far longer than any request takes
+/// on the paused clock (a few milliseconds over the server's latency), so
+/// that none times out, even if the clock jumps (see
+/// [`tick_the_paused_clock`]).
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Keeps the paused clock moving in steps of at most 1 ms, for as long as
+/// the test's runtime lives.
+///
+/// When a paused runtime has nothing to do, tokio moves its clock straight
+/// to the next timer. A request on its way over the loopback socket is
+/// normally ready to be read by then, and the clock waits for it; but on a
+/// busy machine the kernel may hand it over a moment later, and the clock
+/// would leap meanwhile: to a request's timeout or a connection pool's idle
+/// timer if nothing else is due, timing the request out for nothing and
+/// skipping the server's windows. With a timer due every millisecond, such
+/// a leap is 1 ms at most: that request takes a little longer, as over a
+/// network, and nothing else changes. ([`TIMEOUT`] is long besides.)
+fn tick_the_paused_clock() {
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+}
 
 fn client_of(server: &MockServer, adaptive: bool) -> Client {
     Client::builder()
         .token(server.token())
         .base_url(server.url())
+        .timeout(TIMEOUT)
         .adaptive_rate_limit(adaptive)
         .retry_policy(
             RetryPolicy::default()
@@ -101,21 +141,33 @@ fn throttled_server() -> voxys_connect_mock::MockServerBuilder {
         .throttle(Throttle::new(40, Duration::from_secs(1)))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn clones_an_export_and_a_bulk_job_share_one_limiter() {
+    // What it proves: an export and a bulk job running together on two
+    // clones of a client are held back by one limiter, which spares them
+    // most of the 429s they meet without it. On the paused clock the counts
+    // do not depend on how busy the machine is.
+    tick_the_paused_clock();
     // Adaptive: the export runs on one clone, the bulk job on another.
     let server = throttled_server().start().await.unwrap();
     let client = client_of(&server, true);
     let clone = client.clone();
-    let adaptive_refused = export_and_bulk_together(&server, &client, &clone).await;
+    let shared_refused = export_and_bulk_together(&server, &client, &clone).await;
+    // One limiter: both clones report the same, and it met every 429 of
+    // both jobs, as the server counted them. With a limiter each, each
+    // would have met its own job's 429s only, and the two would differ.
     let status = client.rate_limit();
     assert_eq!(status, clone.rate_limit(), "one limiter for both clones");
+    assert!(shared_refused > 0, "both jobs together met the limit");
     assert_eq!(
-        status.throttled, adaptive_refused,
+        status.throttled, shared_refused,
         "every 429 of both jobs met the one limiter"
     );
+    // It took charge, and holds the client near the server's 40 a second:
+    // within a factor of two (its estimate of the limit can be up to twice
+    // it just after a window boundary), neither free-running nor crawling.
     let rate = status.requests_per_second.expect("it is holding back");
-    assert!(rate < 4.0 * 40.0, "{rate} requests a second");
+    assert!((20.0..80.0).contains(&rate), "{rate} requests a second");
 
     // The same jobs with each request on its own.
     let server = throttled_server().start().await.unwrap();
@@ -123,19 +175,29 @@ async fn clones_an_export_and_a_bulk_job_share_one_limiter() {
     let alone_refused = export_and_bulk_together(&server, &alone, &alone.clone()).await;
     assert_eq!(alone.rate_limit().requests_per_second, None);
     println!(
-        "export and bulk together at 40 requests a second: {adaptive_refused} requests refused with the shared limiter, {alone_refused} without"
+        "export and bulk together at 40 requests a second: {shared_refused} requests refused with the shared limiter, {alone_refused} without"
     );
+    // The shared limiter's count is the same from run to run; the other
+    // varies with the retry policy's random backoff (about 75, never under
+    // 64 in 150 runs, against 25 or 26). A factor of two leaves room for
+    // that, and still fails if the limiter no longer holds both jobs back.
     assert!(
-        adaptive_refused * 3 < alone_refused,
-        "the shared limiter is refused far less: {adaptive_refused} against {alone_refused}"
+        shared_refused * 2 < alone_refused,
+        "the shared limiter is refused far less: {shared_refused} against {alone_refused}"
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn once_the_limit_is_lifted_the_client_speeds_up_again() {
+    // Held near a limit of 20 a second, then the limit is lifted: ten
+    // seconds later the client goes at several times the old limit. The
+    // seconds are the paused clock's: the rate measured is the limiter's,
+    // not how fast a busy machine decodes pages. Enough leads that the
+    // export is still under way twelve seconds after the lift.
+    tick_the_paused_clock();
     let server = MockServer::builder()
         .accounts(1)
-        .leads(20_000)
+        .leads(40_000)
         .latency(Duration::from_millis(5))
         .throttle(Throttle::new(20, Duration::from_secs(1)))
         .start()
@@ -174,7 +236,12 @@ async fn once_the_limit_is_lifted_the_client_speeds_up_again() {
             after_lift.push((at.elapsed(), count));
         }
     }
-    let (_, at_lift) = lifted.expect("lifted");
+    let (lifted_at, at_lift) = lifted.expect("lifted");
+    assert!(
+        lifted_at.elapsed() > Duration::from_secs(12),
+        "the export ended {:?} after the lift, {count} pages: too few leads to measure",
+        lifted_at.elapsed()
+    );
     // Pages a second in the last two seconds, against the limit of 20.
     let last = after_lift.last().unwrap().1;
     let two_before = after_lift
@@ -191,8 +258,14 @@ async fn once_the_limit_is_lifted_the_client_speeds_up_again() {
     assert!(rate > 80.0, "{rate} pages a second");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn without_a_429_the_limiter_stays_out_of_the_way() {
+    // No limit on the server: the limiter never engages, and the export
+    // goes at the concurrency asked. On the paused clock, sending the 16
+    // requests takes a few milliseconds at most, however busy the machine,
+    // against the server's 20 ms latency: all 16 are in flight at once, and
+    // never more.
+    tick_the_paused_clock();
     let server = MockServer::builder()
         .leads(2_000)
         .latency(Duration::from_millis(20))
@@ -204,14 +277,20 @@ async fn without_a_429_the_limiter_stays_out_of_the_way() {
     assert_eq!(leads, ids_in_order(&server));
     let status = client.rate_limit();
     assert_eq!((status.requests_per_second, status.throttled), (None, 0));
-    assert!(
-        server.most_requests_in_flight() == 16,
+    assert_eq!(
+        server.most_requests_in_flight(),
+        16,
         "requests went at the concurrency asked, not held back"
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn retry_after_pauses_the_whole_client() {
+    // The client waits as long as `Retry-After` says, every request of it,
+    // and does not knock in between. On the paused clock the server's
+    // windows and the client's pauses share one clock, so how many are
+    // refused does not depend on how busy the machine is.
+    tick_the_paused_clock();
     // Ten requests a window of two seconds, with Retry-After.
     let server = MockServer::builder()
         .accounts(1)
@@ -236,8 +315,12 @@ async fn retry_after_pauses_the_whole_client() {
     assert!(refused <= 3 * 8, "{refused} refused");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_long_window_is_waited_out_with_the_default_retry_policy() {
+    // On the paused clock, as the other tests (see the module's comment);
+    // the client's only setting is a longer timeout, which is not part of
+    // the retry policy.
+    tick_the_paused_clock();
     // The service's limit is per minute (Chatwoot: 3000 a minute): a fast
     // client fills a window early, then is refused until it ends. Scaled
     // down: 10 requests a window of 3 s. With the default retry policy (5
@@ -255,6 +338,7 @@ async fn a_long_window_is_waited_out_with_the_default_retry_policy() {
     let client = Client::builder()
         .token(server.token())
         .base_url(server.url())
+        .timeout(TIMEOUT)
         .build()
         .unwrap();
     let started = Instant::now();
@@ -275,12 +359,17 @@ async fn a_long_window_is_waited_out_with_the_default_retry_policy() {
     assert!(refused <= 2 * (4 + 16), "{refused} refused");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_cap_holds_from_the_start_and_bad_caps_are_refused() {
+    // A lower bound on the time taken: a busy machine cannot make it fail,
+    // and without the cap the 30 requests take a few milliseconds at most
+    // on the paused clock.
+    tick_the_paused_clock();
     let server = MockServer::builder().leads(300).start().await.unwrap();
     let capped = Client::builder()
         .token(server.token())
         .base_url(server.url())
+        .timeout(TIMEOUT)
         .max_requests_per_second(20.0)
         .build()
         .unwrap();
