@@ -1,0 +1,483 @@
+//! The limiter: the clock, the lock and the decisions. It reads the clock,
+//! keeps the state behind one lock, and on each answer decides what the
+//! client learns from it, using the bookkeeping of [`window`](super::window),
+//! the token [`bucket`](super::bucket), the pauses of
+//! [`probe`] and the arithmetic of [`curve`].
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::bucket::{Bucket, Turn};
+use super::curve::{self, Curve};
+use super::probe::{self, Probe};
+use super::window::{CONFIRM, LastSecond, RefusalRun, SendingRate};
+use super::{LOG_TARGET, Outcome, Permit, RateLimitStatus};
+use crate::retry::Pacing;
+
+/// The rate limiter of one client.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    /// Whether the rate adapts to 429s.
+    adaptive: bool,
+    /// The most requests a second, if the client set a cap.
+    cap: Option<f64>,
+    /// The longest pause a `Retry-After` can cause.
+    max_retry_after: Duration,
+    /// Whether requests wait for tokens: after the first run of 429s, or from the
+    /// start with a cap. Read without the lock.
+    engaged: AtomicBool,
+    /// Requests sent, ever; read under the lock to measure the rate.
+    sent: AtomicU64,
+    /// Requests sent in the last second: the rate the client was sending
+    /// at when a run of 429s comes.
+    sent_recently: LastSecond,
+    /// Wakes the requests waiting for a probe's answer.
+    resumed: Notify,
+    /// Answers in a row that were 429, up to the latest.
+    refused_in_a_row: RefusalRun,
+    /// Answers other than 429 in the last second.
+    accepted: LastSecond,
+    /// Everything else, behind one lock.
+    state: Mutex<State>,
+}
+
+/// What the limiter knows, behind its lock.
+#[derive(Debug)]
+struct State {
+    /// The tokens requests take, at the rate they are held to.
+    bucket: Bucket,
+    /// The curve the rate grows back along, shaped at the last decrease.
+    curve: Curve,
+    /// When the rate last decreased; the 429s of requests sent before it
+    /// belong to the same event.
+    decreased_at: Option<Instant>,
+    /// When the curve started: when the probe after the last decrease got
+    /// through, or the decrease itself at the end of a window.
+    curve_from: Option<Instant>,
+    /// When the last probe got through and requests flowed again: the
+    /// pause before it says nothing about the rate the server allows.
+    flowing_since: Option<Instant>,
+    /// When the last pause ended, and the answers accepted until then: the
+    /// start of the cycle the next pause ends.
+    cycle_from: Option<(Instant, u64)>,
+    /// Bumped at each decrease: a request that waited for a token reserved
+    /// at the old rate waits again.
+    generation: u64,
+    /// The rate the client sends at, smoothed.
+    sending: SendingRate,
+    /// Whether the client is paused or waiting for a probe's answer.
+    probe: Probe,
+    /// 429s seen.
+    throttled: u64,
+}
+
+/// What a request waiting to leave does next.
+enum Step {
+    /// Leave now; as the probe, if `probe`.
+    Go {
+        /// Whether this request is the probe after a pause.
+        probe: bool,
+    },
+    /// Wait this long for the pause to end, then look again.
+    Sleep(Duration),
+    /// Wait for the probe's answer, then look again.
+    AwaitProbe,
+    /// Wait this long for the reserved token, then leave if the rate did
+    /// not fall meanwhile (the generation is still this one).
+    Reserved(Duration, u64),
+}
+
+impl RateLimiter {
+    /// A limiter that adapts to 429s when `adaptive`, and holds the rate at
+    /// or under `cap` requests a second when there is one; a `Retry-After`
+    /// pauses the client for at most `max_retry_after`.
+    pub(crate) fn new(adaptive: bool, cap: Option<f64>, max_retry_after: Duration) -> RateLimiter {
+        let now = Instant::now();
+        let rate = cap.unwrap_or(f64::INFINITY);
+        RateLimiter {
+            adaptive,
+            cap,
+            max_retry_after,
+            engaged: AtomicBool::new(cap.is_some()),
+            sent: AtomicU64::new(0),
+            sent_recently: LastSecond::new(now),
+            resumed: Notify::new(),
+            refused_in_a_row: RefusalRun::default(),
+            accepted: LastSecond::new(now),
+            state: Mutex::new(State {
+                bucket: Bucket::new(rate, now),
+                curve: Curve::flat(rate),
+                decreased_at: None,
+                curve_from: None,
+                flowing_since: None,
+                cycle_from: None,
+                generation: 0,
+                sending: SendingRate::default(),
+                probe: Probe::Off,
+                throttled: 0,
+            }),
+        }
+    }
+
+    /// The state, locked.
+    fn state(&self) -> MutexGuard<'_, State> {
+        // The state is numbers only, each always valid: a panic elsewhere
+        // cannot leave it half-changed in a way that matters.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until a request may leave.
+    pub(crate) async fn acquire(&self) -> Permit<'_> {
+        if !self.engaged.load(Ordering::Acquire) {
+            return self.permit(false);
+        }
+        loop {
+            // Registered before the state is read, so that a probe answered
+            // in between still wakes this request.
+            let resumed = self.resumed.notified();
+            tokio::pin!(resumed);
+            resumed.as_mut().enable();
+            let step = self.next_step();
+            match step {
+                Step::Go { probe } => return self.permit(probe),
+                Step::Sleep(wait) => tokio::time::sleep(wait).await,
+                Step::AwaitProbe => resumed.await,
+                Step::Reserved(wait, generation) => {
+                    tokio::time::sleep(wait).await;
+                    let state = self.state();
+                    if state.generation == generation && state.probe == Probe::Off {
+                        drop(state);
+                        return self.permit(false);
+                    }
+                    // The rate fell while this request waited: its token
+                    // was reserved at the old rate. Wait again.
+                }
+            }
+        }
+    }
+
+    /// Decides what a request waiting to leave does next: goes as the
+    /// probe when a pause is over, waits out a pause or a probe out, or
+    /// takes a token from the bucket (or reserves the next).
+    fn next_step(&self) -> Step {
+        let mut state = self.state();
+        let now = Instant::now();
+        match state.probe {
+            Probe::Waiting { until, pause } if now >= until => {
+                state.probe = Probe::Out { pause };
+                Step::Go { probe: true }
+            }
+            Probe::Waiting { until, .. } => Step::Sleep(until - now),
+            Probe::Out { .. } => Step::AwaitProbe,
+            Probe::Off => match state.bucket.take(now) {
+                Turn::Now => Step::Go { probe: false },
+                Turn::Reserved(wait) => Step::Reserved(wait, state.generation),
+            },
+        }
+    }
+
+    /// Lets a request go: counts it as sent.
+    fn permit(&self, probe: bool) -> Permit<'_> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.sent_recently.count(Instant::now());
+        Permit {
+            limiter: self,
+            sent_at: Instant::now(),
+            probe,
+            recorded: false,
+        }
+    }
+
+    /// The probe was dropped unanswered (its caller gave up): another
+    /// request may probe at once.
+    pub(super) fn probe_dropped(&self) {
+        self.state().probe.dropped(Instant::now());
+        self.resumed.notify_waiters();
+    }
+
+    /// Learns from what became of the request `permit` let go, and says who
+    /// decides when it goes again if it failed: the limiter, for a 429 of a
+    /// run it took charge of (it pauses the client, then probes) and for
+    /// a passing 429 without `Retry-After` while it holds the client to a
+    /// rate; otherwise the retry policy.
+    ///
+    /// In steps: without adaptation, [`record_fixed`](Self::record_fixed);
+    /// otherwise the answer is counted (in the run of 429s, and among those
+    /// let through) and, unless the limiter is not holding back and the
+    /// answer got through, it goes to the step for its kind:
+    /// [`probe_refused`](Self::probe_refused),
+    /// [`probe_through`](Self::probe_through),
+    /// [`refused`](Self::refused) or [`grow`](Self::grow).
+    pub(crate) fn record(&self, mut permit: Permit<'_>, outcome: Outcome) -> Pacing {
+        permit.recorded = true;
+        if !self.adaptive {
+            return self.record_fixed(outcome);
+        }
+        let now = Instant::now();
+        let throttled = matches!(outcome, Outcome::Throttled(_));
+        let in_a_row = self.refused_in_a_row.count(throttled);
+        if !throttled {
+            self.accepted.count(now);
+            if !self.engaged.load(Ordering::Acquire) {
+                return Pacing::Policy;
+            }
+        }
+        let mut state = self.state();
+        let sent = self.sent.load(Ordering::Relaxed);
+        state.sending.measure(now, sent);
+        let retry_after = match outcome {
+            Outcome::Throttled(after) => {
+                state.throttled += 1;
+                after.map(|a| a.min(self.max_retry_after))
+            }
+            Outcome::Other => None,
+        };
+        match (permit.probe, outcome) {
+            (true, Outcome::Throttled(_)) => {
+                self.probe_refused(&mut state, now, retry_after);
+                Pacing::Limiter { counts: false }
+            }
+            (true, Outcome::Other) => {
+                self.probe_through(&mut state, now, sent);
+                drop(state);
+                self.resumed.notify_waiters();
+                Pacing::Policy
+            }
+            (false, Outcome::Throttled(_)) => {
+                self.refused(&mut state, now, permit.sent_at, in_a_row, retry_after)
+            }
+            (false, Outcome::Other) => {
+                self.grow(&mut state, now);
+                Pacing::Policy
+            }
+        }
+    }
+
+    /// Without adaptation: counts a 429 for [`status`](Self::status), and
+    /// leaves every retry to the retry policy.
+    fn record_fixed(&self, outcome: Outcome) -> Pacing {
+        if let Outcome::Throttled(_) = outcome {
+            self.state().throttled += 1;
+        }
+        Pacing::Policy
+    }
+
+    /// The probe was refused too: the window has not ended. Decides the
+    /// next pause (see [`probe::next_pause`]); the probe's request waits for
+    /// the next probe, with the limiter pacing it.
+    fn probe_refused(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
+        let refused_for = state
+            .decreased_at
+            .map_or(Duration::ZERO, |d| now.saturating_duration_since(d));
+        let pause = probe::next_pause(state.probe.last_pause(), refused_for, retry_after);
+        state.probe = Probe::pause_from(now, pause);
+        tracing::debug!(
+            target: LOG_TARGET,
+            pause_ms = pause.as_millis() as u64,
+            "the probe was refused too: pausing longer"
+        );
+    }
+
+    /// The probe got an answer other than 429: the pause is over. Every
+    /// request goes again, at the lowered rate, and the curve starts now;
+    /// the cycle that ends here may correct the rate
+    /// ([`correct_from_cycle`](Self::correct_from_cycle)). The pause is
+    /// not the client's sending rate: that is measured afresh, and the
+    /// bucket starts empty. The caller wakes the waiting requests once the
+    /// lock is released.
+    fn probe_through(&self, state: &mut State, now: Instant, sent: u64) {
+        state.probe = Probe::Off;
+        state.curve_from = Some(now);
+        state.flowing_since = Some(now);
+        self.correct_from_cycle(state, now);
+        state.sending.restart(now, sent);
+        state.bucket.empty(now);
+    }
+
+    /// At the end of a pause: when a whole cycle of the server's window
+    /// (from the end of the last pause to now: sending, refused, paused)
+    /// let through well under the estimate made at the decrease, that is
+    /// the server's limit, and the curve levels off there instead (see
+    /// [`curve::cycle_limit`]). Starts the next cycle.
+    fn correct_from_cycle(&self, state: &mut State, now: Instant) {
+        let total = self.accepted.ever();
+        let Some((from, then)) = state.cycle_from.replace((now, total)) else {
+            return;
+        };
+        let cycle = now.saturating_duration_since(from);
+        let Some(limit) = curve::cycle_limit(total - then, cycle, state.curve.refused_rate) else {
+            return;
+        };
+        state.curve = Curve::level_off_at(limit);
+        state.bucket.rate = self.capped(curve::decreased(limit));
+        tracing::info!(
+            target: LOG_TARGET,
+            rate = state.bucket.rate,
+            refused_rate = limit,
+            "the server let {limit:.1} requests a second through from one pause to the next: the client slows down to {:.1} requests a second",
+            state.bucket.rate
+        );
+    }
+
+    /// A 429 to a request other than the probe, `in_a_row` in a run of
+    /// 429s: a `Retry-After` lengthens a pause under way; then decides
+    /// whether it belongs to the event already dealt with
+    /// ([`State::same_event`]), is a passing refusal
+    /// ([`passing_refusal`](Self::passing_refusal)), or confirms the
+    /// server's limit ([`decrease`](Self::decrease)); and who paces the
+    /// request's retry.
+    fn refused(
+        &self,
+        state: &mut State,
+        now: Instant,
+        sent_at: Instant,
+        in_a_row: u32,
+        retry_after: Option<Duration>,
+    ) -> Pacing {
+        if let Some(after) = retry_after {
+            state.probe.wait_at_least(now, after);
+        }
+        if state.same_event(sent_at) {
+            return Pacing::Limiter { counts: false };
+        }
+        if in_a_row < CONFIRM {
+            return self.passing_refusal(retry_after);
+        }
+        self.decrease(state, now, retry_after);
+        Pacing::Limiter { counts: false }
+    }
+
+    /// Who paces the retry of a 429 that is not (yet) the server's limit:
+    /// while the client is held to a rate and the server gave no
+    /// `Retry-After`, the limiter (the retry takes the next token, and
+    /// counts as an attempt); otherwise the retry policy.
+    fn passing_refusal(&self, retry_after: Option<Duration>) -> Pacing {
+        if self.engaged.load(Ordering::Acquire) && retry_after.is_none() {
+            Pacing::Limiter { counts: true }
+        } else {
+            Pacing::Policy
+        }
+    }
+
+    /// A run of 429s confirms the server's limit: the rate drops to `BETA`
+    /// times the refused rate ([`refused_rate`](Self::refused_rate)), the
+    /// curve is shaped to level off at it, requests that reserved tokens at
+    /// the old rate wait again, and the limiter holds every request from
+    /// now on. At the end of a window reached a little early (see
+    /// [`curve::at_window_edge`]) the curve starts at once; otherwise the
+    /// client pauses, then probes.
+    fn decrease(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
+        let (refused, let_through) = self.refused_rate(state, now);
+        let edge = curve::at_window_edge(
+            state.bucket.rate,
+            let_through,
+            state.decreased_at.map(|d| now.saturating_duration_since(d)),
+            retry_after,
+        );
+        state.curve = Curve::level_off_at(refused);
+        state.decreased_at = Some(now);
+        state.generation += 1;
+        state.bucket.rate = self.capped(curve::decreased(refused));
+        state.bucket.empty(now);
+        self.engaged.store(true, Ordering::Release);
+        if edge {
+            state.curve_from = Some(now);
+            tracing::info!(
+                target: LOG_TARGET,
+                rate = state.bucket.rate,
+                refused_rate = refused,
+                "rate limited (429) at the end of a window: the client slows down to {:.1} requests a second",
+                state.bucket.rate
+            );
+        } else {
+            let pause = probe::first_pause(retry_after);
+            state.probe = Probe::pause_from(now, pause);
+            tracing::info!(
+                target: LOG_TARGET,
+                rate = state.bucket.rate,
+                refused_rate = refused,
+                pause_ms = pause.as_millis() as u64,
+                "rate limited (429): the client pauses, then slows down to {:.1} requests a second",
+                state.bucket.rate
+            );
+        }
+    }
+
+    /// The rate the server refused, and the rate it let requests through
+    /// at: measured over the last second, or since the last pause ended if
+    /// that was less than a second ago (the pause is not a rate the server
+    /// asked for); see [`curve::refused_rate`].
+    fn refused_rate(&self, state: &State, now: Instant) -> (f64, f64) {
+        let sending = self.sent_recently.per_second(now, state.flowing_since);
+        let let_through = self.accepted.per_second(now, state.flowing_since);
+        (
+            curve::refused_rate(sending, state.bucket.rate, let_through),
+            let_through,
+        )
+    }
+
+    /// An answer other than 429, while requests flow along a curve: the
+    /// rate moves to where the curve is now (see [`curve::grown`]), within
+    /// the cap and the floor. Nothing changes before the first decrease, or
+    /// while the client is paused.
+    fn grow(&self, state: &mut State, now: Instant) {
+        let (Some(from), Probe::Off) = (state.curve_from, state.probe) else {
+            return;
+        };
+        let since = now.saturating_duration_since(from).as_secs_f64();
+        let rate = self.capped(curve::grown(state.curve, since, state.sending.measured));
+        state.bucket.refill(now);
+        if (rate - state.bucket.rate).abs() > state.bucket.rate * 0.1 {
+            tracing::debug!(
+                target: LOG_TARGET,
+                rate,
+                "the client's request rate is now {rate:.1} a second"
+            );
+        }
+        state.bucket.rate = rate;
+    }
+
+    /// `rate`, within the cap and the floor.
+    fn capped(&self, rate: f64) -> f64 {
+        curve::within(rate, self.cap)
+    }
+
+    /// What the limiter is doing now.
+    pub(crate) fn status(&self) -> RateLimitStatus {
+        let state = self.state();
+        RateLimitStatus {
+            requests_per_second: self
+                .engaged
+                .load(Ordering::Acquire)
+                .then_some(state.bucket.rate)
+                .filter(|r| r.is_finite()),
+            paused: state.probe != Probe::Off,
+            throttled: state.throttled,
+        }
+    }
+
+    /// The rate requests are held to, while the limiter holds them back.
+    pub(crate) fn current_rate(&self) -> Option<f64> {
+        if !self.engaged.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(self.state().bucket.rate).filter(|r| r.is_finite())
+    }
+}
+
+impl State {
+    /// Whether a 429 to a request that left at `sent_at` belongs to the
+    /// congestion event already dealt with: the client is paused (or
+    /// waiting for a probe's answer), or the request left before the last
+    /// decrease, at the old rate. One event decreases the rate once.
+    fn same_event(&self, sent_at: Instant) -> bool {
+        self.probe != Probe::Off
+            || self
+                .decreased_at
+                .is_some_and(|decreased| sent_at <= decreased)
+    }
+}

@@ -1,0 +1,85 @@
+//! The client-wide rate limiter, and what it tells of itself:
+//! [`RateLimitStatus`], from [`Client::rate_limit`](crate::Client::rate_limit).
+//!
+//! Each [`Client`](crate::Client) has one, shared by every request it makes
+//! (each page of every stream, every bulk batch, single calls, and clones of
+//! the client). It stays out of the way (a few atomic operations a request)
+//! until the server answers 429 three times in a row, or from the first
+//! request when the client has a cap
+//! ([`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)).
+//! Then requests wait for tokens at a rate that drops on a run of 429s and
+//! grows back along a CUBIC curve; after a drop the client pauses, and one
+//! request probes before the others go.
+//! [`ClientBuilder::adaptive_rate_limit`](crate::ClientBuilder::adaptive_rate_limit)
+//! turns the adaptation off.
+//!
+//! The design, and why, is in `docs/rate-limiter.md` in this crate's
+//! source, with a map of the code: the limiter (`limiter.rs`) decides, with
+//! the clock and the lock; the curve's arithmetic (`curve.rs`) and the
+//! pauses (`probe.rs`) are pure functions; the token bucket (`bucket.rs`)
+//! and the counts over time (`window.rs`) are its bookkeeping.
+
+mod bucket;
+mod curve;
+mod limiter;
+mod probe;
+#[cfg(test)]
+mod tests;
+mod window;
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub(crate) use limiter::RateLimiter;
+
+/// The target of the limiter's log events, whichever file they come from.
+const LOG_TARGET: &str = module_path!();
+
+/// Permission to send one request, from [`RateLimiter::acquire`]; counts
+/// the request as in flight while it lives. Give it back with
+/// [`RateLimiter::record`].
+#[derive(Debug)]
+pub(crate) struct Permit<'a> {
+    /// The limiter that let the request go.
+    limiter: &'a RateLimiter,
+    /// When the request left.
+    sent_at: Instant,
+    /// Whether this request is the probe after a decrease.
+    probe: bool,
+    /// Whether the request's outcome was recorded.
+    recorded: bool,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.probe && !self.recorded {
+            self.limiter.probe_dropped();
+        }
+    }
+}
+
+/// What became of a request, for the limiter.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Outcome {
+    /// Refused by the server's rate limiter (429), with its `Retry-After`.
+    Throttled(Option<Duration>),
+    /// Anything else: an answer, or no answer at all.
+    Other,
+}
+
+/// What the rate limiter is doing, from
+/// [`Client::rate_limit`](crate::Client::rate_limit).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RateLimitStatus {
+    /// The rate requests are held to, in requests a second; `None` while
+    /// the client is not holding back (it has met no run of 429s, and has
+    /// no cap).
+    pub requests_per_second: Option<f64>,
+    /// Whether requests are paused after a 429, waiting for a probe to get
+    /// through.
+    pub paused: bool,
+    /// How many answers were 429 (rate limited) so far.
+    pub throttled: u64,
+}

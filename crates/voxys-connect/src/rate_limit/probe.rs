@@ -1,0 +1,194 @@
+//! The pause and the probe after a decrease: nothing leaves until the pause
+//! ends, then one request (the probe) goes and the others wait for its
+//! answer. The pauses are pure functions of durations; [`Probe`] is where
+//! the limiter is, moved on by the instants the limiter passes it.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The first pause after a run of 429s, before the probe.
+pub(super) const FIRST_PAUSE: Duration = Duration::from_millis(50);
+/// The longest pause between probes (a `Retry-After` may ask for longer).
+pub(super) const LONGEST_PAUSE: Duration = Duration::from_secs(10);
+/// The longest pause between probes as a share of the time the client has
+/// been refused so far: the window ends during the last pause, and the rest
+/// of that pause is lost.
+pub(super) const PAUSE_SHARE: f64 = 0.25;
+
+/// Where the limiter is after a decrease.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Probe {
+    /// Requests go as tokens allow.
+    Off,
+    /// Nothing leaves until `until`; then one request, the probe.
+    Waiting {
+        /// When the pause ends and the probe may go.
+        until: Instant,
+        /// How long this pause is: the next refused probe doubles it.
+        pause: Duration,
+    },
+    /// The probe is out; the others wait for its answer.
+    Out {
+        /// How long the pause before this probe was.
+        pause: Duration,
+    },
+}
+
+impl Probe {
+    /// A pause of `pause` from `now`, then a probe.
+    pub(super) fn pause_from(now: Instant, pause: Duration) -> Probe {
+        Probe::Waiting {
+            until: now + pause,
+            pause,
+        }
+    }
+
+    /// The length of the pause under way or the last one before the probe
+    /// that is out; [`FIRST_PAUSE`] when there is none.
+    pub(super) fn last_pause(self) -> Duration {
+        match self {
+            Probe::Out { pause } | Probe::Waiting { pause, .. } => pause,
+            Probe::Off => FIRST_PAUSE,
+        }
+    }
+
+    /// A `Retry-After` of `after` came `now`: a pause under way lasts at
+    /// least that long (the whole client waits, not just the request that
+    /// got it). A probe out, or no pause, is left as it is.
+    pub(super) fn wait_at_least(&mut self, now: Instant, after: Duration) {
+        if let Probe::Waiting { until, pause } = *self {
+            *self = Probe::Waiting {
+                until: until.max(now + after),
+                pause,
+            };
+        }
+    }
+
+    /// The probe out was dropped unanswered `now` (its caller gave up):
+    /// another request may probe at once.
+    pub(super) fn dropped(&mut self, now: Instant) {
+        if let Probe::Out { pause } = *self {
+            *self = Probe::Waiting { until: now, pause };
+        }
+    }
+}
+
+/// The pause after a decrease: [`FIRST_PAUSE`], or the server's
+/// `Retry-After` if longer.
+pub(super) fn first_pause(retry_after: Option<Duration>) -> Duration {
+    FIRST_PAUSE.max(retry_after.unwrap_or_default())
+}
+
+/// The pause after a refused probe, from the `last` pause and the time the
+/// client has been `refused_for` (since the decrease): double the last, but
+/// at most [`PAUSE_SHARE`] of the time refused (and at least
+/// [`FIRST_PAUSE`]), at most [`LONGEST_PAUSE`]; and at least the server's
+/// `Retry-After`.
+pub(super) fn next_pause(
+    last: Duration,
+    refused_for: Duration,
+    retry_after: Option<Duration>,
+) -> Duration {
+    (last * 2)
+        .min(refused_for.mul_f64(PAUSE_SHARE).max(FIRST_PAUSE))
+        .min(LONGEST_PAUSE)
+        .max(retry_after.unwrap_or_default())
+}
+
+/// The pauses and the probe's states.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A millisecond.
+    const MS: Duration = Duration::from_millis(1);
+    /// A second.
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_first_pause_is_short_unless_the_server_asks_for_longer() {
+        assert_eq!(first_pause(None), FIRST_PAUSE);
+        assert_eq!(first_pause(Some(10 * MS)), FIRST_PAUSE);
+        assert_eq!(first_pause(Some(7 * S)), 7 * S);
+    }
+
+    #[test]
+    fn pauses_double_within_a_share_of_the_time_refused() {
+        // Early on, the share of the time refused holds them at the first.
+        assert_eq!(next_pause(FIRST_PAUSE, 50 * MS, None), FIRST_PAUSE);
+        assert_eq!(next_pause(FIRST_PAUSE, 100 * MS, None), FIRST_PAUSE);
+        // Refused long enough: they double.
+        assert_eq!(next_pause(FIRST_PAUSE, 10 * S, None), 100 * MS);
+        assert_eq!(next_pause(800 * MS, 10 * S, None), 1600 * MS);
+        // A quarter of the time refused, when doubling would be more.
+        assert_eq!(next_pause(2 * S, 6 * S, None), 1500 * MS);
+        // Never longer than the longest.
+        assert_eq!(next_pause(8 * S, 600 * S, None), LONGEST_PAUSE);
+        // Each pause at most double the last, however long the refusal.
+        let mut pause = FIRST_PAUSE;
+        let mut refused_for = Duration::ZERO;
+        for _ in 0..100 {
+            refused_for += pause;
+            let next = next_pause(pause, refused_for, None);
+            assert!(next >= FIRST_PAUSE && next <= pause * 2 && next <= LONGEST_PAUSE);
+            assert!(next <= refused_for.mul_f64(PAUSE_SHARE).max(FIRST_PAUSE));
+            pause = next;
+        }
+        assert_eq!(pause, LONGEST_PAUSE);
+    }
+
+    #[test]
+    fn a_retry_after_is_the_pause_even_past_the_longest() {
+        assert_eq!(next_pause(FIRST_PAUSE, 100 * MS, Some(7 * S)), 7 * S);
+        assert_eq!(next_pause(8 * S, 600 * S, Some(30 * S)), 30 * S);
+        // Shorter than the pause would be: the pause.
+        assert_eq!(next_pause(800 * MS, 10 * S, Some(S)), 1600 * MS);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_ends_then_the_probe_goes_and_may_be_dropped() {
+        let now = Instant::now();
+        assert_eq!(Probe::Off.last_pause(), FIRST_PAUSE);
+        let mut probe = Probe::pause_from(now, 200 * MS);
+        assert_eq!(
+            probe,
+            Probe::Waiting {
+                until: now + 200 * MS,
+                pause: 200 * MS
+            }
+        );
+        assert_eq!(probe.last_pause(), 200 * MS);
+        // A Retry-After lengthens the pause, never shortens it.
+        probe.wait_at_least(now, 100 * MS);
+        assert_eq!(probe, Probe::pause_from(now, 200 * MS));
+        probe.wait_at_least(now + 50 * MS, 3 * S);
+        assert_eq!(
+            probe,
+            Probe::Waiting {
+                until: now + 3050 * MS,
+                pause: 200 * MS
+            }
+        );
+        // Dropping is for a probe out; then another may go at once.
+        probe.dropped(now);
+        assert!(matches!(probe, Probe::Waiting { .. }));
+        let mut out = Probe::Out { pause: 200 * MS };
+        out.wait_at_least(now, 3 * S);
+        assert_eq!(out, Probe::Out { pause: 200 * MS });
+        assert_eq!(out.last_pause(), 200 * MS);
+        tokio::time::advance(S).await;
+        out.dropped(Instant::now());
+        assert_eq!(
+            out,
+            Probe::Waiting {
+                until: Instant::now(),
+                pause: 200 * MS
+            }
+        );
+        let mut off = Probe::Off;
+        off.wait_at_least(now, S);
+        off.dropped(now);
+        assert_eq!(off, Probe::Off);
+    }
+}

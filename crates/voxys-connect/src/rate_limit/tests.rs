@@ -1,0 +1,393 @@
+//! The limiter's behaviour as the rest of the crate sees it: requests
+//! acquired and recorded against answers, on tokio's paused clock.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::curve::BETA;
+use super::probe::{FIRST_PAUSE, PAUSE_SHARE};
+use super::window::CONFIRM;
+use super::{Outcome, RateLimiter};
+use crate::retry::Pacing;
+
+/// A limiter that adapts to 429s, with no cap.
+fn adaptive() -> RateLimiter {
+    RateLimiter::new(true, None, Duration::from_secs(60))
+}
+
+/// Sends one request through `limiter` and answers it after `took`.
+async fn request(limiter: &RateLimiter, took: Duration, outcome: Outcome) {
+    let permit = limiter.acquire().await;
+    tokio::time::sleep(took).await;
+    limiter.record(permit, outcome);
+}
+
+/// Sends `CONFIRM` requests at once through `limiter`, all answered 429
+/// after `took`: the server's limit, as the limiter knows it.
+async fn refused(limiter: &RateLimiter, took: Duration) {
+    let permits: Vec<_> = futures::future::join_all((0..CONFIRM).map(|_| limiter.acquire())).await;
+    tokio::time::sleep(took).await;
+    for permit in permits {
+        limiter.record(permit, Outcome::Throttled(None));
+    }
+}
+
+/// How long `n` requests answered at once take to leave, one after the
+/// other, on the paused clock.
+async fn time_to_send(limiter: &RateLimiter, n: usize) -> Duration {
+    let started = Instant::now();
+    for _ in 0..n {
+        limiter.record(limiter.acquire().await, Outcome::Other);
+    }
+    started.elapsed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lone_429_between_answers_that_got_through_is_only_retried() {
+    let limiter = adaptive();
+    for _ in 0..100 {
+        for _ in 0..CONFIRM - 1 {
+            request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
+        }
+        request(&limiter, Duration::from_millis(1), Outcome::Other).await;
+    }
+    let status = limiter.status();
+    assert_eq!(status.throttled, 100 * u64::from(CONFIRM - 1));
+    assert_eq!(status.requests_per_second, None, "no slowing down");
+    assert!(!status.paused);
+    // The next in a row is the server's limit.
+    request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
+    request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
+    request(&limiter, Duration::from_millis(1), Outcome::Throttled(None)).await;
+    assert!(limiter.status().paused);
+    assert!(limiter.status().requests_per_second.is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_limiter_decides_when_a_429_it_took_charge_of_goes_again() {
+    let owned = adaptive();
+    let limiter = &owned;
+    let record = |outcome| async move {
+        let permit = limiter.acquire().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        limiter.record(permit, outcome)
+    };
+    // A lone 429 before the limiter holds anything back: the retry
+    // policy's backoff.
+    assert_eq!(record(Outcome::Throttled(None)).await, Pacing::Policy);
+    assert_eq!(record(Outcome::Other).await, Pacing::Policy);
+    // A run: the limiter takes charge, and the requests refused in it
+    // wait for its pause and probe, without using up their attempts.
+    let permits: Vec<_> =
+        futures::future::join_all((0..CONFIRM + 2).map(|_| limiter.acquire())).await;
+    let pacing: Vec<Pacing> = permits
+        .into_iter()
+        .map(|p| limiter.record(p, Outcome::Throttled(None)))
+        .collect();
+    let (before, taken) = pacing.split_at(CONFIRM as usize - 1);
+    assert!(before.iter().all(|p| *p == Pacing::Policy), "{pacing:?}");
+    assert!(
+        taken
+            .iter()
+            .all(|p| *p == Pacing::Limiter { counts: false }),
+        "{pacing:?}"
+    );
+    // A refused probe too.
+    assert_eq!(
+        record(Outcome::Throttled(None)).await,
+        Pacing::Limiter { counts: false }
+    );
+    // A probe answered otherwise (through, or failed as a 503 may):
+    // whatever failed is the retry policy's.
+    assert_eq!(record(Outcome::Other).await, Pacing::Policy);
+    // Held to a rate now: a lone 429 goes again with the next token, and
+    // counts as an attempt.
+    assert_eq!(
+        record(Outcome::Throttled(None)).await,
+        Pacing::Limiter { counts: true }
+    );
+    // Without adaptation, always the policy.
+    let fixed = RateLimiter::new(false, Some(10.0), Duration::from_secs(60));
+    for _ in 0..5 {
+        let permit = fixed.acquire().await;
+        assert_eq!(
+            fixed.record(permit, Outcome::Throttled(None)),
+            Pacing::Policy
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_of_429s_at_the_end_of_a_window_slows_the_client_without_a_pause() {
+    let limiter = adaptive();
+    for _ in 0..100 {
+        request(&limiter, Duration::ZERO, Outcome::Other).await;
+    }
+    refused(&limiter, Duration::from_millis(10)).await;
+    request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+    // Two seconds at the limiter's rate, every request let through.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        request(&limiter, Duration::ZERO, Outcome::Other).await;
+    }
+    let before = limiter.status().requests_per_second.unwrap();
+    refused(&limiter, Duration::from_millis(10)).await;
+    let status = limiter.status();
+    assert!(!status.paused, "the next window is about to open");
+    let after = status.requests_per_second.unwrap();
+    assert!(
+        after < before && after >= 0.9 * before,
+        "{before} -> {after}"
+    );
+    // Refused again at once: the window was not about to end. Pause.
+    refused(&limiter, Duration::from_millis(10)).await;
+    assert!(limiter.status().paused);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cycle_from_pause_to_pause_corrects_an_estimate_a_window_boundary_inflated() {
+    let limiter = adaptive();
+    // The first burst straddled a window boundary: 200 got through
+    // before the run of 429s, twice the server's limit.
+    for _ in 0..200 {
+        request(&limiter, Duration::ZERO, Outcome::Other).await;
+    }
+    refused(&limiter, Duration::from_millis(10)).await;
+    let inflated = limiter.status().requests_per_second.unwrap();
+    assert!(inflated > 150.0, "{inflated}");
+    // The probe gets through at the start of the next window, which
+    // lets 100 through, then refuses until it ends a second later.
+    let window = Instant::now();
+    request(&limiter, Duration::ZERO, Outcome::Other).await;
+    for _ in 0..100 {
+        request(&limiter, Duration::ZERO, Outcome::Other).await;
+    }
+    refused(&limiter, Duration::from_millis(10)).await;
+    loop {
+        let probe = limiter.acquire().await;
+        if window.elapsed() >= Duration::from_secs(1) {
+            limiter.record(probe, Outcome::Other);
+            break;
+        }
+        limiter.record(probe, Outcome::Throttled(None));
+    }
+    // From one pause's end to the next: a whole window, 100 let through.
+    let corrected = limiter.status().requests_per_second.unwrap();
+    assert!(
+        (80.0..105.0).contains(&corrected),
+        "{inflated} -> {corrected}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_meets_no_429_never_waits() {
+    let limiter = adaptive();
+    let started = Instant::now();
+    for _ in 0..10_000 {
+        let permit = limiter.acquire().await;
+        limiter.record(permit, Outcome::Other);
+    }
+    assert_eq!(Instant::now(), started, "not a moment of waiting");
+    assert_eq!(limiter.status().requests_per_second, None);
+    assert!(!limiter.status().paused);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_pauses_everyone_then_one_probe_goes_then_the_lower_rate_holds() {
+    let limiter = std::sync::Arc::new(adaptive());
+    // Fifty let through in the last second...
+    for _ in 0..50 {
+        request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+    }
+    // ...then sixteen at a time, 50 ms each (320 a second): refused.
+    let permits: Vec<_> = futures::future::join_all((0..16).map(|_| limiter.acquire())).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut permits = permits.into_iter();
+    limiter.record(permits.next().unwrap(), Outcome::Throttled(None));
+    // The others, sent before the decrease, were refused too: the same
+    // event, one decrease.
+    for permit in permits {
+        limiter.record(permit, Outcome::Throttled(None));
+    }
+    let status = limiter.status();
+    assert!(status.paused && status.throttled == 16);
+    // The limit is about what got through in the last second: 50.
+    let rate = status.requests_per_second.unwrap();
+    assert!((rate - 50.0 * BETA).abs() < 1e-9, "{rate}");
+
+    // Everyone waits for the pause; then one request probes while the
+    // rest wait for its answer.
+    let started = Instant::now();
+    let probe = limiter.acquire().await;
+    assert!(probe.probe);
+    assert_eq!(started.elapsed(), FIRST_PAUSE);
+    let waiting = {
+        let limiter = limiter.clone();
+        tokio::spawn(async move {
+            let permit = limiter.acquire().await;
+            let left = Instant::now();
+            limiter.record(permit, Outcome::Other);
+            left
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!waiting.is_finished(), "nobody goes while the probe is out");
+    let answered = Instant::now();
+    limiter.record(probe, Outcome::Other);
+    let left = waiting.await.unwrap();
+    assert!(
+        left >= answered
+            && left - answered <= Duration::from_secs_f64(1.0 / rate) + Duration::from_millis(1),
+        "the probe's answer lets them go, at the lowered rate: {:?} after it",
+        left - answered
+    );
+    assert!(!limiter.status().paused);
+
+    // Then requests leave at the lowered rate: 100 take about 100/rate s.
+    let rate = limiter.status().requests_per_second.unwrap();
+    let took = time_to_send(&limiter, 100).await.as_secs_f64();
+    assert!(
+        took >= 99.0 / (rate * 1.5) && took <= 101.0 / rate,
+        "{took} s at {rate}/s"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_soon_after_a_pause_is_not_measured_against_the_pause() {
+    let limiter = adaptive();
+    for _ in 0..100 {
+        request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+    }
+    refused(&limiter, Duration::from_millis(10)).await;
+    let lowered = limiter.status().requests_per_second.unwrap();
+    // A long pause (a probe refused until a window ended), then the
+    // probe gets through and requests flow at the lowered rate for a
+    // third of a second, then one is refused.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(300) {
+        request(&limiter, Duration::ZERO, Outcome::Other).await;
+    }
+    refused(&limiter, Duration::from_millis(10)).await;
+    // About `lowered` got through a second since the pause ended: the
+    // limit is there, not at the third of it the last whole second
+    // holds (which would drop the rate to about a third).
+    let rate = limiter.status().requests_per_second.unwrap();
+    assert!(
+        rate > 0.7 * lowered && rate < lowered * 1.1,
+        "{lowered} -> {rate}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_probe_pauses_longer_but_loses_little_of_the_next_window() {
+    let limiter = adaptive();
+    refused(&limiter, Duration::from_millis(50)).await;
+    let refused_from = Instant::now();
+    let mut pauses: Vec<Duration> = Vec::new();
+    while refused_from.elapsed() < Duration::from_secs(60) {
+        let started = Instant::now();
+        let probe = limiter.acquire().await;
+        let pause = started.elapsed();
+        // At most double the last pause, and at most a share of the
+        // time refused so far (the window ends in the last pause):
+        // little of a window is lost however long the server refuses.
+        let before = refused_from.elapsed() - pause;
+        assert!(pause >= FIRST_PAUSE, "{pause:?}");
+        assert!(pause <= pauses.last().map_or(FIRST_PAUSE, |p| *p * 2));
+        assert!(
+            pause <= before.mul_f64(PAUSE_SHARE).max(FIRST_PAUSE) + Duration::from_millis(1),
+            "{pause:?} after {before:?}"
+        );
+        pauses.push(pause);
+        limiter.record(probe, Outcome::Throttled(None));
+    }
+    assert_eq!(pauses[..3], [FIRST_PAUSE; 3], "the first pauses are short");
+    // A minute of refusals takes a few dozen probes, not a thousand.
+    assert!(pauses.len() < 60, "{} probes", pauses.len());
+    assert!(
+        *pauses.last().unwrap() > Duration::from_secs(5),
+        "{pauses:?}"
+    );
+    // A probe refused with Retry-After: the whole client waits that long.
+    let limiter = adaptive();
+    refused(&limiter, Duration::from_millis(50)).await;
+    let probe = limiter.acquire().await;
+    limiter.record(probe, Outcome::Throttled(Some(Duration::from_secs(7))));
+    let started = Instant::now();
+    let next = limiter.acquire().await;
+    assert_eq!(started.elapsed(), Duration::from_secs(7));
+    limiter.record(next, Outcome::Other);
+    assert!(!limiter.status().paused);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_probe_lets_another_request_probe() {
+    let limiter = adaptive();
+    refused(&limiter, Duration::from_millis(50)).await;
+    let probe = limiter.acquire().await;
+    drop(probe); // its caller gave up
+    let next = tokio::time::timeout(Duration::from_secs(1), limiter.acquire())
+        .await
+        .expect("another request probes");
+    assert!(next.probe);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rate_grows_back_past_the_refused_rate_when_429s_stop() {
+    let limiter = adaptive();
+    // Refused at about 20 a second (one request in flight, 50 ms).
+    for _ in 0..20 {
+        request(&limiter, Duration::from_millis(50), Outcome::Other).await;
+    }
+    refused(&limiter, Duration::from_millis(50)).await;
+    let probe = limiter.acquire().await;
+    limiter.record(probe, Outcome::Other);
+    let lowered = limiter.status().requests_per_second.unwrap();
+    // Forty seconds of requests answered at once, ten at a time.
+    let mut rates = Vec::new();
+    for _ in 0..40 {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(1) {
+            let permits = futures::future::join_all((0..10).map(|_| limiter.acquire())).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            for permit in permits {
+                limiter.record(permit, Outcome::Other);
+            }
+        }
+        rates.push(limiter.status().requests_per_second.unwrap());
+    }
+    assert!(rates.windows(2).all(|w| w[1] >= w[0] * 0.99), "{rates:?}");
+    assert!(rates[39] > 10.0 * lowered, "{lowered} -> {rates:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cap_holds_from_the_first_request() {
+    let limiter = RateLimiter::new(true, Some(10.0), Duration::from_secs(60));
+    assert_eq!(limiter.status().requests_per_second, Some(10.0));
+    let took = time_to_send(&limiter, 51).await;
+    assert_eq!(
+        took,
+        Duration::from_secs(5),
+        "one token at once, then ten a second"
+    );
+    // Without adaptation the cap still holds; 429s change nothing.
+    let fixed = RateLimiter::new(false, Some(10.0), Duration::from_secs(60));
+    request(&fixed, Duration::ZERO, Outcome::Throttled(None)).await;
+    assert_eq!(fixed.status().requests_per_second, Some(10.0));
+    assert!(!fixed.status().paused);
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_adaptation_a_429_changes_nothing() {
+    let limiter = RateLimiter::new(false, None, Duration::from_secs(60));
+    request(&limiter, Duration::ZERO, Outcome::Throttled(None)).await;
+    let started = Instant::now();
+    time_to_send(&limiter, 1000).await;
+    assert_eq!(Instant::now(), started);
+    assert_eq!(limiter.status().requests_per_second, None);
+    // The 429 is still counted, for those who watch.
+    assert_eq!(limiter.status().throttled, 1);
+}

@@ -1,0 +1,292 @@
+//! The bookkeeping of what happened over time: the requests the client sent
+//! and the answers the server let through over the last second, the 429s in
+//! a row, and the client's smoothed sending rate. Counts only; what they
+//! mean for the rate is the limiter's and the curve's.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// How many answers in a row must be 429 before the client takes them for
+/// the server's limit: a limit refuses every request until its window
+/// moves on, while a lone 429 between answers that got through is a passing
+/// refusal, retried like any other.
+pub(super) const CONFIRM: u32 = 3;
+/// How long the sending rate is measured over before it is smoothed in.
+pub(super) const MEASURE_EVERY: Duration = Duration::from_millis(500);
+/// The weight of the latest measurement of the sending rate.
+pub(super) const SMOOTHING: f64 = 0.8;
+
+/// A count of events over the last second, in ten slots of 100 ms; without
+/// a lock (concurrent counts may race a slot's reset: the count is an
+/// estimate).
+#[derive(Debug)]
+pub(super) struct LastSecond {
+    /// The instant period 0 starts at.
+    origin: Instant,
+    /// The events of each slot's period.
+    counts: [AtomicU64; 10],
+    /// The number of the 100 ms period each slot counts.
+    periods: [AtomicU64; 10],
+    /// Every event counted, ever.
+    total: AtomicU64,
+}
+
+impl LastSecond {
+    /// A count with nothing counted, whose periods start at `origin`.
+    pub(super) fn new(origin: Instant) -> LastSecond {
+        LastSecond {
+            origin,
+            counts: Default::default(),
+            periods: Default::default(),
+            total: AtomicU64::new(0),
+        }
+    }
+
+    /// Every event counted, ever.
+    pub(super) fn ever(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// The number of the 100 ms period `now` falls in.
+    fn period(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.origin).as_millis() / 100)
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Counts one event, `now`.
+    pub(super) fn count(&self, now: Instant) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let period = self.period(now);
+        let slot = (period % 10) as usize;
+        if self.periods[slot].swap(period, Ordering::Relaxed) != period {
+            self.counts[slot].store(0, Ordering::Relaxed);
+        }
+        self.counts[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The events of the last second (of the ten periods of 100 ms up to
+    /// now, the one under way included).
+    #[cfg(test)]
+    fn total(&self, now: Instant) -> u64 {
+        self.last_second(now).0
+    }
+
+    /// The events of the ten periods of 100 ms up to now (the one under way
+    /// included), and the time they cover (from 0.9 s to 1 s). A limiter
+    /// younger than that counts its life as a second: a burst in the first
+    /// moments says how many the server lets through, not how fast.
+    fn last_second(&self, now: Instant) -> (u64, Duration) {
+        let period = self.period(now);
+        let first = period.saturating_sub(9);
+        let count = self.sum(first, period);
+        if period < 9 {
+            return (count, Duration::from_secs(1));
+        }
+        let start = self.origin + Duration::from_millis(first.saturating_mul(100));
+        (count, now.saturating_duration_since(start))
+    }
+
+    /// The events since `since` (at most a second ago), counted from the
+    /// start of the 100 ms period that holds it, and the time that covers.
+    fn since(&self, now: Instant, since: Instant) -> (u64, Duration) {
+        let period = self.period(now);
+        let first = self.period(since).max(period.saturating_sub(9));
+        let start = self.origin + Duration::from_millis(first.saturating_mul(100));
+        (
+            self.sum(first, period),
+            now.saturating_duration_since(start),
+        )
+    }
+
+    /// The events a second over the last second, or since `since` if that
+    /// was less than a second ago (over at least 200 ms).
+    pub(super) fn per_second(&self, now: Instant, since: Option<Instant>) -> f64 {
+        match since {
+            Some(since) if now.saturating_duration_since(since) < Duration::from_secs(1) => {
+                let (count, over) = self.since(now, since);
+                count as f64 / over.max(Duration::from_millis(200)).as_secs_f64()
+            }
+            _ => {
+                let (count, over) = self.last_second(now);
+                count as f64 / over.as_secs_f64().max(0.1)
+            }
+        }
+    }
+
+    /// The events of the slots that count periods `first` to `last`.
+    fn sum(&self, first: u64, last: u64) -> u64 {
+        (0..10)
+            .filter(|&slot| (first..=last).contains(&self.periods[slot].load(Ordering::Relaxed)))
+            .map(|slot| self.counts[slot].load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+/// The answers in a row that were 429, up to the latest; without a lock.
+#[derive(Debug, Default)]
+pub(super) struct RefusalRun {
+    /// 429s since the last answer that was not one.
+    in_a_row: AtomicU32,
+}
+
+impl RefusalRun {
+    /// Counts an answer, `throttled` (429) or not, and returns the 429s in
+    /// a row up to it: 0 for an answer that was not one.
+    pub(super) fn count(&self, throttled: bool) -> u32 {
+        if throttled {
+            self.in_a_row.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            if self.in_a_row.load(Ordering::Relaxed) != 0 {
+                self.in_a_row.store(0, Ordering::Relaxed);
+            }
+            0
+        }
+    }
+}
+
+/// The rate the client sends at, measured every [`MEASURE_EVERY`] and
+/// smoothed.
+#[derive(Debug, Default)]
+pub(super) struct SendingRate {
+    /// The smoothed rate, in requests a second; 0 until measured.
+    pub(super) measured: f64,
+    /// When the last measurement ended; `None` before the first.
+    measured_at: Option<Instant>,
+    /// Requests sent, ever, when the last measurement ended.
+    sent_then: u64,
+}
+
+impl SendingRate {
+    /// With `sent` requests sent ever by `now`: folds the requests sent
+    /// since the last measurement into the smoothed rate, if that was at
+    /// least [`MEASURE_EVERY`] ago. The first call only starts measuring.
+    pub(super) fn measure(&mut self, now: Instant, sent: u64) {
+        let Some(at) = self.measured_at else {
+            self.measured_at = Some(now);
+            self.sent_then = sent;
+            return;
+        };
+        let elapsed = now.saturating_duration_since(at);
+        if elapsed < MEASURE_EVERY {
+            return;
+        }
+        let rate = (sent - self.sent_then) as f64 / elapsed.as_secs_f64();
+        self.measured = smoothed(self.measured, rate);
+        self.measured_at = Some(now);
+        self.sent_then = sent;
+    }
+
+    /// Forgets the rate and measures afresh from `now`, with `sent`
+    /// requests sent ever: after a pause, which is not the rate the client
+    /// sends at.
+    pub(super) fn restart(&mut self, now: Instant, sent: u64) {
+        self.measured = 0.0;
+        self.measured_at = Some(now);
+        self.sent_then = sent;
+    }
+}
+
+/// The smoothed rate after a `latest` measurement: [`SMOOTHING`] of it and
+/// the rest of the `previous` smoothed rate; the measurement alone when
+/// there was none before (`previous` is 0).
+pub(super) fn smoothed(previous: f64, latest: f64) -> f64 {
+    if previous == 0.0 {
+        latest
+    } else {
+        SMOOTHING * latest + (1.0 - SMOOTHING) * previous
+    }
+}
+
+/// The counts over time.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_second_counts_only_the_last_second() {
+        let counter = LastSecond::new(Instant::now());
+        for _ in 0..30 {
+            counter.count(Instant::now());
+            tokio::time::advance(Duration::from_millis(50)).await;
+        }
+        // One every 50 ms for 1.5 s: the last ten slots of 100 ms (the one
+        // under way included) hold those from 0.6 s to 1.45 s.
+        assert_eq!(counter.total(Instant::now()), 18);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(counter.total(Instant::now()), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_since_a_recent_instant_is_over_that_time_but_at_least_200_ms() {
+        let origin = Instant::now();
+        let counter = LastSecond::new(origin);
+        // A young count takes its life for a second.
+        for _ in 0..20 {
+            counter.count(Instant::now());
+        }
+        assert_eq!(counter.per_second(Instant::now(), None), 20.0);
+        tokio::time::advance(Duration::from_secs(3)).await;
+        let since = Instant::now();
+        for _ in 0..30 {
+            counter.count(Instant::now());
+            tokio::time::advance(Duration::from_millis(10)).await;
+        }
+        let now = Instant::now();
+        // 30 in the 300 ms since `since`; 30 in the last ten periods, which
+        // cover 900 ms at the start of a period.
+        assert!((counter.per_second(now, Some(since)) - 100.0).abs() < 1e-9);
+        assert!((counter.per_second(now, None) - 30.0 / 0.9).abs() < 1e-9);
+        // Ten of them in the last 100 ms: over 200 ms at least.
+        let late = now - Duration::from_millis(100);
+        assert!((counter.per_second(now, Some(late)) - 50.0).abs() < 1e-9);
+        // A second ago or more: the last second.
+        assert_eq!(
+            counter.per_second(now, Some(since - Duration::from_secs(1))),
+            counter.per_second(now, None)
+        );
+        assert_eq!(counter.ever(), 50);
+    }
+
+    #[test]
+    fn a_run_counts_429s_until_an_answer_gets_through() {
+        let run = RefusalRun::default();
+        assert_eq!(run.count(true), 1);
+        assert_eq!(run.count(true), 2);
+        assert_eq!(run.count(false), 0);
+        assert_eq!(run.count(true), 1);
+        assert_eq!(run.count(true), 2);
+        assert_eq!(run.count(true), CONFIRM);
+    }
+
+    #[test]
+    fn the_latest_measurement_weighs_most() {
+        assert_eq!(smoothed(0.0, 40.0), 40.0);
+        assert!((smoothed(10.0, 40.0) - 34.0).abs() < 1e-9);
+        assert!((smoothed(40.0, 10.0) - 16.0).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_sending_rate_is_measured_every_half_second() {
+        let mut rate = SendingRate::default();
+        rate.measure(Instant::now(), 100);
+        assert_eq!(rate.measured, 0.0, "the first call starts measuring");
+        tokio::time::advance(Duration::from_millis(400)).await;
+        rate.measure(Instant::now(), 120);
+        assert_eq!(rate.measured, 0.0, "not half a second yet");
+        tokio::time::advance(Duration::from_millis(100)).await;
+        rate.measure(Instant::now(), 150);
+        assert_eq!(rate.measured, 100.0);
+        tokio::time::advance(MEASURE_EVERY).await;
+        rate.measure(Instant::now(), 150);
+        assert!((rate.measured - 20.0).abs() < 1e-9, "{}", rate.measured);
+        // A pause is not a rate: forgotten, then measured afresh.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        rate.restart(Instant::now(), 150);
+        assert_eq!(rate.measured, 0.0);
+        tokio::time::advance(MEASURE_EVERY).await;
+        rate.measure(Instant::now(), 160);
+        assert_eq!(rate.measured, 20.0);
+    }
+}
