@@ -126,5 +126,5 @@ pub use reqwest;
 
 /// The generated low-level client this crate wraps: every operation of the
 /// document, and the facts it states about each
-/// ([`api::OPERATIONS`](voxys_connect_api::OPERATIONS)).
+/// ([`api::OPERATIONS`]).
 pub use voxys_connect_api as api;
