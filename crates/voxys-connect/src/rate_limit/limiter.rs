@@ -239,6 +239,12 @@ impl RateLimiter {
         match (permit.probe, outcome) {
             (true, Outcome::Throttled(_)) => {
                 self.probe_refused(&mut state, now, retry_after);
+                drop(state);
+                // Those waiting for the probe's answer wait out the next
+                // pause now, and one of them probes after it: the refused
+                // probe's own request may never come back (its time
+                // budget spent).
+                self.resumed.notify_waiters();
                 Pacing::Limiter { counts: false }
             }
             (true, Outcome::Other) => {
@@ -268,7 +274,9 @@ impl RateLimiter {
 
     /// The probe was refused too: the window has not ended. Decides the
     /// next pause (see [`probe::next_pause`]); the probe's request waits for
-    /// the next probe, with the limiter pacing it.
+    /// the next probe, with the limiter pacing it, and so do the requests
+    /// that waited for its answer (the caller wakes them once the lock is
+    /// released).
     fn probe_refused(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
         let refused_for = state
             .decreased_at

@@ -336,6 +336,29 @@ async fn a_dropped_probe_lets_another_request_probe() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_refused_probe_whose_request_gives_up_leaves_no_one_waiting_forever() {
+    let limiter = adaptive();
+    refused(&limiter, Duration::from_millis(50)).await;
+    let probe = limiter.acquire().await;
+    assert!(probe.probe);
+    // Another request waits for the probe's answer.
+    let waiting = limiter.acquire();
+    tokio::pin!(waiting);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(10), &mut waiting)
+            .await
+            .is_err(),
+        "it waits while the probe is out"
+    );
+    // The probe is refused, and its request gives up: it never comes back.
+    limiter.record(probe, Outcome::Throttled(None));
+    let next = tokio::time::timeout(Duration::from_secs(60), &mut waiting)
+        .await
+        .expect("the waiting request probes after the next pause");
+    assert!(next.probe);
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_rate_grows_back_past_the_refused_rate_when_429s_stop() {
     let limiter = adaptive();
     // Refused at about 20 a second (one request in flight, 50 ms).
