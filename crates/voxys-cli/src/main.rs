@@ -11,6 +11,7 @@ use voxys_connect_mock::cli::ServeArgs;
 mod cards;
 mod connect;
 mod ids;
+mod lead;
 mod list;
 mod output;
 mod writes;
@@ -61,6 +62,17 @@ Examples:
   voxys leads list --status open --sort lead_value --order desc
   voxys leads list --all -o leads.csv
   voxys leads list --all --status lost --format ndjson | voxys leads bulk delete --yes";
+
+/// Examples for `voxys leads get` and `voxys leads stats`.
+const GET_HELP: &str = "\
+Examples:
+  voxys leads get 42
+  voxys leads get 42 --format json
+  voxys leads stats
+  voxys leads stats --format csv -o totals.csv
+
+Totals count snoozed leads in `total` only, so `total` can be more than
+open + won + lost.";
 
 /// Examples for `voxys leads set-status`.
 const SET_STATUS_HELP: &str = "\
@@ -125,6 +137,12 @@ enum LeadsCommand {
     /// List an account's leads: one page, or every page with --all.
     #[command(after_help = format!("{LIST_HELP}\n\n{EXIT_CODES}"))]
     List(list::ListArgs),
+    /// Print one lead.
+    #[command(after_help = format!("{GET_HELP}\n\n{EXIT_CODES}"))]
+    Get(lead::GetArgs),
+    /// Print the account's lead totals: by status, and their value.
+    #[command(after_help = format!("{GET_HELP}\n\n{EXIT_CODES}"))]
+    Stats(lead::StatsArgs),
     /// Set a lead's status (and optionally its notes); prints the lead.
     #[command(after_help = format!("{SET_STATUS_HELP}\n\n{EXIT_CODES}"))]
     SetStatus(writes::SetStatusArgs),
@@ -167,6 +185,8 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Leads { command } => match command {
             LeadsCommand::List(args) => list::list(args).await,
+            LeadsCommand::Get(args) => lead::get(args).await,
+            LeadsCommand::Stats(args) => lead::stats(args).await,
             LeadsCommand::SetStatus(args) => writes::set_status(args).await,
             LeadsCommand::Bulk { command } => writes::bulk(command).await,
             LeadsCommand::Convert(args) => writes::convert(args).await,
