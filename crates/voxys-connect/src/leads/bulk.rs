@@ -11,7 +11,6 @@ use voxys_connect_api::types::BulkAction;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::leads::MAX_REQUESTS_IN_FLIGHT;
 use crate::pipeline::Call;
 
 /// The default [`BulkLeadAction::batch_size`]: 100 ids a request. The API documents no
@@ -132,7 +131,7 @@ impl BulkLeadAction {
         self
     }
 
-    /// Batches sent at once, 1 to [`MAX_REQUESTS_IN_FLIGHT`] (default
+    /// Batches sent at once, 1 to [`MAX_REQUESTS_IN_FLIGHT`](super::MAX_REQUESTS_IN_FLIGHT) (default
     /// [`DEFAULT_BULK_CONCURRENCY`]).
     pub fn concurrency(mut self, batches_in_flight: usize) -> BulkLeadAction {
         self.concurrency = batches_in_flight;
@@ -241,14 +240,7 @@ impl BulkLeadAction {
                 expected: format!("a whole number from 1 to {MAX_BATCH_SIZE}"),
             });
         }
-        if !(1..=MAX_REQUESTS_IN_FLIGHT).contains(&self.concurrency) {
-            return Err(Error::InvalidParameter {
-                name: "concurrency",
-                value: self.concurrency.to_string(),
-                expected: format!("a whole number from 1 to {MAX_REQUESTS_IN_FLIGHT}"),
-            });
-        }
-        Ok(())
+        crate::leads::requests_in_flight(self.concurrency)
     }
 
     /// One batch, through the pipeline.

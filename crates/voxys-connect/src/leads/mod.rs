@@ -294,14 +294,7 @@ impl ListLeads {
     /// own parameters are checked against the document's ranges by the
     /// pipeline, before each request is sent.)
     fn validate(&self) -> Result<()> {
-        if !(1..=MAX_REQUESTS_IN_FLIGHT).contains(&self.concurrency) {
-            return Err(Error::InvalidParameter {
-                name: "concurrency",
-                value: self.concurrency.to_string(),
-                expected: format!("a whole number from 1 to {MAX_REQUESTS_IN_FLIGHT}"),
-            });
-        }
-        Ok(())
+        requests_in_flight(self.concurrency)
     }
 
     /// One page, through the pipeline.
@@ -352,6 +345,19 @@ impl PageSource for ListLeads {
     fn key(lead: &Lead) -> i64 {
         lead.id
     }
+}
+
+/// Refuses a concurrency (requests in flight at once) outside 1 to
+/// [`MAX_REQUESTS_IN_FLIGHT`].
+pub(crate) fn requests_in_flight(concurrency: usize) -> Result<()> {
+    if (1..=MAX_REQUESTS_IN_FLIGHT).contains(&concurrency) {
+        return Ok(());
+    }
+    Err(Error::InvalidParameter {
+        name: "concurrency",
+        value: concurrency.to_string(),
+        expected: format!("a whole number from 1 to {MAX_REQUESTS_IN_FLIGHT}"),
+    })
 }
 
 /// Refuses an id that is not positive, for ids in request bodies (the
