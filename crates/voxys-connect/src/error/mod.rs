@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use voxys_connect_api::types::ErrorBody;
-
+mod answer;
 mod snippet;
 
-pub(crate) use snippet::{snippet, snippet_around};
+pub(crate) use answer::classify;
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -530,15 +529,4 @@ fn transport_detail(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     out
-}
-
-/// The message of an error body, whichever of the API's shapes it has.
-pub(crate) fn error_body_message(body: &ErrorBody) -> (String, Vec<String>) {
-    match body {
-        ErrorBody::ErrorMessage(m) => (m.error.clone(), Vec::new()),
-        ErrorBody::ErrorList(l) => (l.errors.join("; "), Vec::new()),
-        ErrorBody::ValidationError(v) => (v.message.clone(), v.attributes.clone()),
-        // A shape added to the document later: its JSON says it best.
-        other => (serde_json::to_string(other).unwrap_or_default(), Vec::new()),
-    }
 }
