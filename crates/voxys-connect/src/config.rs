@@ -348,115 +348,188 @@ impl ClientBuilder {
     }
 
     /// Checks the configuration and makes the client. Sends nothing.
+    ///
+    /// The checks come in this order, and the first that fails is reported:
+    /// the token, the base URL, the rate limit, the user agent, TLS for an
+    /// `https://` base URL, the root certificates, the HTTP client.
     pub fn build(self) -> Result<Client> {
-        let token = match self.token {
-            Some(Ok(token)) => token,
-            Some(Err(why)) => {
-                return Err(ConfigError::new(
-                    Setting::Token,
-                    Problem::Invalid,
-                    format!("{why}; check {ENV_API_TOKEN}"),
-                )
-                .because(why)
-                .into());
-            }
-            None => {
-                return Err(ConfigError::new(
-                    Setting::Token,
-                    Problem::Missing,
-                    format!(
-                        "no API token: set {ENV_API_TOKEN}, or call ClientBuilder::token (a user access token from the profile settings)"
-                    ),
-                )
-                .into());
-            }
-        };
-        let base_url = checked_base_url(&self.base_url, self.allow_plain_http)?;
-        if let Some(rate) = self.max_requests_per_second
-            && !(rate.is_finite() && rate > 0.0)
-        {
-            return Err(ConfigError::new(
-                Setting::RateLimit,
-                Problem::Invalid,
-                format!("max_requests_per_second must be a positive number of requests a second, not {rate}"),
-            )
-            .into());
-        }
-        let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
+        let ClientBuilder {
+            token,
+            base_url,
+            timeout,
+            connect_timeout,
+            user_agent,
+            retry,
+            configure_http,
+            allow_plain_http,
+            max_response_bytes,
+            root_certificates,
+            adaptive_rate_limit,
+            max_requests_per_second,
+        } = self;
+        let token = checked_token(token)?;
+        let base_url = checked_base_url(&base_url, allow_plain_http)?;
+        check_rate_limit(max_requests_per_second)?;
+        let user_agent = user_agent_header(&user_agent)?;
+        check_tls_compiled_in(&base_url)?;
+        let roots = root_certificates_of(root_certificates)?;
+        let http = http_client(connect_timeout, roots, configure_http.as_ref())?;
+        let defaults = request_defaults(&token, user_agent, timeout, max_response_bytes);
+        let pipeline = pipeline(
+            retry,
+            adaptive_rate_limit,
+            max_requests_per_second,
+            max_response_bytes,
+        );
+        Ok(Client::new(base_url, http, defaults, token, pipeline))
+    }
+}
+
+/// The token: set, and valid.
+fn checked_token(token: Option<std::result::Result<ApiToken, InvalidToken>>) -> Result<ApiToken> {
+    match token {
+        Some(Ok(token)) => Ok(token),
+        Some(Err(why)) => Err(ConfigError::new(
+            Setting::Token,
+            Problem::Invalid,
+            format!("{why}; check {ENV_API_TOKEN}"),
+        )
+        .because(why)
+        .into()),
+        None => Err(ConfigError::new(
+            Setting::Token,
+            Problem::Missing,
+            format!(
+                "no API token: set {ENV_API_TOKEN}, or call ClientBuilder::token (a user access token from the profile settings)"
+            ),
+        )
+        .into()),
+    }
+}
+
+/// The rate cap, if there is one: a positive number of requests a second.
+fn check_rate_limit(max_requests_per_second: Option<f64>) -> Result<()> {
+    match max_requests_per_second {
+        Some(rate) if !(rate.is_finite() && rate > 0.0) => Err(ConfigError::new(
+            Setting::RateLimit,
+            Problem::Invalid,
+            format!(
+                "max_requests_per_second must be a positive number of requests a second, not {rate}"
+            ),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// The user agent, as a header value.
+fn user_agent_header(user_agent: &str) -> Result<HeaderValue> {
+    HeaderValue::from_str(user_agent).map_err(|_| {
+        ConfigError::new(
+            Setting::UserAgent,
+            Problem::Invalid,
+            format!("the user agent {user_agent:?} is not a valid header value"),
+        )
+        .into()
+    })
+}
+
+/// TLS, when the base URL is `https://`: this build must have a backend.
+fn check_tls_compiled_in(base_url: &str) -> Result<()> {
+    if base_url.starts_with("https:") && !TLS_COMPILED_IN {
+        return Err(ConfigError::new(
+            Setting::BaseUrl,
+            Problem::Unsupported,
+            "the base URL is https://, but this build of voxys-connect has no TLS: enable its `rustls` (default) or `native-tls` feature",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The extra root certificates: every file read, every PEM text parsed, in
+/// the order they were added; the first that fails is reported.
+fn root_certificates_of(
+    pems: Vec<std::result::Result<RootPem, ConfigErrorSource>>,
+) -> Result<Vec<RootCertificate>> {
+    let mut roots = Vec::new();
+    for pem in pems {
+        let pem = pem.map_err(|e| {
             ConfigError::new(
-                Setting::UserAgent,
+                Setting::RootCertificates,
                 Problem::Invalid,
                 format!(
-                    "the user agent {:?} is not a valid header value",
-                    self.user_agent
+                    "cannot read the CA certificate file {}: {}",
+                    e.origin, e.error
                 ),
             )
+            .because(CaFileError(e.error))
         })?;
-        if base_url.starts_with("https:") && !TLS_COMPILED_IN {
-            return Err(ConfigError::new(
-                Setting::BaseUrl,
-                Problem::Unsupported,
-                "the base URL is https://, but this build of voxys-connect has no TLS: enable its `rustls` (default) or `native-tls` feature",
-            )
-            .into());
-        }
-        let roots = self
-            .root_certificates
-            .into_iter()
-            .map(|pem| {
-                pem.map_err(|e| {
-                    Error::from(
-                        ConfigError::new(
-                            Setting::RootCertificates,
-                            Problem::Invalid,
-                            format!(
-                                "cannot read the CA certificate file {}: {}",
-                                e.origin, e.error
-                            ),
-                        )
-                        .because(CaFileError(e.error)),
-                    )
-                })
-                .and_then(parse_roots)
-            })
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>();
-        let mut http = with_roots(
-            reqwest::Client::builder().connect_timeout(self.connect_timeout),
-            roots,
-        );
-        if let Some(HttpSettings(configure)) = &self.configure_http {
-            http = configure(http);
-        }
-        // Last, so that nothing above can turn it off.
-        let http = http
-            .redirect(same_origin_redirects())
-            .build()
-            .map_err(|e| {
-                ConfigError::new(
-                    Setting::HttpClient,
-                    Problem::Invalid,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-                .because(e)
-            })?;
-        let mut defaults = RequestDefaults::with_token(token.clone());
-        defaults.user_agent = Some(user_agent);
-        defaults.timeout = Some(self.timeout);
-        defaults.max_response_bytes = Some(self.max_response_bytes);
-        let limiter = RateLimiter::new(
-            self.adaptive_rate_limit,
-            self.max_requests_per_second,
-            self.retry.longest_retry_after(),
-        );
-        let pipeline = Pipeline {
-            retry: self.retry,
-            limiter,
-            max_response_bytes: self.max_response_bytes,
-        };
-        Ok(Client::new(base_url, http, defaults, token, pipeline))
+        roots.extend(parse_roots(pem)?);
+    }
+    Ok(roots)
+}
+
+/// The HTTP client: the connect timeout and the roots, then the caller's
+/// adjustments, then (last, so that nothing before can turn it off) the
+/// same-origin redirect rule.
+fn http_client(
+    connect_timeout: Duration,
+    roots: Vec<RootCertificate>,
+    configure_http: Option<&HttpSettings>,
+) -> Result<reqwest::Client> {
+    let mut http = with_roots(
+        reqwest::Client::builder().connect_timeout(connect_timeout),
+        roots,
+    );
+    if let Some(HttpSettings(configure)) = configure_http {
+        http = configure(http);
+    }
+    // Last, so that nothing above can turn it off.
+    http.redirect(same_origin_redirects()).build().map_err(|e| {
+        ConfigError::new(
+            Setting::HttpClient,
+            Problem::Invalid,
+            format!("cannot build the HTTP client: {e}"),
+        )
+        .because(e)
+        .into()
+    })
+}
+
+/// What every request carries: the token, the user agent, the timeout and
+/// the body limit.
+fn request_defaults(
+    token: &ApiToken,
+    user_agent: HeaderValue,
+    timeout: Duration,
+    max_response_bytes: usize,
+) -> RequestDefaults {
+    let mut defaults = RequestDefaults::with_token(token.clone());
+    defaults.user_agent = Some(user_agent);
+    defaults.timeout = Some(timeout);
+    defaults.max_response_bytes = Some(max_response_bytes);
+    defaults
+}
+
+/// The pipeline every request goes through: the retry policy, the
+/// client-wide rate limiter (a `Retry-After` pauses it no longer than the
+/// policy honours one), the body limit.
+fn pipeline(
+    retry: RetryPolicy,
+    adaptive_rate_limit: bool,
+    max_requests_per_second: Option<f64>,
+    max_response_bytes: usize,
+) -> Pipeline {
+    let limiter = RateLimiter::new(
+        adaptive_rate_limit,
+        max_requests_per_second,
+        retry.longest_retry_after(),
+    );
+    Pipeline {
+        retry,
+        limiter,
+        max_response_bytes,
     }
 }
 
