@@ -11,7 +11,7 @@ use progenitor::{
     GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch,
 };
 use serde_json::Value;
-use voxys_connect_spec::Spec;
+use voxys_connect_spec::{SchemaSite, Spec, for_each_schema_mut};
 
 /// The first lines of the generated file.
 pub const HEADER: &str = "\
@@ -78,7 +78,7 @@ pub fn generate(spec: &Spec) -> anyhow::Result<String> {
             list.join("\n")
         );
     }
-    let openapi: openapiv3::OpenAPI = serde_json::from_value(for_progenitor(spec.document()))
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(for_progenitor(spec))
         .context("the document does not have the shape of an OpenAPI 3.0 document")?;
 
     let mut settings = GenerationSettings::default();
@@ -222,19 +222,18 @@ fn operations_table(spec: &Spec) -> anyhow::Result<String> {
 /// headers and body intact, and callers decode JSON bodies with the generated
 /// `types::ErrorBody`. The document itself keeps them, for the linters, the
 /// mock server and the contract tests.
-fn for_progenitor(document: &Value) -> Value {
-    let mut doc = document.clone();
+///
+/// It is called on a checked document: every operation has an `operationId`.
+fn for_progenitor(spec: &Spec) -> Value {
+    let mut doc = spec.document().clone();
     let null_only = |schema: &Value| {
         let target = schema
             .get("$ref")
             .and_then(Value::as_str)
-            .and_then(|r| document.pointer(r.trim_start_matches('#')));
+            .and_then(|r| spec.get(r));
         voxys_connect_spec::is_null_only(target.unwrap_or(schema))
     };
-    rewrite_schemas(&mut doc, &mut |schema| {
-        let Some(map) = schema.as_object_mut() else {
-            return;
-        };
+    for_each_schema_mut(&mut doc, |_, _, map| {
         let Some((key, Value::Array(options))) = ["anyOf", "oneOf"]
             .into_iter()
             .find_map(|key| map.get(key).map(|options| (key, options)))
@@ -250,7 +249,7 @@ fn for_progenitor(document: &Value) -> Value {
         let kind = other
             .get("$ref")
             .and_then(Value::as_str)
-            .and_then(|r| document.pointer(r.trim_start_matches('#')))
+            .and_then(|r| spec.get(r))
             .and_then(|target| target.get("type"))
             .cloned();
         let other = (*other).clone();
@@ -267,22 +266,19 @@ fn for_progenitor(document: &Value) -> Value {
     {
         schemas.retain(|_, schema| !voxys_connect_spec::is_null_only(schema));
     }
-    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for item in paths.values_mut().filter_map(Value::as_object_mut) {
-            for op in item.values_mut().filter_map(Value::as_object_mut) {
-                if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
-                    responses.retain(|code, _| !code.starts_with('4') && !code.starts_with('5'));
-                    let success: Vec<String> = responses
-                        .keys()
-                        .filter(|code| code.starts_with('2'))
-                        .cloned()
-                        .collect();
-                    if let [code] = success.as_slice()
-                        && let Some(response) = responses.remove(code)
-                    {
-                        responses.insert("2XX".to_owned(), response);
-                    }
-                }
+    for op in spec.operations() {
+        let pointer = format!("{}/responses", op.pointer.trim_start_matches('#'));
+        if let Some(responses) = doc.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            responses.retain(|code, _| !code.starts_with('4') && !code.starts_with('5'));
+            let success: Vec<String> = responses
+                .keys()
+                .filter(|code| code.starts_with('2'))
+                .cloned()
+                .collect();
+            if let [code] = success.as_slice()
+                && let Some(response) = responses.remove(code)
+            {
+                responses.insert("2XX".to_owned(), response);
             }
         }
     }
@@ -300,30 +296,12 @@ fn for_progenitor(document: &Value) -> Value {
 /// out of range before sending, naming the parameter: the builders take the
 /// plain integer type of the parameter's `format`.
 fn strip_parameter_bounds(doc: &mut Value) {
-    let mut strip = |parameter: &mut Value| {
-        if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) {
+    for_each_schema_mut(doc, |_, site, schema| {
+        if site == SchemaSite::Parameter {
             schema.remove("minimum");
             schema.remove("maximum");
         }
-    };
-    if let Some(parameters) = doc
-        .pointer_mut("/components/parameters")
-        .and_then(Value::as_object_mut)
-    {
-        parameters.values_mut().for_each(&mut strip);
-    }
-    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for item in paths.values_mut().filter_map(Value::as_object_mut) {
-            for owner in item.values_mut().filter_map(Value::as_object_mut) {
-                if let Some(Value::Array(list)) = owner.get_mut("parameters") {
-                    list.iter_mut().for_each(&mut strip);
-                }
-            }
-            if let Some(Value::Array(list)) = item.get_mut("parameters") {
-                list.iter_mut().for_each(&mut strip);
-            }
-        }
-    }
+    });
 }
 
 /// The component schemas progenitor generates a type for: all but those a
@@ -343,47 +321,6 @@ fn generated_types(document: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Calls `f` on every schema object of the document: component schemas, the
-/// `schema` of parameters and media types, and their subschemas, innermost
-/// first.
-fn rewrite_schemas(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
-    fn schema(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
-        if let Some(map) = value.as_object_mut() {
-            if let Some(Value::Object(props)) = map.get_mut("properties") {
-                props.values_mut().for_each(|p| schema(p, f));
-            }
-            for key in ["items", "additionalProperties", "not"] {
-                if let Some(sub @ Value::Object(_)) = map.get_mut(key) {
-                    schema(sub, f);
-                }
-            }
-            for key in ["allOf", "anyOf", "oneOf"] {
-                if let Some(Value::Array(list)) = map.get_mut(key) {
-                    list.iter_mut().for_each(|s| schema(s, f));
-                }
-            }
-        }
-        f(value);
-    }
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if key == "schema" {
-                    schema(child, f);
-                } else if key == "schemas" {
-                    if let Value::Object(schemas) = child {
-                        schemas.values_mut().for_each(|s| schema(s, f));
-                    }
-                } else if key != "example" && key != "examples" {
-                    rewrite_schemas(child, f);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_schemas(v, f)),
-        _ => {}
-    }
 }
 
 /// Outcome of comparing the committed generated file with a fresh generation.

@@ -6,7 +6,9 @@
 //! crate is how Rust code reads it: the code generator (`cargo xtask generate`)
 //! checks it before handing it to progenitor, and the mock server and the contract
 //! tests validate JSON against its schemas. Nothing here copies a fact of the API;
-//! everything is read from the document.
+//! everything is read from the document. [`for_each_schema`] and
+//! [`for_each_schema_mut`] visit every schema object of a document, for the
+//! checks here and for the rewrites of the code generator.
 //!
 //! ```
 //! use voxys_connect_spec::Spec;
@@ -26,8 +28,11 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 mod path;
+mod walk;
 
 pub use path::SpecPath;
+use walk::{Role, SUBSCHEMA_LIST_KEYS, operation_objects, rewrite_schemas, walk};
+pub use walk::{SchemaSite, for_each_schema, for_each_schema_mut};
 
 /// The text of the OpenAPI document (`voxys-connect.yaml` of this crate,
 /// `openapi/voxys-connect.yaml` in the repository), as built into this crate.
@@ -290,35 +295,20 @@ impl Spec {
     /// Every operation of the document that has an `operationId`, in the
     /// document's order.
     pub fn operations(&self) -> Vec<Operation> {
-        let Some(paths) = self.document.get("paths").and_then(Value::as_object) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (route, item) in paths {
-            let Some(item) = item.as_object() else {
-                continue;
-            };
-            for method in METHODS {
-                let Some(op) = item.get(method) else { continue };
-                let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-                    continue;
-                };
+        operation_objects(&self.document)
+            .filter_map(|(op_path, route, method, op)| {
+                let id = op.get("operationId").and_then(Value::as_str)?;
                 let extension = |key: &str| op.get(key).and_then(Value::as_str);
-                out.push(Operation {
+                Some(Operation {
                     id: id.to_owned(),
-                    path: route.clone(),
+                    path: route.to_owned(),
                     method: method.to_owned(),
-                    pointer: SpecPath::root()
-                        .key("paths")
-                        .key(route)
-                        .key(method)
-                        .pointer(),
+                    pointer: op_path.pointer(),
                     retry: extension(RETRY_EXTENSION).and_then(RetryClass::parse),
                     paging: extension(PAGING_EXTENSION).and_then(Paging::parse),
-                });
-            }
-        }
-        out
+                })
+            })
+            .collect()
     }
 
     /// The success status the document gives an operation (its one `2xx`
@@ -418,7 +408,7 @@ impl Spec {
                 message: "missing: the document must say `openapi: 3.0.x`".to_owned(),
             }),
         }
-        self.check_refs(&self.document, &root, &mut problems);
+        self.check_refs(&mut problems);
         self.check_operations(&mut problems);
         self.check_nullable(&mut problems);
         // Reference errors make schema compilation fail too; say them once.
@@ -428,72 +418,59 @@ impl Spec {
         problems
     }
 
-    fn check_refs(&self, value: &Value, path: &SpecPath, problems: &mut Vec<Problem>) {
-        match value {
-            Value::Object(map) => {
-                if let Some(reference) = map.get("$ref") {
-                    match reference.as_str() {
-                        Some(r) if r.starts_with('#') => {
-                            if self.get(r).is_none() {
-                                problems.push(Problem {
-                                    path: path.key("$ref"),
-                                    message: format!("`{r}` does not resolve to anything in the document"),
-                                });
-                            }
+    /// Every `$ref` of the document, wherever it is (examples included),
+    /// resolves inside it.
+    fn check_refs(&self, problems: &mut Vec<Problem>) {
+        walk(
+            &self.document,
+            &SpecPath::root(),
+            Role::Document,
+            &mut |path, _, map| {
+                let Some(reference) = map.get("$ref") else {
+                    return;
+                };
+                let message = match reference.as_str() {
+                    Some(r) if r.starts_with('#') => {
+                        if self.get(r).is_some() {
+                            return;
                         }
-                        Some(r) => problems.push(Problem {
-                            path: path.key("$ref"),
-                            message: format!("`{r}` points outside the document; only local references (`#/...`) are allowed"),
-                        }),
-                        None => problems.push(Problem {
-                            path: path.key("$ref"),
-                            message: "must be a string".to_owned(),
-                        }),
+                        format!("`{r}` does not resolve to anything in the document")
                     }
-                }
-                for (k, v) in map {
-                    self.check_refs(v, &path.key(k), problems);
-                }
-            }
-            Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    self.check_refs(v, &path.index(i), problems);
-                }
-            }
-            _ => {}
-        }
+                    Some(r) => format!(
+                        "`{r}` points outside the document; only local references (`#/...`) are allowed"
+                    ),
+                    None => "must be a string".to_owned(),
+                };
+                problems.push(Problem {
+                    path: path.key("$ref"),
+                    message,
+                });
+            },
+        );
     }
 
     fn check_operations(&self, problems: &mut Vec<Problem>) {
-        let paths_path = SpecPath::root().key("paths");
-        let Some(paths) = self.document.get("paths").and_then(Value::as_object) else {
+        if !self.document.get("paths").is_some_and(Value::is_object) {
             problems.push(Problem {
-                path: paths_path,
+                path: SpecPath::root().key("paths"),
                 message: "missing: the document describes no paths".to_owned(),
             });
             return;
-        };
+        }
         let mut seen = BTreeSet::new();
-        for (route, item) in paths {
-            let Some(item) = item.as_object() else {
-                continue;
-            };
-            for method in METHODS {
-                let Some(op) = item.get(method) else { continue };
-                let op_path = paths_path.key(route).key(method);
-                match op.get("operationId").and_then(Value::as_str) {
-                    Some(id) if !seen.insert(id.to_owned()) => problems.push(Problem {
-                        path: op_path.key("operationId"),
-                        message: format!("`{id}` is used by another operation too; operation IDs must be unique"),
-                    }),
-                    Some(_) => {}
-                    None => problems.push(Problem {
-                        path: op_path.key("operationId"),
-                        message: "missing: every operation needs an operationId (progenitor names the method after it)".to_owned(),
-                    }),
-                }
-                self.check_extensions(op, &op_path, problems);
+        for (op_path, _, _, op) in operation_objects(&self.document) {
+            match op.get("operationId").and_then(Value::as_str) {
+                Some(id) if !seen.insert(id.to_owned()) => problems.push(Problem {
+                    path: op_path.key("operationId"),
+                    message: format!("`{id}` is used by another operation too; operation IDs must be unique"),
+                }),
+                Some(_) => {}
+                None => problems.push(Problem {
+                    path: op_path.key("operationId"),
+                    message: "missing: every operation needs an operationId (progenitor names the method after it)".to_owned(),
+                }),
             }
+            self.check_extensions(op, &op_path, problems);
         }
     }
 
@@ -577,16 +554,9 @@ impl Spec {
     /// `allOf`, `oneOf`, `anyOf` or `$ref` (whose schemas still reject
     /// `null`).
     fn check_nullable(&self, problems: &mut Vec<Problem>) {
-        let mut schemas = Vec::new();
-        collect_schemas(
-            &self.document,
-            &SpecPath::root(),
-            Context::Document,
-            &mut schemas,
-        );
-        for (path, schema) in schemas {
+        for_each_schema(&self.document, |path, _, schema| {
             if schema.get("nullable") != Some(&Value::Bool(true)) {
-                continue;
+                return;
             }
             let beside: Vec<&str> = ["allOf", "oneOf", "anyOf", "$ref"]
                 .into_iter()
@@ -600,24 +570,17 @@ impl Spec {
                     beside.join("`, `")
                 )
             } else {
-                continue;
+                return;
             };
             problems.push(Problem {
                 path: path.key("nullable"),
                 message,
             });
-        }
+        });
     }
 
     fn check_examples(&self, problems: &mut Vec<Problem>) {
-        let mut found = Vec::new();
-        collect_examples(
-            &self.document,
-            &SpecPath::root(),
-            Context::Document,
-            &mut found,
-        );
-        for example in found {
+        for example in examples(&self.document) {
             let validator = match self.validator(&example.schema.pointer()) {
                 Ok(v) => v,
                 Err(e) => {
@@ -664,95 +627,21 @@ struct Example<'a> {
     value: &'a Value,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Context {
-    /// Somewhere in the document outside a schema object.
-    Document,
-    /// Inside a schema object.
-    Schema,
-}
-
-/// Keys of a schema object whose value is a schema.
-const SUBSCHEMA_KEYS: [&str; 3] = ["items", "additionalProperties", "not"];
-/// Keys of a schema object whose value is a list of schemas.
-const SUBSCHEMA_LIST_KEYS: [&str; 3] = ["allOf", "anyOf", "oneOf"];
-
-/// What [`walk_objects`] calls on each object: its context, where it is, its
-/// members.
-type Visit<'v, 'a> = dyn FnMut(Context, &SpecPath, &'a Map<String, Value>) + 'v;
-
-/// Calls `visit` on every object of the document, with whether it is a schema
-/// object: the walk follows `schema` members, `components.schemas` and the
-/// subschemas of schemas, and skips `example(s)` values.
-fn walk_objects<'a>(value: &'a Value, path: &SpecPath, ctx: Context, visit: &mut Visit<'_, 'a>) {
-    let Value::Object(map) = value else {
-        if let Value::Array(items) = value
-            && ctx == Context::Document
-        {
-            for (i, v) in items.iter().enumerate() {
-                walk_objects(v, &path.index(i), ctx, visit);
-            }
-        }
-        return;
-    };
-    visit(ctx, path, map);
-    match ctx {
-        Context::Schema => for_each_subschema(map, path, |sub, sub_path| {
-            walk_objects(sub, &sub_path, Context::Schema, visit)
-        }),
-        Context::Document => {
-            for (k, v) in map {
-                let child = path.key(k);
-                if k == "schemas" && path.is_components() {
-                    if let Value::Object(schemas) = v {
-                        for (name, s) in schemas {
-                            walk_objects(s, &child.key(name), Context::Schema, visit);
-                        }
-                    }
-                } else if k == "schema" {
-                    walk_objects(v, &child, Context::Schema, visit);
-                } else if k != "example" && k != "examples" {
-                    walk_objects(v, &child, Context::Document, visit);
-                }
-            }
-        }
-    }
-}
-
-/// Every schema object of the document (inline ones and subschemas included),
-/// with where it is.
-fn collect_schemas<'a>(
-    document: &'a Value,
-    path: &SpecPath,
-    ctx: Context,
-    out: &mut Vec<(SpecPath, &'a Map<String, Value>)>,
-) {
-    walk_objects(document, path, ctx, &mut |ctx, path, map| {
-        if ctx == Context::Schema {
-            out.push((path.clone(), map));
-        }
-    });
-}
-
-fn collect_examples<'a>(
-    document: &'a Value,
-    path: &SpecPath,
-    ctx: Context,
-    out: &mut Vec<Example<'a>>,
-) {
-    walk_objects(document, path, ctx, &mut |ctx, path, map| match ctx {
-        Context::Schema => {
-            if let Some(example) = map.get("example") {
-                out.push(Example {
-                    path: path.key("example"),
-                    schema: path.clone(),
-                    value: example,
-                });
-            }
-        }
-        // A parameter, header or media type: `schema` beside `example(s)`.
-        Context::Document if map.contains_key("schema") => {
-            let schema = path.key("schema");
+/// Every example of the document: the `example` of each schema object, and
+/// the `example` and `examples` values beside the `schema` of a parameter,
+/// header or media type.
+fn examples(document: &Value) -> Vec<Example<'_>> {
+    let mut out = Vec::new();
+    walk(
+        document,
+        &SpecPath::root(),
+        Role::Document,
+        &mut |path, role, map| {
+            let schema = match role {
+                Role::Schema(_) => path.clone(),
+                Role::Document if map.contains_key("schema") => path.key("schema"),
+                _ => return,
+            };
             if let Some(example) = map.get("example") {
                 out.push(Example {
                     path: path.key("example"),
@@ -760,78 +649,31 @@ fn collect_examples<'a>(
                     value: example,
                 });
             }
+            if role != Role::Document {
+                return;
+            }
             if let Some(Value::Object(examples)) = map.get("examples") {
-                for (name, ex) in examples {
-                    if let Some(v) = ex.get("value") {
+                for (name, example) in examples {
+                    if let Some(value) = example.get("value") {
                         out.push(Example {
                             path: path.key("examples").key(name).key("value"),
                             schema: schema.clone(),
-                            value: v,
+                            value,
                         });
                     }
                 }
             }
-        }
-        Context::Document => {}
-    });
+        },
+    );
+    out
 }
 
-/// Calls `f` on every direct subschema of a schema object.
-fn for_each_subschema<'a>(
-    map: &'a Map<String, Value>,
-    path: &SpecPath,
-    mut f: impl FnMut(&'a Value, SpecPath),
-) {
-    if let Some(Value::Object(props)) = map.get("properties") {
-        for (name, s) in props {
-            f(s, path.key("properties").key(name));
-        }
-    }
-    for key in SUBSCHEMA_KEYS {
-        if let Some(s @ Value::Object(_)) = map.get(key) {
-            f(s, path.key(key));
-        }
-    }
-    for key in SUBSCHEMA_LIST_KEYS {
-        if let Some(Value::Array(list)) = map.get(key) {
-            for (i, s) in list.iter().enumerate() {
-                f(s, path.key(key).index(i));
-            }
-        }
-    }
-}
-
-/// Rewrites every schema object of an OpenAPI 3.0 document as JSON Schema 2020-12.
+/// The document with every schema object rewritten as JSON Schema 2020-12
+/// (see [`convert_schema`]).
 fn convert_document(document: &Value) -> Value {
-    fn walk(value: &Value, in_components: bool) -> Value {
-        match value {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| {
-                        let converted = if k == "schema" {
-                            convert_schema(v)
-                        } else if k == "schemas" && in_components {
-                            match v {
-                                Value::Object(schemas) => Value::Object(
-                                    schemas
-                                        .iter()
-                                        .map(|(n, s)| (n.clone(), convert_schema(s)))
-                                        .collect(),
-                                ),
-                                other => other.clone(),
-                            }
-                        } else {
-                            walk(v, k == "components")
-                        };
-                        (k.clone(), converted)
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, false)).collect()),
-            other => other.clone(),
-        }
-    }
-    walk(document, false)
+    let mut converted = document.clone();
+    for_each_schema_mut(&mut converted, |_, _, schema| convert_keywords(schema));
+    converted
 }
 
 /// Translates one OpenAPI 3.0 schema object (and its subschemas) to JSON Schema.
@@ -850,59 +692,56 @@ fn convert_document(document: &Value) -> Value {
 /// keywords that only document (`example`, `xml`, `externalDocs`,
 /// `discriminator`) go.
 pub fn convert_schema(schema: &Value) -> Value {
-    let Value::Object(map) = schema else {
-        return schema.clone();
-    };
-    let mut out = Map::new();
-    for (k, v) in map {
-        match k.as_str() {
-            "nullable" | "example" | "xml" | "externalDocs" | "discriminator" => {}
-            "properties" => {
-                let props = v
-                    .as_object()
-                    .map(|p| {
-                        p.iter()
-                            .map(|(n, s)| (n.clone(), convert_schema(s)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.insert(k.clone(), Value::Object(props));
-            }
-            key if SUBSCHEMA_KEYS.contains(&key) => {
-                out.insert(k.clone(), convert_schema(v));
-            }
-            key if SUBSCHEMA_LIST_KEYS.contains(&key) => {
-                let list = v
-                    .as_array()
-                    .map(|l| l.iter().map(convert_schema).collect())
-                    .unwrap_or_default();
-                out.insert(k.clone(), Value::Array(list));
-            }
-            _ => {
-                out.insert(k.clone(), v.clone());
-            }
+    let mut converted = schema.clone();
+    // A schema on its own stands where a component does.
+    rewrite_schemas(
+        &mut converted,
+        Role::Schema(SchemaSite::Component),
+        |_, _, schema| convert_keywords(schema),
+    );
+    converted
+}
+
+/// Translates the keywords of one schema object, as [`convert_schema`]
+/// says, and leaves its subschemas as they are.
+fn convert_keywords(schema: &mut Map<String, Value>) {
+    let nullable = schema.get("nullable") == Some(&Value::Bool(true));
+    for keyword in [
+        "nullable",
+        "example",
+        "xml",
+        "externalDocs",
+        "discriminator",
+    ] {
+        schema.remove(keyword);
+    }
+    // A `properties` that is not a map, or an `allOf`... that is not a list,
+    // holds no subschema: it becomes an empty one.
+    if schema.get("properties").is_some_and(|p| !p.is_object()) {
+        schema.insert("properties".to_owned(), Value::Object(Map::new()));
+    }
+    for key in SUBSCHEMA_LIST_KEYS {
+        if schema.get(key).is_some_and(|list| !list.is_array()) {
+            schema.insert(key.to_owned(), Value::Array(Vec::new()));
         }
     }
     for (flag, bound) in [
         ("exclusiveMinimum", "minimum"),
         ("exclusiveMaximum", "maximum"),
     ] {
-        if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
-            out.remove(flag);
-            if exclusive && let Some(b) = out.remove(bound) {
-                out.insert(flag.to_owned(), b);
+        if let Some(&Value::Bool(exclusive)) = schema.get(flag) {
+            schema.remove(flag);
+            if exclusive && let Some(b) = schema.remove(bound) {
+                schema.insert(flag.to_owned(), b);
             }
         }
     }
-    if map.get("nullable") == Some(&Value::Bool(true))
-        && let Some(Value::String(kind)) = out.get("type").cloned()
-    {
-        out.insert(
+    if nullable && let Some(Value::String(kind)) = schema.get("type").cloned() {
+        schema.insert(
             "type".to_owned(),
             Value::Array(vec![Value::String(kind), Value::String("null".to_owned())]),
         );
     }
-    Value::Object(out)
 }
 
 /// Whether a schema object accepts `null` and nothing else: the form

@@ -39,6 +39,26 @@ impl SpecPath {
         matches!(self.0.as_slice(), [Segment::Key(k)] if k == "components")
     }
 
+    /// Whether this is an item or a member of a `key` member: of a
+    /// `parameters` list, or of `components.parameters`, for `parameters`.
+    pub(crate) fn is_member_of(&self, key: &str) -> bool {
+        matches!(self.0.as_slice(), [.., Segment::Key(k), _] if k == key)
+    }
+
+    /// The value at this location below `value`.
+    pub(crate) fn get_mut<'v>(
+        &self,
+        mut value: &'v mut serde_json::Value,
+    ) -> Option<&'v mut serde_json::Value> {
+        for segment in &self.0 {
+            value = match segment {
+                Segment::Key(k) => value.get_mut(k.as_str())?,
+                Segment::Index(i) => value.get_mut(*i)?,
+            };
+        }
+        Some(value)
+    }
+
     /// The same location as a JSON pointer (RFC 6901), with a leading `#`.
     pub fn pointer(&self) -> String {
         let mut out = String::from("#");
