@@ -25,8 +25,9 @@ pub const HEADER: &str = "\
 /// Each is tolerant where the API is: `LeadStatus` is an open enum that keeps
 /// values it does not know, `Amount` is an exact decimal that accepts numbers
 /// and numeric strings, `PaginationMeta` accepts page numbers sent as
-/// strings, and `LeadStatusUpdate` sends `notes` left out, null or a string. (`Timestamp`, for every `date-time`, is set in [`generate`].)
-pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 4] = [
+/// strings, and `LeadStatusUpdate`, `LeadUpdate` and `CompanyUpdate` send
+/// nullable members left out, null or a value. (`Timestamp`, for every `date-time`, is set in [`generate`].)
+pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 6] = [
     (
         "LeadStatus",
         "crate::LeadStatus",
@@ -41,6 +42,9 @@ pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 4] = [
     // `notes` is left out, null or a string: three meanings an `Option`
     // cannot hold.
     ("LeadStatusUpdate", "crate::LeadStatusUpdate", &[]),
+    // Nullable members left out, null or set, likewise.
+    ("LeadUpdate", "crate::LeadUpdate", &[]),
+    ("CompanyUpdate", "crate::CompanyUpdate", &[]),
 ];
 
 /// The hand-written type the generated `Client` carries for its hooks.

@@ -23,7 +23,7 @@ use serde_json::Map;
 use crate::types::{
     Agent, BulkAction, BulkAssign, BulkAssignActionType, BulkAssignParams, BulkDelete,
     BulkDeleteActionType, BulkStatusChange, BulkStatusChangeActionType, BulkStatusChangeParams,
-    Company, Lead, LeadConversion, LeadIds, LeadList,
+    CompanySummary, Lead, LeadConversion, LeadIds, LeadList,
 };
 use crate::{LeadStatus, PaginationMeta, Timestamp};
 
@@ -63,10 +63,10 @@ impl Agent {
     }
 }
 
-impl Company {
+impl CompanySummary {
     /// A company with its id and name, and no domain.
-    pub fn new(id: i64, name: impl Into<String>) -> Company {
-        Company {
+    pub fn new(id: i64, name: impl Into<String>) -> CompanySummary {
+        CompanySummary {
             id,
             name: name.into(),
             domain: None,

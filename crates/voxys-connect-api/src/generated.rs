@@ -380,7 +380,8 @@ API may add fields: clients keep the ones they do not know yet.*/
             Default::default()
         }
     }
-    ///The company a lead belongs to.
+    /**A company of the account. The API may add fields: clients keep the ones
+they do not know yet.*/
     #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
@@ -391,6 +392,267 @@ API may add fields: clients keep the ones they do not know yet.*/
         schemars::JsonSchema
     )]
     pub struct Company {
+        ///How many contacts are in the company.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contacts_count: ::std::option::Option<i64>,
+        ///When the company was created (UTC).
+        pub created_at: crate::Timestamp,
+        ///Account-defined attributes; string keys, any JSON values.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub custom_attributes: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
+        ///What the company does.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The company's web domain.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub domain: ::std::option::Option<::std::string::String>,
+        ///The company's ID.
+        pub id: i64,
+        ///The company's name.
+        pub name: ::std::string::String,
+        ///When the company last changed (UTC).
+        pub updated_at: crate::Timestamp,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Company {
+        pub fn builder() -> builder::Company {
+            Default::default()
+        }
+    }
+    ///The contact to put in a company.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CompanyContactAdd {
+        ///The contact's ID.
+        pub contact_id: ::std::num::NonZeroU64,
+    }
+    impl CompanyContactAdd {
+        pub fn builder() -> builder::CompanyContactAdd {
+            Default::default()
+        }
+    }
+    ///A new company.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CompanyCreate {
+        ///Account-defined attributes; string keys, any JSON values.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub custom_attributes: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
+        ///What the company does.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The company's web domain.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub domain: ::std::option::Option<::std::string::String>,
+        ///The company's name; not blank.
+        pub name: CompanyCreateName,
+    }
+    impl CompanyCreate {
+        pub fn builder() -> builder::CompanyCreate {
+            Default::default()
+        }
+    }
+    ///The company's name; not blank.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct CompanyCreateName(::std::string::String);
+    impl ::std::ops::Deref for CompanyCreateName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CompanyCreateName> for ::std::string::String {
+        fn from(value: CompanyCreateName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CompanyCreateName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CompanyCreateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CompanyCreateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyCreateName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///One page of companies and its pagination metadata.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CompanyList {
+        ///The companies of this page, in the requested order.
+        pub data: ::std::vec::Vec<Company>,
+        pub meta: crate::PaginationMeta,
+    }
+    impl CompanyList {
+        pub fn builder() -> builder::CompanyList {
+            Default::default()
+        }
+    }
+    ///Where a merged company goes.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CompanyMerge {
+        ///The company that survives the merge (not the source).
+        pub target_company_id: ::std::num::NonZeroU64,
+    }
+    impl CompanyMerge {
+        pub fn builder() -> builder::CompanyMerge {
+            Default::default()
+        }
+    }
+    ///Field to sort companies by.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    pub enum CompanySortField {
+        #[serde(rename = "name")]
+        Name,
+        #[serde(rename = "created_at")]
+        CreatedAt,
+        #[serde(rename = "updated_at")]
+        UpdatedAt,
+    }
+    impl ::std::fmt::Display for CompanySortField {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Name => f.write_str("name"),
+                Self::CreatedAt => f.write_str("created_at"),
+                Self::UpdatedAt => f.write_str("updated_at"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CompanySortField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "name" => Ok(Self::Name),
+                "created_at" => Ok(Self::CreatedAt),
+                "updated_at" => Ok(Self::UpdatedAt),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CompanySortField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CompanySortField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for CompanySortField {
+        fn default() -> Self {
+            CompanySortField::CreatedAt
+        }
+    }
+    ///The company a lead belongs to, in short.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CompanySummary {
         ///The company's web domain.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub domain: ::std::option::Option<::std::string::String>,
@@ -401,14 +663,49 @@ API may add fields: clients keep the ones they do not know yet.*/
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl Company {
-        pub fn builder() -> builder::Company {
+    impl CompanySummary {
+        pub fn builder() -> builder::CompanySummary {
+            Default::default()
+        }
+    }
+    ///A contact (a customer) in short. The API may add fields.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Contact {
+        ///URL of the contact's avatar image; may be empty.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub avatar_url: ::std::option::Option<::std::string::String>,
+        ///The contact's email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The contact's ID.
+        pub id: i64,
+        /**The contact's name (Chatwoot lets a contact have none; a tolerant
+client accepts null).*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The contact's phone number, in E.164.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone_number: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Contact {
+        pub fn builder() -> builder::Contact {
             Default::default()
         }
     }
     /**An error answer. Its shape depends on the error: a single message
-(`error`), a list of messages (`errors`), or a validation failure
-(`message` and `attributes`).*/
+(`error`), a list of messages (`errors`), or a validation failure,
+which comes in two shapes: the reference's (`errors`, each field's
+messages) and Chatwoot's (`message` and `attributes`).*/
     #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
@@ -423,6 +720,7 @@ API may add fields: clients keep the ones they do not know yet.*/
         ErrorMessage(ErrorMessage),
         ErrorList(ErrorList),
         ValidationError(ValidationError),
+        FieldErrors(FieldErrors),
     }
     impl ::std::convert::From<ErrorMessage> for ErrorBody {
         fn from(value: ErrorMessage) -> Self {
@@ -437,6 +735,11 @@ API may add fields: clients keep the ones they do not know yet.*/
     impl ::std::convert::From<ValidationError> for ErrorBody {
         fn from(value: ValidationError) -> Self {
             Self::ValidationError(value)
+        }
+    }
+    impl ::std::convert::From<FieldErrors> for ErrorBody {
+        fn from(value: FieldErrors) -> Self {
+            Self::FieldErrors(value)
         }
     }
     ///An error with a list of messages (authentication failures).
@@ -477,6 +780,29 @@ API may add fields: clients keep the ones they do not know yet.*/
             Default::default()
         }
     }
+    /**A validation failure, the reference's shape: each member at fault and
+what is wrong with it.*/
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct FieldErrors {
+        ///The messages of each member at fault.
+        pub errors: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::vec::Vec<::std::string::String>,
+        >,
+    }
+    impl FieldErrors {
+        pub fn builder() -> builder::FieldErrors {
+            Default::default()
+        }
+    }
     /**A sales lead. The API may add fields: clients keep the ones they do not
 know yet instead of dropping them.*/
     #[non_exhaustive]
@@ -494,7 +820,7 @@ know yet instead of dropping them.*/
         pub assigned_agent: ::std::option::Option<Agent>,
         ///The lead's company; null when none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company: ::std::option::Option<Company>,
+        pub company: ::std::option::Option<CompanySummary>,
         ///The conversation the lead came from.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub conversation_id: ::std::option::Option<i64>,
@@ -553,6 +879,53 @@ know yet instead of dropping them.*/
     }
     impl LeadConversion {
         pub fn builder() -> builder::LeadConversion {
+            Default::default()
+        }
+    }
+    /**A new lead. No member is required (the reference requires none); a
+member left out or sent as `null` is empty. Amounts are exact
+decimals, sent as strings or numbers.*/
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct LeadCreate {
+        ///The agent (a user ID) to assign the lead to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub assigned_agent_id: ::std::option::Option<::std::num::NonZeroU64>,
+        ///The company the lead belongs to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company_id: ::std::option::Option<::std::num::NonZeroU64>,
+        ///The conversation the lead comes from.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub conversation_id: ::std::option::Option<::std::num::NonZeroU64>,
+        ///Account-defined attributes; string keys, any JSON values.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub custom_attributes: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
+        ///The lead's name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub custom_name: ::std::option::Option<::std::string::String>,
+        ///ISO 4217 code of the lead's currency.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub lead_currency: ::std::option::Option<::std::string::String>,
+        ///The lead's value in `lead_currency`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub lead_value: ::std::option::Option<crate::Amount>,
+        ///Position of the lead in the board's ordering.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<i64>,
+    }
+    impl LeadCreate {
+        pub fn builder() -> builder::LeadCreate {
             Default::default()
         }
     }
@@ -708,6 +1081,182 @@ status added later): clients keep the ones they do not know yet.*/
             Default::default()
         }
     }
+    ///A note on a lead. The API may add fields; clients keep them.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Note {
+        /**Who wrote it; null when the user is gone (the reference does not
+say it can be null; a tolerant client accepts it).*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub author: ::std::option::Option<Agent>,
+        ///The note's text.
+        pub content: ::std::string::String,
+        ///When the note was written (UTC).
+        pub created_at: crate::Timestamp,
+        ///The note's ID.
+        pub id: i64,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Note {
+        pub fn builder() -> builder::Note {
+            Default::default()
+        }
+    }
+    ///A new note on a lead.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct NoteCreate {
+        ///The note's text; not blank.
+        pub content: NoteCreateContent,
+    }
+    impl NoteCreate {
+        pub fn builder() -> builder::NoteCreate {
+            Default::default()
+        }
+    }
+    ///The note's text; not blank.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct NoteCreateContent(::std::string::String);
+    impl ::std::ops::Deref for NoteCreateContent {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NoteCreateContent> for ::std::string::String {
+        fn from(value: NoteCreateContent) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for NoteCreateContent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NoteCreateContent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NoteCreateContent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NoteCreateContent {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`SearchCompaniesQ`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct SearchCompaniesQ(::std::string::String);
+    impl ::std::ops::Deref for SearchCompaniesQ {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SearchCompaniesQ> for ::std::string::String {
+        fn from(value: SearchCompaniesQ) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SearchCompaniesQ {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchCompaniesQ {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchCompaniesQ {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchCompaniesQ {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///Sort direction.
     #[non_exhaustive]
     #[derive(
@@ -768,6 +1317,39 @@ status added later): clients keep the ones they do not know yet.*/
     impl ::std::default::Default for SortOrder {
         fn default() -> Self {
             SortOrder::Desc
+        }
+    }
+    ///Something that happened to a company. The API may add fields.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct TimelineEvent {
+        ///Who did it; null for the system.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub actor: ::std::option::Option<Agent>,
+        ///The event, in words.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        /**What happened, such as `lead_created`, `company_updated`,
+`companies_merged` or `contact_added`. New kinds may appear;
+clients accept kinds they do not know.*/
+        pub event_type: ::std::string::String,
+        ///The event's ID.
+        pub id: i64,
+        ///When it happened (UTC).
+        pub occurred_at: crate::Timestamp,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl TimelineEvent {
+        pub fn builder() -> builder::TimelineEvent {
+            Default::default()
         }
     }
     ///A validation failure.
@@ -1465,6 +2047,455 @@ status added later): clients keep the ones they do not know yet.*/
         }
         #[derive(Clone, Debug)]
         pub struct Company {
+            contacts_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            custom_attributes: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            domain: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Company {
+            fn default() -> Self {
+                Self {
+                    contacts_count: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    custom_attributes: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    domain: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Company {
+            pub fn contacts_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contacts_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for contacts_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn custom_attributes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_attributes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_attributes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for domain: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Company> for super::Company {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Company,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contacts_count: value.contacts_count?,
+                    created_at: value.created_at?,
+                    custom_attributes: value.custom_attributes?,
+                    description: value.description?,
+                    domain: value.domain?,
+                    id: value.id?,
+                    name: value.name?,
+                    updated_at: value.updated_at?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Company> for Company {
+            fn from(value: super::Company) -> Self {
+                Self {
+                    contacts_count: Ok(value.contacts_count),
+                    created_at: Ok(value.created_at),
+                    custom_attributes: Ok(value.custom_attributes),
+                    description: Ok(value.description),
+                    domain: Ok(value.domain),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CompanyContactAdd {
+            contact_id: ::std::result::Result<
+                ::std::num::NonZeroU64,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CompanyContactAdd {
+            fn default() -> Self {
+                Self {
+                    contact_id: Err("no value supplied for contact_id".to_string()),
+                }
+            }
+        }
+        impl CompanyContactAdd {
+            pub fn contact_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CompanyContactAdd> for super::CompanyContactAdd {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CompanyContactAdd,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contact_id: value.contact_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CompanyContactAdd> for CompanyContactAdd {
+            fn from(value: super::CompanyContactAdd) -> Self {
+                Self {
+                    contact_id: Ok(value.contact_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CompanyCreate {
+            custom_attributes: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            domain: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::CompanyCreateName, ::std::string::String>,
+        }
+        impl ::std::default::Default for CompanyCreate {
+            fn default() -> Self {
+                Self {
+                    custom_attributes: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    domain: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl CompanyCreate {
+            pub fn custom_attributes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_attributes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_attributes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for domain: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CompanyCreateName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CompanyCreate> for super::CompanyCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CompanyCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    custom_attributes: value.custom_attributes?,
+                    description: value.description?,
+                    domain: value.domain?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CompanyCreate> for CompanyCreate {
+            fn from(value: super::CompanyCreate) -> Self {
+                Self {
+                    custom_attributes: Ok(value.custom_attributes),
+                    description: Ok(value.description),
+                    domain: Ok(value.domain),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CompanyList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Company>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<crate::PaginationMeta, ::std::string::String>,
+        }
+        impl ::std::default::Default for CompanyList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                }
+            }
+        }
+        impl CompanyList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Company>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CompanyList> for super::CompanyList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CompanyList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CompanyList> for CompanyList {
+            fn from(value: super::CompanyList) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CompanyMerge {
+            target_company_id: ::std::result::Result<
+                ::std::num::NonZeroU64,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CompanyMerge {
+            fn default() -> Self {
+                Self {
+                    target_company_id: Err(
+                        "no value supplied for target_company_id".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CompanyMerge {
+            pub fn target_company_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_company_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for target_company_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CompanyMerge> for super::CompanyMerge {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CompanyMerge,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    target_company_id: value.target_company_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CompanyMerge> for CompanyMerge {
+            fn from(value: super::CompanyMerge) -> Self {
+                Self {
+                    target_company_id: Ok(value.target_company_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CompanySummary {
             domain: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -1476,7 +2507,7 @@ status added later): clients keep the ones they do not know yet.*/
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for Company {
+        impl ::std::default::Default for CompanySummary {
             fn default() -> Self {
                 Self {
                     domain: Ok(Default::default()),
@@ -1486,7 +2517,7 @@ status added later): clients keep the ones they do not know yet.*/
                 }
             }
         }
-        impl Company {
+        impl CompanySummary {
             pub fn domain<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1536,10 +2567,10 @@ status added later): clients keep the ones they do not know yet.*/
                 self
             }
         }
-        impl ::std::convert::TryFrom<Company> for super::Company {
+        impl ::std::convert::TryFrom<CompanySummary> for super::CompanySummary {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: Company,
+                value: CompanySummary,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     domain: value.domain?,
@@ -1549,12 +2580,149 @@ status added later): clients keep the ones they do not know yet.*/
                 })
             }
         }
-        impl ::std::convert::From<super::Company> for Company {
-            fn from(value: super::Company) -> Self {
+        impl ::std::convert::From<super::CompanySummary> for CompanySummary {
+            fn from(value: super::CompanySummary) -> Self {
                 Self {
                     domain: Ok(value.domain),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Contact {
+            avatar_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Contact {
+            fn default() -> Self {
+                Self {
+                    avatar_url: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Ok(Default::default()),
+                    phone_number: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Contact {
+            pub fn avatar_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for avatar_url: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Contact> for super::Contact {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Contact,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    avatar_url: value.avatar_url?,
+                    email: value.email?,
+                    id: value.id?,
+                    name: value.name?,
+                    phone_number: value.phone_number?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Contact> for Contact {
+            fn from(value: super::Contact) -> Self {
+                Self {
+                    avatar_url: Ok(value.avatar_url),
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    phone_number: Ok(value.phone_number),
                     extra: Ok(value.extra),
                 }
             }
@@ -1639,13 +2807,62 @@ status added later): clients keep the ones they do not know yet.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct FieldErrors {
+            errors: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::vec::Vec<::std::string::String>,
+                >,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FieldErrors {
+            fn default() -> Self {
+                Self {
+                    errors: Err("no value supplied for errors".to_string()),
+                }
+            }
+        }
+        impl FieldErrors {
+            pub fn errors<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::vec::Vec<::std::string::String>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.errors = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for errors: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FieldErrors> for super::FieldErrors {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FieldErrors,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { errors: value.errors? })
+            }
+        }
+        impl ::std::convert::From<super::FieldErrors> for FieldErrors {
+            fn from(value: super::FieldErrors) -> Self {
+                Self { errors: Ok(value.errors) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Lead {
             assigned_agent: ::std::result::Result<
                 ::std::option::Option<super::Agent>,
                 ::std::string::String,
             >,
             company: ::std::result::Result<
-                ::std::option::Option<super::Company>,
+                ::std::option::Option<super::CompanySummary>,
                 ::std::string::String,
             >,
             conversation_id: ::std::result::Result<
@@ -1722,7 +2939,7 @@ status added later): clients keep the ones they do not know yet.*/
             }
             pub fn company<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Company>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::CompanySummary>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.company = value
@@ -1990,6 +3207,198 @@ status added later): clients keep the ones they do not know yet.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LeadCreate {
+            assigned_agent_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            company_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            conversation_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            custom_attributes: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            custom_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            lead_currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            lead_value: ::std::result::Result<
+                ::std::option::Option<crate::Amount>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LeadCreate {
+            fn default() -> Self {
+                Self {
+                    assigned_agent_id: Ok(Default::default()),
+                    company_id: Ok(Default::default()),
+                    conversation_id: Ok(Default::default()),
+                    custom_attributes: Ok(Default::default()),
+                    custom_name: Ok(Default::default()),
+                    lead_currency: Ok(Default::default()),
+                    lead_value: Ok(Default::default()),
+                    position: Ok(Default::default()),
+                }
+            }
+        }
+        impl LeadCreate {
+            pub fn assigned_agent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assigned_agent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for assigned_agent_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn company_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_id: {e}")
+                    });
+                self
+            }
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn custom_attributes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_attributes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_attributes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn custom_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_name: {e}")
+                    });
+                self
+            }
+            pub fn lead_currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lead_currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lead_currency: {e}")
+                    });
+                self
+            }
+            pub fn lead_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Amount>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lead_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lead_value: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LeadCreate> for super::LeadCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LeadCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assigned_agent_id: value.assigned_agent_id?,
+                    company_id: value.company_id?,
+                    conversation_id: value.conversation_id?,
+                    custom_attributes: value.custom_attributes?,
+                    custom_name: value.custom_name?,
+                    lead_currency: value.lead_currency?,
+                    lead_value: value.lead_value?,
+                    position: value.position?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LeadCreate> for LeadCreate {
+            fn from(value: super::LeadCreate) -> Self {
+                Self {
+                    assigned_agent_id: Ok(value.assigned_agent_id),
+                    company_id: Ok(value.company_id),
+                    conversation_id: Ok(value.conversation_id),
+                    custom_attributes: Ok(value.custom_attributes),
+                    custom_name: Ok(value.custom_name),
+                    lead_currency: Ok(value.lead_currency),
+                    lead_value: Ok(value.lead_value),
+                    position: Ok(value.position),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LeadList {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::Lead>,
@@ -2194,6 +3603,293 @@ status added later): clients keep the ones they do not know yet.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Note {
+            author: ::std::result::Result<
+                ::std::option::Option<super::Agent>,
+                ::std::string::String,
+            >,
+            content: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Note {
+            fn default() -> Self {
+                Self {
+                    author: Ok(Default::default()),
+                    content: Err("no value supplied for content".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Note {
+            pub fn author<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Agent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.author = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for author: {e}")
+                    });
+                self
+            }
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Note> for super::Note {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Note,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    author: value.author?,
+                    content: value.content?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Note> for Note {
+            fn from(value: super::Note) -> Self {
+                Self {
+                    author: Ok(value.author),
+                    content: Ok(value.content),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NoteCreate {
+            content: ::std::result::Result<
+                super::NoteCreateContent,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NoteCreate {
+            fn default() -> Self {
+                Self {
+                    content: Err("no value supplied for content".to_string()),
+                }
+            }
+        }
+        impl NoteCreate {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NoteCreateContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NoteCreate> for super::NoteCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NoteCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { content: value.content? })
+            }
+        }
+        impl ::std::convert::From<super::NoteCreate> for NoteCreate {
+            fn from(value: super::NoteCreate) -> Self {
+                Self { content: Ok(value.content) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TimelineEvent {
+            actor: ::std::result::Result<
+                ::std::option::Option<super::Agent>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            event_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            occurred_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TimelineEvent {
+            fn default() -> Self {
+                Self {
+                    actor: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    event_type: Err("no value supplied for event_type".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    occurred_at: Err("no value supplied for occurred_at".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl TimelineEvent {
+            pub fn actor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Agent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actor: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn event_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_type: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn occurred_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.occurred_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for occurred_at: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TimelineEvent> for super::TimelineEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TimelineEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actor: value.actor?,
+                    description: value.description?,
+                    event_type: value.event_type?,
+                    id: value.id?,
+                    occurred_at: value.occurred_at?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TimelineEvent> for TimelineEvent {
+            fn from(value: super::TimelineEvent) -> Self {
+                Self {
+                    actor: Ok(value.actor),
+                    description: Ok(value.description),
+                    event_type: Ok(value.event_type),
+                    id: Ok(value.id),
+                    occurred_at: Ok(value.occurred_at),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ValidationError {
             attributes: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -2289,7 +3985,7 @@ status added later): clients keep the ones they do not know yet.*/
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Voxys Connect Leads API
+/**Client for Voxys Connect CRM API
 
 The Leads API of Voxys Connect, a customer-engagement and CRM platform.
 Its conventions follow Chatwoot's: every path lives under
@@ -2384,6 +4080,260 @@ const _: () = {
     {}
 };
 impl Client {
+    /**List companies
+
+One page of the account's companies, sorted as asked, with pagination
+metadata. The page size is the server's (25); there is no `per_page`.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/companies`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `page`: Page number, starting at 1.
+- `sort`: Field to sort by.
+```ignore
+let response = client.list_companies()
+    .account_id(account_id)
+    .page(page)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn list_companies(&self) -> builder::ListCompanies<'_> {
+        builder::ListCompanies::new(self)
+    }
+    /**Create a company
+
+Creates a company; `name` is required and must not be blank (422).
+Sending the same company twice makes two companies.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/companies`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `body`
+```ignore
+let response = client.create_company()
+    .account_id(account_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_company(&self) -> builder::CreateCompany<'_> {
+        builder::CreateCompany::new(self)
+    }
+    /**Search companies
+
+The companies whose name or domain contains `q`, ignoring case: a bare
+array, not paged.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/search`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `q`: What to look for in names and domains.
+```ignore
+let response = client.search_companies()
+    .account_id(account_id)
+    .q(q)
+    .send()
+    .await;
+```*/
+    pub fn search_companies(&self) -> builder::SearchCompanies<'_> {
+        builder::SearchCompanies::new(self)
+    }
+    /**Get a company
+
+The company with this ID, bare (not wrapped in `data`).
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The company's ID.
+```ignore
+let response = client.get_company()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_company(&self) -> builder::GetCompany<'_> {
+        builder::GetCompany::new(self)
+    }
+    /**Delete a company
+
+Deletes the company. Its leads stay, with no company (`company: null`);
+its contacts stay, in no company. Deleting it again is answered 404.
+
+Sends a `DELETE` request to `/api/v1/accounts/{account_id}/companies/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The company's ID.
+```ignore
+let response = client.delete_company()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_company(&self) -> builder::DeleteCompany<'_> {
+        builder::DeleteCompany::new(self)
+    }
+    /**Update a company
+
+Changes the members sent and leaves the others as they are; `domain` and
+`description` sent as `null` are cleared. Sending the same change again gives
+the same company.
+
+Sends a `PATCH` request to `/api/v1/accounts/{account_id}/companies/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The company's ID.
+- `body`
+```ignore
+let response = client.update_company()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_company(&self) -> builder::UpdateCompany<'_> {
+        builder::UpdateCompany::new(self)
+    }
+    /**A company's contacts
+
+The contacts in the company: a bare array, not paged.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/{id}/contacts`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The company's ID.
+```ignore
+let response = client.list_company_contacts()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn list_company_contacts(&self) -> builder::ListCompanyContacts<'_> {
+        builder::ListCompanyContacts::new(self)
+    }
+    /**Add a contact to a company
+
+Puts a contact (of the account's contacts) in the company, taking it out of
+the company it was in. Adding it again leaves it there.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/companies/{id}/contacts`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The company's ID.
+- `body`
+```ignore
+let response = client.add_company_contact()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn add_company_contact(&self) -> builder::AddCompanyContact<'_> {
+        builder::AddCompanyContact::new(self)
+    }
+    /**Remove a contact from a company
+
+Takes the contact out of the company; the contact itself stays. Removing it
+again is answered 404.
+
+Sends a `DELETE` request to `/api/v1/accounts/{account_id}/companies/{id}/contacts/{contact_id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The company's ID.
+- `contact_id`: The contact's ID.
+```ignore
+let response = client.remove_company_contact()
+    .account_id(account_id)
+    .id(id)
+    .contact_id(contact_id)
+    .send()
+    .await;
+```*/
+    pub fn remove_company_contact(&self) -> builder::RemoveCompanyContact<'_> {
+        builder::RemoveCompanyContact::new(self)
+    }
+    /**Companies that look like this one
+
+The other companies that may be the same one: the same domain, or the same
+name ignoring case and spaces (the reference does not say how it matches;
+this is what the mock server does). A bare array, not paged; empty when there
+are none.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/{id}/duplicates`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The company's ID.
+```ignore
+let response = client.company_duplicates()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn company_duplicates(&self) -> builder::CompanyDuplicates<'_> {
+        builder::CompanyDuplicates::new(self)
+    }
+    /**Merge a company into another
+
+Moves everything of this company (the source) to the target: its leads,
+its contacts, its history. Then **deletes the source**, and answers the
+target. Merging again is answered 404, since the source is gone: harmless,
+but the first answer is lost, so a client settles a lost answer by reading
+the source (gone) and the target.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/companies/{id}/merge`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The source company's ID; it is deleted by the merge.
+- `body`
+```ignore
+let response = client.merge_companies()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn merge_companies(&self) -> builder::MergeCompanies<'_> {
+        builder::MergeCompanies::new(self)
+    }
+    /**A company's timeline
+
+What happened to the company and its leads and contacts, newest first: a
+bare array, not paged.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/{id}/timeline`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The company's ID.
+```ignore
+let response = client.company_timeline()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn company_timeline(&self) -> builder::CompanyTimeline<'_> {
+        builder::CompanyTimeline::new(self)
+    }
     /**List a pipeline's cards
 
 Every card of the funnel (pipeline), optionally only those whose lead
@@ -2442,6 +4392,27 @@ let response = client.list_leads()
 ```*/
     pub fn list_leads(&self) -> builder::ListLeads<'_> {
         builder::ListLeads::new(self)
+    }
+    /**Create a lead
+
+Creates a lead; answers it with its ID. Every member may be left out (the
+reference requires none): a lead with no name is valid. Sending the same
+lead twice makes two leads: there is no idempotency key.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/leads`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `body`
+```ignore
+let response = client.create_lead()
+    .account_id(account_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_lead(&self) -> builder::CreateLead<'_> {
+        builder::CreateLead::new(self)
     }
     /**Act on many leads at once
 
@@ -2506,6 +4477,50 @@ let response = client.get_lead()
     pub fn get_lead(&self) -> builder::GetLead<'_> {
         builder::GetLead::new(self)
     }
+    /**Delete a lead
+
+Deletes the lead, with its notes. Deleting it again is answered 404.
+
+Sends a `DELETE` request to `/api/v1/accounts/{account_id}/leads/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The lead's ID.
+```ignore
+let response = client.delete_lead()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_lead(&self) -> builder::DeleteLead<'_> {
+        builder::DeleteLead::new(self)
+    }
+    /**Update a lead
+
+Changes the members sent and leaves the others as they are. A nullable
+member sent as `null` is cleared (the value, the currency, the agent, the
+company...); left out, it is kept. Sending the same change again gives the
+same lead (its `updated_at` moves on). The status has its own operation,
+`update_lead_status`.
+
+Sends a `PATCH` request to `/api/v1/accounts/{account_id}/leads/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The lead's ID.
+- `body`
+```ignore
+let response = client.update_lead()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_lead(&self) -> builder::UpdateLead<'_> {
+        builder::UpdateLead::new(self)
+    }
     /**Change a lead's status
 
 Sets the lead's status, and its notes when `notes` is sent: a string
@@ -2555,6 +4570,48 @@ let response = client.convert_lead()
     pub fn convert_lead(&self) -> builder::ConvertLead<'_> {
         builder::ConvertLead::new(self)
     }
+    /**List a lead's notes
+
+Every note of the lead, newest first, each with its author: a bare array,
+not paged.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/leads/{lead_id}/notes`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `lead_id`: The lead's ID.
+```ignore
+let response = client.list_lead_notes()
+    .account_id(account_id)
+    .lead_id(lead_id)
+    .send()
+    .await;
+```*/
+    pub fn list_lead_notes(&self) -> builder::ListLeadNotes<'_> {
+        builder::ListLeadNotes::new(self)
+    }
+    /**Add a note to a lead
+
+Adds a note, written by the token's user. Sending it twice adds two
+notes. `content` must not be blank (422).
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/leads/{lead_id}/notes`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `lead_id`: The lead's ID.
+- `body`
+```ignore
+let response = client.create_lead_note()
+    .account_id(account_id)
+    .lead_id(lead_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_lead_note(&self) -> builder::CreateLeadNote<'_> {
+        builder::CreateLeadNote::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -2565,6 +4622,1027 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::list_companies`]
+
+[`Client::list_companies`]: super::Client::list_companies*/
+    #[derive(Debug, Clone)]
+    pub struct ListCompanies<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        page: Result<Option<i64>, String>,
+        sort: Result<Option<types::CompanySortField>, String>,
+    }
+    impl<'a> ListCompanies<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                page: Ok(None),
+                sort: Ok(None),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CompanySortField>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CompanySortField` for sort failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/companies`
+        pub async fn send(self) -> Result<ResponseValue<types::CompanyList>, Error<()>> {
+            let Self { client, account_id, page, sort } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_companies",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_company`]
+
+[`Client::create_company`]: super::Client::create_company*/
+    #[derive(Debug, Clone)]
+    pub struct CreateCompany<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        body: Result<types::builder::CompanyCreate, String>,
+    }
+    impl<'a> CreateCompany<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CompanyCreate>,
+            <V as std::convert::TryInto<types::CompanyCreate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CompanyCreate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CompanyCreate,
+            ) -> types::builder::CompanyCreate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/companies`
+        pub async fn send(self) -> Result<ResponseValue<types::Company>, Error<()>> {
+            let Self { client, account_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CompanyCreate::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_company",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::search_companies`]
+
+[`Client::search_companies`]: super::Client::search_companies*/
+    #[derive(Debug, Clone)]
+    pub struct SearchCompanies<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        q: Result<types::SearchCompaniesQ, String>,
+    }
+    impl<'a> SearchCompanies<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                q: Err("q was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SearchCompaniesQ>,
+        {
+            self.q = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `SearchCompaniesQ` for q failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/search`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Company>>, Error<()>> {
+            let Self { client, account_id, q } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/search", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "search_companies",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_company`]
+
+[`Client::get_company`]: super::Client::get_company*/
+    #[derive(Debug, Clone)]
+    pub struct GetCompany<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> GetCompany<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Company>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_company",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_company`]
+
+[`Client::delete_company`]: super::Client::delete_company*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteCompany<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> DeleteCompany<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/api/v1/accounts/{account_id}/companies/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_company",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_company`]
+
+[`Client::update_company`]: super::Client::update_company*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateCompany<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<crate::CompanyUpdate, String>,
+    }
+    impl<'a> UpdateCompany<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::CompanyUpdate>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: CompanyUpdate` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/companies/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Company>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_company",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_company_contacts`]
+
+[`Client::list_company_contacts`]: super::Client::list_company_contacts*/
+    #[derive(Debug, Clone)]
+    pub struct ListCompanyContacts<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> ListCompanyContacts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/{id}/contacts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Contact>>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}/contacts", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_company_contacts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::add_company_contact`]
+
+[`Client::add_company_contact`]: super::Client::add_company_contact*/
+    #[derive(Debug, Clone)]
+    pub struct AddCompanyContact<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<types::builder::CompanyContactAdd, String>,
+    }
+    impl<'a> AddCompanyContact<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CompanyContactAdd>,
+            <V as std::convert::TryInto<
+                types::CompanyContactAdd,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CompanyContactAdd` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CompanyContactAdd,
+            ) -> types::builder::CompanyContactAdd,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/companies/{id}/contacts`
+        pub async fn send(self) -> Result<ResponseValue<types::Contact>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CompanyContactAdd::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}/contacts", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_company_contact",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::remove_company_contact`]
+
+[`Client::remove_company_contact`]: super::Client::remove_company_contact*/
+    #[derive(Debug, Clone)]
+    pub struct RemoveCompanyContact<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        contact_id: Result<i64, String>,
+    }
+    impl<'a> RemoveCompanyContact<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                contact_id: Err("contact_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn contact_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.contact_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for contact_id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/api/v1/accounts/{account_id}/companies/{id}/contacts/{contact_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client, account_id, id, contact_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}/contacts/{}", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+                encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "remove_company_contact",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::company_duplicates`]
+
+[`Client::company_duplicates`]: super::Client::company_duplicates*/
+    #[derive(Debug, Clone)]
+    pub struct CompanyDuplicates<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> CompanyDuplicates<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/{id}/duplicates`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Company>>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}/duplicates", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "company_duplicates",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::merge_companies`]
+
+[`Client::merge_companies`]: super::Client::merge_companies*/
+    #[derive(Debug, Clone)]
+    pub struct MergeCompanies<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<types::builder::CompanyMerge, String>,
+    }
+    impl<'a> MergeCompanies<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CompanyMerge>,
+            <V as std::convert::TryInto<types::CompanyMerge>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CompanyMerge` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CompanyMerge,
+            ) -> types::builder::CompanyMerge,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/companies/{id}/merge`
+        pub async fn send(self) -> Result<ResponseValue<types::Company>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CompanyMerge::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}/merge", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "merge_companies",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::company_timeline`]
+
+[`Client::company_timeline`]: super::Client::company_timeline*/
+    #[derive(Debug, Clone)]
+    pub struct CompanyTimeline<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> CompanyTimeline<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/companies/{id}/timeline`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::TimelineEvent>>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/companies/{}/timeline", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "company_timeline",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_funnel_cards`]
 
 [`Client::list_funnel_cards`]: super::Client::list_funnel_cards*/
@@ -2864,6 +5942,97 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::create_lead`]
+
+[`Client::create_lead`]: super::Client::create_lead*/
+    #[derive(Debug, Clone)]
+    pub struct CreateLead<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        body: Result<types::builder::LeadCreate, String>,
+    }
+    impl<'a> CreateLead<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LeadCreate>,
+            <V as std::convert::TryInto<types::LeadCreate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `LeadCreate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::LeadCreate,
+            ) -> types::builder::LeadCreate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/leads`
+        pub async fn send(self) -> Result<ResponseValue<types::Lead>, Error<()>> {
+            let Self { client, account_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::LeadCreate::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/leads", client.baseurl, encode_path(& account_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_lead",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::bulk_lead_action`]
 
 [`Client::bulk_lead_action`]: super::Client::bulk_lead_action*/
@@ -3080,6 +6249,163 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::delete_lead`]
+
+[`Client::delete_lead`]: super::Client::delete_lead*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteLead<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> DeleteLead<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/api/v1/accounts/{account_id}/leads/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/leads/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_lead",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_lead`]
+
+[`Client::update_lead`]: super::Client::update_lead*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateLead<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<crate::LeadUpdate, String>,
+    }
+    impl<'a> UpdateLead<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::LeadUpdate>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: LeadUpdate` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/leads/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Lead>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/leads/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_lead",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::update_lead_status`]
 
 [`Client::update_lead_status`]: super::Client::update_lead_status*/
@@ -3278,6 +6604,186 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::list_lead_notes`]
+
+[`Client::list_lead_notes`]: super::Client::list_lead_notes*/
+    #[derive(Debug, Clone)]
+    pub struct ListLeadNotes<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        lead_id: Result<i64, String>,
+    }
+    impl<'a> ListLeadNotes<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                lead_id: Err("lead_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn lead_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.lead_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for lead_id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/leads/{lead_id}/notes`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Note>>, Error<()>> {
+            let Self { client, account_id, lead_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let lead_id = lead_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/leads/{}/notes", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& lead_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_lead_notes",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_lead_note`]
+
+[`Client::create_lead_note`]: super::Client::create_lead_note*/
+    #[derive(Debug, Clone)]
+    pub struct CreateLeadNote<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        lead_id: Result<i64, String>,
+        body: Result<types::builder::NoteCreate, String>,
+    }
+    impl<'a> CreateLeadNote<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                lead_id: Err("lead_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn lead_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.lead_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for lead_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NoteCreate>,
+            <V as std::convert::TryInto<types::NoteCreate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NoteCreate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NoteCreate,
+            ) -> types::builder::NoteCreate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/leads/{lead_id}/notes`
+        pub async fn send(self) -> Result<ResponseValue<types::Note>, Error<()>> {
+            let Self { client, account_id, lead_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let lead_id = lead_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::NoteCreate::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/leads/{}/notes", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& lead_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_lead_note",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -3285,6 +6791,289 @@ pub mod prelude {
 }
 /// Every operation of the document, with the facts it states: what a repeat does (`x-voxys-retry`), how its answer is paged (`x-voxys-paging`) and its parameters' ranges. See [`operation`](crate::operation).
 pub const OPERATIONS: &[crate::Operation] = &[
+    crate::Operation {
+        id: "list_companies",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/companies",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::PageMeta),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "page",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: Some(1),
+            },
+            crate::Parameter {
+                name: "sort",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "create_company",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/companies",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "search_companies",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/companies/search",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "q",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "get_company",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/companies/{id}",
+        retry: crate::RetryClass::Read,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "delete_company",
+        method: "DELETE",
+        path: "/api/v1/accounts/{account_id}/companies/{id}",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "update_company",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/companies/{id}",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "list_company_contacts",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/companies/{id}/contacts",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "add_company_contact",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/companies/{id}/contacts",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "remove_company_contact",
+        method: "DELETE",
+        path: "/api/v1/accounts/{account_id}/companies/{id}/contacts/{contact_id}",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "contact_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "company_duplicates",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/companies/{id}/duplicates",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "merge_companies",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/companies/{id}/merge",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "company_timeline",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/companies/{id}/timeline",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
     crate::Operation {
         id: "list_funnel_cards",
         method: "GET",
@@ -3388,6 +7177,22 @@ pub const OPERATIONS: &[crate::Operation] = &[
         ],
     },
     crate::Operation {
+        id: "create_lead",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/leads",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
         id: "bulk_lead_action",
         method: "POST",
         path: "/api/v1/accounts/{account_id}/leads/bulk",
@@ -3443,6 +7248,52 @@ pub const OPERATIONS: &[crate::Operation] = &[
         ],
     },
     crate::Operation {
+        id: "delete_lead",
+        method: "DELETE",
+        path: "/api/v1/accounts/{account_id}/leads/{id}",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "update_lead",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/leads/{id}",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
         id: "update_lead_status",
         method: "PATCH",
         path: "/api/v1/accounts/{account_id}/leads/{id}/status",
@@ -3469,6 +7320,52 @@ pub const OPERATIONS: &[crate::Operation] = &[
         id: "convert_lead",
         method: "POST",
         path: "/api/v1/accounts/{account_id}/leads/{lead_id}/convert",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "lead_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "list_lead_notes",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/leads/{lead_id}/notes",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "lead_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "create_lead_note",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/leads/{lead_id}/notes",
         retry: crate::RetryClass::SecondEffect,
         paging: None,
         parameters: &[
