@@ -23,7 +23,8 @@ use serde_json::Map;
 use crate::types::{
     Agent, BulkAction, BulkAssign, BulkAssignActionType, BulkAssignParams, BulkDelete,
     BulkDeleteActionType, BulkStatusChange, BulkStatusChangeActionType, BulkStatusChangeParams,
-    CompanySummary, Lead, LeadConversion, LeadIds, LeadList,
+    CompanyContactAdd, CompanyCreate, CompanyCreateName, CompanyList, CompanyMerge, CompanySummary,
+    Lead, LeadConversion, LeadIds, LeadList, NoteCreate, NoteCreateContent,
 };
 use crate::{LeadStatus, PaginationMeta, Timestamp};
 
@@ -121,5 +122,48 @@ impl LeadConversion {
             funnel_id,
             funnel_stage_id: stage_id,
         }
+    }
+}
+
+impl NoteCreate {
+    /// A note with this text (checked not to be empty by
+    /// `NoteCreateContent::try_from`).
+    pub fn new(content: NoteCreateContent) -> NoteCreate {
+        NoteCreate { content }
+    }
+}
+
+impl CompanyCreate {
+    /// A company with this name (checked not to be empty by
+    /// `CompanyCreateName::try_from`), and no domain, description or custom
+    /// attributes.
+    pub fn new(name: CompanyCreateName) -> CompanyCreate {
+        CompanyCreate {
+            name,
+            domain: None,
+            description: None,
+            custom_attributes: Map::new(),
+        }
+    }
+}
+
+impl CompanyMerge {
+    /// A merge into the company `target_company_id`.
+    pub fn new(target_company_id: std::num::NonZeroU64) -> CompanyMerge {
+        CompanyMerge { target_company_id }
+    }
+}
+
+impl CompanyContactAdd {
+    /// The contact `contact_id`.
+    pub fn new(contact_id: std::num::NonZeroU64) -> CompanyContactAdd {
+        CompanyContactAdd { contact_id }
+    }
+}
+
+impl CompanyList {
+    /// One page of companies and where it stands.
+    pub fn new(data: Vec<crate::types::Company>, meta: PaginationMeta) -> CompanyList {
+        CompanyList { data, meta }
     }
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use voxys_connect_api::{ApiToken, ClientInfo, RequestDefaults, ResponseValue};
 
+use crate::companies::Companies;
 use crate::config::ClientBuilder;
+use crate::create::Claimed;
 use crate::error::{Error, Result, classify};
 use crate::leads::Leads;
 use crate::pipeline::{Call, Notes, Pipeline};
@@ -43,6 +45,7 @@ struct Inner {
     api: voxys_connect_api::Client,
     token: ApiToken,
     pipeline: Arc<Pipeline>,
+    claimed: Arc<Claimed>,
 }
 
 impl Client {
@@ -73,6 +76,7 @@ impl Client {
                 api: voxys_connect_api::Client::new_with_client(&base_url, http, defaults),
                 token,
                 pipeline,
+                claimed: Arc::default(),
             }),
         }
     }
@@ -80,6 +84,11 @@ impl Client {
     /// The leads of one account.
     pub fn leads(&self, account_id: i64) -> Leads {
         Leads::new(self.clone(), account_id)
+    }
+
+    /// The companies of one account.
+    pub fn companies(&self, account_id: i64) -> Companies {
+        Companies::new(self.clone(), account_id)
     }
 
     /// The pipelines (funnels) of one account.
@@ -140,14 +149,28 @@ impl Client {
         T: DeserializeOwned,
         Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
     {
+        let (result, notes) = self.send_noting(operation, call, request).await;
+        result.map(|value| Sent { value, notes })
+    }
+
+    /// [`send`](Client::send), with what the attempts came to whether the
+    /// call succeeded or not (a delete reads a 404 after a lost answer as
+    /// done).
+    pub(crate) async fn send_noting<T, Fut>(
+        &self,
+        operation: &'static str,
+        call: Call,
+        request: Fut,
+    ) -> (Result<T>, Notes)
+    where
+        T: DeserializeOwned,
+        Fut: Future<Output = std::result::Result<ResponseValue<T>, voxys_connect_api::Error<()>>>,
+    {
         let call = Arc::new(call);
         let (result, observed) = call.scope(voxys_connect_api::observe(request)).await;
         let notes = call.notes();
         match result {
-            Ok(value) => Ok(Sent {
-                value: value.into_inner(),
-                notes,
-            }),
+            Ok(value) => (Ok(value.into_inner()), notes),
             Err(error) => {
                 let error = classify::<T>(
                     operation,
@@ -159,7 +182,7 @@ impl Client {
                 .await
                 .with_attempts(notes.attempts.max(1));
                 tracing::debug!(error = %error, "call failed");
-                Err(match notes.uncertain {
+                let error = match notes.uncertain.clone() {
                     Some(why) => Error::OutcomeUnknown {
                         operation,
                         action: call.action(operation),
@@ -168,9 +191,16 @@ impl Client {
                         cause: Box::new(error),
                     },
                     None => error,
-                })
+                };
+                (Err(error), notes)
             }
         }
+    }
+
+    /// The ids of records this client's creates were answered with or
+    /// settled on.
+    pub(crate) fn claimed(&self) -> &Arc<Claimed> {
+        &self.inner.claimed
     }
 }
 

@@ -84,7 +84,10 @@
 #![forbid(unsafe_code)]
 
 mod client;
+pub mod companies;
 pub mod config;
+mod create;
+mod delete;
 pub mod error;
 pub mod leads;
 pub mod pagination;
@@ -97,6 +100,8 @@ mod tls;
 
 pub use client::Client;
 pub use config::ClientBuilder;
+pub use create::CLOCK_ALLOWANCE;
+pub use delete::{Delete, Deleted};
 pub use error::{Error, Result};
 pub use retry::RetryPolicy;
 
@@ -110,9 +115,13 @@ pub use retry::RetryPolicy;
 /// hand-written to be tolerant where the API is.
 pub mod types {
     pub use voxys_connect_api::types::{
-        Agent, Card, Company, Lead, LeadSortField, LeadStats, SortOrder,
+        Agent, Card, Company, CompanySortField, CompanySummary, Contact, Lead, LeadSortField,
+        LeadStats, Note, SortOrder, TimelineEvent,
     };
-    pub use voxys_connect_api::{Amount, LeadStatus, PaginationMeta, Timestamp, UnknownStatus};
+    pub use voxys_connect_api::{
+        Amount, Change, CompanyUpdate, LeadStatus, LeadUpdate, PaginationMeta, Timestamp,
+        UnknownStatus,
+    };
 
     /// The exact decimal type behind [`Amount`], re-exported so that callers
     /// need no dependency of their own to compute with amounts.

@@ -6,6 +6,7 @@
 //! what the caller is told once the attempts are over.
 
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use voxys_connect_api::types::ErrorBody;
 use voxys_connect_api::{ApiToken, Observed};
 
@@ -183,12 +184,12 @@ async fn answer_error(
         }
     }
     let decoded = serde_json::from_slice::<ErrorBody>(&body).ok();
-    let (message, attributes) = match &decoded {
+    let (message, attributes, fields) = match &decoded {
         Some(body) => {
-            let (message, attributes) = error_body_message(body);
-            (token.redact(&message), attributes)
+            let (message, attributes, fields) = error_body_message(body);
+            (token.redact(&message), attributes, fields)
         }
-        None => (snippet(&body, token), Vec::new()),
+        None => (snippet(&body, token), Vec::new(), BTreeMap::new()),
     };
     match status {
         401 | 403 => Error::Unauthorized {
@@ -206,6 +207,7 @@ async fn answer_error(
             operation,
             message,
             attributes,
+            fields,
             request_id,
         },
         429 => Error::RateLimited {
@@ -232,13 +234,36 @@ async fn answer_error(
     }
 }
 
-/// The message of an error body, whichever of the API's shapes it has.
-fn error_body_message(body: &ErrorBody) -> (String, Vec<String>) {
+/// The message of an error body, whichever of the API's shapes it has; the
+/// fields it names; and each field's messages.
+fn error_body_message(body: &ErrorBody) -> (String, Vec<String>, BTreeMap<String, Vec<String>>) {
     match body {
-        ErrorBody::ErrorMessage(m) => (m.error.clone(), Vec::new()),
-        ErrorBody::ErrorList(l) => (l.errors.join("; "), Vec::new()),
-        ErrorBody::ValidationError(v) => (v.message.clone(), v.attributes.clone()),
+        ErrorBody::ErrorMessage(m) => (m.error.clone(), Vec::new(), BTreeMap::new()),
+        ErrorBody::ErrorList(l) => (l.errors.join("; "), Vec::new(), BTreeMap::new()),
+        ErrorBody::ValidationError(v) => {
+            let fields = v
+                .attributes
+                .iter()
+                .map(|field| (field.clone(), vec![v.message.clone()]))
+                .collect();
+            (v.message.clone(), v.attributes.clone(), fields)
+        }
+        ErrorBody::FieldErrors(f) => {
+            let message = f
+                .errors
+                .iter()
+                .map(|(field, messages)| format!("{field}: {}", messages.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let attributes = f.errors.keys().cloned().collect();
+            (message, attributes, f.errors.clone())
+        }
         // A shape added to the document later: its JSON says it best.
-        other => (serde_json::to_string(other).unwrap_or_default(), Vec::new()),
+        #[allow(unreachable_patterns)]
+        other => (
+            serde_json::to_string(other).unwrap_or_default(),
+            Vec::new(),
+            BTreeMap::new(),
+        ),
     }
 }

@@ -56,20 +56,31 @@ pub enum Error {
         request_id: Option<String>,
     },
 
-    /// The API rejected a parameter (422).
+    /// The API rejected the request's parameters or body (422).
+    ///
+    /// The API words these in two shapes (each field with its messages, as
+    /// the reference documents; or one message and the fields at fault, as
+    /// Chatwoot sends); both are read into `fields`.
     #[error(
-        "{operation}: the API rejected the request (422): {message}{}{}",
+        "{operation}: the API rejected the request (422): {message}{}; correct {} and send it again{}",
         fmt_attributes(.attributes),
+        what_to_correct(.fields),
         fmt_request_id(.request_id)
     )]
     #[non_exhaustive]
     Validation {
         /// The API operation.
         operation: &'static str,
-        /// The server's message.
+        /// The server's message; for the field-by-field shape, every field
+        /// and its messages in one line (`name: can't be blank`).
         message: String,
-        /// The names of the parameters at fault, when the server gave them.
+        /// The names of the parameters or members at fault, when the server
+        /// gave them.
         attributes: Vec<String>,
+        /// Each member at fault and what is wrong with it, from either
+        /// shape (for the one-message shape, each field named gets the
+        /// message).
+        fields: std::collections::BTreeMap<String, Vec<String>>,
         /// The server's id for the request, if it sent one.
         request_id: Option<String>,
     },
@@ -484,6 +495,15 @@ fn fmt_request_id(request_id: &Option<String>) -> String {
     match request_id {
         Some(id) => format!(" (request id {id})"),
         None => String::new(),
+    }
+}
+
+fn what_to_correct(fields: &std::collections::BTreeMap<String, Vec<String>>) -> String {
+    if fields.is_empty() {
+        "the request".to_owned()
+    } else {
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        format!("`{}`", names.join("`, `"))
     }
 }
 

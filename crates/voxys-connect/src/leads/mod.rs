@@ -1,19 +1,28 @@
 //! The leads of an account: [`Leads`], made by
 //! [`Client::leads`](crate::Client::leads), and the requests it makes:
-//! [`ListLeads`], [`SetLeadStatus`], [`BulkLeadAction`] (with what it did:
-//! [`BulkOutcome`]), [`ConvertLead`], and single requests
-//! ([`Request`]: [`Leads::get`], [`Leads::stats`]).
+//! [`ListLeads`], [`CreateLead`], [`UpdateLead`], [`SetLeadStatus`],
+//! [`BulkLeadAction`] (with what it did: [`BulkOutcome`]), [`ConvertLead`],
+//! a lead's notes ([`LeadNotes`], [`CreateNote`]), and single requests
+//! ([`Request`]: [`Leads::get`], [`Leads::stats`]; [`Delete`]:
+//! [`Leads::delete`]).
 
 mod bulk;
 mod convert;
+mod create;
+mod notes;
 mod status;
+mod update;
 
 pub use bulk::{
     BatchDone, BatchOutcome, BulkActionKind, BulkLeadAction, BulkOutcome, BulkRun, BulkStop,
     DEFAULT_BATCH_SIZE, DEFAULT_BULK_CONCURRENCY, MAX_BATCH_SIZE,
 };
 pub use convert::{ConvertLead, DEFAULT_SETTLE_AFTER};
+pub use create::CreateLead;
+pub(crate) use create::id;
+pub use notes::{CreateNote, LeadNotes};
 pub use status::SetLeadStatus;
+pub use update::UpdateLead;
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -21,6 +30,7 @@ use voxys_connect_api::LeadStatus;
 use voxys_connect_api::types::{Lead, LeadList, LeadSortField, LeadStats, SortOrder};
 
 use crate::client::Client;
+use crate::delete::Delete;
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageSource, pages};
 use crate::pipeline::Call;
@@ -68,6 +78,37 @@ impl Leads {
                 .send()
                 .await
         })
+    }
+
+    /// A request to create a lead, exactly once; set its members, then
+    /// send it. See [`CreateLead`].
+    pub fn create(&self) -> CreateLead {
+        CreateLead::new(self.client.clone(), self.account_id)
+    }
+
+    /// A request to change a lead's members (each left as it is, cleared or
+    /// set); see [`UpdateLead`].
+    pub fn update(&self, lead_id: i64) -> UpdateLead {
+        UpdateLead::new(self.client.clone(), self.account_id, lead_id)
+    }
+
+    /// A request to delete a lead, with its notes (`delete_lead`); see
+    /// [`Delete`] for what a retry does.
+    pub fn delete(&self, lead_id: i64) -> Delete {
+        let account = self.account_id;
+        Delete::new(&self.client, "delete_lead", move |c| async move {
+            c.api()
+                .delete_lead()
+                .account_id(account)
+                .id(lead_id)
+                .send()
+                .await
+        })
+    }
+
+    /// The notes of the lead `lead_id`: list them, add one.
+    pub fn notes(&self, lead_id: i64) -> LeadNotes {
+        LeadNotes::new(self.client.clone(), self.account_id, lead_id)
     }
 
     /// A request for the account's lead totals: by status, and their value
