@@ -9,8 +9,12 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 use voxys_connect_spec::Spec;
+
+use crate::respond::field_errors;
 
 /// The JSON request body of one operation, from the document: its schema,
 /// and, for a `oneOf` with a `discriminator`, the schema of each kind.
@@ -26,6 +30,8 @@ struct Checked {
     required: Vec<String>,
     /// Where the schema wants integers.
     integers: Vec<Vec<Step>>,
+    /// Where it wants numbers (amounts), which may come as strings.
+    numbers: Vec<Vec<Step>>,
 }
 
 /// One step from a value into a member of it.
@@ -37,22 +43,22 @@ enum Step {
     Each,
 }
 
-/// How deep [`integer_places`] follows a schema (a schema that refers to
+/// How deep [`places_of`] follows a schema (a schema that refers to
 /// itself would not end).
 const DEPTH: usize = 16;
 
-/// The places in a value of the schema at `pointer` that must hold integers:
-/// `type: integer` reached through `properties`, `items`, `allOf`, `anyOf`
-/// and `oneOf` (any alternative that wants an integer there counts).
-fn integer_places(spec: &Spec, pointer: &str, at: &[Step], out: &mut Vec<Vec<Step>>) {
+/// The places in a value of the schema at `pointer` that must hold a
+/// value of `kind` (`integer`, `number`): `type: KIND` reached through
+/// `properties`, `items`, `allOf`, `anyOf` and `oneOf` (any alternative
+/// that wants one there counts).
+fn places_of(spec: &Spec, kind: &str, pointer: &str, at: &[Step], out: &mut Vec<Vec<Step>>) {
     if at.len() > DEPTH {
         return;
     }
     let Some((pointer, schema)) = spec.resolve(pointer) else {
         return;
     };
-    if schema.get("type").and_then(Value::as_str) == Some("integer") && !out.iter().any(|p| p == at)
-    {
+    if schema.get("type").and_then(Value::as_str) == Some(kind) && !out.iter().any(|p| p == at) {
         out.push(at.to_vec());
     }
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
@@ -60,13 +66,19 @@ fn integer_places(spec: &Spec, pointer: &str, at: &[Step], out: &mut Vec<Vec<Ste
             let member = pointer_key(name);
             let mut next = at.to_vec();
             next.push(Step::Member(name.clone()));
-            integer_places(spec, &format!("{pointer}/properties/{member}"), &next, out);
+            places_of(
+                spec,
+                kind,
+                &format!("{pointer}/properties/{member}"),
+                &next,
+                out,
+            );
         }
     }
     if schema.get("items").is_some_and(Value::is_object) {
         let mut next = at.to_vec();
         next.push(Step::Each);
-        integer_places(spec, &format!("{pointer}/items"), &next, out);
+        places_of(spec, kind, &format!("{pointer}/items"), &next, out);
     }
     for key in ["allOf", "anyOf", "oneOf"] {
         let count = schema
@@ -74,7 +86,7 @@ fn integer_places(spec: &Spec, pointer: &str, at: &[Step], out: &mut Vec<Vec<Ste
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
         for i in 0..count {
-            integer_places(spec, &format!("{pointer}/{key}/{i}"), at, out);
+            places_of(spec, kind, &format!("{pointer}/{key}/{i}"), at, out);
         }
     }
 }
@@ -116,12 +128,14 @@ impl Checked {
                     .collect()
             })
             .unwrap_or_default();
-        let mut integers = Vec::new();
-        integer_places(spec, pointer, &[], &mut integers);
+        let (mut integers, mut numbers) = (Vec::new(), Vec::new());
+        places_of(spec, "integer", pointer, &[], &mut integers);
+        places_of(spec, "number", pointer, &[], &mut numbers);
         Ok(Checked {
             validator: spec.validator(pointer)?,
             required,
             integers,
+            numbers,
         })
     }
 }
@@ -196,10 +210,32 @@ impl RequestBody {
                 return Err(missing(name));
             }
         }
-        let errors: Vec<(String, String)> = checked
-            .validator
-            .iter_errors(&body)
-            .map(|error| (attribute_of(&error), error.to_string()))
+        // An amount may come as a string of digits, as Rails casts it to a
+        // decimal column (`"15000.50"`): the schema judges it as the number
+        // it holds, and the handler reads it exactly.
+        let mut judged = body.clone();
+        for steps in &checked.numbers {
+            numeric_strings_as_numbers(&mut judged, steps);
+        }
+        let blank = |error: &jsonschema::ValidationError<'_>| {
+            matches!(
+                error.kind(),
+                jsonschema::error::ValidationErrorKind::MinLength { .. }
+            ) && error.instance().is_string()
+        };
+        let refused: Vec<jsonschema::ValidationError<'_>> =
+            checked.validator.iter_errors(&judged).collect();
+        // A member that must not be blank, sent empty: the model's
+        // validation answers it, in the reference's shape.
+        if !refused.is_empty() && refused.iter().all(blank) {
+            let members = refused
+                .iter()
+                .map(|error| (attribute_of(error), "can't be blank".to_owned()));
+            return Err(field_errors(members));
+        }
+        let errors: Vec<(String, String)> = refused
+            .iter()
+            .map(|error| (attribute_of(error), error.to_string()))
             .collect();
         if errors.is_empty() {
             if let Some((attribute, value)) = misfit(&body, &checked.integers) {
@@ -218,6 +254,56 @@ impl RequestBody {
             .collect::<Vec<_>>()
             .join("; ");
         Err(json!({"message": message, "attributes": attributes}))
+    }
+}
+
+/// A decimal written as JSON writes numbers or as Rails reads a decimal
+/// from a string: digits with an optional sign, fraction and exponent
+/// (`15000`, `-0.5`, `1.5e3`), exactly; `None` for anything else, or for
+/// more digits than a decimal holds.
+pub(crate) fn decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.starts_with(|c: char| c.is_ascii_digit())
+        || !digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    {
+        return None;
+    }
+    if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).ok()
+    } else {
+        Decimal::from_str_exact(text).ok()
+    }
+}
+
+/// Replaces a string holding a decimal at `steps` of `value` with the
+/// (nearest) JSON number, for the schema to judge.
+fn numeric_strings_as_numbers(value: &mut Value, steps: &[Step]) {
+    match steps.split_first() {
+        None => {
+            if let Some(number) = value
+                .as_str()
+                .and_then(decimal)
+                .and_then(|d| d.to_f64())
+                .and_then(serde_json::Number::from_f64)
+            {
+                *value = Value::Number(number);
+            }
+        }
+        Some((Step::Member(name), rest)) => {
+            if let Some(member) = value.get_mut(name) {
+                numeric_strings_as_numbers(member, rest);
+            }
+        }
+        Some((Step::Each, rest)) => {
+            if let Some(items) = value.as_array_mut() {
+                items
+                    .iter_mut()
+                    .for_each(|item| numeric_strings_as_numbers(item, rest));
+            }
+        }
     }
 }
 

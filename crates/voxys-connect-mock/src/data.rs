@@ -12,6 +12,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
 
+use crate::records::{Contact, MockCompany, Note, TimelineEvent};
+
 /// An agent (a user of the account), as the API shows one.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -107,7 +109,10 @@ pub(crate) fn amount_json(amount: Decimal) -> Value {
         .map_or(Value::Null, Value::Number)
 }
 
-/// A timestamp as the API writes it: RFC 3339 in UTC, `Z`, whole seconds.
+/// A timestamp as the API writes it: RFC 3339 in UTC, `Z`, with the
+/// fraction of a second it has: none for the generated data, which is in
+/// whole seconds; milliseconds for what the mock writes, as Rails sends
+/// them (`2026-12-01T06:20:01.123Z`).
 pub(crate) fn timestamp_json(at: DateTime<Utc>) -> Value {
     Value::String(at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
@@ -199,14 +204,29 @@ pub struct Account {
     pub funnels: Vec<Funnel>,
     /// The cards of its funnels, in id order.
     pub cards: Vec<Card>,
+    /// Its companies, in id order.
+    pub companies: Vec<MockCompany>,
+    /// Its contacts, in id order; each in one company at most.
+    pub contacts: Vec<Contact>,
+    /// The notes of its leads, in id order (the API lists a lead's notes
+    /// newest first: [`Account::notes_of`]).
+    pub notes: Vec<Note>,
+    /// The events of its companies' timelines, in id order (the API lists
+    /// a company's newest first: [`Account::timeline_of`]).
+    pub timeline: Vec<TimelineEvent>,
 }
 
-/// The data a mock server serves: accounts with agents, companies and leads.
+/// The data a mock server serves: accounts with agents, companies, contacts
+/// and leads, and the user the token belongs to.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Dataset {
     /// The accounts, by id.
     pub accounts: BTreeMap<i64, Account>,
+    /// The token's user: an agent of every account (the first account's
+    /// first agent, added to the agents of the others). Notes and timeline
+    /// events the mock writes are by this user.
+    pub user: Agent,
 }
 
 /// What to generate.
@@ -396,6 +416,69 @@ impl Account {
             .filter(|c| c.funnel_id == funnel_id && c.lead_id == lead_id)
             .collect()
     }
+
+    /// The agent with this user id, if a member of the account.
+    pub fn agent(&self, id: i64) -> Option<&Agent> {
+        self.agents.iter().find(|a| a.id == id)
+    }
+
+    /// The company with this id.
+    pub fn company(&self, id: i64) -> Option<&MockCompany> {
+        self.companies
+            .binary_search_by_key(&id, |c| c.id)
+            .ok()
+            .map(|i| &self.companies[i])
+    }
+
+    /// A company as the API sends it, with its contacts counted now.
+    pub fn company_json(&self, company: &MockCompany) -> Value {
+        company.to_json(self.contacts_of(company.id).len() as u64)
+    }
+
+    /// The contact with this id.
+    pub fn contact(&self, id: i64) -> Option<&Contact> {
+        self.contacts
+            .binary_search_by_key(&id, |c| c.id)
+            .ok()
+            .map(|i| &self.contacts[i])
+    }
+
+    /// The contacts in the company `company_id`, in id order (the order
+    /// the API lists them in).
+    pub fn contacts_of(&self, company_id: i64) -> Vec<&Contact> {
+        self.contacts
+            .iter()
+            .filter(|c| c.company_id == Some(company_id))
+            .collect()
+    }
+
+    /// The leads of the company `company_id`, in id order.
+    pub fn leads_of(&self, company_id: i64) -> Vec<&MockLead> {
+        self.leads
+            .iter()
+            .filter(|l| l.company.as_ref().is_some_and(|c| c.id == company_id))
+            .collect()
+    }
+
+    /// The notes of the lead `lead_id` as the API lists them: newest first
+    /// (`created_at` descending, then id descending).
+    pub fn notes_of(&self, lead_id: i64) -> Vec<&Note> {
+        let mut notes: Vec<&Note> = self.notes.iter().filter(|n| n.lead_id == lead_id).collect();
+        notes.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        notes
+    }
+
+    /// The timeline of the company `company_id` as the API lists it: newest
+    /// first (`occurred_at` descending, then id descending).
+    pub fn timeline_of(&self, company_id: i64) -> Vec<&TimelineEvent> {
+        let mut events: Vec<&TimelineEvent> = self
+            .timeline
+            .iter()
+            .filter(|e| e.company_id == company_id)
+            .collect();
+        events.sort_by(|a, b| b.occurred_at.cmp(&a.occurred_at).then(b.id.cmp(&a.id)));
+        events
+    }
 }
 
 impl Dataset {
@@ -405,6 +488,7 @@ impl Dataset {
         let mut rng = fastrand::Rng::with_seed(spec.seed);
         let mut next_lead_id = 1i64;
         let mut next_card_id = 1i64;
+        let (mut next_contact_id, mut next_note_id, mut next_event_id) = (1i64, 1i64, 0i64);
         let mut accounts = BTreeMap::new();
         for account_id in (1..=spec.accounts).map(|a| i64::try_from(a).unwrap_or(i64::MAX)) {
             let agents = agents_of(&mut rng, account_id);
@@ -422,6 +506,26 @@ impl Dataset {
                 fastrand::Rng::with_seed(spec.seed ^ 0x5eed_f0e1 ^ account_id as u64);
             let funnels = funnels_of(account_id);
             let cards = cards_of(&mut funnel_rng, &funnels, &leads, &mut next_card_id);
+            // Companies, contacts, notes and timelines from a stream of
+            // their own too, for the same reason.
+            let mut crm_rng = fastrand::Rng::with_seed(spec.seed ^ 0xc04a_41e5 ^ account_id as u64);
+            let companies = company_records(&mut crm_rng, &companies);
+            let contacts = contacts_of(&mut crm_rng, &companies, &mut next_contact_id);
+            let notes = notes_of(&mut crm_rng, &leads, &agents, &mut next_note_id);
+            let timeline = companies
+                .iter()
+                .map(|c| {
+                    next_event_id += 1;
+                    TimelineEvent {
+                        id: next_event_id,
+                        company_id: c.id,
+                        event_type: "company_created".to_owned(),
+                        description: Some(format!("Company '{}' was created.", c.name)),
+                        actor: None,
+                        occurred_at: c.created_at,
+                    }
+                })
+                .collect();
             accounts.insert(
                 account_id,
                 Account {
@@ -431,10 +535,31 @@ impl Dataset {
                     inboxes,
                     funnels,
                     cards,
+                    companies,
+                    contacts,
+                    notes,
+                    timeline,
                 },
             );
         }
-        Dataset { accounts }
+        // The token's user: the first account's first agent, a member of
+        // every account.
+        let user = accounts
+            .values()
+            .next()
+            .and_then(|a| a.agents.first().cloned())
+            .unwrap_or_else(|| Agent {
+                id: 1,
+                name: "Mock User".to_owned(),
+                email: Some("agent1@example.com".to_owned()),
+                avatar_url: Some(String::new()),
+            });
+        for account in accounts.values_mut() {
+            if account.agent(user.id).is_none() {
+                account.agents.push(user.clone());
+            }
+        }
+        Dataset { accounts, user }
     }
 
     /// An account, if the dataset has it.
@@ -561,6 +686,119 @@ fn companies_of(account_id: i64) -> Vec<Company> {
             domain: domain.map(str::to_owned),
         })
         .collect()
+}
+
+const DESCRIPTIONS: [&str; 6] = [
+    "Global leader in widgets.",
+    "Family business since 1921; buys through resellers.",
+    "Logistics for the southern hemisphere.",
+    "Série B en 2024 — équipe de 40 personnes.",
+    "Hardware, software and \"everything in between\".",
+    "Regional retail chain, 120 stores.",
+];
+
+/// The companies of an account as records: the names and domains leads
+/// show, and a description, attributes and timestamps.
+fn company_records(rng: &mut fastrand::Rng, companies: &[Company]) -> Vec<MockCompany> {
+    companies
+        .iter()
+        .map(|c| {
+            let created = rng.u64(0..SPAN_SECONDS / 2);
+            let updated = (created + rng.u64(0..200 * 24 * 3600)).min(SPAN_SECONDS);
+            let mut custom_attributes = Map::new();
+            if rng.u8(..4) != 0 {
+                custom_attributes.insert(
+                    "industry".into(),
+                    json!(INDUSTRIES[rng.usize(..INDUSTRIES.len())]),
+                );
+                custom_attributes.insert("employees".into(), json!(rng.u32(5..20_000)));
+            }
+            MockCompany {
+                id: c.id,
+                name: c.name.clone(),
+                domain: c.domain.clone(),
+                description: maybe(rng, 0.6, |r| {
+                    DESCRIPTIONS[r.usize(..DESCRIPTIONS.len())].to_owned()
+                }),
+                custom_attributes,
+                created_at: timestamp(created),
+                updated_at: timestamp(updated),
+            }
+        })
+        .collect()
+}
+
+/// How many contacts each account has.
+const CONTACTS_PER_ACCOUNT: usize = 30;
+
+/// An account's contacts: about two in three in a company.
+fn contacts_of(
+    rng: &mut fastrand::Rng,
+    companies: &[MockCompany],
+    next_contact_id: &mut i64,
+) -> Vec<Contact> {
+    (0..CONTACTS_PER_ACCOUNT)
+        .map(|_| {
+            let id = *next_contact_id;
+            *next_contact_id += 1;
+            let company = if companies.is_empty() || rng.u8(..3) == 0 {
+                None
+            } else {
+                Some(&companies[rng.usize(..companies.len())])
+            };
+            let first = FIRST_NAMES[rng.usize(..FIRST_NAMES.len())];
+            let last = LAST_NAMES[rng.usize(..LAST_NAMES.len())];
+            let domain = company
+                .and_then(|c| c.domain.as_deref())
+                .unwrap_or("example.net");
+            Contact {
+                id,
+                name: maybe(rng, 0.95, |_| format!("{first} {last}")),
+                email: maybe(rng, 0.9, |_| format!("contact{id}@{domain}")),
+                phone_number: maybe(rng, 0.7, |r| format!("+1555{:07}", r.u32(..10_000_000))),
+                avatar_url: match rng.u8(..3) {
+                    0 => None,
+                    1 => Some(String::new()),
+                    _ => Some(format!("https://avatars.example.com/c{id}.png")),
+                },
+                company_id: company.map(|c| c.id),
+            }
+        })
+        .collect()
+}
+
+/// Notes on about one lead in eight, one to three each, written after the
+/// lead by an agent of the account (or by a user since gone: no author).
+fn notes_of(
+    rng: &mut fastrand::Rng,
+    leads: &[MockLead],
+    agents: &[Agent],
+    next_note_id: &mut i64,
+) -> Vec<Note> {
+    let mut notes = Vec::new();
+    for lead in leads {
+        if rng.u8(..8) != 0 {
+            continue;
+        }
+        for _ in 0..rng.u8(1..=3) {
+            let author = if agents.is_empty() || rng.u8(..20) == 0 {
+                None
+            } else {
+                Some(agents[rng.usize(..agents.len())].clone())
+            };
+            notes.push(Note {
+                id: *next_note_id,
+                lead_id: lead.id,
+                content: NOTES[rng.usize(..NOTES.len())].to_owned(),
+                author,
+                created_at: (lead.created_at
+                    + chrono::Duration::seconds(rng.i64(0..60 * 24 * 3600)))
+                .min(timestamp(SPAN_SECONDS)),
+            });
+            *next_note_id += 1;
+        }
+    }
+    notes
 }
 
 /// `Some(value)` with probability `p`.

@@ -24,7 +24,8 @@ pub enum Fault {
     /// Wait this long before answering normally.
     Delay(Duration),
     /// Answer normally, but close the connection half way through the body
-    /// (the `Content-Length` promises the whole body).
+    /// (the `Content-Length` promises the whole body). An answer without a
+    /// body (a `204`) has nothing to cut, and goes whole.
     CutBody,
     /// Close the connection without answering.
     DropConnection,

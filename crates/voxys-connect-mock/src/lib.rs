@@ -53,18 +53,40 @@
 //!    schemas, responses with the success status.
 //! 2. Write its handler in `src/operations.rs`, a
 //!    `fn(&Shared, &Call) -> Outcome`: it reads the checked request
-//!    (`Call`'s `id()`, `text()`, `int()`, `required_*()` and `body`), reads
-//!    the data (`shared.store()`) or changes it (`shared.write(..)`, with the
-//!    change itself in `src/store.rs` so that it is journaled), and answers
-//!    `Ok(Reply(json))` or a `Refusal` (404, 422).
+//!    (`Call`'s `id()`, `param()`, `text()`, `int()`, `required_*()`,
+//!    `body` and `raw`), reads the data (`shared.store()`) or changes it
+//!    (`shared.write(..)`, with the change itself a method of the store
+//!    that runs through `Store::change`, so that it is stamped and
+//!    journaled: `src/store.rs`, `src/leads.rs`, `src/companies.rs`), and
+//!    answers `Ok(Reply::json(..))`, `Ok(Reply::empty())` for a `204` (no
+//!    body, no content type), or a `Refusal` (404, 422).
 //! 3. Add one line to `HANDLERS` in the same file: `("operation_id", handler)`.
 //!
 //! Routing, authentication, validation, the success status (and
 //! [`MockServerBuilder::created_status`] for a `201`), faults, the rate
 //! limiter, request ids and gzip then apply as to every operation, and
 //! `tests/operations.rs` checks that the new operation is routed and asks for
-//! the token. (An operation that succeeds without a body, a `204` delete,
-//! needs a `Reply` without one first: none has been added yet.)
+//! the token.
+//!
+//! # The data
+//! Each account has leads, agents, inboxes, two funnels with cards, 20
+//! companies, 30 contacts (about two in three in a company; a contact is in
+//! one company at most), notes on about one lead in eight, and a timeline
+//! event (`company_created`) for each company. The token belongs to one user
+//! ([`MockServer::user`]): the first account's first agent, an agent of
+//! every account; every account of the data ([`MockServer::account_ids`]:
+//! two by default) is reachable with the token, so that a client can copy
+//! from one into another. The [`MockServer`] has accessors for each kind of
+//! record (`leads`, `companies`, `notes`, `contacts`, `timeline`...), and
+//! [`MockServer::applied_writes`] is the journal of every write it applied
+//! ([`AppliedWrite`] says what each operation puts in it).
+//!
+//! Writes are stamped with the real time, in milliseconds as Rails sends
+//! them (`2026-12-01T06:20:01.123Z`), each at least a millisecond after the
+//! one before and after all generated data: a client that settles a lost
+//! create by looking for a record made after its request began finds it.
+//! New records get the next id of their kind: ids grow and are never given
+//! twice, even after a delete.
 //!
 //! # Where the mock guesses
 //! The facts about the API (`../shared/api/voxys-crm-facts.md`) and the
@@ -79,15 +101,25 @@
 //!   list no 422 answer in the document.)
 //! - Invalid values answer 422 in Chatwoot's shape, `{"message": ...,
 //!   "attributes": [...]}`; a missing required member answers `{"error":
-//!   "param is missing or the value is empty: NAME"}`. The reference's
-//!   `{"errors": {"name": [...]}}` is never sent. Undeclared query
-//!   parameters are ignored; of a repeated one, the last wins.
+//!   "param is missing or the value is empty: NAME"}`. What a model's
+//!   validation refuses answers in the reference's shape, `{"errors":
+//!   {"name": ["can't be blank"]}}`: a blank company `name` or note
+//!   `content` (empty or spaces only), a `company_id` the account does not
+//!   have (`must exist`), an `assigned_agent_id` who is no agent of it, a
+//!   company merged into itself (`target_company_id`), a `lead_value`
+//!   string that holds no number. Undeclared query parameters are ignored;
+//!   of a repeated one, the last wins.
+//! - An amount in a request body (`lead_value`) may be a JSON number or a
+//!   string of digits (`"15000.50"`), as Rails casts either to a decimal
+//!   column, though the document's schema says number; it is kept exactly
+//!   (read from the body's text, not through a float).
 //! - An integer in a body must be a JSON integer that fits an `i64` (`5.0`
 //!   answers 422).
 //! - A path the document lacks, or a method it lacks for a path, answers
 //!   404 `{"error": "Resource could not be found"}`, as Rails answers a
 //!   request no route matches.
-//! - A lead of another account is not found (404) by `get_lead`.
+//! - A lead, company or contact of another account is not found (404),
+//!   like one that does not exist.
 //! - `lead_stats` sums values across currencies as they are (no
 //!   conversion), leads without a value adding nothing. Amounts, there as in
 //!   leads, are JSON numbers (whole ones as integers), as the document's
@@ -99,9 +131,50 @@
 //!   given, answers 422 for a stage of another funnel and 404 for an
 //!   unknown funnel or lead.
 //! - Sorting puts `null` last ascending and first descending, as
-//!   PostgreSQL does, ties by ascending id; `updated_at` moves one second per write, on the mock's
-//!   own clock.
+//!   PostgreSQL does, ties by ascending id; `updated_at` moves on with
+//!   every write of a record (an update that changes nothing included, as
+//!   the document says).
 //! - The rate limiter keys by token, not by IP (see [`Throttle`]).
+//! - A new lead is `open`; a member of `LeadCreate` left out or `null` is
+//!   empty. `update_lead` and `update_company` replace `custom_attributes`
+//!   whole when sent (no merge of keys).
+//! - Deleting a lead deletes its notes and cards (a bulk delete too).
+//!   Deleting a company deletes its timeline; its leads (`company: null`)
+//!   and contacts stay, in no company, their `updated_at` unchanged (as
+//!   Rails' `nullify` leaves it). A merge moves the source's leads, contacts
+//!   and timeline to the target, also leaving the leads' `updated_at`, and
+//!   moves the target's `updated_at` on. A merge whose source is gone, or
+//!   whose target does not exist, answers 404 (the source is looked up
+//!   first, so a merge repeated after one that applied answers 404 even
+//!   into itself).
+//! - `list_companies` sorts `name` A to Z ignoring case, `created_at` and
+//!   `updated_at` newest first (the default: `created_at`), ties by
+//!   ascending id; 25 a page. `search_companies` matches `q` anywhere in the
+//!   name or the domain, ignoring case, in id order. `company_duplicates`
+//!   finds the other companies with the same domain (ignoring case and
+//!   surrounding spaces; a company without one matches none by domain) or
+//!   the same name ignoring case and white space, in id order.
+//!   `list_company_contacts` lists in id order.
+//! - A lead's notes list newest first (`created_at`, then id, descending);
+//!   a note written through the API has the token's user as its `author`;
+//!   generated notes may have none (`null`, a user since gone). A note does
+//!   not change its lead's `updated_at`.
+//! - Adding a contact to the company it is in already changes nothing and
+//!   answers 200 with it; adding it to another takes it out of the one it
+//!   was in. Removing a contact that is not in the company (or does not
+//!   exist) answers 404; a contact that does not exist, for an add, too.
+//! - Timelines list newest first (`occurred_at`, then id, descending).
+//!   The mock writes these events, each with a `description` in words, the
+//!   token's user as `actor` and the write's instant as `occurred_at`:
+//!   `company_created`, `company_updated` (naming the members sent);
+//!   `lead_created` (a lead created in a company), `lead_updated` (on the
+//!   company the lead was in and the one it is in), `lead_deleted`;
+//!   `contact_added`, `contact_removed` (also on the company a contact
+//!   left for another); for a merge, on the target, `lead_added` for each
+//!   lead and `contact_added` for each contact moved, then
+//!   `companies_merged` (listed first). Generated companies have one
+//!   `company_created` event, with no actor (`null`). Status changes, bulk
+//!   actions and conversions write no events.
 //!
 //! # Cargo features
 //! `cli` (default): the `voxys-mock` binary and the [`cli`] module with its
@@ -113,12 +186,15 @@
 mod bodies;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod companies;
 mod data;
 mod document;
 mod faults;
+mod leads;
 mod listing;
 mod operations;
 mod params;
+mod records;
 mod respond;
 mod routes;
 mod server;
@@ -130,6 +206,7 @@ mod tls;
 pub use data::{Account, Agent, Card, Company, Dataset, DatasetSpec, Funnel, MockLead, Stage};
 pub use faults::{Fault, FaultRule, InvalidFaultRule};
 pub use operations::operations;
+pub use records::{Contact, MockCompany, Note, TimelineEvent};
 pub use routes::{DocumentMismatch, check_document};
 pub use server::{MockServer, MockServerBuilder};
 pub use store::AppliedWrite;

@@ -11,13 +11,16 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::Bytes;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use crate::companies::{CompanyInput, CompanySort};
+use crate::leads::LeadInput;
 use crate::listing::{ListRequest, SortField};
 use crate::respond::Refusal;
 use crate::state::Shared;
-use crate::store::{BulkAction, Notes};
+use crate::store::{BulkAction, Change};
 
 /// What a handler answers.
 pub(crate) type Outcome = Result<Reply, Refusal>;
@@ -32,11 +35,28 @@ pub(crate) type Handler = fn(&Shared, &Call) -> Outcome;
 /// disagree does not start ([`crate::check_document`]).
 pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("list_leads", list_leads),
+    ("create_lead", create_lead),
     ("lead_stats", lead_stats),
     ("get_lead", get_lead),
+    ("update_lead", update_lead),
+    ("delete_lead", delete_lead),
     ("update_lead_status", update_lead_status),
     ("bulk_lead_action", bulk_lead_action),
     ("convert_lead", convert_lead),
+    ("list_lead_notes", list_lead_notes),
+    ("create_lead_note", create_lead_note),
+    ("list_companies", list_companies),
+    ("create_company", create_company),
+    ("search_companies", search_companies),
+    ("get_company", get_company),
+    ("update_company", update_company),
+    ("delete_company", delete_company),
+    ("company_timeline", company_timeline),
+    ("company_duplicates", company_duplicates),
+    ("merge_companies", merge_companies),
+    ("list_company_contacts", list_company_contacts),
+    ("add_company_contact", add_company_contact),
+    ("remove_company_contact", remove_company_contact),
     ("list_funnel_cards", list_funnel_cards),
 ];
 
@@ -65,6 +85,9 @@ pub(crate) struct Call {
     pub(crate) query: BTreeMap<String, Value>,
     /// The JSON body; `null` for an operation that takes none.
     pub(crate) body: Value,
+    /// The body as sent, for what a `Value` cannot hold exactly (the
+    /// digits of an amount).
+    pub(crate) raw: Bytes,
 }
 
 impl Call {
@@ -80,6 +103,23 @@ impl Call {
             .last()
             .and_then(|(_, v)| v.as_i64())
             .ok_or(Refusal::NotFound)
+    }
+
+    /// The path parameter `name` (`{id}`, `{contact_id}`).
+    fn param(&self, name: &str) -> Result<i64, Refusal> {
+        self.path
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_i64())
+            .ok_or(Refusal::NotFound)
+    }
+
+    /// A body member's integer, which the document requires.
+    fn body_int(&self, name: &str) -> Result<i64, Refusal> {
+        self.body
+            .get(name)
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Refusal::Missing(name.to_owned()))
     }
 
     /// A query parameter's text.
@@ -110,13 +150,25 @@ impl Call {
     }
 }
 
-/// What a handler answers when it succeeds: a JSON body, sent with the
-/// status the document gives the operation for success.
-pub(crate) struct Reply(pub(crate) String);
+/// What a handler answers when it succeeds, sent with the status the
+/// document gives the operation for success: a JSON body, or none (a `204`:
+/// no body, no content type).
+pub(crate) struct Reply(pub(crate) Option<String>);
 
 impl Reply {
+    /// A JSON body, already written.
+    fn text(json: String) -> Reply {
+        Reply(Some(json))
+    }
+
+    /// A JSON body.
     fn json(value: &Value) -> Reply {
-        Reply(value.to_string())
+        Reply::text(value.to_string())
+    }
+
+    /// No body, for an operation that succeeds with `204`.
+    fn empty() -> Reply {
+        Reply(None)
     }
 }
 
@@ -140,7 +192,7 @@ fn list_leads(shared: &Shared, call: &Call) -> Outcome {
     };
     let store = shared.store();
     let (account, index) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
-    Ok(Reply(index.list(account, &request)))
+    Ok(Reply::text(index.list(account, &request)))
 }
 
 /// `lead_stats`: the account's totals, counted from its leads now (nothing
@@ -170,7 +222,7 @@ fn lead_stats(shared: &Shared, call: &Call) -> Outcome {
         add(&mut total_value, lead.lead_value);
     }
     let amount = |sum: Decimal| sum.normalize().to_string();
-    Ok(Reply(format!(
+    Ok(Reply::text(format!(
         r#"{{"total":{},"open":{open},"won":{won},"lost":{lost},"total_value":{},"won_value":{}}}"#,
         account.leads.len(),
         amount(total_value),
@@ -195,11 +247,7 @@ fn update_lead_status(shared: &Shared, call: &Call) -> Outcome {
         .get("status")
         .and_then(Value::as_str)
         .ok_or_else(|| Refusal::Missing("status".to_owned()))?;
-    let notes = match call.body.get("notes") {
-        None => Notes::Keep,
-        Some(Value::String(text)) => Notes::Set(text.clone()),
-        Some(_) => Notes::Clear,
-    };
+    let notes = Change::of(&call.body, "notes", |v| v.as_str().map(str::to_owned));
     let lead = shared.write(|store| store.update_status(account, lead_id, status, notes))?;
     Ok(Reply::json(&lead))
 }
@@ -272,4 +320,170 @@ fn list_funnel_cards(shared: &Shared, call: &Call) -> Outcome {
     cards.sort_by_key(|c| (stage_order(c.funnel_stage_id), c.position, c.id));
     let cards: Vec<Value> = cards.iter().filter_map(|c| account.card_json(c)).collect();
     Ok(Reply::json(&Value::Array(cards)))
+}
+
+/// `create_lead`: a new lead, as `LeadCreate` describes it (every member
+/// optional); 422 for an agent or a company the account does not have.
+fn create_lead(shared: &Shared, call: &Call) -> Outcome {
+    let (account, input) = (call.account()?, LeadInput::read(&call.body, &call.raw)?);
+    let lead = shared.write(|store| store.create_lead(account, input))?;
+    Ok(Reply::json(&lead))
+}
+
+/// `update_lead`: the members sent changed (`null` clears), the others
+/// kept.
+fn update_lead(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    let input = LeadInput::read(&call.body, &call.raw)?;
+    let lead = shared.write(|store| store.update_lead(account, id, input))?;
+    Ok(Reply::json(&lead))
+}
+
+/// `delete_lead`: 204, no body; 404 when it is gone already.
+fn delete_lead(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    shared.write(|store| store.delete_lead(account, id))?;
+    Ok(Reply::empty())
+}
+
+/// `list_lead_notes`: the lead's notes, newest first.
+fn list_lead_notes(shared: &Shared, call: &Call) -> Outcome {
+    let lead_id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    account.lead(lead_id).ok_or(Refusal::NotFound)?;
+    let notes: Vec<Value> = account
+        .notes_of(lead_id)
+        .iter()
+        .map(|n| n.to_json())
+        .collect();
+    Ok(Reply::json(&Value::Array(notes)))
+}
+
+/// `create_lead_note`: a note by the token's user.
+fn create_lead_note(shared: &Shared, call: &Call) -> Outcome {
+    let (account, lead_id) = (call.account()?, call.id()?);
+    let content = call
+        .body
+        .get("content")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Refusal::Missing("content".to_owned()))?;
+    let note = shared.write(|store| store.create_note(account, lead_id, content))?;
+    Ok(Reply::json(&note))
+}
+
+/// `list_companies`: one page of 25, sorted as asked.
+fn list_companies(shared: &Shared, call: &Call) -> Outcome {
+    let sort_name = call.required_text("sort")?;
+    let sort = CompanySort::from_wire(sort_name).ok_or_else(|| {
+        Refusal::invalid("sort", format!("sorting by {sort_name} is not supported"))
+    })?;
+    let page = call.required_count("page")?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(&account.list_companies(page, sort)))
+}
+
+/// `create_company`: a new company; `name` must not be blank.
+fn create_company(shared: &Shared, call: &Call) -> Outcome {
+    let (account, input) = (call.account()?, CompanyInput::read(&call.body));
+    let company = shared.write(|store| store.create_company(account, input))?;
+    Ok(Reply::json(&company))
+}
+
+/// `search_companies`: those whose name or domain contains `q`.
+fn search_companies(shared: &Shared, call: &Call) -> Outcome {
+    let q = call
+        .text("q")
+        .ok_or_else(|| Refusal::Missing("q".to_owned()))?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(&account.search_companies(q)))
+}
+
+/// `get_company`: the company, bare.
+fn get_company(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    let company = account.company(id).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(&account.company_json(company)))
+}
+
+/// `update_company`: the members sent changed (`null` clears), the others
+/// kept.
+fn update_company(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    let input = CompanyInput::read(&call.body);
+    let company = shared.write(|store| store.update_company(account, id, input))?;
+    Ok(Reply::json(&company))
+}
+
+/// `delete_company`: 204; its leads and contacts stay, in no company.
+fn delete_company(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    shared.write(|store| store.delete_company(account, id))?;
+    Ok(Reply::empty())
+}
+
+/// `company_timeline`: its events, newest first.
+fn company_timeline(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    account.company(id).ok_or(Refusal::NotFound)?;
+    let events: Vec<Value> = account
+        .timeline_of(id)
+        .iter()
+        .map(|e| e.to_json())
+        .collect();
+    Ok(Reply::json(&Value::Array(events)))
+}
+
+/// `company_duplicates`: the companies that look like it.
+fn company_duplicates(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(
+        &account.duplicates_of(id).ok_or(Refusal::NotFound)?,
+    ))
+}
+
+/// `merge_companies`: the source into the target; answers the target.
+fn merge_companies(shared: &Shared, call: &Call) -> Outcome {
+    let (account, source) = (call.account()?, call.id()?);
+    let target = call.body_int("target_company_id")?;
+    let company = shared.write(|store| store.merge_companies(account, source, target))?;
+    Ok(Reply::json(&company))
+}
+
+/// `list_company_contacts`: the contacts in the company.
+fn list_company_contacts(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    account.company(id).ok_or(Refusal::NotFound)?;
+    let contacts: Vec<Value> = account
+        .contacts_of(id)
+        .iter()
+        .map(|c| c.to_json())
+        .collect();
+    Ok(Reply::json(&Value::Array(contacts)))
+}
+
+/// `add_company_contact`: puts the contact in the company; answers it.
+fn add_company_contact(shared: &Shared, call: &Call) -> Outcome {
+    let (account, company) = (call.account()?, call.id()?);
+    let contact_id = call.body_int("contact_id")?;
+    let contact = shared.write(|store| store.add_contact(account, company, contact_id))?;
+    Ok(Reply::json(&contact))
+}
+
+/// `remove_company_contact`: 204; the contact stays, in no company.
+fn remove_company_contact(shared: &Shared, call: &Call) -> Outcome {
+    let (account, company) = (call.account()?, call.param("id")?);
+    let contact_id = call.param("contact_id")?;
+    shared.write(|store| store.remove_contact(account, company, contact_id))?;
+    Ok(Reply::empty())
 }

@@ -28,6 +28,10 @@ pub(crate) enum Refusal {
     Invalid { message: String, attribute: String },
     /// 422, `{"error": "param is missing or the value is empty: NAME"}`.
     Missing(String),
+    /// 422 in the reference's shape, `{"errors": {"name": ["can't be
+    /// blank"]}}`: members of the body a model validation refused, each
+    /// with its messages (in the order given).
+    Fields(Vec<(String, String)>),
 }
 
 impl Refusal {
@@ -37,6 +41,11 @@ impl Refusal {
             message: message.into(),
             attribute: attribute.into(),
         }
+    }
+
+    /// A 422 in the reference's shape about one member.
+    pub(crate) fn field(member: impl Into<String>, message: impl Into<String>) -> Refusal {
+        Refusal::Fields(vec![(member.into(), message.into())])
     }
 
     /// The answer.
@@ -51,6 +60,7 @@ impl Refusal {
                 "attributes": [attribute],
             })),
             Refusal::Missing(name) => unprocessable(missing_body(&name)),
+            Refusal::Fields(errors) => unprocessable(field_errors(errors)),
         }
     }
 }
@@ -58,6 +68,20 @@ impl Refusal {
 /// Chatwoot's body for a required parameter that is missing or empty.
 pub(crate) fn missing_body(name: &str) -> Value {
     json!({"error": format!("param is missing or the value is empty: {name}")})
+}
+
+/// The reference's validation body: each member with its messages.
+pub(crate) fn field_errors(errors: impl IntoIterator<Item = (String, String)>) -> Value {
+    let mut members = serde_json::Map::new();
+    for (member, message) in errors {
+        if let Value::Array(messages) = members
+            .entry(member)
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            messages.push(Value::String(message));
+        }
+    }
+    json!({ "errors": members })
 }
 
 /// A body with its content type.
@@ -71,6 +95,13 @@ pub(crate) fn text_response(
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// An answer with no body and no content type (a `204`).
+pub(crate) fn empty_response(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
     response
 }
 

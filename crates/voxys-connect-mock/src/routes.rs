@@ -20,7 +20,8 @@ use crate::document::{self, DocumentOperation};
 use crate::operations::{Call, HANDLERS, Handler};
 use crate::params::{Params, PathRefusal, Rejected};
 use crate::respond::{
-    INVALID_TOKEN, MISSING_TOKEN, Refusal, error_response, json_response, not_found, unprocessable,
+    INVALID_TOKEN, MISSING_TOKEN, Refusal, empty_response, error_response, json_response,
+    not_found, unprocessable,
 };
 use crate::state::Shared;
 
@@ -195,7 +196,7 @@ pub(crate) fn router(spec: &Spec, shared: Arc<Shared>) -> Result<Router, Documen
                       RawQuery(query): RawQuery,
                       headers: HeaderMap,
                       body: Bytes| async move {
-                    answer(&route, &shared, &params, query.as_deref(), &headers, &body)
+                    answer(&route, &shared, &params, query.as_deref(), &headers, body)
                 },
             ),
         );
@@ -222,7 +223,7 @@ fn answer(
     params: &RawPathParams,
     query: Option<&str>,
     headers: &HeaderMap,
-    body: &[u8],
+    raw: Bytes,
 ) -> Response<Body> {
     if route.secured
         && let Some(refused) = authenticate(&shared.token_header, &shared.token, headers)
@@ -257,7 +258,7 @@ fn answer(
     };
     let body = match &route.body {
         None => serde_json::Value::Null,
-        Some(reader) => match reader.read(body) {
+        Some(reader) => match reader.read(&raw) {
             Ok(body) => body,
             Err(error) => return unprocessable(error),
         },
@@ -267,6 +268,7 @@ fn answer(
         path,
         query,
         body,
+        raw,
     };
     match (route.handler)(shared, &call) {
         Ok(reply) => {
@@ -275,7 +277,10 @@ fn answer(
             } else {
                 route.success
             };
-            json_response(status, reply.0)
+            match reply.0 {
+                Some(json) => json_response(status, json),
+                None => empty_response(status),
+            }
         }
         Err(refusal) => refusal.response(),
     }

@@ -9,13 +9,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 use voxys_connect_spec::Spec;
 
-use crate::data::{Account, Dataset, DatasetSpec};
+use crate::data::{Account, Agent, Dataset, DatasetSpec, MockLead};
 use crate::faults::{Fault, FaultRule, Faults, proxy_page};
+use crate::records::{Contact, MockCompany, Note, TimelineEvent};
 use crate::respond::{server_error, text_response};
 use crate::routes;
 use crate::state::Shared;
@@ -315,12 +317,93 @@ impl MockServer {
         self.shared.store().dataset.account(id).cloned()
     }
 
-    /// Every write the server applied so far, in order: the ids each named
-    /// and how many leads it changed. Tests read it to check what reached the
-    /// data (each id changed once, nothing sent by a dry run) without going
-    /// through the client under test.
+    /// Every write the server applied so far, in order: the operation, the
+    /// ids each named, made or changed, the id of what a create made, the
+    /// name of the record written, and how many records it changed (see
+    /// [`AppliedWrite`] for each operation's). Tests read it to check what
+    /// reached the data (each id changed once, one lead made per create
+    /// request, a merge applied once, nothing sent by a dry run) without
+    /// going through the client under test.
     pub fn applied_writes(&self) -> Vec<AppliedWrite> {
         self.shared.store().journal.clone()
+    }
+
+    /// The token's user, as notes and timeline events show their author
+    /// and actor: an agent of every account.
+    pub fn user(&self) -> Agent {
+        self.shared.store().dataset.user.clone()
+    }
+
+    /// The leads of an account as the server holds them now, in id order;
+    /// none for an account it does not have.
+    pub fn leads(&self, account_id: i64) -> Vec<MockLead> {
+        self.read_account(account_id, |a| a.leads.clone())
+            .unwrap_or_default()
+    }
+
+    /// A lead of an account as the server holds it now.
+    pub fn lead(&self, account_id: i64, lead_id: i64) -> Option<MockLead> {
+        self.read_account(account_id, |a| a.lead(lead_id).cloned())
+            .flatten()
+    }
+
+    /// The companies of an account now, in id order.
+    pub fn companies(&self, account_id: i64) -> Vec<MockCompany> {
+        self.read_account(account_id, |a| a.companies.clone())
+            .unwrap_or_default()
+    }
+
+    /// A company of an account now; `None` once deleted (or merged into
+    /// another).
+    pub fn company(&self, account_id: i64, company_id: i64) -> Option<MockCompany> {
+        self.read_account(account_id, |a| a.company(company_id).cloned())
+            .flatten()
+    }
+
+    /// A company as the API sends it now (`contacts_count` counted), to
+    /// compare with what a client decoded.
+    pub fn company_json(&self, account_id: i64, company_id: i64) -> Option<Value> {
+        self.read_account(account_id, |a| {
+            a.company(company_id).map(|c| a.company_json(c))
+        })
+        .flatten()
+    }
+
+    /// The notes of a lead, newest first, as `list_lead_notes` lists them.
+    pub fn notes(&self, account_id: i64, lead_id: i64) -> Vec<Note> {
+        self.read_account(account_id, |a| {
+            a.notes_of(lead_id).into_iter().cloned().collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Every contact of an account, in id order, each with the company it
+    /// is in ([`Contact::company_id`]).
+    pub fn contacts(&self, account_id: i64) -> Vec<Contact> {
+        self.read_account(account_id, |a| a.contacts.clone())
+            .unwrap_or_default()
+    }
+
+    /// The contacts in a company, in id order, as
+    /// `list_company_contacts` lists them.
+    pub fn company_contacts(&self, account_id: i64, company_id: i64) -> Vec<Contact> {
+        self.read_account(account_id, |a| {
+            a.contacts_of(company_id).into_iter().cloned().collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// A company's timeline, newest first, as `company_timeline` lists it.
+    pub fn timeline(&self, account_id: i64, company_id: i64) -> Vec<TimelineEvent> {
+        self.read_account(account_id, |a| {
+            a.timeline_of(company_id).into_iter().cloned().collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Reads one account under the data's lock.
+    fn read_account<T>(&self, account_id: i64, read: impl FnOnce(&Account) -> T) -> Option<T> {
+        self.shared.store().dataset.account(account_id).map(read)
     }
 
     /// Adds a fault rule, after those already there.
@@ -625,6 +708,10 @@ async fn cut_short(response: Response<Body>) -> Response<Body> {
     let full = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
+    // An answer without a body (a 204) has nothing to cut: it goes whole.
+    if full.is_empty() {
+        return Response::from_parts(parts, Body::empty());
+    }
     let half = full.slice(..full.len() / 2);
     parts
         .headers

@@ -128,7 +128,8 @@ async fn every_operation_of_the_document_has_a_route_that_asks_for_the_token() {
     // A method the document does not have for a path: no route, as Rails
     // answers it.
     for (method, path) in [
-        ("DELETE", format!("{}/1", leads_path(&server))),
+        ("PUT", format!("{}/1", leads_path(&server))),
+        ("DELETE", leads_path(&server)),
         ("GET", format!("{}/1/status", leads_path(&server))),
         ("GET", format!("{}/bulk", leads_path(&server))),
     ] {
@@ -147,9 +148,9 @@ async fn a_document_and_a_table_that_disagree_are_named_both_ways() {
     // An operation the mock has no handler for.
     let mut document = bundled.document().clone();
     let lead = "/api/v1/accounts/{account_id}/leads/{id}";
-    let mut delete = document["paths"][lead]["get"].clone();
-    delete["operationId"] = json!("delete_lead");
-    document["paths"][lead]["delete"] = delete;
+    let mut archive = document["paths"][lead]["get"].clone();
+    archive["operationId"] = json!("archive_lead");
+    document["paths"][lead]["put"] = archive;
     // And one of the mock's removed from the document.
     document["paths"]
         .as_object_mut()
@@ -157,11 +158,11 @@ async fn a_document_and_a_table_that_disagree_are_named_both_ways() {
         .remove("/api/v1/accounts/{account_id}/leads/stats");
     let spec = Spec::from_json(document).unwrap();
     let mismatch = voxys_connect_mock::check_document(&spec).unwrap_err();
-    assert_eq!(mismatch.without_handler, ["delete_lead"]);
+    assert_eq!(mismatch.without_handler, ["archive_lead"]);
     assert_eq!(mismatch.not_in_document, ["lead_stats"]);
     let said = mismatch.to_string();
     assert!(
-        said.contains("no handler for delete_lead") && said.contains("lead_stats"),
+        said.contains("no handler for archive_lead") && said.contains("lead_stats"),
         "{said}"
     );
 }
