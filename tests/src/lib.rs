@@ -103,7 +103,8 @@ pub struct RecordedResponse {
     pub status: u16,
     /// Headers, lower-case names.
     pub headers: BTreeMap<String, String>,
-    /// The body: JSON as received for JSON answers, else the text.
+    /// The body: JSON as received for JSON answers, else the text; `null`
+    /// for an answer without a body (a 204).
     pub body: Value,
 }
 
@@ -146,9 +147,16 @@ impl Recording {
         self.content_type().starts_with("application/json")
     }
 
-    /// The body's bytes as they went over the wire.
+    /// Whether the answer has a body (a 204 has none: `"body": null`).
+    pub fn has_body(&self) -> bool {
+        !self.response.body.is_null()
+    }
+
+    /// The body's bytes as they went over the wire (none for an answer
+    /// without a body).
     pub fn body_bytes(&self) -> Vec<u8> {
         match (&self.response.body, self.is_json()) {
+            (Value::Null, _) => Vec::new(),
             (Value::String(text), false) => text.clone().into_bytes(),
             (body, _) => serde_json::to_vec(body).unwrap_or_default(),
         }
@@ -256,6 +264,16 @@ pub fn schema_failures(spec: &Spec, recording: &Recording) -> Vec<String> {
             recording.operation
         )),
     }
+    if !recording.has_body() {
+        // An answer without a body (a 204): the document must describe none.
+        if response_has_content(spec, &recording.operation, status) {
+            failures.push(format!(
+                "{name}: has no body, but the document describes one for status {status} of {}",
+                recording.operation
+            ));
+        }
+        return failures;
+    }
     let Some(schema) = spec.response_schema(&recording.operation, status, recording.content_type())
     else {
         failures.push(format!(
@@ -302,6 +320,19 @@ pub fn schema_failures(spec: &Spec, recording: &Recording) -> Vec<String> {
         ));
     }
     failures
+}
+
+/// Whether the document's response for `status` of an operation has a body
+/// (`content`); `false` for a 204, or a status it does not describe.
+pub fn response_has_content(spec: &Spec, operation: &str, status: u16) -> bool {
+    let Some(op) = spec.operation(operation) else {
+        return false;
+    };
+    let Some(key) = spec_response_key(spec, operation, status) else {
+        return false;
+    };
+    spec.resolve(&format!("{}/responses/{key}", op.pointer))
+        .is_some_and(|(_, response)| response.get("content").is_some())
 }
 
 /// A JSON pointer as a reader names the field: `/data/0/notes` -> `data[0].notes`.
@@ -425,8 +456,8 @@ fn walk_value(spec: &Spec, pointer: &str, instance: &Value, at: &str, walk: &mut
     if let Some(Value::Array(all)) = schema.get("allOf") {
         applying.extend((0..all.len()).map(|i| format!("{pointer}/allOf/{i}")));
     }
-    // A discriminator names the option; else the first option whose required
-    // members are all present.
+    // A discriminator names the option; else the first option the instance
+    // fits (see `fits`).
     let by_discriminator = schema.get("discriminator").and_then(|d| {
         let property = d.get("propertyName")?.as_str()?;
         let value = instance.get(property)?.as_str()?;
@@ -442,14 +473,7 @@ fn walk_value(spec: &Spec, pointer: &str, instance: &Value, at: &str, walk: &mut
         if let Some(Value::Array(options)) = schema.get(key) {
             let chosen = (0..options.len())
                 .map(|i| format!("{pointer}/{key}/{i}"))
-                .find(|option| {
-                    let mut scratch = Walk::default();
-                    resolve(spec, option, &mut scratch)
-                        .and_then(|(_, s)| s.get("required").and_then(Value::as_array).cloned())
-                        .unwrap_or_default()
-                        .iter()
-                        .all(|r| r.as_str().is_some_and(|r| instance.get(r).is_some()))
-                });
+                .find(|option| fits(spec, option, instance));
             if let Some(option) = chosen {
                 walk_value(spec, &option, instance, at, walk);
             }
@@ -511,6 +535,51 @@ fn walk_value(spec: &Spec, pointer: &str, instance: &Value, at: &str, walk: &mut
         }
         _ => {}
     }
+}
+
+/// Whether `instance` fits the option at `pointer` of a `oneOf`/`anyOf`: every
+/// member it requires is there, and every member it declares with a `type`
+/// has a value of that type. A shallow look, and enough to tell the options
+/// apart by their members (`{"errors": ["..."]}`, a list of messages, from
+/// `{"errors": {"name": ["..."]}}`, each field's messages) without compiling
+/// a validator for every option met.
+fn fits(spec: &Spec, pointer: &str, instance: &Value) -> bool {
+    let mut scratch = Walk::default();
+    let Some((at, schema)) = resolve(spec, pointer, &mut scratch) else {
+        return false;
+    };
+    let required = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .all(|r| r.as_str().is_some_and(|r| instance.get(r).is_some()));
+    let members = schema.get("properties").and_then(Value::as_object);
+    let typed = members.into_iter().flatten().all(|(name, _)| {
+        let Some(value) = instance.get(name) else {
+            return true;
+        };
+        let member = format!(
+            "{at}/properties/{}",
+            name.replace('~', "~0").replace('/', "~1")
+        );
+        let Some((_, property)) = resolve(spec, &member, &mut scratch) else {
+            return true;
+        };
+        let nullable = property.get("nullable") == Some(&Value::Bool(true));
+        match property.get("type").and_then(Value::as_str) {
+            None => true,
+            Some(_) if value.is_null() => nullable,
+            Some("object") => value.is_object(),
+            Some("array") => value.is_array(),
+            Some("string") => value.is_string(),
+            Some("integer") => value.is_i64() || value.is_u64(),
+            Some("number") => value.is_number(),
+            Some("boolean") => value.is_boolean(),
+            Some(_) => true,
+        }
+    });
+    required && typed
 }
 
 /// Check 3 of the contract: `again` (the body decoded and encoded again) keeps

@@ -331,7 +331,9 @@ fn write(options: &RecordOptions, case: &str, recording: Recording) -> Result<Pa
 /// run unless one is given (to get the same fakes from the same data again).
 pub struct Anonymizer {
     key: [u8; 32],
-    /// The members the document describes, for leads, agents and companies;
+    /// The members the document describes, for leads, agents and a lead's
+    /// company (`CompanySummary`, not the full `Company`: a member only the
+    /// full company has, such as `description`, is not described in a lead);
     /// every text in any other member is replaced too.
     lead_members: Vec<String>,
     agent_members: Vec<String>,
@@ -351,7 +353,7 @@ impl Anonymizer {
             key,
             lead_members: members("Lead"),
             agent_members: members("Agent"),
-            company_members: members("Company"),
+            company_members: members("CompanySummary"),
         }
     }
 
@@ -468,6 +470,36 @@ mod tests {
             b.tag("Jane Smith"),
             "a random key each run"
         );
+    }
+
+    #[test]
+    fn a_leads_company_is_read_as_the_summary_the_document_gives_it() {
+        let spec = Spec::bundled();
+        let summary = spec
+            .get("#/components/schemas/Lead/properties/company/anyOf/0/$ref")
+            .and_then(Value::as_str);
+        assert_eq!(summary, Some("#/components/schemas/CompanySummary"));
+        let anonymizer = Anonymizer::new([3; 32], &spec);
+        // `description` is a member of the full company, not of a lead's:
+        // undocumented there, so its text is replaced like any other.
+        let mut body = json!({"data": [{
+            "id": 1,
+            "status": "open",
+            "created_at": "2023-11-07T05:31:56Z",
+            "updated_at": "2023-11-07T05:31:56Z",
+            "company": {"id": 9, "name": "Acme", "domain": "acme.com", "description": "Jane's plan"}
+        }]});
+        anonymizer.anonymize(&mut body);
+        let company = &body["data"][0]["company"];
+        assert!(
+            company["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("text "),
+            "{company}"
+        );
+        assert!(company["name"].as_str().unwrap().starts_with("Company "));
+        assert_eq!(company["id"], 9);
     }
 
     #[test]
