@@ -2,23 +2,26 @@
 //! OpenAPI document, the generated types and the SDK, and the recordings held
 //! against the document as a whole.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::str::FromStr;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use voxys_connect::leads::ListLeads;
 use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 use voxys_connect::{Client, Error, RetryPolicy};
-use voxys_connect_api::types::{BulkActionResult, Card, ErrorBody, Lead, LeadList};
+use voxys_connect_api::ResponseValue;
+use voxys_connect_api::types::{self, ErrorBody, LeadList};
 use voxys_connect_contract::record::{RecordOptions, record};
 use voxys_connect_contract::{
-    Recording, field_name, lossless, recordings_dir, request_failures, schema_failures,
-    unknown_fields, walk_body, walk_request,
+    Recording, field_name, lossless, recordings_dir, request_failures, response_has_content,
+    schema_failures, unknown_fields, walk_body, walk_request,
 };
 use voxys_connect_spec::Spec;
 use wiremock::matchers::{any, method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// The operations of the document, in its order: the list every check here
 /// walks, read from the document and never restated.
@@ -30,24 +33,103 @@ fn operations() -> Vec<String> {
         .collect()
 }
 
-/// A 2xx body decoded into the generated type of its operation, and encoded
-/// again; or why it does not decode.
-fn decode_and_encode(operation: &str, bytes: &[u8]) -> Result<Value, String> {
-    fn again<T: serde::de::DeserializeOwned + serde::Serialize>(
-        bytes: &[u8],
-    ) -> Result<Value, String> {
-        let value: T = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        serde_json::to_value(&value).map_err(|e| e.to_string())
+/// A body decoded into a generated type, and encoded again; or why it does
+/// not decode.
+fn again<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<Value, String> {
+    let value: T = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    serde_json::to_value(&value).map_err(|e| e.to_string())
+}
+
+/// The generated type of each component schema an answer of the document is
+/// (or is a list of), by the schema's name: the one place the decoding
+/// check names generated types. An operation answering with a schema listed
+/// here needs nothing more; a new answer schema needs its name here
+/// (`every_answer_of_the_document_has_a_generated_type` says which).
+macro_rules! answer_types {
+    ($($schema:ident),* $(,)?) => {
+        /// The schemas [`decode_as`] knows.
+        const ANSWER_SCHEMAS: &[&str] = &[$(stringify!($schema)),*];
+
+        /// `bytes` decoded as the generated type of `schema` (a list of
+        /// them when `list`), and encoded again.
+        fn decode_as(schema: &str, list: bool, bytes: &[u8]) -> Result<Value, String> {
+            match (schema, list) {
+                $(
+                    (stringify!($schema), false) => again::<types::$schema>(bytes),
+                    (stringify!($schema), true) => again::<Vec<types::$schema>>(bytes),
+                )*
+                _ => Err(format!("no generated type for the schema {schema} (add it to answer_types!)")),
+            }
+        }
+    };
+}
+
+answer_types!(
+    Lead,
+    LeadList,
+    LeadStats,
+    BulkActionResult,
+    Card,
+    Note,
+    Company,
+    CompanyList,
+    Contact,
+    TimelineEvent,
+);
+
+/// What the document says an operation answers with a status.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    /// No body (a 204).
+    Nothing,
+    /// One value of a component schema.
+    One(String),
+    /// A JSON array of values of a component schema.
+    List(String),
+}
+
+/// The answer the document gives `operation` for `status`, read from its
+/// response's JSON schema.
+fn answer_of(spec: &Spec, operation: &str, status: u16) -> Result<Answer, String> {
+    if !response_has_content(spec, operation, status) {
+        return Ok(Answer::Nothing);
     }
-    match operation {
-        "list_leads" => again::<LeadList>(bytes),
-        "get_lead" => again::<Lead>(bytes),
-        "lead_stats" => again::<voxys_connect_api::types::LeadStats>(bytes),
-        "update_lead_status" => again::<Lead>(bytes),
-        "bulk_lead_action" => again::<BulkActionResult>(bytes),
-        "convert_lead" => again::<Card>(bytes),
-        "list_funnel_cards" => again::<Vec<Card>>(bytes),
-        other => Err(format!("no generated type for {other}")),
+    let pointer = spec
+        .response_schema(operation, status, "application/json")
+        .ok_or_else(|| format!("{operation}: no JSON answer for status {status}"))?;
+    let component = |pointer: &str| {
+        pointer
+            .strip_prefix("#/components/schemas/")
+            .map(str::to_owned)
+    };
+    if let Some(name) = component(&pointer) {
+        return Ok(Answer::One(name));
+    }
+    let schema = spec.get(&pointer).cloned().unwrap_or_default();
+    match (schema["type"].as_str(), schema["items"]["$ref"].as_str()) {
+        (Some("array"), Some(items)) => component(items).map(Answer::List).ok_or_else(|| {
+            format!("{operation}: the items of its answer are not a component schema")
+        }),
+        _ => Err(format!(
+            "{operation}: its answer for status {status} is neither a component schema nor an array of one"
+        )),
+    }
+}
+
+/// A 2xx body decoded into the generated type the document gives the
+/// operation's answer, and encoded again (`null` for an answer without a
+/// body); or why it does not decode.
+fn decode_and_encode(
+    spec: &Spec,
+    operation: &str,
+    status: u16,
+    bytes: &[u8],
+) -> Result<Value, String> {
+    match answer_of(spec, operation, status)? {
+        Answer::Nothing if bytes.is_empty() => Ok(Value::Null),
+        Answer::Nothing => Err("the document gives this answer no body, but it has one".into()),
+        Answer::One(schema) => decode_as(&schema, false, bytes),
+        Answer::List(schema) => decode_as(&schema, true, bytes),
     }
 }
 
@@ -68,7 +150,7 @@ fn document_failures(spec: &Spec, recording: &Recording) -> Vec<String> {
     let name = &recording.name;
     let bytes = recording.body_bytes();
     match recording.response.status {
-        200..=299 => match decode_and_encode(&recording.operation, &bytes) {
+        status @ 200..=299 => match decode_and_encode(spec, &recording.operation, status, &bytes) {
             Ok(again) => {
                 for loss in lossless(&recording.response.body, &again, "") {
                     failures.push(format!("{name}: decoding and encoding again: {loss}"));
@@ -107,6 +189,21 @@ fn every_recording_holds_against_the_document() {
 }
 
 #[test]
+fn no_recording_holds_a_token() {
+    for recording in recordings() {
+        if let Some(token) = recording.request.headers.get("api_access_token") {
+            assert_eq!(
+                token, "[redacted]",
+                "{}: the token header must be recorded as [redacted]",
+                recording.name
+            );
+        }
+        let text = serde_json::to_string(&recording).unwrap();
+        assert!(!text.contains(TOKEN), "{}", recording.name);
+    }
+}
+
+#[test]
 fn deviations_are_real_and_still_decode() {
     let spec = Spec::bundled();
     let deviating: Vec<Recording> = recordings()
@@ -126,12 +223,16 @@ fn deviations_are_real_and_still_decode() {
             "{}: a deviation that states nothing",
             recording.name
         );
-        let list: LeadList = serde_json::from_slice(&recording.body_bytes())
-            .unwrap_or_else(|e| panic!("{}: a deviation must still decode: {e}", recording.name));
+        let again = decode_and_encode(
+            &spec,
+            &recording.operation,
+            recording.response.status,
+            &recording.body_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("{}: a deviation must still decode: {e}", recording.name));
         for pointer in &deviation.unknown_fields {
             // Unknown members are kept, in the `extra` map of their object.
             let (parent, member) = pointer.rsplit_once('/').unwrap();
-            let again = serde_json::to_value(&list).unwrap();
             assert!(
                 again.pointer(parent).and_then(|p| p.get(member)).is_some(),
                 "{}: {} was not kept",
@@ -181,13 +282,15 @@ fn list_request(client: &Client, recording: &Recording, account: i64) -> ListLea
 }
 
 /// Makes, through the SDK, the call a recording stands for; what the SDK
-/// made of the answer, in the terms of the recording's `expect`.
-async fn replay(client: &Client, recording: &Recording) -> Value {
+/// made of the answer, in the terms of the recording's `expect`. `None` for
+/// an operation the SDK has no call of its own for (it is replayed through
+/// the generated client only: see `generated_calls!`).
+async fn replay(client: &Client, recording: &Recording) -> Option<Value> {
     let ids = path_ids(&recording.request.path);
     let account = ids[0];
     let body = recording.request.body.clone().unwrap_or(Value::Null);
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    match recording.operation.as_str() {
+    Some(match recording.operation.as_str() {
         "list_leads" => summary(list_request(client, recording, account).send().await.map(
             |page| {
                 json!({
@@ -277,8 +380,28 @@ async fn replay(client: &Client, recording: &Recording) -> Value {
             }
             summary(call.send().await.map(|cards| json!({"cards": cards.len()})))
         }
-        other => panic!("{}: no SDK call for {other}", recording.name),
-    }
+        "create_company" => {
+            // The one new operation replayed through the SDK as well: its 422
+            // is the reference's shape (each field's messages), which the
+            // SDK reads into `Error::Validation`.
+            let mut call = client.companies(account).create(text(&body["name"]));
+            if let Some(domain) = body["domain"].as_str() {
+                call = call.domain(domain);
+            }
+            if let Some(description) = body["description"].as_str() {
+                call = call.description(description);
+            }
+            for (key, value) in body["custom_attributes"].as_object().into_iter().flatten() {
+                call = call.attribute(key, value.clone());
+            }
+            summary(
+                call.send()
+                    .await
+                    .map(|company| json!({"company": company.id, "name": company.name})),
+            )
+        }
+        _ => return None,
+    })
 }
 
 /// A result in the terms of a recording's `expect`.
@@ -301,9 +424,10 @@ fn error_summary(error: &Error) -> Value {
         Error::Validation {
             message,
             attributes,
+            fields,
             ..
         } => {
-            json!({"error": "Validation", "message": message, "attributes": attributes})
+            json!({"error": "Validation", "message": message, "attributes": attributes, "fields": fields})
         }
         Error::RateLimited { retry_after, .. } => {
             json!({"error": "RateLimited", "retry_after_secs": retry_after.map(|d| d.as_secs())})
@@ -328,34 +452,111 @@ fn kind_for(status: u16) -> &'static str {
     }
 }
 
+/// A local server that answers every request with the recorded answer.
+async fn serve(recording: &Recording) -> MockServer {
+    let server = MockServer::start().await;
+    let mut answer = ResponseTemplate::new(recording.response.status);
+    if recording.has_body() {
+        answer = answer.set_body_raw(recording.body_bytes(), recording.content_type());
+    }
+    for (name, value) in &recording.response.headers {
+        if name != "content-type" {
+            answer = answer.insert_header(name.as_str(), value.as_str());
+        }
+    }
+    if recording.operation == "convert_lead" {
+        // A conversion through the SDK first notes the lead's cards in the
+        // funnel: none.
+        Mock::given(method("GET"))
+            .and(path_regex(r"/funnels/\d+/cards$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(any()).respond_with(answer).mount(&server).await;
+    server
+}
+
+/// The SDK's client for a local server: the pipeline every call goes
+/// through, retries off (each recording is one exchange).
+fn client_for(server: &MockServer) -> Client {
+    Client::builder()
+        .token(TOKEN)
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap()
+}
+
+/// How the request a client sent differs from the recorded one (method and
+/// path, query, body, headers, the token), each failure naming the recording
+/// and `who` sent it.
+fn sent_failures(recording: &Recording, received: &[Request], who: &str) -> Vec<String> {
+    let name = &recording.name;
+    let Some(sent) = received.iter().find(|r| {
+        r.method.as_str() == recording.request.method && r.url.path() == recording.request.path
+    }) else {
+        return vec![format!(
+            "{name}: {who} never sent {} {} (it sent {:?})",
+            recording.request.method,
+            recording.request.path,
+            received
+                .iter()
+                .map(|r| format!("{} {}", r.method, r.url.path()))
+                .collect::<Vec<_>>()
+        )];
+    };
+    let mut failures = Vec::new();
+    let mut sent_query: Vec<(String, String)> = sent.url.query_pairs().into_owned().collect();
+    let mut recorded_query = recording.request.query.clone();
+    sent_query.sort();
+    recorded_query.sort();
+    if sent_query != recorded_query {
+        failures.push(format!(
+            "{name}: {who} sent query {sent_query:?}, recorded {recorded_query:?}"
+        ));
+    }
+    let sent_body: Option<Value> =
+        (!sent.body.is_empty()).then(|| serde_json::from_slice(&sent.body).unwrap_or(Value::Null));
+    if sent_body != recording.request.body {
+        failures.push(format!(
+            "{name}: {who} sent the body {sent_body:?}, recorded {:?}",
+            recording.request.body
+        ));
+    }
+    if recording.request.headers.contains_key("api_access_token")
+        && sent
+            .headers
+            .get("api_access_token")
+            .is_none_or(|v| v != TOKEN)
+    {
+        failures.push(format!("{name}: {who} did not send the token header"));
+    }
+    for (header, value) in &recording.request.headers {
+        if header != "api_access_token"
+            && sent
+                .headers
+                .get(header.as_str())
+                .is_none_or(|v| v != value.as_str())
+        {
+            failures.push(format!("{name}: {who} sent header {header} not as {value}"));
+        }
+    }
+    failures
+}
+
 #[tokio::test]
 async fn every_recording_replays_through_the_sdk() {
     let mut failures = Vec::new();
+    let mut replayed = 0;
     for recording in recordings() {
-        let server = MockServer::start().await;
-        let mut answer = ResponseTemplate::new(recording.response.status)
-            .set_body_raw(recording.body_bytes(), recording.content_type());
-        for (name, value) in &recording.response.headers {
-            if name != "content-type" {
-                answer = answer.insert_header(name.as_str(), value.as_str());
-            }
-        }
-        if recording.operation == "convert_lead" {
-            // A conversion first notes the lead's cards in the funnel: none.
-            Mock::given(method("GET"))
-                .and(path_regex(r"/funnels/\d+/cards$"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-                .mount(&server)
-                .await;
-        }
-        Mock::given(any()).respond_with(answer).mount(&server).await;
-        let client = Client::builder()
-            .token(TOKEN)
-            .base_url(server.uri())
-            .retry_policy(RetryPolicy::disabled())
-            .build()
-            .unwrap();
-        let got = replay(&client, &recording).await;
+        let server = serve(&recording).await;
+        let Some(got) = replay(&client_for(&server), &recording).await else {
+            // No call of the SDK's own: replayed through the generated
+            // client only (below).
+            continue;
+        };
+        replayed += 1;
         let name = &recording.name;
         match &recording.expect {
             Some(expected) if &got != expected => failures.push(format!(
@@ -372,58 +573,323 @@ async fn every_recording_replays_through_the_sdk() {
                 }
             }
         }
-
         // The request the SDK sent is the recorded one.
         let received = server.received_requests().await.unwrap();
-        let Some(sent) = received.iter().find(|r| {
-            r.method.as_str() == recording.request.method && r.url.path() == recording.request.path
-        }) else {
-            failures.push(format!(
-                "{name}: the SDK never sent {} {} (it sent {:?})",
-                recording.request.method,
-                recording.request.path,
-                received
-                    .iter()
-                    .map(|r| format!("{} {}", r.method, r.url.path()))
-                    .collect::<Vec<_>>()
-            ));
-            continue;
-        };
-        let mut sent_query: Vec<(String, String)> = sent.url.query_pairs().into_owned().collect();
-        let mut recorded_query = recording.request.query.clone();
-        sent_query.sort();
-        recorded_query.sort();
-        if sent_query != recorded_query {
-            failures.push(format!(
-                "{name}: sent query {sent_query:?}, recorded {recorded_query:?}"
-            ));
+        failures.extend(sent_failures(&recording, &received, "the SDK"));
+    }
+    assert!(replayed >= 55, "{replayed} recordings replayed");
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The values of the path parameters in a recorded path, by name, read
+/// along the document's path template; `None` when the path does not
+/// follow it.
+fn path_values(template: &str, path: &str) -> Option<BTreeMap<String, i64>> {
+    let (template, path): (Vec<&str>, Vec<&str>) =
+        (template.split('/').collect(), path.split('/').collect());
+    if template.len() != path.len() {
+        return None;
+    }
+    let mut values = BTreeMap::new();
+    for (part, value) in template.iter().zip(&path) {
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) => {
+                values.insert(name.to_owned(), value.parse().ok()?);
+            }
+            None if part == value => {}
+            None => return None,
         }
-        let sent_body: Option<Value> = (!sent.body.is_empty())
-            .then(|| serde_json::from_slice(&sent.body).unwrap_or(Value::Null));
-        if sent_body != recording.request.body {
-            failures.push(format!(
-                "{name}: sent the body {sent_body:?}, recorded {:?}",
-                recording.request.body
-            ));
+    }
+    Some(values)
+}
+
+/// What the generated client made of an answer: its status, and its body as
+/// the generated client decoded it, encoded again (an error answer's JSON
+/// body decoded as `ErrorBody`, any other as its text; `null` for none).
+struct Answered {
+    status: u16,
+    error: bool,
+    body: Value,
+}
+
+/// The outcome of a call of the generated client, as [`Answered`]; `Err`
+/// when it failed without an answer, or could not decode one.
+async fn answered<T: Serialize>(
+    result: Result<ResponseValue<T>, voxys_connect_api::Error<()>>,
+) -> Result<Answered, String> {
+    match result {
+        Ok(value) => Ok(Answered {
+            status: value.status().as_u16(),
+            error: false,
+            body: serde_json::to_value(value.into_inner()).map_err(|e| e.to_string())?,
+        }),
+        Err(voxys_connect_api::Error::UnexpectedResponse(response)) => {
+            let status = response.status().as_u16();
+            let json = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with("application/json"));
+            let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+            let body = match json {
+                true => serde_json::from_slice::<ErrorBody>(&bytes)
+                    .map_err(|e| format!("the error body does not decode into ErrorBody: {e}"))
+                    .and_then(|b| serde_json::to_value(b).map_err(|e| e.to_string()))?,
+                false if bytes.is_empty() => Value::Null,
+                false => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+            };
+            Ok(Answered {
+                status,
+                error: true,
+                body,
+            })
         }
-        if recording.request.headers.contains_key("api_access_token")
-            && sent
-                .headers
-                .get("api_access_token")
-                .is_none_or(|v| v != TOKEN)
-        {
-            failures.push(format!("{name}: the token header was not sent"));
-        }
-        for (header, value) in &recording.request.headers {
-            if header != "api_access_token"
-                && sent
-                    .headers
-                    .get(header.as_str())
-                    .is_none_or(|v| v != value.as_str())
+        Err(other) => Err(format!("the generated client failed: {other}")),
+    }
+}
+
+/// A query value as the generated builder's parameter type.
+fn query_value<T: FromStr>(name: &str, text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("the query parameter {name}={text:?} is not a valid value"))
+}
+
+/// The recorded request body as the generated builder's body type.
+fn request_body<T: DeserializeOwned>(recording: &Recording) -> Result<T, String> {
+    let body = recording
+        .request
+        .body
+        .clone()
+        .ok_or("no request body recorded")?;
+    serde_json::from_value(body).map_err(|e| {
+        format!("the recorded request body does not make the generated body type: {e}")
+    })
+}
+
+/// The generated client's builder for each operation, by its `operationId`:
+/// the path parameters it takes, its query parameters with the builder's
+/// type for each, and its body type. The document decides the rest: a
+/// recording's path values are read along the document's path template, and
+/// its query and body are handed over as recorded.
+///
+/// A new operation is one line here. The compiler checks the names and types
+/// against the generated builders, and
+/// `generated_calls_follow_the_document` checks each line against the
+/// document's parameters and request body, so a line cannot drift from
+/// either.
+macro_rules! generated_calls {
+    ($(
+        $op:ident ( $($path:ident),+ $(; $($query:ident : $qtype:ty),+ )? ) $(body $body:ty)?
+    ),* $(,)?) => {
+        /// Every line of the table: the operation, its path parameters, its
+        /// query parameters, whether it sends a body.
+        const GENERATED_CALLS: &[(&str, &[&str], &[&str], bool)] = &[$(
+            (
+                stringify!($op),
+                &[$(stringify!($path)),+],
+                &[$($(stringify!($query)),+)?],
+                !<[&str]>::is_empty(&[$(stringify!($body)),*]),
+            ),
+        )*];
+
+        /// Makes, through the generated client, the call a recording stands
+        /// for, and returns what it made of the answer.
+        async fn call_generated(
+            api: &voxys_connect_api::Client,
+            recording: &Recording,
+            path: &BTreeMap<String, i64>,
+        ) -> Result<Answered, String> {
+            let path_value = |name: &str| {
+                path.get(name)
+                    .copied()
+                    .ok_or_else(|| format!("the path has no {name}"))
+            };
+            let known = GENERATED_CALLS
+                .iter()
+                .find(|(op, ..)| *op == recording.operation)
+                .map(|(_, _, query, _)| *query)
+                .unwrap_or_default();
+            if let Some((other, _)) = recording
+                .request
+                .query
+                .iter()
+                .find(|(name, _)| !known.contains(&name.as_str()))
             {
-                failures.push(format!("{name}: header {header} is not {value}"));
+                return Err(format!("generated_calls! gives {} no query parameter {other}", recording.operation));
+            }
+            match recording.operation.as_str() {
+                $(stringify!($op) => {
+                    let mut call = api.$op();
+                    $(call = call.$path(path_value(stringify!($path))?);)+
+                    $(for (name, value) in &recording.request.query {
+                        $(if name == stringify!($query) {
+                            call = call.$query(query_value::<$qtype>(name, value)?);
+                        })+
+                    })?
+                    $(call = call.body(request_body::<$body>(recording)?);)?
+                    answered(call.send().await).await
+                })*
+                other => Err(format!("generated_calls! has no line for {other}")),
             }
         }
+    };
+}
+
+generated_calls! {
+    list_leads(account_id; status: LeadStatus, assigned_agent_id: i64, source_inbox_id: i64,
+        sort_by: types::LeadSortField, sort_order: types::SortOrder, page: i64, per_page: i64),
+    create_lead(account_id) body types::LeadCreate,
+    lead_stats(account_id),
+    get_lead(account_id, id),
+    update_lead(account_id, id) body voxys_connect_api::LeadUpdate,
+    delete_lead(account_id, id),
+    update_lead_status(account_id, id) body voxys_connect_api::LeadStatusUpdate,
+    bulk_lead_action(account_id) body types::BulkAction,
+    convert_lead(account_id, lead_id) body types::LeadConversion,
+    list_lead_notes(account_id, lead_id),
+    create_lead_note(account_id, lead_id) body types::NoteCreate,
+    list_companies(account_id; page: i64, sort: types::CompanySortField),
+    create_company(account_id) body types::CompanyCreate,
+    search_companies(account_id; q: types::SearchCompaniesQ),
+    get_company(account_id, id),
+    update_company(account_id, id) body voxys_connect_api::CompanyUpdate,
+    delete_company(account_id, id),
+    company_timeline(account_id, id),
+    company_duplicates(account_id, id),
+    merge_companies(account_id, id) body types::CompanyMerge,
+    list_company_contacts(account_id, id),
+    add_company_contact(account_id, id) body types::CompanyContactAdd,
+    remove_company_contact(account_id, id, contact_id),
+    list_funnel_cards(account_id, id; lead_status: LeadStatus, stage_id: i64),
+}
+
+#[test]
+fn generated_calls_follow_the_document() {
+    let spec = Spec::bundled();
+    let mut failures = Vec::new();
+    for op in spec.operations() {
+        let Some((_, path, query, body)) = GENERATED_CALLS.iter().find(|(id, ..)| *id == op.id)
+        else {
+            failures.push(format!("{}: generated_calls! has no line for it", op.id));
+            continue;
+        };
+        let named = |place: &str| -> BTreeSet<String> {
+            spec.parameters(&op.id)
+                .iter()
+                .filter(|(_, p)| p["in"] == place)
+                .map(|(_, p)| p["name"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        };
+        let set = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect::<BTreeSet<_>>()
+        };
+        if set(path) != named("path") {
+            failures.push(format!(
+                "{}: path parameters {path:?}, the document's {:?}",
+                op.id,
+                named("path")
+            ));
+        }
+        if set(query) != named("query") {
+            failures.push(format!(
+                "{}: query parameters {query:?}, the document's {:?}",
+                op.id,
+                named("query")
+            ));
+        }
+        if *body != spec.request_schema(&op.id).is_some() {
+            failures.push(format!(
+                "{}: a body in the table: {body}; in the document: {}",
+                op.id, !body
+            ));
+        }
+    }
+    for (id, ..) in GENERATED_CALLS {
+        if spec.operation(id).is_none() {
+            failures.push(format!("{id}: in generated_calls!, not in the document"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_answer_of_the_document_has_a_generated_type() {
+    let spec = Spec::bundled();
+    let mut failures = Vec::new();
+    for op in spec.operations() {
+        let Some((status, _)) = spec.success(&op.id) else {
+            failures.push(format!("{}: no success answer", op.id));
+            continue;
+        };
+        match answer_of(&spec, &op.id, status) {
+            Ok(Answer::Nothing) => {}
+            Ok(Answer::One(schema) | Answer::List(schema))
+                if ANSWER_SCHEMAS.contains(&schema.as_str()) => {}
+            Ok(Answer::One(schema) | Answer::List(schema)) => failures.push(format!(
+                "{}: answers with {schema}, which answer_types! does not list",
+                op.id
+            )),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Replays `recording` through the generated client (reached through the
+/// SDK's `Client::api`, so through its pipeline); the failures.
+async fn generated_failures(spec: &Spec, recording: &Recording) -> Vec<String> {
+    let name = &recording.name;
+    let Some(op) = spec.operation(&recording.operation) else {
+        return vec![format!("{name}: no operation {}", recording.operation)];
+    };
+    let Some(path) = path_values(&op.path, &recording.request.path) else {
+        return vec![format!(
+            "{name}: the path {} does not follow the document's {}",
+            recording.request.path, op.path
+        )];
+    };
+    let server = serve(recording).await;
+    let client = client_for(&server);
+    let mut failures = Vec::new();
+    match call_generated(client.api(), recording, &path).await {
+        Err(e) => failures.push(format!("{name}: {e}")),
+        Ok(answer) => {
+            let status = recording.response.status;
+            if answer.status != status || answer.error == (200..300).contains(&status) {
+                failures.push(format!(
+                    "{name}: the generated client made {} {} of status {status}",
+                    if answer.error {
+                        "an error of status"
+                    } else {
+                        "a success of status"
+                    },
+                    answer.status
+                ));
+            }
+            for loss in lossless(&recording.response.body, &answer.body, "") {
+                failures.push(format!("{name}: the generated client's answer: {loss}"));
+            }
+        }
+    }
+    let received = server.received_requests().await.unwrap();
+    failures.extend(sent_failures(recording, &received, "the generated client"));
+    failures
+}
+
+#[tokio::test]
+async fn every_recording_replays_through_the_generated_client() {
+    let spec = Spec::bundled();
+    let mut failures = Vec::new();
+    for recording in recordings() {
+        failures.extend(generated_failures(&spec, &recording).await);
     }
     assert!(
         failures.is_empty(),
