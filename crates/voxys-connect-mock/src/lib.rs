@@ -82,9 +82,10 @@
 //! ([`AppliedWrite`] says what each operation puts in it).
 //!
 //! Writes are stamped with the real time, in milliseconds as Rails sends
-//! them (`2026-12-01T06:20:01.123Z`), each at least a millisecond after the
-//! one before and after all generated data: a client that settles a lost
-//! create by looking for a record made after its request began finds it.
+//! them (`2026-12-01T06:20:01.123Z`; rounded up, never before the moment
+//! the write applied), each at least a millisecond after the one before and
+//! after all generated data: a client that settles a lost create by
+//! looking for a record made after its request began finds it.
 //! New records get the next id of their kind: ids grow and are never given
 //! twice, even after a delete.
 //!

@@ -164,13 +164,16 @@ pub(crate) enum BulkAction {
     Delete,
 }
 
-/// The mock's clock: the real time, in whole milliseconds as Rails keeps
-/// them, and never less than one millisecond after its last reading, so
-/// that every write gets an instant of its own, later than the last one's
-/// and later than all generated data, even on a machine whose clock is
-/// behind. It skips instants on a whole second, whose milliseconds would
-/// not show in the JSON (`…:01Z` instead of `…:01.000Z`): every instant a
-/// write stamps prints with its milliseconds.
+/// The mock's clock: the real time, in whole milliseconds as Rails sends
+/// them (rounded up, so that a write's instant is never before the moment
+/// it was applied: a client on the same machine that noted the time before
+/// sending finds the record made at or after it), and never less than one
+/// millisecond after its last reading, so that every write gets an instant
+/// of its own, later than the last one's and later than all generated
+/// data, even on a machine whose clock is behind. It skips instants on a
+/// whole second, whose milliseconds would not show in the JSON (`…:01Z`
+/// instead of `…:01.000Z`): every instant a write stamps prints with its
+/// milliseconds.
 struct Clock {
     last: DateTime<Utc>,
 }
@@ -178,7 +181,9 @@ struct Clock {
 impl Clock {
     fn tick(&mut self) -> DateTime<Utc> {
         let wall = DateTime::<Utc>::from(std::time::SystemTime::now());
-        let wall = DateTime::from_timestamp_millis(wall.timestamp_millis()).unwrap_or(wall);
+        let millis =
+            wall.timestamp_millis() + i64::from(wall.timestamp_subsec_nanos() % 1_000_000 != 0);
+        let wall = DateTime::from_timestamp_millis(millis).unwrap_or(wall);
         let mut next = wall.max(self.last + Duration::milliseconds(1));
         if next.timestamp_subsec_millis() == 0 {
             next += Duration::milliseconds(1);
@@ -503,7 +508,7 @@ mod tests {
             last: Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).single().unwrap(),
         };
         let wall = || DateTime::<Utc>::from(std::time::SystemTime::now());
-        let before = wall() - Duration::milliseconds(1);
+        let before = wall();
         let at = real.tick();
         assert!(at >= before && at <= wall() + Duration::milliseconds(2));
     }
