@@ -377,6 +377,68 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_member_that_must_not_be_blank_answers_in_the_references_shape() {
+        let spec = Spec::bundled();
+        let company = RequestBody::of(&spec, "create_company").unwrap();
+        assert_eq!(
+            company.read(br#"{"name":""}"#).unwrap_err(),
+            json!({"errors": {"name": ["can't be blank"]}})
+        );
+        let note = RequestBody::of(&spec, "create_lead_note").unwrap();
+        assert_eq!(
+            note.read(br#"{"content":""}"#).unwrap_err(),
+            json!({"errors": {"content": ["can't be blank"]}})
+        );
+        // Other failures keep Chatwoot's shape, a blank among them too.
+        let mixed = company.read(br#"{"name":"","domain":5}"#).unwrap_err();
+        assert_eq!(mixed["attributes"], json!(["domain", "name"]), "{mixed}");
+    }
+
+    #[test]
+    fn an_amount_may_be_a_string_of_digits() {
+        let spec = Spec::bundled();
+        let lead = RequestBody::of(&spec, "create_lead").unwrap();
+        for good in [
+            &br#"{"lead_value":"15000.50"}"#[..],
+            br#"{"lead_value":15000.5}"#,
+            br#"{"lead_value":null}"#,
+            br#"{"lead_value":"-1.5e3"}"#,
+        ] {
+            let body = lead.read(good).unwrap();
+            assert_eq!(
+                body,
+                serde_json::from_slice::<Value>(good).unwrap(),
+                "the body as sent"
+            );
+        }
+        for bad in [
+            &br#"{"lead_value":"lots"}"#[..],
+            br#"{"lead_value":"1,5"}"#,
+            br#"{"lead_value":true}"#,
+        ] {
+            let error = lead.read(bad).unwrap_err();
+            assert_eq!(error["attributes"], json!(["lead_value"]), "{error}");
+        }
+        assert_eq!(decimal("0.1"), Some(Decimal::new(1, 1)));
+        assert_eq!(
+            decimal(" 12345678901234.56789 "),
+            "12345678901234.56789".parse().ok()
+        );
+        assert_eq!(decimal("1.5E3"), Some(Decimal::new(1500, 0)));
+        for bad in [
+            "",
+            "-",
+            ".5",
+            "1.2.3",
+            "abc",
+            "1e",
+            "99999999999999999999999999999999",
+        ] {
+            assert_eq!(decimal(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn every_integer_of_a_body_must_fit_an_i64() {
         let spec = crate::document::with_integer_ranges(&Spec::bundled()).unwrap();
         let bulk = RequestBody::of(&spec, "bulk_lead_action").unwrap();

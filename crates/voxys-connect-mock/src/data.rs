@@ -28,7 +28,9 @@ pub struct Agent {
     pub avatar_url: Option<String>,
 }
 
-/// A company, as the API shows one.
+/// A company in short, as a lead shows it (`CompanySummary`): its id, name
+/// and domain. The company's whole record is a
+/// [`MockCompany`](crate::MockCompany).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Company {
@@ -88,7 +90,7 @@ impl Agent {
 }
 
 impl Company {
-    /// The company as the API sends it.
+    /// The company as a lead shows it.
     pub fn to_json(&self) -> Value {
         json!({"id": self.id, "name": self.name, "domain": self.domain})
     }
@@ -996,5 +998,69 @@ mod tests {
             "timestamps spread over time"
         );
         assert!(leads.iter().all(|l| l.updated_at >= l.created_at));
+    }
+
+    #[test]
+    fn companies_contacts_notes_and_timelines_hold_together() {
+        let data = Dataset::generate(DatasetSpec::new(3, 2, 500));
+        let mut note_ids = std::collections::BTreeSet::new();
+        let mut contact_ids = std::collections::BTreeSet::new();
+        for account in data.accounts.values() {
+            assert_eq!(account.companies.len(), COMPANIES.len());
+            assert!(account.companies.windows(2).all(|p| p[0].id < p[1].id));
+            // A lead shows its company as the company is.
+            for lead in &account.leads {
+                if let Some(company) = &lead.company {
+                    assert_eq!(account.company(company.id).unwrap().summary(), *company);
+                }
+            }
+            assert_eq!(account.contacts.len(), CONTACTS_PER_ACCOUNT);
+            let in_company = account
+                .contacts
+                .iter()
+                .filter(|c| c.company_id.is_some())
+                .count();
+            assert!(
+                (5..CONTACTS_PER_ACCOUNT).contains(&in_company),
+                "{in_company}"
+            );
+            for contact in &account.contacts {
+                assert!(contact_ids.insert(contact.id), "contact ids are unique");
+                if let Some(company) = contact.company_id {
+                    assert!(
+                        account.company(company).is_some(),
+                        "a company of the account"
+                    );
+                }
+            }
+            assert!(!account.notes.is_empty());
+            for note in &account.notes {
+                assert!(note_ids.insert(note.id), "note ids are unique");
+                let lead = account.lead(note.lead_id).expect("a lead of the account");
+                assert!(note.created_at >= lead.created_at && !note.content.trim().is_empty());
+            }
+            for company in &account.companies {
+                let events = account.timeline_of(company.id);
+                assert_eq!(events.len(), 1);
+                assert_eq!(events[0].event_type, "company_created");
+                assert_eq!(events[0].occurred_at, company.created_at);
+                assert!(company.updated_at >= company.created_at);
+            }
+            assert!(
+                account.agent(data.user.id).is_some(),
+                "the user is an agent of every account"
+            );
+        }
+        assert_eq!(data.user, data.accounts[&1].agents[0]);
+        let newest = data
+            .accounts
+            .values()
+            .flat_map(|a| a.notes.iter().map(|n| n.created_at))
+            .max()
+            .unwrap();
+        assert!(
+            newest <= timestamp(SPAN_SECONDS),
+            "before the mock's clock starts"
+        );
     }
 }
