@@ -12,7 +12,7 @@ use common::{
     assert_documented, assert_field_error, has_milliseconds, instant, not_found, now, path, send,
 };
 use serde_json::{Value, json};
-use voxys_connect_mock::{Fault, FaultRule, MockServer};
+use voxys_connect_mock::{Fault, FaultRule, MockServer, Throttle};
 
 fn companies(server: &MockServer) -> String {
     path(server.account_id(), "companies")
@@ -761,5 +761,34 @@ async fn faults_after_applying_strike_creates_and_merges_too() {
     assert_eq!(
         operations,
         ["create_lead", "merge_companies", "delete_company"]
+    );
+
+    // The rate limiter counts these operations like any other.
+    server.set_throttle(Some(Throttle::new(2, std::time::Duration::from_secs(60))));
+    assert_eq!(
+        send(&server, "GET", &companies(&server), None).await.status,
+        200
+    );
+    let note = format!("{}/{}/notes", path(account, "leads"), made[0].id);
+    assert_eq!(
+        send(&server, "POST", &note, Some(&json!({"content": "x"})))
+            .await
+            .status,
+        201
+    );
+    let refused = send(
+        &server,
+        "POST",
+        &companies(&server),
+        Some(&json!({"name": "Late"})),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.text.as_str()),
+        (429, "Retry later")
+    );
+    assert!(
+        !server.companies(account).iter().any(|c| c.name == "Late"),
+        "not applied"
     );
 }
