@@ -7,14 +7,16 @@ use std::time::Duration;
 use clap::Args;
 use clap::builder::PossibleValuesParser;
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use voxys_connect::Client;
 use voxys_connect::leads::ListLeads;
-use voxys_connect::types::{Lead, LeadSortField, LeadStatus, SortOrder};
+use voxys_connect::pagination::Page;
+use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 
 use crate::connect::{ConnectionArgs, connect, rate_note};
-use crate::output::{OutputArgs, RecordWriter};
-use crate::{Failure, describe, exit, write_failure};
+use crate::output::{OutputArgs, RecordWriter, Tabular};
+use crate::{Failure, describe_after, exit, write_failure};
 
 /// The statuses the API documents.
 pub static STATUSES: [LeadStatus; 4] = LeadStatus::KNOWN;
@@ -105,16 +107,35 @@ fn request(client: &Client, account: i64, args: &ListArgs) -> ListLeads {
 pub async fn list(args: ListArgs) -> Result<(), Failure> {
     let (client, account, _demo) = connect(&args.connection).await?;
     let request = request(&client, account, &args);
-    let (out, format) = args.output.destination()?;
-    let mut writer =
-        RecordWriter::new::<Lead>(format, out, args.output.csv_raw).map_err(write_failure)?;
+    let pages = if args.all {
+        request.pages()
+    } else {
+        futures::stream::once(request.send()).boxed()
+    };
+    write_pages(&client, account, pages, args.all, &args.output, "leads").await
+}
 
-    let progress = if args.all && std::io::stderr().is_terminal() {
+/// Writes every record of `pages` as `output` says, with a progress bar on
+/// a terminal when `progress` (records written of the total, the rate, the
+/// client's rate limit). Ctrl-C stops cleanly: what was written is complete
+/// records. `noun` names the records in messages (`leads`).
+pub async fn write_pages<T: Tabular>(
+    client: &Client,
+    account: i64,
+    mut pages: BoxStream<'static, voxys_connect::Result<Page<T>>>,
+    progress: bool,
+    output: &OutputArgs,
+    noun: &str,
+) -> Result<(), Failure> {
+    let (out, format) = output.destination()?;
+    let mut writer = RecordWriter::new::<T>(format, out, output.csv_raw).map_err(write_failure)?;
+
+    let progress = if progress && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {human_pos}/{human_len} leads  {msg}  {eta} left",
-            )
+            ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{human_pos}}/{{human_len}} {noun}  {{msg}}  {{eta}} left"
+            ))
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
@@ -123,11 +144,6 @@ pub async fn list(args: ListArgs) -> Result<(), Failure> {
         ProgressBar::hidden()
     };
 
-    let mut pages = if args.all {
-        request.pages()
-    } else {
-        futures::stream::once(request.send()).boxed()
-    };
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
     let (mut written, mut total) = (0u64, None);
@@ -140,21 +156,21 @@ pub async fn list(args: ListArgs) -> Result<(), Failure> {
             _ = &mut interrupt => {
                 failure = Some(Failure::new(
                     exit::INTERRUPTED,
-                    format!("interrupted after {written} of {} leads; what was written is complete.", total.map_or("?".to_owned(), |t: u64| t.to_string())),
+                    format!("interrupted after {written} of {} {noun}; what was written is complete.", total.map_or("?".to_owned(), |t: u64| t.to_string())),
                 ));
                 break;
             }
             next = pages.next() => match next {
                 None => break,
                 Some(Err(error)) => {
-                    failure = Some(describe(&error, account, written));
+                    failure = Some(describe_after(&error, account, written, noun));
                     break;
                 }
                 Some(Ok(page)) => {
                     total = Some(page.total_count());
                     progress.set_length(page.total_count());
-                    for lead in page.items() {
-                        writer.write(lead).map_err(write_failure)?;
+                    for record in page.items() {
+                        writer.write(record).map_err(write_failure)?;
                         written += 1;
                     }
                     progress.set_position(written);
@@ -164,9 +180,9 @@ pub async fn list(args: ListArgs) -> Result<(), Failure> {
         }
         if !progress.is_hidden() {
             let rate = written as f64 / started.elapsed().as_secs_f64().max(0.001);
-            progress.set_message(match rate_note(&client) {
-                None => format!("{rate:.0} leads/s"),
-                Some(note) => format!("{rate:.0} leads/s ({note})"),
+            progress.set_message(match rate_note(client) {
+                None => format!("{rate:.0} {noun}/s"),
+                Some(note) => format!("{rate:.0} {noun}/s ({note})"),
             });
         }
     }

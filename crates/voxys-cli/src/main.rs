@@ -1,4 +1,5 @@
-//! `voxys`: look at, export and change the leads of a Voxys Connect account.
+//! `voxys`: look at, export and change the leads and companies of a Voxys
+//! Connect account.
 
 use std::process::ExitCode;
 
@@ -9,11 +10,17 @@ use voxys_connect::error::Setting;
 use voxys_connect_mock::cli::ServeArgs;
 
 mod cards;
+mod companies;
+mod confirm;
 mod connect;
+mod create;
 mod ids;
+mod import;
 mod lead;
 mod list;
+mod notes;
 mod output;
+mod values;
 mod writes;
 
 /// Exit codes, as `--help` lists them.
@@ -26,9 +33,10 @@ mod exit {
     pub const NOT_FOUND: u8 = 4;
     pub const RATE_LIMITED: u8 = 5;
     pub const SERVER_OR_NETWORK: u8 = 6;
-    /// A bulk action done only in part.
+    /// A bulk action or an import done only in part.
     pub const PARTIAL: u8 = 7;
-    /// A conversion that may or may not have happened.
+    /// A write that makes something (a conversion, a create, a merge) that
+    /// may or may not have happened.
     pub const UNCERTAIN: u8 = 8;
     pub const INTERRUPTED: u8 = 130;
 }
@@ -37,17 +45,20 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success
   1    another failure (such as the output file cannot be written)
-  2    usage: a wrong flag or value, or one the API rejected (422)
+  2    usage: a wrong flag or value, or one the API rejected (422); a
+       delete, merge or removal not confirmed
   3    authentication: no token, or the API refused it (401)
   4    not found (404): check --account and --base-url
   5    rate limited (429), still after retries
   6    server or network failure (5xx, timeout, connection, bad answer)
-  7    a bulk action done in part: some batches failed (--failed-ids FILE
-       keeps the ids not done, for --ids-from)
-  8    a conversion may or may not have happened (the answer was lost and
-       the SDK could not tell): check with `voxys pipelines cards FUNNEL`
-  130  interrupted (Ctrl-C); what was written is complete records, and a bulk
-       action says which ids were done
+  7    done in part: a bulk action whose batches failed (--failed-ids FILE
+       keeps the ids not done, for --ids-from), or an import whose lines
+       failed (the failures file says which and why; rerun to finish)
+  8    a conversion, a create, a note, a merge, or an import's line may or
+       may not have happened (the answer was lost and the SDK could not
+       tell): the message says how to check
+  130  interrupted (Ctrl-C); what was written is complete records, a bulk
+       action says which ids were done, an import's journal which lines
 
 Configuration: VOXYS_API_TOKEN (or --token-file), VOXYS_BASE_URL (or
 --base-url; default https://connect.voxys.ai), VOXYS_ACCOUNT_ID (or --account),
@@ -84,6 +95,31 @@ Examples:
 Without --notes or --clear-notes the lead's notes stay as they are. Setting a
 status the lead already has changes nothing else, so running it twice is safe.";
 
+/// Examples for `voxys leads update`.
+const UPDATE_HELP: &str = "\
+Examples:
+  voxys leads update 42 --name \"Acme renewal, 2027\" --value 18000
+  voxys leads update 42 --clear-agent --clear-company
+  voxys leads update 42 --attributes '{\"tier\": \"gold\"}' --dry-run
+
+Each member has a flag to set it and a --clear-… flag to clear it (sent as
+null); members not named stay as they are. --attributes replaces every
+custom attribute; --clear-attributes removes them all. The status has its
+own command: voxys leads set-status. --dry-run prints the request (PATCH,
+URL, body) and sends nothing.";
+
+/// Examples for `voxys leads delete`.
+const DELETE_HELP: &str = "\
+Examples:
+  voxys leads delete 42
+  voxys leads delete 42 --yes
+  voxys leads delete 42 --dry-run
+
+It asks on the terminal (the answer is read from the terminal itself), and
+refuses without one unless --yes is given. --dry-run prints the request and
+sends nothing. A lead already gone exits with 4; one deleted by an attempt
+whose answer was lost is reported as deleted.";
+
 /// Examples for `voxys leads convert`.
 const CONVERT_HELP: &str = "\
 Examples:
@@ -102,7 +138,8 @@ Examples:
   voxys pipelines cards 3 --status open --stage 7
   voxys pipelines cards 3 -o deals.csv";
 
-/// Look at, export and change the leads of a Voxys Connect account.
+/// Look at, export and change the leads and companies of a Voxys Connect
+/// account.
 #[derive(Parser)]
 #[command(name = "voxys", version, after_help = EXIT_CODES)]
 struct Cli {
@@ -116,6 +153,11 @@ enum Command {
     Leads {
         #[command(subcommand)]
         command: LeadsCommand,
+    },
+    /// Work with companies and their contacts.
+    Companies {
+        #[command(subcommand)]
+        command: companies::CompaniesCommand,
     },
     /// Work with pipelines (funnels) and their cards (deals).
     Pipelines {
@@ -140,6 +182,17 @@ enum LeadsCommand {
     /// Print one lead.
     #[command(after_help = format!("{GET_HELP}\n\n{EXIT_CODES}"))]
     Get(lead::GetArgs),
+    /// Create a lead (prints it), or a lead for each line of a file with
+    /// --from, exactly once.
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", create::CREATE_HELP))]
+    Create(Box<create::CreateArgs>),
+    /// Change a lead's members (--clear-… to clear one); prints the lead.
+    #[command(after_help = format!("{UPDATE_HELP}\n\n{EXIT_CODES}"))]
+    Update(Box<lead::UpdateArgs>),
+    /// Delete a lead, with its notes. Asks first on a terminal; elsewhere
+    /// refuses without --yes.
+    #[command(after_help = format!("{DELETE_HELP}\n\n{EXIT_CODES}"))]
+    Delete(lead::DeleteArgs),
     /// Print the account's lead totals: by status, and their value.
     #[command(after_help = format!("{GET_HELP}\n\n{EXIT_CODES}"))]
     Stats(lead::StatsArgs),
@@ -154,6 +207,11 @@ enum LeadsCommand {
     /// Convert a lead into a deal: a card in a funnel; prints the card.
     #[command(after_help = format!("{CONVERT_HELP}\n\n{EXIT_CODES}"))]
     Convert(writes::ConvertArgs),
+    /// A lead's notes: list them, add one.
+    Notes {
+        #[command(subcommand)]
+        command: notes::NotesCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,11 +244,16 @@ async fn main() -> ExitCode {
         Command::Leads { command } => match command {
             LeadsCommand::List(args) => list::list(args).await,
             LeadsCommand::Get(args) => lead::get(args).await,
+            LeadsCommand::Create(args) => create::create(*args).await,
+            LeadsCommand::Update(args) => lead::update(*args).await,
+            LeadsCommand::Delete(args) => lead::delete(args).await,
+            LeadsCommand::Notes { command } => notes::notes(command).await,
             LeadsCommand::Stats(args) => lead::stats(args).await,
             LeadsCommand::SetStatus(args) => writes::set_status(args).await,
             LeadsCommand::Bulk { command } => writes::bulk(command).await,
             LeadsCommand::Convert(args) => writes::convert(args).await,
         },
+        Command::Companies { command } => companies::companies(command).await,
         Command::Pipelines {
             command: PipelinesCommand::Cards(args),
         } => cards::cards(args).await,
@@ -221,8 +284,14 @@ pub(crate) fn write_failure(error: std::io::Error) -> Failure {
 
 /// An SDK error in one or two sentences, with what to do, and its exit code.
 pub(crate) fn describe(error: &Error, account: i64, written: u64) -> Failure {
+    describe_after(error, account, written, "leads")
+}
+
+/// [`describe`], for an error after `written` records of `noun` (`leads`,
+/// `companies`) were written.
+pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &str) -> Failure {
     let so_far = if written > 0 {
-        format!(" ({written} leads were written before it.)")
+        format!(" ({written} {noun} were written before it.)")
     } else {
         String::new()
     };
@@ -239,9 +308,23 @@ pub(crate) fn describe(error: &Error, account: i64, written: u64) -> Failure {
             exit::NOT_FOUND,
             format!("not found (404: {message}). Check --account and --base-url."),
         ),
-        Error::Validation { message, .. } => (
+        Error::Validation {
+            message, fields, ..
+        } => (
             exit::USAGE,
-            format!("the API rejected the request (422: {message})."),
+            if fields.is_empty() {
+                format!("the API rejected the request (422: {message}). Correct it and try again.")
+            } else {
+                format!(
+                    "the API rejected the request (422: {}). Correct {} and try again.",
+                    field_errors(fields),
+                    fields
+                        .keys()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
         ),
         Error::InvalidParameter { .. } => (exit::USAGE, format!("{error}.")),
         Error::RateLimited { attempts, .. } => (
@@ -277,6 +360,16 @@ pub(crate) fn describe(error: &Error, account: i64, written: u64) -> Failure {
         _ => String::new(),
     };
     Failure::new(code, format!("{message}{so_far}{request_id}"))
+}
+
+/// A 422's field errors in one line: `company_id: must exist; name: can't
+/// be blank`.
+pub(crate) fn field_errors(fields: &std::collections::BTreeMap<String, Vec<String>>) -> String {
+    fields
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Writing leads and cards as a table, JSON, NDJSON or CSV.
+//! Writing records (leads, cards, companies, notes, contacts, timeline
+//! events, import results) as a table, JSON, NDJSON or CSV.
 
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
@@ -8,7 +9,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use voxys_connect::types::{Card, Lead, LeadStats};
+use voxys_connect::types::{Agent, Card, Company, Contact, Lead, LeadStats, Note, TimelineEvent};
 
 /// How records (leads, cards) are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -577,5 +578,213 @@ impl<W: Write> RecordWriter<W> {
             RecordWriter::Ndjson(mut out, _) => out.flush(),
             RecordWriter::Csv(mut writer, _) => writer.flush(),
         }
+    }
+}
+
+/// Members the SDK does not know yet, as one JSON object; empty when there
+/// are none.
+fn extra_json(extra: &serde_json::Map<String, Value>) -> String {
+    if extra.is_empty() {
+        String::new()
+    } else {
+        Value::Object(extra.clone()).to_string()
+    }
+}
+
+/// The CSV columns of a company.
+const COMPANY_COLUMNS: [&str; 9] = [
+    "id",
+    "name",
+    "domain",
+    "description",
+    "contacts_count",
+    "custom_attributes",
+    "created_at",
+    "updated_at",
+    "extra",
+];
+
+impl Tabular for Company {
+    const TABLE: &'static [&'static str] =
+        &["id", "name", "domain", "description", "contacts", "created"];
+
+    fn csv_columns() -> Vec<String> {
+        COMPANY_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.name.clone(),
+            opt(&self.domain),
+            opt(&self.description),
+            opt(&self.contacts_count),
+            self.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        ]
+    }
+
+    fn csv_row(&self, raw: bool) -> Vec<String> {
+        safe_cells(
+            vec![
+                self.id.to_string(),
+                self.name.clone(),
+                opt(&self.domain),
+                opt(&self.description),
+                opt(&self.contacts_count),
+                Value::Object(self.custom_attributes.clone()).to_string(),
+                self.created_at.to_string(),
+                self.updated_at.to_string(),
+                extra_json(&self.extra),
+            ],
+            &COMPANY_COLUMNS,
+            &["id", "contacts_count"],
+            raw,
+        )
+    }
+}
+
+/// An agent's id, name and email as three cells (empty when there is none).
+fn agent_cells(agent: Option<&Agent>) -> [String; 3] {
+    [
+        agent.map(|a| a.id.to_string()).unwrap_or_default(),
+        agent.map(|a| a.name.clone()).unwrap_or_default(),
+        agent.and_then(|a| a.email.clone()).unwrap_or_default(),
+    ]
+}
+
+/// The CSV columns of a lead's note.
+const NOTE_COLUMNS: [&str; 7] = [
+    "id",
+    "content",
+    "author_id",
+    "author_name",
+    "author_email",
+    "created_at",
+    "extra",
+];
+
+impl Tabular for Note {
+    const TABLE: &'static [&'static str] = &["id", "created", "author", "content"];
+
+    fn csv_columns() -> Vec<String> {
+        NOTE_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            self.author
+                .as_ref()
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            self.content.clone(),
+        ]
+    }
+
+    fn csv_row(&self, raw: bool) -> Vec<String> {
+        let [author_id, author_name, author_email] = agent_cells(self.author.as_ref());
+        safe_cells(
+            vec![
+                self.id.to_string(),
+                self.content.clone(),
+                author_id,
+                author_name,
+                author_email,
+                self.created_at.to_string(),
+                extra_json(&self.extra),
+            ],
+            &NOTE_COLUMNS,
+            &["id", "author_id"],
+            raw,
+        )
+    }
+}
+
+/// The CSV columns of a company's timeline event.
+const EVENT_COLUMNS: [&str; 8] = [
+    "id",
+    "event_type",
+    "description",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "occurred_at",
+    "extra",
+];
+
+impl Tabular for TimelineEvent {
+    const TABLE: &'static [&'static str] = &["id", "when", "event", "actor", "description"];
+
+    fn csv_columns() -> Vec<String> {
+        EVENT_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
+            self.event_type.clone(),
+            self.actor
+                .as_ref()
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            opt(&self.description),
+        ]
+    }
+
+    fn csv_row(&self, raw: bool) -> Vec<String> {
+        let [actor_id, actor_name, actor_email] = agent_cells(self.actor.as_ref());
+        safe_cells(
+            vec![
+                self.id.to_string(),
+                self.event_type.clone(),
+                opt(&self.description),
+                actor_id,
+                actor_name,
+                actor_email,
+                self.occurred_at.to_string(),
+                extra_json(&self.extra),
+            ],
+            &EVENT_COLUMNS,
+            &["id", "actor_id"],
+            raw,
+        )
+    }
+}
+
+/// The CSV columns of a contact.
+const CONTACT_COLUMNS: [&str; 6] = ["id", "name", "email", "phone_number", "avatar_url", "extra"];
+
+impl Tabular for Contact {
+    const TABLE: &'static [&'static str] = &["id", "name", "email", "phone"];
+
+    fn csv_columns() -> Vec<String> {
+        CONTACT_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            opt(&self.name),
+            opt(&self.email),
+            opt(&self.phone_number),
+        ]
+    }
+
+    fn csv_row(&self, raw: bool) -> Vec<String> {
+        safe_cells(
+            vec![
+                self.id.to_string(),
+                opt(&self.name),
+                opt(&self.email),
+                opt(&self.phone_number),
+                opt(&self.avatar_url),
+                extra_json(&self.extra),
+            ],
+            &CONTACT_COLUMNS,
+            &["id"],
+            raw,
+        )
     }
 }

@@ -1,7 +1,7 @@
 //! The commands that change leads: `set-status`, `bulk assign|status|delete`
 //! and `convert`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -299,39 +299,14 @@ fn report(
     Ok(())
 }
 
-/// Asks on the terminal before deleting; refuses without one. The answer is
-/// read from the terminal itself, not from standard input, which may carry
-/// the ids.
+/// Asks on the terminal before deleting; refuses without one (see
+/// [`confirm`](crate::confirm::confirm)).
 fn confirm_delete(count: usize, account: i64) -> Result<(), Failure> {
-    let refuse = || {
-        Failure::new(
-            exit::USAGE,
-            format!(
-                "refusing to delete {count} lead(s) of account {account} without confirmation: not on a terminal. Pass --yes to delete them."
-            ),
-        )
-    };
-    if !std::io::stderr().is_terminal() {
-        return Err(refuse());
-    }
-    let Ok(tty) = std::fs::File::open("/dev/tty") else {
-        return Err(refuse());
-    };
-    eprint!(
-        "Delete {count} lead(s) of account {account}? This cannot be undone. Type yes to go on: "
-    );
-    let mut answer = String::new();
-    std::io::BufReader::new(tty)
-        .read_line(&mut answer)
-        .map_err(|_| refuse())?;
-    if answer.trim().eq_ignore_ascii_case("yes") {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            exit::USAGE,
-            "not confirmed; nothing was deleted.",
-        ))
-    }
+    crate::confirm::confirm(
+        false,
+        &format!("delete {count} lead(s) of account {account}"),
+        &format!("Delete {count} lead(s) of account {account}? This cannot be undone."),
+    )
 }
 
 /// A progress bar on standard error when it is a terminal: ids done of the
