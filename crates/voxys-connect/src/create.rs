@@ -63,7 +63,7 @@ use crate::pipeline::{Failure, Settle, Settled};
 /// them lost (send identical records one after the other); a server clock
 /// more than this allowance behind this machine's (the record is not seen:
 /// the call ends unknown, or after an application's 5xx creates again).
-pub const CLOCK_ALLOWANCE: Duration = Duration::from_secs(30);
+pub const CLOCK_ALLOWANCE: Duration = Duration::from_secs(10);
 
 /// How many created ids a client remembers having been answered or having
 /// settled, per kind of record, so that one record is never the answer of

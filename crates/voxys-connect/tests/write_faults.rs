@@ -28,32 +28,38 @@ const TIMEOUT: Duration = Duration::from_millis(250);
 /// application's own 500, which is not retried (it is a fault of the server,
 /// not a passing one), only where `with_500`.
 fn faulty_server(leads: u64, seed: u64, with_500: bool) -> voxys_connect_mock::MockServerBuilder {
+    fault_mix(with_500).into_iter().fold(
+        MockServer::builder().leads(leads).accounts(1).seed(seed),
+        |builder, rule| builder.fault(rule),
+    )
+}
+
+/// The rules of [`faulty_server`], for a server whose data is made first.
+fn fault_mix(with_500: bool) -> Vec<FaultRule> {
     let before = |fault: Fault, share: f64| FaultRule::new(fault).share(share);
     let after = |fault: Fault, share: f64| FaultRule::new(fault).after_applying().share(share);
-    MockServer::builder()
-        .leads(leads)
-        .accounts(1)
-        .seed(seed)
-        .fault(before(Fault::RateLimited { retry_after: None }, 0.04))
-        .fault(before(
+    vec![
+        before(Fault::RateLimited { retry_after: None }, 0.04),
+        before(
             Fault::RateLimited {
                 retry_after: Some(1),
             },
             0.02,
-        ))
-        .fault(before(
+        ),
+        before(
             Fault::ServerError { status: 500 },
             if with_500 { 0.02 } else { 0.0 },
-        ))
-        .fault(before(Fault::ServerError { status: 502 }, 0.03))
-        .fault(before(Fault::ServerError { status: 503 }, 0.03))
-        .fault(before(Fault::DropConnection, 0.03))
-        .fault(before(Fault::Delay(Duration::from_millis(400)), 0.02))
-        .fault(after(Fault::ServerError { status: 502 }, 0.03))
-        .fault(after(Fault::ServerError { status: 504 }, 0.02))
-        .fault(after(Fault::DropConnection, 0.03))
-        .fault(after(Fault::Delay(Duration::from_millis(400)), 0.02))
-        .fault(before(Fault::CutBody, 0.03))
+        ),
+        before(Fault::ServerError { status: 502 }, 0.03),
+        before(Fault::ServerError { status: 503 }, 0.03),
+        before(Fault::DropConnection, 0.03),
+        before(Fault::Delay(Duration::from_millis(400)), 0.02),
+        after(Fault::ServerError { status: 502 }, 0.03),
+        after(Fault::ServerError { status: 504 }, 0.02),
+        after(Fault::DropConnection, 0.03),
+        after(Fault::Delay(Duration::from_millis(400)), 0.02),
+        before(Fault::CutBody, 0.03),
+    ]
 }
 
 fn client_for(server: &MockServer) -> Client {
@@ -327,4 +333,210 @@ async fn bulk_totals_equal_what_the_mock_changed() {
         delete_took.as_secs_f64(),
         deleted.affected()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_lead_creates_make_no_duplicate_and_report_no_create_that_did_not_happen() {
+    let server = faulty_server(50, 23, true).start().await.unwrap();
+    let client = client_for(&server);
+    let account = server.account_id();
+    let started = Instant::now();
+    let results: Vec<(String, Result<voxys_connect::types::Lead, Error>)> = tokio::time::timeout(
+        BOUND,
+        futures::stream::iter(0..WRITES)
+            .map(|i| {
+                let client = client.clone();
+                async move {
+                    let name = format!("fault suite lead {i:04}");
+                    let result = client
+                        .leads(account)
+                        .create()
+                        .name(name.clone())
+                        .currency("EUR")
+                        .settle_after(Duration::from_millis(300))
+                        .send()
+                        .await;
+                    (name, result)
+                }
+            })
+            .buffer_unordered(16)
+            .collect(),
+    )
+    .await
+    .expect("the creates end in bounded time");
+    let took = started.elapsed();
+
+    // What the mock made, by name, from its journal.
+    let mut made: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for write in server.applied_writes() {
+        if write.operation == "create_lead" {
+            made.entry(write.name.clone().unwrap_or_default())
+                .or_default()
+                .extend(write.created_id);
+        }
+    }
+    let (mut created, mut uncertain, mut uncertain_made, mut refused) = (0, 0, 0, 0);
+    let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, result) in &results {
+        let ids = made.get(name).cloned().unwrap_or_default();
+        assert!(ids.len() <= 1, "{name}: {} leads, a duplicate", ids.len());
+        match result {
+            Ok(lead) => {
+                assert_eq!(ids, [lead.id], "{name}: told created, exactly its lead");
+                assert_eq!(lead.custom_name.as_deref(), Some(name.as_str()));
+                created += 1;
+            }
+            Err(Error::OutcomeUnknown { action, .. }) => {
+                assert_eq!(*action, format!("creating lead {name:?}"));
+                uncertain += 1;
+                uncertain_made += ids.len();
+            }
+            Err(other) => {
+                assert!(ids.is_empty(), "{name}: told {other}, yet a lead was made");
+                refused += 1;
+                *refusals.entry(kind(other)).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(results.len(), WRITES);
+    println!(
+        "lead creates: {WRITES} in {:.1} s, {} requests: {created} created (each exactly one lead), {uncertain} reported unknown ({:.1}%; {uncertain_made} of them had made a lead), {refused} refused as not applied {refusals:?}; 0 duplicates",
+        took.as_secs_f64(),
+        server.request_count(),
+        uncertain as f64 * 100.0 / WRITES as f64,
+    );
+    assert!(created > WRITES * 8 / 10, "{created}");
+}
+
+const MERGES: usize = 300;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_merges_are_each_applied_once_and_never_reported_done_when_not() {
+    let server = MockServer::builder()
+        .leads(0)
+        .accounts(1)
+        .seed(24)
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&server);
+    let account = server.account_id();
+    // The companies, made before the faults begin: a source and a target
+    // for each merge, the source with a lead.
+    let mut pairs = Vec::new();
+    for i in 0..MERGES {
+        let companies = client.companies(account);
+        let source = companies
+            .create(format!("merge source {i:03}"))
+            .send()
+            .await
+            .unwrap();
+        let target = companies
+            .create(format!("merge target {i:03}"))
+            .send()
+            .await
+            .unwrap();
+        client
+            .leads(account)
+            .create()
+            .name(format!("lead of source {i:03}"))
+            .company(source.id)
+            .send()
+            .await
+            .unwrap();
+        pairs.push((source.id, target.id));
+    }
+    for rule in fault_mix(true) {
+        server.add_fault(rule);
+    }
+    let started = Instant::now();
+    let results: Vec<_> = tokio::time::timeout(
+        BOUND,
+        futures::stream::iter(pairs.clone())
+            .map(|(source, target)| {
+                let client = client.clone();
+                async move {
+                    let result = client.companies(account).merge(source, target).send().await;
+                    (source, target, result)
+                }
+            })
+            .buffer_unordered(16)
+            .collect(),
+    )
+    .await
+    .expect("the merges end in bounded time");
+    let took = started.elapsed();
+    server.clear_faults();
+
+    let mut merged: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for write in server.applied_writes() {
+        if write.operation == "merge_companies" {
+            merged
+                .entry(write.company_ids[0])
+                .or_default()
+                .push(write.company_ids[1]);
+        }
+    }
+    let (mut done, mut uncertain, mut uncertain_merged, mut refused) = (0, 0, 0, 0);
+    let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
+    for (source, target, result) in &results {
+        let merges = merged.get(source).cloned().unwrap_or_default();
+        assert!(
+            merges.len() <= 1,
+            "company {source}: merged {} times",
+            merges.len()
+        );
+        let gone = server.company(account, *source).is_none();
+        assert_eq!(
+            gone,
+            !merges.is_empty(),
+            "company {source}: gone iff merged"
+        );
+        match result {
+            Ok(survivor) => {
+                assert_eq!(
+                    merges,
+                    [*target],
+                    "{source}: told merged, merged into {target}"
+                );
+                assert_eq!(survivor.id, *target);
+                done += 1;
+            }
+            Err(Error::OutcomeUnknown { action, .. }) => {
+                assert_eq!(
+                    *action,
+                    format!("merging company {source} into company {target}")
+                );
+                uncertain += 1;
+                uncertain_merged += merges.len();
+            }
+            Err(other) => {
+                assert!(
+                    merges.is_empty(),
+                    "{source}: told {other}, yet it was merged"
+                );
+                refused += 1;
+                *refusals.entry(kind(other)).or_default() += 1;
+            }
+        }
+    }
+    // Every lead of a merged source is in its target now.
+    for lead in server.leads(account) {
+        if let Some(company) = &lead.company {
+            assert!(
+                !merged.contains_key(&company.id),
+                "lead {} left in merged company {}",
+                lead.id,
+                company.id
+            );
+        }
+    }
+    assert_eq!(results.len(), MERGES);
+    println!(
+        "merges: {MERGES} in {:.1} s, {} requests: {done} merged (each exactly once, into its target), {uncertain} reported unknown ({:.1}%; {uncertain_merged} of them had merged), {refused} refused as not applied {refusals:?}; 0 merged twice",
+        took.as_secs_f64(),
+        server.request_count(),
+        uncertain as f64 * 100.0 / MERGES as f64,
+    );
+    assert!(done > MERGES * 8 / 10, "{done}");
 }

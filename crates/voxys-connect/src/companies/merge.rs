@@ -2,14 +2,13 @@
 //! once.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use voxys_connect_api::types::{Company, CompanyMerge};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::leads::{DEFAULT_SETTLE_AFTER, id};
+use crate::leads::id;
 use crate::pipeline::{Call, Failure, Settle, Settled};
 
 /// A request to merge a company (the source) into another (the target)
@@ -19,14 +18,18 @@ use crate::pipeline::{Call, Failure, Settle, Settled};
 /// The source's leads and contacts move to the target, and **the source is
 /// deleted**; the answer is the target.
 ///
-/// **Once.** Merging again is answered 404 (the source is gone), so a blind
-/// retry after a lost answer would turn a merge that happened into an error.
-/// It is settled instead, by reading the source and the target: the source
-/// gone and the target there means it was merged, and the target is the
-/// answer; the source still there, when the application itself answered the
-/// failure, means it was not, and the merge is sent again; otherwise the
-/// client looks once more after [`settle_after`](MergeCompanies::settle_after)
-/// and, when it still cannot tell, returns
+/// **Once.** Merging again is answered 404 (the source is gone): harmless,
+/// but a blind retry after a lost answer would turn a merge that happened
+/// into an error. So a lost answer is settled by reading the source and the
+/// target:
+/// - the source gone and the target there: it was merged; the target is
+///   the answer;
+/// - the source still there: it was not merged, or not yet; the merge is
+///   sent again, which is safe: should the first still be under way, the
+///   second is answered 404, and that 404, after an attempt that may have
+///   merged, is settled by reading the two companies again.
+///
+/// When the companies cannot be read, the call ends with
 /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown). (Another program
 /// deleting the source in the same moment would look like the merge.)
 ///
@@ -44,7 +47,6 @@ pub struct MergeCompanies {
     account_id: i64,
     source_id: i64,
     target_id: i64,
-    settle_after: Duration,
 }
 
 impl MergeCompanies {
@@ -59,15 +61,7 @@ impl MergeCompanies {
             account_id,
             source_id,
             target_id,
-            settle_after: DEFAULT_SETTLE_AFTER,
         }
-    }
-
-    /// When an answer was lost and the source is still there, how long to
-    /// wait before reading it once more (default [`DEFAULT_SETTLE_AFTER`]).
-    pub fn settle_after(mut self, wait: Duration) -> MergeCompanies {
-        self.settle_after = wait;
-        self
     }
 
     /// Merges; the target company, as it is after the merge.
@@ -87,11 +81,24 @@ impl MergeCompanies {
         let settle = Arc::new(ReadBoth {
             merge: self.clone(),
         });
-        Ok(self
+        let (result, notes) = self
             .client
-            .send("merge_companies", Call::settled_by(settle), request)
-            .await?
-            .value)
+            .send_noting("merge_companies", Call::settled_by(settle.clone()), request)
+            .await;
+        match result {
+            // A 404 after an attempt that may have merged: the source may be
+            // gone because of it.
+            Err(Error::NotFound { .. }) if notes.attempts > 1 => match settle.read_both().await {
+                Ok(Seen::Merged(target)) => {
+                    tracing::info!(
+                        "the retry was answered 404, and the source is gone: an earlier attempt merged it"
+                    );
+                    Ok(*target)
+                }
+                _ => result,
+            },
+            other => other,
+        }
     }
 
     fn same(&self) -> Error {
@@ -118,7 +125,7 @@ enum Seen {
 }
 
 impl ReadBoth {
-    async fn look(&self) -> Result<Seen> {
+    async fn read_both(&self) -> Result<Seen> {
         let companies = self.merge.client.companies(self.merge.account_id);
         match companies.get(self.merge.source_id).send().await {
             Ok(_) => return Ok(Seen::SourceThere),
@@ -131,28 +138,13 @@ impl ReadBoth {
 }
 
 impl Settle for ReadBoth {
-    fn settle<'a>(&'a self, failure: &'a Failure) -> BoxFuture<'a, Settled> {
+    fn settle<'a>(&'a self, _failure: &'a Failure) -> BoxFuture<'a, Settled> {
         Box::pin(async move {
-            match self.look().await {
-                Ok(Seen::Merged(target)) => return found(&target),
-                Ok(Seen::SourceThere) if failure.answered_by_the_application() => {
-                    return Settled::Absent;
-                }
-                Ok(Seen::SourceThere) => {}
-                Err(look) => {
-                    return Settled::Unknown(format!(
-                        "reading the source and the target failed too: {look}"
-                    ));
-                }
-            }
-            let wait = self.merge.settle_after;
-            tokio::time::sleep(wait).await;
-            match self.look().await {
+            match self.read_both().await {
                 Ok(Seen::Merged(target)) => found(&target),
-                Ok(Seen::SourceThere) => Settled::Unknown(format!(
-                    "the source company is still there, but the server may have been merging when the answer was lost, and may still do it (looked again after {} ms)",
-                    wait.as_millis()
-                )),
+                // Not merged, or not yet: merging again is safe (see
+                // `MergeCompanies`).
+                Ok(Seen::SourceThere) => Settled::Absent,
                 Err(look) => Settled::Unknown(format!(
                     "reading the source and the target failed too: {look}"
                 )),

@@ -16,7 +16,7 @@ use crate::pipeline::Call;
 
 /// How many pages of the newest leads a settle reads at most, looking for
 /// the lead a lost create made.
-const PAGES_TO_LOOK_AT: u64 = 5;
+const PAGES_TO_LOOK_AT: u64 = 10;
 
 /// A request to create a lead (`POST /api/v1/accounts/{account_id}/leads`);
 /// made by [`Leads::create`](crate::leads::Leads::create). Every member is
@@ -34,7 +34,7 @@ const PAGES_TO_LOOK_AT: u64 = 5;
 /// match can be fooled.
 ///
 /// ```no_run
-/// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
+/// # async fn example(client: voxys_connect::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// let lead = client
 ///     .leads(1)
 ///     .create()

@@ -19,7 +19,7 @@ use crate::pipeline::Call;
 /// **Repeating it** gives the same lead, so it is retried like a read.
 ///
 /// ```no_run
-/// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
+/// # async fn example(client: voxys_connect::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// let lead = client
 ///     .leads(1)
 ///     .update(42)
