@@ -211,8 +211,8 @@ fn deviations_are_real_and_still_decode() {
         .filter(|r| r.deviation.is_some())
         .collect();
     assert!(
-        deviating.len() >= 3,
-        "string decimals, string page numbers and unknown fields are recorded"
+        deviating.len() >= 2,
+        "string page numbers and unknown fields are recorded (string decimals are valid under the document)"
     );
     for recording in &deviating {
         let deviation = recording.deviation();
@@ -246,9 +246,11 @@ fn deviations_are_real_and_still_decode() {
         .into_iter()
         .find(|r| r.name == "list_leads_200_string_decimal")
         .unwrap();
+    // Rails's spelling of decimals is the document's too (`Amount`), and
+    // decodes exactly.
     assert!(
-        !schema.is_valid(&decimal.response.body),
-        "string decimals are outside the document"
+        schema.is_valid(&decimal.response.body),
+        "string decimals are valid under the document"
     );
     let list: LeadList = serde_json::from_slice(&decimal.body_bytes()).unwrap();
     assert_eq!(list.data[0].lead_value.unwrap().to_string(), "15000");

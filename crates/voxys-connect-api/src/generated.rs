@@ -884,7 +884,7 @@ know yet instead of dropping them.*/
     }
     /**A new lead. No member is required (the reference requires none); a
 member left out or sent as `null` is empty. Amounts are exact
-decimals, sent as strings or numbers.*/
+decimals, as numbers or numeric strings (see `Amount`).*/
     #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
@@ -4082,8 +4082,10 @@ const _: () = {
 impl Client {
     /**List companies
 
-One page of the account's companies, sorted as asked, with pagination
-metadata. The page size is the server's (25); there is no `per_page`.
+One page of the account's companies, sorted as asked (by name from A to
+Z ignoring case; by a date newest first: the reference does not say,
+this is what the mock server does), with pagination metadata. The page
+size is the server's (25); there is no `per_page`.
 
 Sends a `GET` request to `/api/v1/accounts/{account_id}/companies`
 
