@@ -168,26 +168,63 @@ impl Tally {
     }
 }
 
-/// Stops new lines on the first Ctrl-C; exits at once on the second.
-fn watch_interrupts() -> Arc<AtomicBool> {
+/// Stops new lines on the first Ctrl-C; exits at once on the second. The
+/// handler is in place when this returns (before anything is sent), so
+/// that a Ctrl-C never kills the import half way through a line.
+fn watch_interrupts() -> Result<Arc<AtomicBool>, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
+    let mut interrupts = Interrupts::new()
+        .map_err(|e| Failure::new(exit::OTHER, format!("cannot watch for Ctrl-C: {e}.")))?;
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        if !interrupts.next().await {
             return;
         }
         flag.store(true, Ordering::SeqCst);
         eprintln!(
             "interrupted: no new line is sent; waiting for the lines in flight (Ctrl-C again to stop at once)."
         );
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if interrupts.next().await {
             eprintln!(
                 "interrupted again: stopped at once. The journal records every line sent; run the same command again to settle them and finish."
             );
             std::process::exit(i32::from(exit::INTERRUPTED));
         }
     });
-    stop
+    Ok(stop)
+}
+
+/// SIGINT, its handler registered when made.
+#[cfg(unix)]
+struct Interrupts(tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl Interrupts {
+    fn new() -> std::io::Result<Interrupts> {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::interrupt()).map(Interrupts)
+    }
+
+    /// Waits for the next Ctrl-C; false if none can come.
+    async fn next(&mut self) -> bool {
+        self.0.recv().await.is_some()
+    }
+}
+
+/// Ctrl-C, where there are no Unix signals.
+#[cfg(not(unix))]
+struct Interrupts;
+
+#[cfg(not(unix))]
+impl Interrupts {
+    fn new() -> std::io::Result<Interrupts> {
+        Ok(Interrupts)
+    }
+
+    /// Waits for the next Ctrl-C; false if none can come.
+    async fn next(&mut self) -> bool {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
 
 /// The default of a path next to the input (`FILE.suffix`), or in the
@@ -729,7 +766,7 @@ pub async fn import(
     let (out, out_format) = output.destination()?;
     let writer =
         RecordWriter::new::<Made>(out_format, out, output.csv_raw).map_err(write_failure)?;
-    let stop = watch_interrupts();
+    let stop = watch_interrupts()?;
     let mut import = Import {
         client,
         account,
