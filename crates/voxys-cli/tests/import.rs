@@ -759,3 +759,57 @@ async fn ctrl_c_stops_after_the_line_in_flight_and_a_rerun_finishes() {
     assert_each_once(&source, &new_leads(&server, b, &before_b));
     assert_eq!(creates_in(&server, b), source.len());
 }
+
+#[tokio::test]
+async fn a_line_that_could_be_taken_for_an_unknown_one_waits_for_it() {
+    let server = MockServer::builder().leads(10).start().await.unwrap();
+    let account = server.account_id();
+    let before = lead_ids(&server, account);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("two.ndjson");
+    // The second line's lead would match the first's: were the first's
+    // answer lost, the SDK could take the second's lead for it.
+    std::fs::write(
+        &input,
+        "{\"custom_name\": \"Expo\"}\n{\"custom_name\": \"Expo\", \"lead_value\": 5}\n{\"custom_name\": \"Other\"}\n",
+    )
+    .unwrap();
+    let import = ["leads", "create", "--from", input.to_str().unwrap()];
+    server.add_fault(
+        FaultRule::new(Fault::ServerError { status: 503 })
+            .on_method("POST")
+            .times(1),
+    );
+    let first = voxys(&server, &import).await;
+    assert_eq!(code(&first), Some(8), "{}", stderr(&first));
+    let failures: Vec<Value> =
+        std::fs::read_to_string(format!("{}.failures.ndjson", input.to_str().unwrap()))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let outcomes: Vec<(i64, &str)> = failures
+        .iter()
+        .map(|f| (f["line"].as_i64().unwrap(), f["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(outcomes, [(1, "unknown"), (2, "held")]);
+    // The unrelated line went ahead.
+    let made: Vec<MockLead> = new_leads(&server, account, &before);
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].custom_name.as_deref(), Some("Other"));
+
+    let second = voxys(&server, &import).await;
+    assert_ok(&second);
+    let records = printed(&second);
+    let outcome_of = |line: i64| {
+        records
+            .iter()
+            .find(|r| r["line"] == line)
+            .map(|r| r["outcome"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(outcome_of(1).as_deref(), Some("created"), "none found");
+    assert_eq!(outcome_of(2).as_deref(), Some("created"));
+    assert_eq!(outcome_of(3).as_deref(), Some("earlier"));
+    assert_eq!(new_leads(&server, account, &before).len(), 3);
+    assert_eq!(creates_in(&server, account), 3);
+}

@@ -141,10 +141,27 @@ impl Fields {
         request
     }
 
+    /// How many members the create sets (custom attributes one by one).
+    pub fn count(&self) -> usize {
+        [
+            self.name.is_some(),
+            self.value.is_some(),
+            self.currency.is_some(),
+            self.agent.is_some(),
+            self.position.is_some(),
+            self.conversation.is_some(),
+            self.company.is_some(),
+        ]
+        .iter()
+        .filter(|set| **set)
+        .count()
+            + self.attributes.len()
+    }
+
     /// Whether the lead `other` makes would match this create when the SDK
     /// looks for the lead a lost answer made: every member this create sets
     /// has the same value in `other`.
-    fn is_within(&self, other: &Fields) -> bool {
+    pub fn is_within(&self, other: &Fields) -> bool {
         within(&self.name, &other.name)
             && within(&self.value, &other.value)
             && within(&self.currency, &other.currency)
@@ -162,6 +179,44 @@ impl Fields {
     /// makes could be taken for the other's when an answer is lost.
     pub fn could_be_taken_for(&self, other: &Fields) -> bool {
         self.is_within(other) || other.is_within(self)
+    }
+}
+
+impl Fields {
+    /// The members as the create sends them (`lead_value` as a string of
+    /// its exact digits), for the journal.
+    pub fn to_json(&self) -> Value {
+        let mut body = Map::new();
+        let mut put = |name: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                body.insert(name.to_owned(), value);
+            }
+        };
+        put("custom_name", self.name.clone().map(Value::from));
+        put("lead_value", self.value.map(|v| Value::from(v.to_string())));
+        put("lead_currency", self.currency.clone().map(Value::from));
+        put("assigned_agent_id", self.agent.map(Value::from));
+        put("position", self.position.map(Value::from));
+        put("conversation_id", self.conversation.map(Value::from));
+        put("company_id", self.company.map(Value::from));
+        if !self.attributes.is_empty() {
+            put(
+                "custom_attributes",
+                Some(Value::Object(self.attributes.clone())),
+            );
+        }
+        Value::Object(body)
+    }
+
+    /// The members [`to_json`](Fields::to_json) wrote.
+    pub fn from_json(body: &Value) -> Option<Fields> {
+        let text = body.to_string();
+        let members: BTreeMap<String, &RawValue> = serde_json::from_str(&text).ok()?;
+        let cells: BTreeMap<&str, Cell<'_>> = members
+            .iter()
+            .map(|(k, v)| (k.as_str(), Cell::Json(v)))
+            .collect();
+        plan(&cells, &[]).ok().map(|plan| plan.fields)
     }
 }
 
@@ -689,6 +744,19 @@ mod tests {
         assert!(errors[3].contains("differ"));
         assert!(input.lines[4].plan.is_ok());
         assert_eq!(input.lines[2].number, 3);
+    }
+
+    #[test]
+    fn the_members_sent_read_back_exactly() {
+        let line = one(
+            r#"{"custom_name": "x", "lead_value": 12345678901234567.89, "assigned_agent": {"id": 5}, "custom_attributes": {"a": [1]}}"#,
+            InputFormat::Ndjson,
+            &[],
+        );
+        let fields = line.plan.unwrap().fields;
+        let body = fields.to_json();
+        assert_eq!(body["lead_value"], "12345678901234567.89");
+        assert_eq!(Fields::from_json(&body), Some(fields));
     }
 
     #[test]

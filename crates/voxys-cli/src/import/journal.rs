@@ -7,14 +7,15 @@
 //!
 //! ```text
 //! {"event":"run","v":1,"at":"…","account":2,"base_url":"https://…","input":"leads.ndjson"}
-//! {"event":"sent","key":"9f2c…","account":2,"line":12,"at":"2026-12-01T06:20:01.123Z"}
+//! {"event":"sent","key":"9f2c…","account":2,"line":12,"at":"2026-12-01T06:20:01.123Z","body":{"custom_name":"Acme","lead_value":"15000.5"}}
 //! {"event":"created","key":"9f2c…","account":2,"line":12,"id":5012}
 //! {"event":"done","key":"9f2c…","account":2,"line":12,"id":5012}
 //! {"event":"failed","key":"77a1…","account":2,"line":13,"why":"…"}
 //! ```
 //!
 //! - `sent` is written before the create is sent: from then on, the line
-//!   may have made a lead.
+//!   may have made a lead. It holds the create's members as sent, which a
+//!   rerun looks for (even if its `--omit` differs).
 //! - `created` is written when the create answered, before the status and
 //!   notes are set (only for lines that have some).
 //! - `done` is written when everything the line asks for is done.
@@ -74,6 +75,10 @@ pub enum Event {
         line: usize,
         /// This machine's time just before sending.
         at: Timestamp,
+        /// The create's members as sent (`lead_value` as a string of its
+        /// exact digits): what a rerun looks for, whatever flags it has.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<serde_json::Value>,
     },
     /// A line's lead was made; its status and notes are yet to be set.
     Created {
@@ -116,8 +121,9 @@ pub enum Event {
 /// Where a line is, by the last event of its key.
 #[derive(Clone, Debug, PartialEq)]
 pub enum State {
-    /// Sent at this time, and not settled: it may have made a lead.
-    Sent(Timestamp),
+    /// Sent at this time, with this body, and not settled: it may have made
+    /// a lead.
+    Sent(Timestamp, Option<serde_json::Value>),
     /// Its lead was made; the status and notes are yet to be set.
     Created(i64),
     /// Done: this lead.
@@ -261,8 +267,9 @@ impl Journal {
 
     fn apply(&mut self, event: &Event) {
         match event {
-            Event::Sent { key, at, .. } => {
-                self.states.insert(key.clone(), State::Sent(*at));
+            Event::Sent { key, at, body, .. } => {
+                self.states
+                    .insert(key.clone(), State::Sent(*at, body.clone()));
             }
             Event::Created {
                 key, account, id, ..
@@ -335,6 +342,7 @@ mod tests {
                         account: 2,
                         line,
                         at: at("2026-01-01T00:00:00Z"),
+                        body: None,
                     })
                     .unwrap();
             }
@@ -365,7 +373,7 @@ mod tests {
         assert_eq!(journal.state("a"), Some(&State::Done(50)));
         assert_eq!(
             journal.state("b"),
-            Some(&State::Sent(at("2026-01-01T00:00:00Z")))
+            Some(&State::Sent(at("2026-01-01T00:00:00Z"), None))
         );
         assert_eq!(journal.state("c"), Some(&State::Failed));
         assert_eq!(journal.state("d"), None);

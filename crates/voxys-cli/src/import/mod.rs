@@ -44,7 +44,7 @@ use crate::connect::{ConnectionArgs, connect};
 use crate::output::{OutputArgs, RecordWriter, Tabular};
 use crate::{Failure, describe, exit, field_errors, write_failure};
 
-use input::{InputFormat, Line, Member, Plan};
+use input::{Fields, InputFormat, Line, Member, Plan};
 use journal::{Event, Journal, State};
 
 /// The journal of an import from standard input, in the current directory,
@@ -133,8 +133,9 @@ struct Failed {
     line: usize,
     source_id: Option<i64>,
     /// `invalid` (not sent), `failed` (refused, or an error: see `why`),
-    /// `unknown` (it may or may not have made a lead), `incomplete` (its
-    /// lead was made, its status or notes not set).
+    /// `unknown` (it may or may not have made a lead), `held` (not sent, as
+    /// it could be taken for an unknown line), `incomplete` (its lead was
+    /// made, its status or notes not set).
     outcome: &'static str,
     why: String,
     /// A 422's fields and their messages.
@@ -303,6 +304,12 @@ struct Import<'a> {
     tally: Tally,
     progress: ProgressBar,
     stop: Arc<AtomicBool>,
+    /// Lines whose outcome is unknown (left `sent`): no line that could be
+    /// taken for one of them is sent.
+    unsettled: Vec<usize>,
+    /// The members each line's create sent, when an earlier run sent them
+    /// (read from the journal) or this one did.
+    sent: Vec<Option<Fields>>,
 }
 
 /// What a line's request in flight came to.
@@ -322,6 +329,14 @@ fn plan_of(lines: &[Line], index: usize) -> &Plan {
 impl<'a> Import<'a> {
     fn plan(&self, index: usize) -> &'a Plan {
         plan_of(self.lines, index)
+    }
+
+    /// The members line `index`'s create sent (or would send).
+    fn fields(&self, index: usize) -> &Fields {
+        match &self.sent[index] {
+            Some(fields) => fields,
+            None => &self.plan(index).fields,
+        }
     }
 
     fn stopped(&self) -> bool {
@@ -392,6 +407,7 @@ impl<'a> Import<'a> {
             at: Timestamp::from(chrono::DateTime::<chrono::Utc>::from(
                 std::time::SystemTime::now(),
             )),
+            body: Some(self.fields(index).to_json()),
         }
     }
 
@@ -463,15 +479,12 @@ impl<'a> Import<'a> {
                     // The SDK settled a lost answer on a lead an earlier
                     // run made for another line: this line's own may or may
                     // not exist. The next run settles it from the journal.
-                    self.fail(
+                    self.unsettled(
                         index,
-                        "unknown",
                         format!(
                             "the answer was lost, and the lead the SDK found for it ({}) is one an earlier run made for another line; this line may or may not have made one. Run the same command again: it looks for this line's lead, leaving out those the journal knows",
                             lead.id
                         ),
-                        None,
-                        None,
                         Vec::new(),
                     );
                     return Ok(None);
@@ -486,6 +499,7 @@ impl<'a> Import<'a> {
                         let why = format!(
                             "the answer was lost and the SDK could not tell whether the lead was made: {why}. Run the same command again to look for it (one lead found is taken as this line's; none, and it is created)"
                         );
+                        self.unsettled.push(index);
                         self.fail(index, "unknown", why, Some(error), None, Vec::new());
                     }
                     e if made_nothing(e) => {
@@ -505,10 +519,13 @@ impl<'a> Import<'a> {
                         self.fail(index, "failed", why, Some(error), None, Vec::new());
                     }
                     _ => {
+                        // It may have made a lead: it stays `sent`, and
+                        // is settled like an unknown one.
                         let why = format!(
                             "{} The next run looks for its lead before creating it again.",
                             message.trim_end()
                         );
+                        self.unsettled.push(index);
                         self.fail(index, "failed", why, Some(error), None, Vec::new());
                     }
                 }
@@ -538,57 +555,94 @@ impl<'a> Import<'a> {
         }
     }
 
-    /// Settles a line an earlier run sent without knowing what it made.
-    async fn resolve(&mut self, index: usize, sent_at: Timestamp) -> Result<Resolved, Failure> {
+    /// Settles lines an earlier run sent without knowing what they made:
+    /// `group`, identical lines (the same members), sent at `since` at the
+    /// earliest. The leads made since then (less the clock allowance) that
+    /// match them, leaving out those the journal gives to other lines, are
+    /// theirs: one each in line order, the lines left over are created; more
+    /// leads than lines, and none is settled.
+    async fn resolve(
+        &mut self,
+        group: &[usize],
+        since: Timestamp,
+    ) -> Result<Vec<Resolved>, Failure> {
         let allowance = chrono::Duration::from_std(CLOCK_ALLOWANCE)
             .unwrap_or_else(|_| chrono::Duration::zero());
-        let since = Timestamp::from(*sent_at - allowance);
+        let since = Timestamp::from(*since - allowance);
         let request = self
-            .plan(index)
-            .fields
+            .fields(group[0])
             .request(&self.client.leads(self.account));
         let found = match request.find_made_since(since).await {
             Ok(found) => found,
             Err(error) => {
                 let message = describe(&error, self.account, 0).message;
-                self.fail(
-                    index,
-                    "unknown",
-                    format!(
-                        "an earlier run sent this line and stopped before the answer, and looking for the lead it may have made failed: {} Run the same command again.",
-                        message.trim_end()
-                    ),
-                    Some(error),
-                    None,
-                    Vec::new(),
-                );
-                return Ok(Resolved::Unsettled);
+                for &index in group {
+                    self.unsettled(
+                        index,
+                        format!(
+                            "an earlier run sent this line and stopped before the answer, and looking for the lead it may have made failed: {} Run the same command again.",
+                            message.trim_end()
+                        ),
+                        Vec::new(),
+                    );
+                }
+                return Ok(vec![Resolved::Unsettled; group.len()]);
             }
         };
-        let candidates: Vec<i64> = found
+        let mut candidates: Vec<i64> = found
             .iter()
             .map(|lead| lead.id)
             .filter(|id| !self.journal.made(self.account, *id))
             .collect();
-        match candidates.as_slice() {
-            [] => Ok(Resolved::Absent),
-            [id] => Ok(Resolved::Found(*id)),
-            many => {
-                self.fail(
+        candidates.sort_unstable();
+        if candidates.len() > group.len() {
+            for &index in group {
+                self.unsettled(
                     index,
-                    "unknown",
                     format!(
-                        "an earlier run sent this line and stopped before the answer, and {} leads made since then match it (ids {}): nothing was created. Check them (voxys leads get ID); delete all but one and run again to take that one as this line's, or delete them all to create it again",
-                        many.len(),
-                        many.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                        "an earlier run sent this line{} and stopped before the answer, and {} leads made since then match it (ids {}): nothing was created. Check them (voxys leads get ID): delete those that are not copies of this line, and run again (one lead left is taken as this line's; none, and it is created)",
+                        if group.len() > 1 {
+                            format!(" and {} identical to it", group.len() - 1)
+                        } else {
+                            String::new()
+                        },
+                        candidates.len(),
+                        candidates.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
                     ),
-                    None,
-                    None,
-                    many.to_vec(),
+                    candidates.clone(),
                 );
-                Ok(Resolved::Unsettled)
             }
+            return Ok(vec![Resolved::Unsettled; group.len()]);
         }
+        let mut resolved: Vec<Resolved> = candidates.into_iter().map(Resolved::Found).collect();
+        resolved.resize(group.len(), Resolved::Absent);
+        Ok(resolved)
+    }
+
+    /// Counts a line whose outcome is unknown: it stays `sent` in the
+    /// journal, and no line it could be taken for is sent in this run.
+    fn unsettled(&mut self, index: usize, why: String, candidates: Vec<i64>) {
+        self.unsettled.push(index);
+        self.fail(index, "unknown", why, None, None, candidates);
+    }
+
+    /// The unsettled line `index` could be taken for, if any.
+    fn held_by(&self, index: usize) -> Option<usize> {
+        let fields = self.fields(index);
+        self.unsettled
+            .iter()
+            .copied()
+            .find(|&other| self.fields(other).could_be_taken_for(fields))
+    }
+
+    /// Counts a line not sent because a line it could be taken for is
+    /// unsettled.
+    fn hold(&mut self, index: usize, by: usize) {
+        let why = format!(
+            "not sent: line {}, whose outcome is unknown, could be taken for it (or it for line {}) when looking for the lead a lost answer made. Settle line {} first (see its entry), then run again",
+            self.lines[by].number, self.lines[by].number, self.lines[by].number
+        );
+        self.fail(index, "held", why, None, None, Vec::new());
     }
 
     /// Runs requests in flight to the end (follow-ups included).
@@ -606,11 +660,13 @@ impl<'a> Import<'a> {
     }
 
     /// Steps 2 and 3 of the module docs: lines an earlier run began, one at
-    /// a time. The lines still to create are returned.
+    /// a time. The lines still to create are added to `to_create`; the
+    /// number of lines not sent (stopped) is returned.
     async fn finish_earlier(&mut self, to_create: &mut Vec<usize>) -> Result<usize, Failure> {
         let mut not_sent = 0;
         let mut in_flight = FuturesUnordered::new();
         let mut outcomes = HashMap::new();
+        let mut pending: Vec<(usize, Timestamp)> = Vec::new();
         for index in 0..self.lines.len() {
             if self.lines[index].plan.is_err() {
                 continue;
@@ -633,25 +689,72 @@ impl<'a> Import<'a> {
                         self.made(index, id, "recovered")?;
                     }
                 }
-                Some(State::Sent(at)) => {
-                    if self.stopped() {
-                        not_sent += 1;
-                        continue;
-                    }
-                    match self.resolve(index, at).await? {
-                        Resolved::Found(id) => {
-                            outcomes.insert(index, "recovered");
-                            if let Some(request) = self.settle_made(index, id, "recovered")? {
-                                in_flight.push(request);
-                                self.drain(&mut in_flight, &mut outcomes).await?;
-                            }
-                        }
-                        Resolved::Absent => to_create.push(index),
-                        Resolved::Unsettled => {}
-                    }
+                Some(State::Sent(at, body)) => {
+                    // What was sent, which this run's flags may not say.
+                    self.sent[index] = body.as_ref().and_then(Fields::from_json);
+                    pending.push((index, at));
                 }
             }
         }
+        // The lines with the most members first: a lead made for one with
+        // fewer (whose members are all in it) cannot be taken for its, but
+        // its could be taken for the other's until it is journaled.
+        pending.sort_by_key(|(index, _)| std::cmp::Reverse(self.fields(*index).count()));
+        let mut settled = vec![false; self.lines.len()];
+        for position in 0..pending.len() {
+            let (first, _) = pending[position];
+            if settled[first] {
+                continue;
+            }
+            let fields = self.fields(first).clone();
+            let group: Vec<(usize, Timestamp)> = pending[position..]
+                .iter()
+                .filter(|(index, _)| !settled[*index] && *self.fields(*index) == fields)
+                .copied()
+                .collect();
+            for (index, _) in &group {
+                settled[*index] = true;
+            }
+            if self.stopped() {
+                not_sent += group.len();
+                continue;
+            }
+            let mut indices: Vec<usize> = group.iter().map(|(index, _)| *index).collect();
+            indices.sort_unstable();
+            if let Some(by) = self
+                .unsettled
+                .iter()
+                .copied()
+                .find(|&other| fields.is_within(self.fields(other)))
+            {
+                // A line that could have made the lead this one would find
+                // is itself unsettled.
+                for &index in &indices {
+                    let why = format!(
+                        "an earlier run sent this line and stopped before the answer; line {}, also unsettled, could have made the lead that would be found for it. Settle line {} first (see its entry), then run again",
+                        self.lines[by].number, self.lines[by].number
+                    );
+                    self.unsettled(index, why, Vec::new());
+                }
+                continue;
+            }
+            let since = group.iter().map(|(_, at)| *at).min().unwrap_or(group[0].1);
+            let resolved = self.resolve(&indices, since).await?;
+            for (index, resolved) in indices.into_iter().zip(resolved) {
+                match resolved {
+                    Resolved::Found(id) => {
+                        outcomes.insert(index, "recovered");
+                        if let Some(request) = self.settle_made(index, id, "recovered")? {
+                            in_flight.push(request);
+                            self.drain(&mut in_flight, &mut outcomes).await?;
+                        }
+                    }
+                    Resolved::Absent => to_create.push(index),
+                    Resolved::Unsettled => {}
+                }
+            }
+        }
+        to_create.sort_unstable();
         Ok(not_sent)
     }
 
@@ -668,17 +771,25 @@ impl<'a> Import<'a> {
         loop {
             while !self.stopped() && creating.len() < concurrency {
                 let Some(&next) = queue.front() else { break };
-                let fields = &self.plan(next).fields;
+                if let Some(by) = self.held_by(next) {
+                    queue.pop_front();
+                    self.hold(next, by);
+                    continue;
+                }
+                // Sent as this run reads it (also when an earlier run sent
+                // it with other members and made nothing).
+                self.sent[next] = None;
+                let fields = self.fields(next);
                 if creating
                     .iter()
-                    .any(|&other| self.plan(other).fields.could_be_taken_for(fields))
+                    .any(|&other| self.fields(other).could_be_taken_for(fields))
                 {
                     // It waits for the one it could be taken for.
                     break;
                 }
+                let request = fields.request(&self.client.leads(self.account));
                 queue.pop_front();
                 self.journal.record(self.event_sent(next))?;
-                let request = fields.request(&self.client.leads(self.account));
                 creating.push(next);
                 in_flight.push(Box::pin(async move {
                     Answer::Created(next, request.send().await)
@@ -699,6 +810,7 @@ impl<'a> Import<'a> {
 }
 
 /// What settling a line an earlier run sent found.
+#[derive(Clone, Copy)]
 enum Resolved {
     /// Its lead.
     Found(i64),
@@ -777,6 +889,8 @@ pub async fn import(
         tally: Tally::default(),
         progress: progress_bar(lines.len() as u64),
         stop,
+        unsettled: Vec::new(),
+        sent: vec![None; lines.len()],
     };
     for (index, line) in lines.iter().enumerate() {
         if let Err(why) = &line.plan {
@@ -841,14 +955,15 @@ fn finish(
         })?;
     }
     let count = |outcome: &str| tally.failed.iter().filter(|f| f.outcome == outcome).count();
-    let (invalid, failed, unknown, incomplete) = (
+    let (invalid, failed, unknown, incomplete, held) = (
         count("invalid"),
         count("failed"),
         count("unknown"),
         count("incomplete"),
+        count("held"),
     );
     eprintln!(
-        "import into account {account}: {total} line(s): {} created, {} recovered (sent by an earlier run), {} done by an earlier run, {failed} failed, {invalid} invalid, {incomplete} incomplete, {unknown} unknown, {not_sent} not sent. Journal: {}.{}",
+        "import into account {account}: {total} line(s): {} created, {} recovered (sent by an earlier run), {} done by an earlier run, {failed} failed, {invalid} invalid, {incomplete} incomplete, {unknown} unknown, {held} held back by an unknown one, {not_sent} not sent. Journal: {}.{}",
         tally.created,
         tally.recovered,
         tally.earlier,
