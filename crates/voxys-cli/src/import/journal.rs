@@ -153,6 +153,8 @@ pub struct Journal {
     states: HashMap<String, State>,
     /// The leads lines made, by account: never the answer for another line.
     made: HashMap<i64, HashSet<i64>>,
+    /// The account and line number of each key's last `sent`.
+    sent_where: HashMap<String, (i64, usize)>,
 }
 
 impl Journal {
@@ -208,6 +210,7 @@ impl Journal {
             path: path.to_owned(),
             states: HashMap::new(),
             made: HashMap::new(),
+            sent_where: HashMap::new(),
         };
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
@@ -243,6 +246,24 @@ impl Journal {
         self.made.get(&account).is_some_and(|ids| ids.contains(&id))
     }
 
+    /// The line numbers (in the input of the run that sent them) of the
+    /// lines of `account` sent and never settled whose keys `known` does not
+    /// hold: lines of an earlier input that are not in this one.
+    pub fn unsettled_elsewhere(&self, account: i64, known: &HashSet<&str>) -> Vec<usize> {
+        let mut lines: Vec<usize> = self
+            .states
+            .iter()
+            .filter(|(key, state)| {
+                matches!(state, State::Sent(..)) && !known.contains(key.as_str())
+            })
+            .filter_map(|(key, _)| self.sent_where.get(key))
+            .filter(|(of, _)| *of == account)
+            .map(|(_, line)| *line)
+            .collect();
+        lines.sort_unstable();
+        lines
+    }
+
     /// Appends `event` and flushes it to disk before returning.
     pub fn record(&mut self, event: Event) -> Result<(), Failure> {
         let mut line = serde_json::to_string(&event).map_err(|e| {
@@ -267,9 +288,16 @@ impl Journal {
 
     fn apply(&mut self, event: &Event) {
         match event {
-            Event::Sent { key, at, body, .. } => {
+            Event::Sent {
+                key,
+                account,
+                line,
+                at,
+                body,
+            } => {
                 self.states
                     .insert(key.clone(), State::Sent(*at, body.clone()));
+                self.sent_where.insert(key.clone(), (*account, *line));
             }
             Event::Created {
                 key, account, id, ..

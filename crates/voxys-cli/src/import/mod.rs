@@ -8,17 +8,22 @@
 //!    Lines whose lead was made but whose status and notes were not set
 //!    get them set.
 //! 3. Lines sent but not settled (the run that sent them stopped before the
-//!    answer) are settled one by one, before anything new is sent: the
-//!    leads made since the line was sent (less the SDK's
-//!    [`CLOCK_ALLOWANCE`]) with every member the line sets are listed
+//!    answer, or could not tell what it made) are settled before anything
+//!    new is sent: the leads made since the line was sent (less the SDK's
+//!    [`CLOCK_ALLOWANCE`]) with every member the create sent (as the
+//!    journal has it) are listed
 //!    ([`CreateLead::find_made_since`](voxys_connect::leads::CreateLead::find_made_since)),
-//!    leaving out those the journal says other lines made: exactly one is
-//!    the line's lead; none, and the line is created; more than one, and the
-//!    line is reported as unknown (nothing is created).
+//!    leaving out those the journal says lines made: exactly one is the
+//!    line's lead; none, and the line is created; more than one, and the
+//!    line is reported as unknown (nothing is created). Identical lines are
+//!    settled together (as many leads as lines at most, one each); lines
+//!    with more members first, as a lead made for one with fewer cannot
+//!    match them.
 //! 4. The other lines are created, `--concurrency` at a time, but never two
 //!    at once that the SDK could take for each other when an answer is lost
 //!    (identical lines, or one whose members are all in the other): those
-//!    go one after the other.
+//!    go one after the other. And none is sent while a line it could be
+//!    taken for is unknown: it is held (reported), for a later run.
 
 pub mod input;
 pub mod journal;
@@ -310,6 +315,8 @@ struct Import<'a> {
     /// The members each line's create sent, when an earlier run sent them
     /// (read from the journal) or this one did.
     sent: Vec<Option<Fields>>,
+    /// Whether the output is still read (not a closed pipe).
+    output_open: bool,
 }
 
 /// What a line's request in flight came to.
@@ -352,8 +359,16 @@ impl<'a> Import<'a> {
             id,
             outcome: outcome.to_owned(),
         };
-        self.writer.write(&made).map_err(write_failure)?;
-        self.writer_flush()?;
+        if self.output_open {
+            let written = self.writer.write(&made).and_then(|()| self.writer_flush());
+            match written {
+                Ok(()) => {}
+                // The reader went away (`| head`): the import goes on, as
+                // stopping half way would leave lines in flight.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.output_open = false,
+                Err(e) => return Err(write_failure(e)),
+            }
+        }
         match outcome {
             "created" => self.tally.created += 1,
             "recovered" => self.tally.recovered += 1,
@@ -363,9 +378,9 @@ impl<'a> Import<'a> {
         Ok(())
     }
 
-    fn writer_flush(&mut self) -> Result<(), Failure> {
+    fn writer_flush(&mut self) -> std::io::Result<()> {
         match &mut self.writer {
-            RecordWriter::Ndjson(out, _) => out.flush().map_err(write_failure),
+            RecordWriter::Ndjson(out, _) => out.flush(),
             _ => Ok(()),
         }
     }
@@ -865,6 +880,20 @@ pub async fn import(
         .clone()
         .unwrap_or_else(|| next_to(from, ".failures.ndjson", STDIN_FAILURES));
     let mut journal = Journal::open(&journal_path)?;
+    let known: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+    let elsewhere = journal.unsettled_elsewhere(account, &known);
+    if !elsewhere.is_empty() {
+        eprintln!(
+            "note: the journal {} has {} line(s) sent by an earlier run into account {account} that are not in this input (edited, or another input: line(s) {} of it) and were never settled. If they made leads, this run does not know them: run the earlier input again to settle them, or check the newest leads (voxys leads list --sort created_at).",
+            journal_path.display(),
+            elsewhere.len(),
+            elsewhere
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     journal.record(Event::Run {
         v: journal::VERSION,
         at: Timestamp::from(chrono::DateTime::<chrono::Utc>::from(
@@ -891,6 +920,7 @@ pub async fn import(
         stop,
         unsettled: Vec::new(),
         sent: vec![None; lines.len()],
+        output_open: true,
     };
     for (index, line) in lines.iter().enumerate() {
         if let Err(why) = &line.plan {
@@ -908,14 +938,18 @@ pub async fn import(
     let mut not_sent = import.finish_earlier(&mut to_create).await?;
     not_sent += import.create(to_create, args.concurrency).await?;
     import.progress.finish_and_clear();
-    let interrupted = import.stopped();
+    let interrupted = import.stopped() && not_sent > 0;
     let Import {
         writer,
         tally,
         journal,
+        output_open,
         ..
     } = import;
-    writer.finish().map_err(write_failure)?;
+    match writer.finish() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe || !output_open => {}
+        other => other.map_err(write_failure)?,
+    }
     finish(
         &tally,
         lines.len(),
