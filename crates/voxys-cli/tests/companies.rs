@@ -444,3 +444,69 @@ async fn contacts_list_add_and_remove_with_confirmation() {
         ["add_company_contact", "remove_company_contact"]
     );
 }
+
+#[cfg(feature = "demo")]
+#[tokio::test]
+async fn every_new_command_works_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("demo.journal");
+    let failures = dir.path().join("demo.failures.ndjson");
+    let journal_arg = journal.to_str().unwrap();
+    let failures_arg = failures.to_str().unwrap();
+    let cases: [(&[&str], Option<&[u8]>); 18] = [
+        (
+            &["leads", "create", "--name", "Demo lead", "--value", "10"],
+            None,
+        ),
+        (
+            &["leads", "update", "3", "--clear-company", "--name", "x"],
+            None,
+        ),
+        (&["leads", "delete", "3", "--yes"], None),
+        (&["leads", "delete", "4", "--dry-run"], None),
+        (&["leads", "notes", "list", "5"], None),
+        (&["leads", "notes", "add", "5", "Called"], None),
+        (&["companies", "list", "--all"], None),
+        (&["companies", "get", "1"], None),
+        (
+            &["companies", "create", "Demo Co", "--domain", "demo.example"],
+            None,
+        ),
+        (&["companies", "update", "1", "--clear-description"], None),
+        (&["companies", "search", "acme"], None),
+        (&["companies", "timeline", "1"], None),
+        (&["companies", "duplicates", "1"], None),
+        (&["companies", "merge", "2", "--into", "1", "--yes"], None),
+        (&["companies", "delete", "3", "--yes"], None),
+        (&["companies", "contacts", "list", "1"], None),
+        (
+            &["companies", "contacts", "remove", "1", "1", "--dry-run"],
+            None,
+        ),
+        (
+            &[
+                "leads",
+                "create",
+                "--from",
+                "-",
+                "--journal",
+                journal_arg,
+                "--failures",
+                failures_arg,
+            ],
+            Some(b"{\"custom_name\": \"From a pipe\", \"status\": \"won\"}\n"),
+        ),
+    ];
+    for (args, stdin) in cases {
+        let mut command: Vec<&str> = args.to_vec();
+        command.push("--demo");
+        let output = common::run(&command, &[], stdin).await;
+        assert!(
+            output.status.success(),
+            "{args:?}: exit {:?}: {}",
+            output.status.code(),
+            stderr(&output)
+        );
+    }
+    assert!(journal.exists());
+}

@@ -996,11 +996,26 @@ fn finish(
         count("incomplete"),
         count("held"),
     );
+    let counts = [
+        (tally.created, "created"),
+        (tally.recovered, "recovered (sent by an earlier run)"),
+        (tally.earlier, "done by an earlier run"),
+        (failed, "failed"),
+        (invalid, "invalid"),
+        (incomplete, "incomplete (status or notes not set)"),
+        (unknown, "unknown"),
+        (held, "held back by an unknown line"),
+        (not_sent, "not sent"),
+    ];
+    let said: Vec<String> = counts
+        .iter()
+        .enumerate()
+        .filter(|(i, (n, _))| *i == 0 || *n > 0)
+        .map(|(_, (n, what))| format!("{n} {what}"))
+        .collect();
     eprintln!(
-        "import into account {account}: {total} line(s): {} created, {} recovered (sent by an earlier run), {} done by an earlier run, {failed} failed, {invalid} invalid, {incomplete} incomplete, {unknown} unknown, {held} held back by an unknown one, {not_sent} not sent. Journal: {}.{}",
-        tally.created,
-        tally.recovered,
-        tally.earlier,
+        "import into account {account}: {total} line(s): {}. Journal: {}.{}",
+        said.join(", "),
         journal.display(),
         if tally.failed.is_empty() {
             String::new()
