@@ -595,7 +595,7 @@ impl<'a> Import<'a> {
                     self.unsettled(
                         index,
                         format!(
-                            "an earlier run sent this line and stopped before the answer, and looking for the lead it may have made failed: {} Run the same command again.",
+                            "an earlier run sent this line without learning what it made, and looking for the lead it may have made failed: {} Run the same command again.",
                             message.trim_end()
                         ),
                         Vec::new(),
@@ -615,7 +615,7 @@ impl<'a> Import<'a> {
                 self.unsettled(
                     index,
                     format!(
-                        "an earlier run sent this line{} and stopped before the answer, and {} leads made since then match it (ids {}): nothing was created. Check them (voxys leads get ID): delete those that are not copies of this line, and run again (one lead left is taken as this line's; none, and it is created)",
+                        "an earlier run sent this line{} without learning what it made, and {} leads made since then match it (ids {}): nothing was created. Check them (voxys leads get ID): delete those that are not copies of this line, and run again (one lead left is taken as this line's; none, and it is created)",
                         if group.len() > 1 {
                             format!(" and {} identical to it", group.len() - 1)
                         } else {
@@ -654,8 +654,8 @@ impl<'a> Import<'a> {
     /// unsettled.
     fn hold(&mut self, index: usize, by: usize) {
         let why = format!(
-            "not sent: line {}, whose outcome is unknown, could be taken for it (or it for line {}) when looking for the lead a lost answer made. Settle line {} first (see its entry), then run again",
-            self.lines[by].number, self.lines[by].number, self.lines[by].number
+            "not sent: line {by}, whose outcome is unknown, and this line could be taken for each other when looking for the lead of a lost answer. Settle line {by} first (see its entry), then run again",
+            by = self.lines[by].number
         );
         self.fail(index, "held", why, None, None, Vec::new());
     }
@@ -746,8 +746,8 @@ impl<'a> Import<'a> {
                 // is itself unsettled.
                 for &index in &indices {
                     let why = format!(
-                        "an earlier run sent this line and stopped before the answer; line {}, also unsettled, could have made the lead that would be found for it. Settle line {} first (see its entry), then run again",
-                        self.lines[by].number, self.lines[by].number
+                        "an earlier run sent this line without learning what it made; line {by}, also unsettled, could have made the lead that would be found for it. Settle line {by} first (see its entry), then run again",
+                        by = self.lines[by].number
                     );
                     self.unsettled(index, why, Vec::new());
                 }
