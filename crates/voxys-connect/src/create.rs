@@ -7,34 +7,36 @@
 //! [`LookForTheRecord`] settles it instead:
 //! - it lists the records that could be the one (the newest leads, the
 //!   lead's notes, the companies found by the name sent);
-//! - a record **matches** when it was made after the request began (by its
-//!   `created_at`, less [`CLOCK_ALLOWANCE`] for the two clocks' difference),
-//!   every member sent has the value sent, and no other call of this client
-//!   has already claimed it (a create's answer, or another settle);
+//! - a record **matches** when it was made after the failed attempt began
+//!   (by its `created_at`, less [`CLOCK_ALLOWANCE`] for the two clocks'
+//!   difference), every member sent has the value sent, no other call of
+//!   this client has already claimed it (a create's answer, or another
+//!   settle), and no other create of this client still waiting for its
+//!   answer would match it too;
 //! - one match is what the attempt made: it is the answer, and is claimed;
-//! - no match, when the application itself answered the failure (a 5xx with
-//!   a request id: it is done with the request), proves it was not made: the
-//!   create goes again;
+//! - no match, when the application itself answered the failure (its own
+//!   500, with a request id: it is done with the request), proves it was not
+//!   made: the 500 stands;
 //! - no match otherwise: the server may still be working on it, so it looks
 //!   once more after the call's settle wait; still nothing, or more than one
 //!   match, and the call ends with
 //!   [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown), which says what
 //!   to look for.
 //!
-//! **When it can be fooled.** Another program creating a record with the same
-//! members in the same moment looks like ours (two matches are reported as
-//! unknown; one is taken as ours). A server clock more than
-//! [`CLOCK_ALLOWANCE`] behind this machine's hides the record: the call ends
-//! unknown, or, after an application's 5xx, creates it again.
+//! See [`CLOCK_ALLOWANCE`] for when it can be fooled.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use voxys_connect_api::Timestamp;
 
+use crate::client::Client;
 use crate::error::Result;
 use crate::pipeline::{Failure, Settle, Settled};
 
@@ -45,45 +47,66 @@ use crate::pipeline::{Failure, Settle, Settled};
 /// [`CreateNote`](crate::leads::CreateNote),
 /// [`CreateCompany`](crate::companies::CreateCompany)) are never sent again
 /// after an attempt that may have been applied. The client looks for the
-/// record instead (the newest leads; the lead's notes; the companies found by
-/// the name sent). A record **matches** when:
-/// - it was made after the request began, by its `created_at`, less this
-///   allowance for the two clocks' difference;
-/// - every member the create sent has the value sent;
-/// - no other create of this client was answered with it or settled on it.
+/// record instead (among the newest leads; the lead's notes; the companies
+/// found by the name sent). A record **matches** when:
+/// - it was made after the failed attempt began, by its `created_at`, less
+///   this allowance for the two clocks' difference;
+/// - every member the create sent has the value sent (currencies and domains
+///   in any case; a lead's position is not compared, since the server
+///   renumbers positions);
+/// - no other create of this client was answered with it or settled on it,
+///   and no other create of this client still waiting for its answer would
+///   match it too (then it cannot tell whose it is, and says so).
 ///
 /// One match is the answer. None, when the application itself answered the
-/// failure (a 5xx with a request id), proves the create was not applied, and
-/// it is sent again. Otherwise, and for more than one match, the call fails
-/// with [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown).
+/// failure (its own 500, with a request id: it is done with the request),
+/// proves the create was not applied, and the 500 stands. Otherwise, after a
+/// second look, and for more than one match, the call fails with
+/// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown). A create that
+/// sends nothing to tell its record by (a lead with no member) is not looked
+/// for: its lost answer is reported unknown at once.
 ///
-/// **When it can be fooled:** another program creating a record with the
-/// same members in the same moment (one such record is taken as this
-/// create's); two identical creates of this client in flight at once, one of
-/// them lost (send identical records one after the other); a server clock
-/// more than this allowance behind this machine's (the record is not seen:
-/// the call ends unknown, or after an application's 5xx creates again).
+/// **When it can be fooled:** another program creating, in the same moment,
+/// a record whose members include every member this create sent (one such
+/// record is taken as this create's: send members that tell records apart,
+/// such as a name); and a server clock more than this allowance behind this
+/// machine's (the record is not seen: the call ends unknown, or after the
+/// application's own 500 the 500 stands while the record was made).
 pub const CLOCK_ALLOWANCE: Duration = Duration::from_secs(10);
 
-/// How many created ids a client remembers having been answered or having
-/// settled, per kind of record, so that one record is never the answer of
-/// two creates.
+/// How many created ids a client remembers having been answered with or
+/// having settled on (all kinds of record together), so that one record is
+/// never the answer of two creates.
 const REMEMBERED: usize = 65_536;
 
 /// A record a create makes.
-pub(crate) trait Record: Serialize + Send + Sync + 'static {
+pub(crate) trait Record: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Its id.
     fn id(&self) -> i64;
     /// When it was made.
     fn created_at(&self) -> Timestamp;
 }
 
-/// The ids of the records a client's creates were answered with, or
-/// settled on, by kind (`lead`, `note`, `company`): not to be taken as
-/// another create's.
-#[derive(Debug, Default)]
+/// The kind of record a create makes, for claims and messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Kind {
+    /// One (`lead`).
+    pub(crate) one: &'static str,
+    /// More than one (`leads`).
+    pub(crate) many: &'static str,
+}
+
+/// Whether a record, as JSON, matches what a create in flight sent.
+type JsonMatches = Arc<dyn Fn(&Value) -> bool + Send + Sync>;
+
+/// The records a client's creates were answered with or settled on, and the
+/// creates still waiting for their answer: not to be taken as another
+/// create's.
+#[derive(Default)]
 pub(crate) struct Claimed {
     ids: Mutex<ClaimedIds>,
+    in_flight: Mutex<HashMap<u64, (Kind, JsonMatches)>>,
+    next: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -92,16 +115,22 @@ struct ClaimedIds {
     order: VecDeque<(&'static str, i64)>,
 }
 
+impl std::fmt::Debug for Claimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claimed").finish_non_exhaustive()
+    }
+}
+
 impl Claimed {
     /// Claims the record `id` of `kind`; false when it was claimed already.
-    pub(crate) fn claim(&self, kind: &'static str, id: i64) -> bool {
+    fn claim(&self, kind: Kind, id: i64) -> bool {
         let Ok(mut ids) = self.ids.lock() else {
             return true;
         };
-        if !ids.set.insert((kind, id)) {
+        if !ids.set.insert((kind.one, id)) {
             return false;
         }
-        ids.order.push_back((kind, id));
+        ids.order.push_back((kind.one, id));
         if ids.order.len() > REMEMBERED
             && let Some(old) = ids.order.pop_front()
         {
@@ -111,11 +140,52 @@ impl Claimed {
     }
 
     /// Whether the record `id` of `kind` is claimed.
-    fn is_claimed(&self, kind: &'static str, id: i64) -> bool {
+    fn is_claimed(&self, kind: Kind, id: i64) -> bool {
         self.ids
             .lock()
-            .map(|ids| ids.set.contains(&(kind, id)))
+            .map(|ids| ids.set.contains(&(kind.one, id)))
             .unwrap_or(false)
+    }
+
+    /// Whether a create in flight other than `token` would match `record`.
+    fn another_would_match(&self, kind: Kind, token: u64, record: &Value) -> bool {
+        let Ok(in_flight) = self.in_flight.lock() else {
+            return true;
+        };
+        in_flight
+            .iter()
+            .any(|(t, (k, matches))| *t != token && *k == kind && matches(record))
+    }
+}
+
+/// A create in flight, until dropped (after its answer is claimed).
+pub(crate) struct InFlight {
+    claimed: Arc<Claimed>,
+    token: u64,
+    kind: Kind,
+}
+
+impl InFlight {
+    /// Claims the record a create was answered with. Should a settle of
+    /// another create have taken it already (the two creates sent the same
+    /// members, and that one's answer was lost), that one was given this
+    /// one's record: it says so, loudly.
+    pub(crate) fn claim_answer(&self, id: i64) {
+        if !self.claimed.claim(self.kind, id) {
+            tracing::warn!(
+                kind = self.kind.one,
+                id,
+                "this create's record was already taken as the answer of another create of this client whose answer was lost: that one may not have made a record"
+            );
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.claimed.in_flight.lock() {
+            in_flight.remove(&self.token);
+        }
     }
 }
 
@@ -125,51 +195,117 @@ pub(crate) type Candidates<R> =
     Box<dyn Fn(Timestamp) -> BoxFuture<'static, Result<Vec<R>>> + Send + Sync>;
 
 /// Whether a record has every member the create sent.
-pub(crate) type Matches<R> = Box<dyn Fn(&R) -> bool + Send + Sync>;
+pub(crate) type Matches<R> = Arc<dyn Fn(&R) -> bool + Send + Sync>;
 
 /// How a create whose answer was lost is settled; see the module docs.
 pub(crate) struct LookForTheRecord<R> {
-    /// The kind of record, for claims and messages (`lead`).
-    pub(crate) kind: &'static str,
-    /// What the create does, in words.
+    kind: Kind,
+    action: String,
+    look: String,
+    /// Whether the create sends a member that tells its record from others;
+    /// when not, a lost answer is not looked for.
+    identifying: bool,
+    candidates: Candidates<R>,
+    matches: Matches<R>,
+    settle_after: Duration,
+    claimed: Arc<Claimed>,
+    token: u64,
+}
+
+/// What a create is, for [`LookForTheRecord::new`].
+pub(crate) struct Create<R> {
+    /// The kind of record.
+    pub(crate) kind: Kind,
+    /// What the create does, in words (`creating lead "Acme"`).
     pub(crate) action: String,
     /// Where to look before creating again, in words.
     pub(crate) look: String,
-    /// When the request began, less [`CLOCK_ALLOWANCE`].
-    pub(crate) since: Timestamp,
+    /// Whether it sends a member that tells its record from others.
+    pub(crate) identifying: bool,
+    /// Where its record would be.
     pub(crate) candidates: Candidates<R>,
+    /// Whether a record has every member it sent.
     pub(crate) matches: Matches<R>,
     /// How long to wait before looking a second time.
     pub(crate) settle_after: Duration,
-    /// The client's claimed ids.
-    pub(crate) claimed: std::sync::Arc<Claimed>,
 }
 
-/// The time a create's request begins, less [`CLOCK_ALLOWANCE`].
-pub(crate) fn window_start() -> Timestamp {
+impl<R: Record> LookForTheRecord<R> {
+    /// The settle rule of `create`, and its place among the client's
+    /// creates in flight (keep it until the answer is claimed).
+    pub(crate) fn new(client: &Client, create: Create<R>) -> (Arc<Self>, InFlight) {
+        let claimed = Arc::clone(client.claimed());
+        let token = claimed.next.fetch_add(1, Ordering::Relaxed);
+        let typed = Arc::clone(&create.matches);
+        let json: JsonMatches = Arc::new(move |value: &Value| {
+            serde_json::from_value::<R>(value.clone()).is_ok_and(|record| typed(&record))
+        });
+        if let Ok(mut in_flight) = claimed.in_flight.lock() {
+            in_flight.insert(token, (create.kind, json));
+        }
+        let in_flight = InFlight {
+            claimed: Arc::clone(&claimed),
+            token,
+            kind: create.kind,
+        };
+        let rule = LookForTheRecord {
+            kind: create.kind,
+            action: create.action,
+            look: create.look,
+            identifying: create.identifying,
+            candidates: create.candidates,
+            matches: create.matches,
+            settle_after: create.settle_after,
+            claimed,
+            token,
+        };
+        (Arc::new(rule), in_flight)
+    }
+}
+
+/// `began`, less [`CLOCK_ALLOWANCE`], as a timestamp.
+pub(crate) fn window_start(began: SystemTime) -> Timestamp {
+    let began = chrono::DateTime::<chrono::Utc>::from(began);
     let allowance =
         chrono::Duration::from_std(CLOCK_ALLOWANCE).unwrap_or_else(|_| chrono::Duration::zero());
-    Timestamp::new(chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()) - allowance)
+    Timestamp::new(began - allowance)
 }
 
 enum Found<R> {
     None,
     One(R),
+    /// The one match would match another create of this client still in
+    /// flight.
+    Shared,
     Many(usize),
 }
 
 impl<R: Record> LookForTheRecord<R> {
-    async fn look_once(&self) -> Result<Found<R>> {
-        let mut found: Vec<R> = (self.candidates)(self.since)
+    async fn look_once(&self, since: Timestamp) -> Result<Found<R>> {
+        let mut seen = BTreeSet::new();
+        let mut found: Vec<R> = (self.candidates)(since)
             .await?
             .into_iter()
-            .filter(|r| r.created_at() >= self.since)
+            // Offset pages of a list that grows can show a record twice.
+            .filter(|r| seen.insert(r.id()))
+            .filter(|r| r.created_at() >= since)
             .filter(|r| !self.claimed.is_claimed(self.kind, r.id()))
             .filter(|r| (self.matches)(r))
             .collect();
         Ok(match found.len() {
             0 => Found::None,
-            1 => Found::One(found.remove(0)),
+            1 => {
+                let record = found.remove(0);
+                let json = serde_json::to_value(&record).unwrap_or(Value::Null);
+                if self
+                    .claimed
+                    .another_would_match(self.kind, self.token, &json)
+                {
+                    Found::Shared
+                } else {
+                    Found::One(record)
+                }
+            }
             n => Found::Many(n),
         })
     }
@@ -177,50 +313,65 @@ impl<R: Record> LookForTheRecord<R> {
     fn found(&self, record: R) -> Settled {
         if !self.claimed.claim(self.kind, record.id()) {
             return Settled::Unknown(format!(
-                "the only matching {} ({}) was claimed by another call of this client meanwhile",
-                self.kind,
+                "the only matching {} ({}) was claimed by another create of this client meanwhile",
+                self.kind.one,
                 record.id()
             ));
         }
         match serde_json::to_vec(&record) {
             Ok(body) => Settled::Found(body),
-            Err(e) => {
-                Settled::Unknown(format!("the {} found could not be encoded: {e}", self.kind))
-            }
+            Err(e) => Settled::Unknown(format!(
+                "the {} found could not be encoded: {e}",
+                self.kind.one
+            )),
         }
     }
 
-    fn many(&self, n: usize) -> String {
-        format!(
-            "{n} new {}s match what was sent: another program made one like it at the same time",
-            self.kind
-        )
+    fn unclear(&self, found: Found<R>) -> Option<String> {
+        match found {
+            Found::Many(n) => Some(format!(
+                "{n} new {} match what was sent: another program, or another create of this client, made one like it at the same time",
+                self.kind.many
+            )),
+            Found::Shared => Some(format!(
+                "a new {} matches what was sent, but so does another create of this client still waiting for its answer: it cannot tell whose it is",
+                self.kind.one
+            )),
+            _ => None,
+        }
     }
 }
 
 impl<R: Record> Settle for LookForTheRecord<R> {
     fn settle<'a>(&'a self, failure: &'a Failure) -> BoxFuture<'a, Settled> {
         Box::pin(async move {
-            match self.look_once().await {
+            if !self.identifying {
+                return Settled::Unknown(format!(
+                    "it sent no member to tell its {} from another, so it cannot be looked for",
+                    self.kind.one
+                ));
+            }
+            let since = window_start(failure.began);
+            match self.look_once(since).await {
                 Ok(Found::One(record)) => return self.found(record),
                 Ok(Found::None) if failure.answered_by_the_application() => {
                     return Settled::Absent;
                 }
                 Ok(Found::None) => {}
-                Ok(Found::Many(n)) => return Settled::Unknown(self.many(n)),
+                Ok(other) => return Settled::Unknown(self.unclear(other).unwrap_or_default()),
                 Err(look) => {
                     return Settled::Unknown(format!("looking for it failed too: {look}"));
                 }
             }
             tokio::time::sleep(self.settle_after).await;
-            match self.look_once().await {
+            match self.look_once(since).await {
                 Ok(Found::One(record)) => self.found(record),
                 Ok(Found::None) => Settled::Unknown(format!(
                     "no new {} matching what was sent appeared, but the server may have been working on it when the answer was lost, and may still make it (looked again after {} ms)",
-                    self.kind,
+                    self.kind.one,
                     self.settle_after.as_millis()
                 )),
-                Ok(Found::Many(n)) => Settled::Unknown(self.many(n)),
+                Ok(other) => Settled::Unknown(self.unclear(other).unwrap_or_default()),
                 Err(look) => Settled::Unknown(format!("looking for it failed too: {look}")),
             }
         })

@@ -1,5 +1,5 @@
-//! [`Delete`]: a request that deletes or removes one thing, and what it did
-//! ([`Deleted`]).
+//! [`Delete`]: a request that deletes a record or removes it from another
+//! (a contact from a company), and what it did ([`Deleted`]).
 
 use std::fmt;
 use std::future::Future;
@@ -12,7 +12,8 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::pipeline::Call;
 
-/// What a [`Delete`] did.
+/// What a [`Delete`] did (for a contact taken out of a company, "deleted"
+/// means removed from it: the contact stays).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Deleted {
@@ -20,15 +21,18 @@ pub enum Deleted {
     Now,
     /// An earlier attempt's answer was lost (a timeout, a dropped connection,
     /// a proxy's 5xx), and the retry was answered 404: the earlier attempt
-    /// deleted it (or another program did, meanwhile). Either way it is gone.
+    /// deleted it, or another program did meanwhile, or (the client cannot
+    /// tell) it never existed. Either way it is not there now.
     ByEarlierAttempt,
 }
 
 impl fmt::Display for Deleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Deleted::Now => "deleted",
-            Deleted::ByEarlierAttempt => "deleted (by an attempt whose answer was lost)",
+            Deleted::Now => "done",
+            Deleted::ByEarlierAttempt => {
+                "done (a retry found it gone: an attempt whose answer was lost did it)"
+            }
         })
     }
 }

@@ -17,12 +17,13 @@
 //!   any failure that may pass (429, 502-504, timeouts, lost connections);
 //!   the call notes when an attempt that may have been applied came before
 //!   the last one (a delete's 404 then means done);
-//! - `second-effect` operations (creates, conversions) are retried only when
-//!   the failure proves the request never reached the application (a 429,
-//!   a connection never made). After any other failure the call's
-//!   [`Settle`] rule, when it has one, looks for what the attempt would have
-//!   made: found, it is the answer; provably absent, the request goes
-//!   again; else the call ends with the outcome unknown, and says why.
+//! - `second-effect` operations (creates, conversions, merges) are retried
+//!   only when the failure proves the request never reached the application
+//!   (a 429, a connection never made). After any other failure, the
+//!   application's own 500 included, the call's [`Settle`] rule, when it has
+//!   one, looks for what the attempt would have made: found, it is the
+//!   answer; provably absent, the request goes again (after a 500, the 500
+//!   stands); else the call ends with the outcome unknown, and says why.
 //!
 //! The composite operations (paging, bulk batches, exactly-once creates)
 //! plug into it through the call's [`Call`] state: they never run a retry
@@ -101,13 +102,19 @@ pub(crate) struct Failure {
     pub(crate) request_id: Option<String>,
     /// What happened, in words.
     pub(crate) what: String,
+    /// When the attempt began (this machine's clock, before the rate
+    /// limiter's wait): what it made, it made after this.
+    pub(crate) began: std::time::SystemTime,
 }
 
 impl Failure {
-    /// Whether the application itself answered with a failure (a status
-    /// that is not 2xx, with a request id): it is done with the request.
+    /// Whether the application itself answered with a failure, and so is
+    /// done with the request: its own 500, with a request id. (A 502, 503
+    /// or 504 comes from a proxy or a gateway, which may have given up on an
+    /// application still at work, even when it adds a request id of its
+    /// own.)
     pub(crate) fn answered_by_the_application(&self) -> bool {
-        self.request_id.is_some() && self.status.is_some_and(|s| !(200..300).contains(&s))
+        self.request_id.is_some() && self.status == Some(500)
     }
 }
 
@@ -334,9 +341,10 @@ impl Pipeline {
                         request_id = tracing::field::Empty,
                         rate_limit = tracing::field::Empty,
                     );
+                    let began = std::time::SystemTime::now();
                     let (result, pacing) =
                         self.attempt(http, request).instrument(span.clone()).await;
-                    self.judge(result, pacing, operation, call.as_deref(), retryable)
+                    self.judge(result, pacing, operation, call.as_deref(), retryable, began)
                         .instrument(span)
                         .await
                 }
@@ -388,11 +396,45 @@ impl Pipeline {
         operation: &'static Operation,
         call: Option<&Call>,
         retryable: bool,
+        began: std::time::SystemTime,
     ) -> Step<reqwest::Result<reqwest::Response>> {
+        let failure = |result: &reqwest::Result<reqwest::Response>| Failure {
+            status: result.as_ref().ok().map(|r| r.status().as_u16()),
+            request_id: result.as_ref().ok().and_then(voxys_connect_api::request_id),
+            what: describe(result),
+            began,
+        };
         let reach = match Verdict::of(&result) {
             Verdict::Success => {
                 tracing::debug!("request succeeded");
                 return Step::Done(result);
+            }
+            // The application's own 500 is not retried, but it does not
+            // prove a write was not made (Rails may fail after committing,
+            // rendering the answer): a second-effect write looks.
+            Verdict::Final
+                if operation.retry == RetryClass::SecondEffect
+                    && result.as_ref().is_ok_and(|r| r.status() == 500)
+                    && let Some(settle) = call.and_then(|c| c.settle.as_ref()) =>
+            {
+                let failure = failure(&result);
+                match settle.settle(&failure).await {
+                    Settled::Found(body) => {
+                        tracing::info!(outcome = %failure.what, "the server answered 500, but what the request made is there: it was applied once");
+                        if let Some(call) = call {
+                            call.note(|notes| notes.settled = true);
+                        }
+                        return Step::Done(Ok(found(body)));
+                    }
+                    // Nothing made: the 500 stands, as a refusal.
+                    Settled::Absent => return Step::Done(result),
+                    Settled::Unknown(why) => {
+                        if let Some(call) = call {
+                            call.note(|notes| notes.uncertain = Some(why));
+                        }
+                        return Step::Done(result);
+                    }
+                }
             }
             Verdict::Final => {
                 tracing::debug!(outcome = %describe(&result), "request failed");
@@ -402,11 +444,7 @@ impl Pipeline {
             Verdict::MayPass(reach) => reach,
         };
         if reach == Reach::Unknown && operation.retry == RetryClass::SecondEffect {
-            let failure = Failure {
-                status: result.as_ref().ok().map(|r| r.status().as_u16()),
-                request_id: result.as_ref().ok().and_then(voxys_connect_api::request_id),
-                what: describe(&result),
-            };
+            let failure = failure(&result);
             let settled = match call.and_then(|c| c.settle.as_ref()) {
                 Some(settle) => settle.settle(&failure).await,
                 None => Settled::Unknown(format!(
@@ -424,6 +462,12 @@ impl Pipeline {
                 }
                 Settled::Absent => {
                     tracing::warn!(outcome = %failure.what, "the request was not applied; sending it again");
+                    // It was not, as far as the settle rule could see: a
+                    // later answer that depends on it (a merge's 404) is
+                    // checked again.
+                    if let Some(call) = call {
+                        call.note(|notes| notes.earlier_may_have_applied = true);
+                    }
                 }
                 Settled::Unknown(why) => {
                     if let Some(call) = call {

@@ -135,6 +135,73 @@ async fn a_create_refused_before_applying_is_never_made_twice_nor_reported_made(
 }
 
 #[tokio::test]
+async fn a_create_answered_500_after_saving_returns_the_lead_it_made() {
+    let server = server().await;
+    server.add_fault(
+        FaultRule::new(Fault::ServerError { status: 500 })
+            .on_method("POST")
+            .after_applying()
+            .times(1),
+    );
+    let client = client_for(&server);
+    let account = server.account_id();
+    let lead = client
+        .leads(account)
+        .create()
+        .name("saved, then 500")
+        .send()
+        .await
+        .unwrap();
+    let made = applied(&server, "create_lead");
+    assert_eq!(made.len(), 1, "not sent again");
+    assert_eq!(made[0].created_id, Some(lead.id));
+}
+
+#[tokio::test]
+async fn a_lead_create_that_sends_nothing_to_tell_its_lead_by_is_not_guessed() {
+    let server = server().await;
+    server.add_fault(
+        FaultRule::new(Fault::DropConnection)
+            .on_method("POST")
+            .after_applying()
+            .times(1),
+    );
+    let client = client_for(&server);
+    let account = server.account_id();
+    let error = client.leads(account).create().send().await.unwrap_err();
+    let Error::OutcomeUnknown { why, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert!(why.contains("sent no member"), "{why}");
+    assert_eq!(
+        applied(&server, "create_lead").len(),
+        1,
+        "made once, not again"
+    );
+}
+
+#[tokio::test]
+async fn a_merge_of_a_missing_company_is_not_found_even_after_a_429() {
+    let server = server().await;
+    let client = client_for(&server);
+    let account = server.account_id();
+    let target = server.companies(account)[0].id;
+    server.add_fault(
+        FaultRule::new(Fault::RateLimited { retry_after: None })
+            .on_method("POST")
+            .times(1),
+    );
+    let error = client
+        .companies(account)
+        .merge(999_999, target)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+    assert!(applied(&server, "merge_companies").is_empty());
+}
+
+#[tokio::test]
 async fn a_create_that_cannot_be_settled_says_the_outcome_is_unknown_and_what_to_look_for() {
     let server = server().await;
     // The answer is lost after the lead was made, and every read that would

@@ -99,15 +99,22 @@ async fn validation_errors_carry_message_and_attributes() {
         Error::Validation {
             message,
             attributes,
+            fields,
             ..
         } => {
             assert_eq!(message, "Per page must be less than or equal to 100");
             assert_eq!(attributes, &["per_page"]);
+            assert_eq!(
+                fields.get("per_page").map(Vec::as_slice),
+                Some(&["Per page must be less than or equal to 100".to_owned()][..])
+            );
         }
         other => panic!("{other:?}"),
     }
     assert!(
-        error.to_string().contains("(parameters: per_page)"),
+        error
+            .to_string()
+            .contains("correct `per_page` and send it again"),
         "{error}"
     );
     assert_eq!(request_count(&server).await, 1, "422 is not retried");

@@ -59,6 +59,12 @@ fn fault_mix(with_500: bool) -> Vec<FaultRule> {
         after(Fault::DropConnection, 0.03),
         after(Fault::Delay(Duration::from_millis(400)), 0.02),
         before(Fault::CutBody, 0.03),
+        // The application's own 500 after saving (Rails failing as it
+        // renders the answer).
+        after(
+            Fault::ServerError { status: 500 },
+            if with_500 { 0.01 } else { 0.0 },
+        ),
     ]
 }
 

@@ -8,7 +8,7 @@ use voxys_connect_api::Timestamp;
 use voxys_connect_api::types::{Company, CompanyCreate, CompanyCreateName};
 
 use crate::client::Client;
-use crate::create::{LookForTheRecord, Record, window_start};
+use crate::create::{Create, Kind, LookForTheRecord, Record};
 use crate::error::{Error, Result};
 use crate::leads::DEFAULT_SETTLE_AFTER;
 use crate::pipeline::Call;
@@ -19,7 +19,7 @@ use crate::pipeline::Call;
 ///
 /// **Exactly once**, as [`CreateLead`](crate::leads::CreateLead) is: after an
 /// attempt that may have been applied, it searches the companies by the name
-/// sent, for one made after the request began with every member sent, and
+/// sent, for one made after the attempt began with every member sent, and
 /// not claimed by another create of this client. See
 /// [`CLOCK_ALLOWANCE`](crate::CLOCK_ALLOWANCE) for when the match can be
 /// fooled.
@@ -80,6 +80,12 @@ impl CreateCompany {
         self
     }
 
+    /// Every account-defined attribute at once (replacing those set before).
+    pub fn custom_attributes(mut self, attributes: Map<String, Value>) -> CreateCompany {
+        self.custom_attributes = attributes;
+        self
+    }
+
     /// When an answer was lost and no company is there yet, how long to
     /// wait before looking once more (default [`DEFAULT_SETTLE_AFTER`]).
     pub fn settle_after(mut self, wait: Duration) -> CreateCompany {
@@ -100,7 +106,6 @@ impl CreateCompany {
         body.domain = self.domain.clone();
         body.description = self.description.clone();
         body.custom_attributes = self.custom_attributes.clone();
-        let since = window_start();
         let account = self.account_id;
         let request = self
             .client
@@ -111,36 +116,42 @@ impl CreateCompany {
             .send();
         let search = self.client.companies(account).search(self.name.clone());
         let this = self.clone();
-        let settle = LookForTheRecord {
-            kind: "company",
-            action: format!("creating company {:?}", self.name),
-            look: format!(
-                "search the account's companies for it (Client::companies({account}).search({:?}), or `voxys companies search {:?}`)",
-                self.name, self.name
-            ),
-            since,
-            candidates: Box::new(move |_| Box::pin(search.clone().send())),
-            matches: Box::new(move |company: &Company| this.matches(company)),
-            settle_after: self.settle_after,
-            claimed: Arc::clone(self.client.claimed()),
-        };
+        let (settle, in_flight) = LookForTheRecord::new(
+            &self.client,
+            Create {
+                kind: Kind {
+                    one: "company",
+                    many: "companies",
+                },
+                action: format!("creating company {:?}", self.name),
+                look: format!(
+                    "search the account's companies for it (Client::companies({account}).search({:?}), or `voxys companies search {:?}`)",
+                    self.name, self.name
+                ),
+                identifying: true,
+                candidates: Box::new(move |_| Box::pin(search.clone().send())),
+                matches: Arc::new(move |company: &Company| this.matches(company)),
+                settle_after: self.settle_after,
+            },
+        );
         let company: Company = self
             .client
-            .send(
-                "create_company",
-                Call::settled_by(Arc::new(settle)),
-                request,
-            )
+            .send("create_company", Call::settled_by(settle), request)
             .await?
             .value;
-        self.client.claimed().claim("company", company.id);
+        in_flight.claim_answer(company.id);
         Ok(company)
     }
 
     /// Whether `company` has every member this request sets.
     fn matches(&self, company: &Company) -> bool {
         company.name == self.name
-            && (self.domain.is_none() || self.domain == company.domain)
+            && (self.domain.is_none()
+                || self
+                    .domain
+                    .as_deref()
+                    .zip(company.domain.as_deref())
+                    .is_some_and(|(a, b)| a.trim().eq_ignore_ascii_case(b.trim())))
             && (self.description.is_none() || self.description == company.description)
             && self
                 .custom_attributes

@@ -2,13 +2,14 @@
 //! once.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use voxys_connect_api::types::{Company, CompanyMerge};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::leads::id;
+use crate::leads::{DEFAULT_SETTLE_AFTER, id};
 use crate::pipeline::{Call, Failure, Settle, Settled};
 
 /// A request to merge a company (the source) into another (the target)
@@ -20,18 +21,26 @@ use crate::pipeline::{Call, Failure, Settle, Settled};
 ///
 /// **Once.** Merging again is answered 404 (the source is gone): harmless,
 /// but a blind retry after a lost answer would turn a merge that happened
-/// into an error. So a lost answer is settled by reading the source and the
-/// target:
+/// into an error. So a lost answer (a timeout, a 502-504, a dropped
+/// connection, a body cut short, or the application's own 500) is settled by
+/// reading the source and the target:
 /// - the source gone and the target there: it was merged; the target is
 ///   the answer;
-/// - the source still there: it was not merged, or not yet; the merge is
-///   sent again, which is safe: should the first still be under way, the
-///   second is answered 404, and that 404, after an attempt that may have
-///   merged, is settled by reading the two companies again.
+/// - the source still there: it was not merged, or not yet. After the
+///   application's own 500 it was not, and the 500 stands. Otherwise the
+///   client reads again after [`settle_after`](MergeCompanies::settle_after),
+///   and when the source is still there sends the merge again. Should the
+///   first merge still be under way on the server, both run; the data ends
+///   the same (the source merged into the target), and the second is
+///   answered 404 once the first is done;
+/// - a failure of a later attempt (a 404 above all) is checked the same way:
+///   the source gone and the target there is the merge done.
 ///
-/// When the companies cannot be read, the call ends with
-/// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown). (Another program
-/// deleting the source in the same moment would look like the merge.)
+/// When the companies cannot be read, or the last attempt's answer was lost
+/// too while the source is still there, the call ends with
+/// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown), which says where
+/// to look. (A source deleted by another program in the same moment would
+/// look merged.)
 ///
 /// ```no_run
 /// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
@@ -47,6 +56,7 @@ pub struct MergeCompanies {
     account_id: i64,
     source_id: i64,
     target_id: i64,
+    settle_after: Duration,
 }
 
 impl MergeCompanies {
@@ -61,11 +71,21 @@ impl MergeCompanies {
             account_id,
             source_id,
             target_id,
+            settle_after: DEFAULT_SETTLE_AFTER,
         }
+    }
+
+    /// When an answer was lost and the source is still there, how long to
+    /// wait before reading it once more, and merging again if it still is
+    /// (default [`DEFAULT_SETTLE_AFTER`]).
+    pub fn settle_after(mut self, wait: Duration) -> MergeCompanies {
+        self.settle_after = wait;
+        self
     }
 
     /// Merges; the target company, as it is after the merge.
     pub async fn send(self) -> Result<Company> {
+        id("source", Some(self.source_id))?;
         let target = id("target", Some(self.target_id))?.ok_or_else(|| self.same())?;
         if self.source_id == self.target_id {
             return Err(self.same());
@@ -86,18 +106,43 @@ impl MergeCompanies {
             .send_noting("merge_companies", Call::settled_by(settle.clone()), request)
             .await;
         match result {
-            // A 404 after an attempt that may have merged: the source may be
-            // gone because of it.
-            Err(Error::NotFound { .. }) if notes.attempts > 1 => match settle.read_both().await {
-                Ok(Seen::Merged(target)) => {
-                    tracing::info!(
-                        "the retry was answered 404, and the source is gone: an earlier attempt merged it"
-                    );
-                    Ok(*target)
+            // A later attempt failed after one that may have merged (the
+            // settle rule found the source there and sent it again): a 404
+            // may be that merge done, another failure may hide it.
+            Err(error) if notes.earlier_may_have_applied && !is_unknown(&error) => {
+                match settle.read_both().await {
+                    Ok(Seen::Merged(target)) => {
+                        tracing::info!(
+                            "a later attempt failed, and the source is gone: an earlier attempt merged it"
+                        );
+                        Ok(*target)
+                    }
+                    Ok(Seen::SourceThere) if matches!(error, Error::NotFound { .. }) => Err(error),
+                    Ok(Seen::SourceThere) => Err(self.unknown(
+                        "the last attempt's answer was lost too, and the source is still there: a merge may still be under way".to_owned(),
+                        error,
+                    )),
+                    Err(look) => Err(self.unknown(
+                        format!("reading the source and the target failed too: {look}"),
+                        error,
+                    )),
                 }
-                _ => result,
-            },
+            }
             other => other,
+        }
+    }
+
+    /// The outcome unknown, after `cause`.
+    fn unknown(&self, why: String, cause: Error) -> Error {
+        let rule = ReadBoth {
+            merge: self.clone(),
+        };
+        Error::OutcomeUnknown {
+            operation: "merge_companies",
+            action: rule.action(),
+            why,
+            look: rule.look(),
+            cause: Box::new(cause),
         }
     }
 
@@ -138,16 +183,29 @@ impl ReadBoth {
 }
 
 impl Settle for ReadBoth {
-    fn settle<'a>(&'a self, _failure: &'a Failure) -> BoxFuture<'a, Settled> {
+    fn settle<'a>(&'a self, failure: &'a Failure) -> BoxFuture<'a, Settled> {
         Box::pin(async move {
+            let unreadable = |look: Error| {
+                Settled::Unknown(format!(
+                    "reading the source and the target failed too: {look}"
+                ))
+            };
+            match self.read_both().await {
+                Ok(Seen::Merged(target)) => return found(&target),
+                // The application answered: it is done, and did not merge.
+                Ok(Seen::SourceThere) if failure.answered_by_the_application() => {
+                    return Settled::Absent;
+                }
+                Ok(Seen::SourceThere) => {}
+                Err(look) => return unreadable(look),
+            }
+            // The server may still be merging: read again before merging
+            // again.
+            tokio::time::sleep(self.merge.settle_after).await;
             match self.read_both().await {
                 Ok(Seen::Merged(target)) => found(&target),
-                // Not merged, or not yet: merging again is safe (see
-                // `MergeCompanies`).
                 Ok(Seen::SourceThere) => Settled::Absent,
-                Err(look) => Settled::Unknown(format!(
-                    "reading the source and the target failed too: {look}"
-                )),
+                Err(look) => unreadable(look),
             }
         })
     }
@@ -173,4 +231,9 @@ fn found(target: &Company) -> Settled {
         Ok(body) => Settled::Found(body),
         Err(e) => Settled::Unknown(format!("the target could not be encoded: {e}")),
     }
+}
+
+/// Whether `error` already says the outcome is unknown.
+fn is_unknown(error: &Error) -> bool {
+    matches!(error, Error::OutcomeUnknown { .. })
 }

@@ -187,6 +187,14 @@ async fn answer_error(
     let (message, attributes, fields) = match &decoded {
         Some(body) => {
             let (message, attributes, fields) = error_body_message(body);
+            let fields = fields
+                .into_iter()
+                .map(|(field, messages)| {
+                    let messages = messages.iter().map(|m| token.redact(m)).collect();
+                    (token.redact(&field), messages)
+                })
+                .collect();
+            let attributes = attributes.iter().map(|a| token.redact(a)).collect();
             (token.redact(&message), attributes, fields)
         }
         None => (snippet(&body, token), Vec::new(), BTreeMap::new()),

@@ -62,8 +62,8 @@ pub enum Error {
     /// the reference documents; or one message and the fields at fault, as
     /// Chatwoot sends); both are read into `fields`.
     #[error(
-        "{operation}: the API rejected the request (422): {message}{}; correct {} and send it again{}",
-        fmt_attributes(.attributes),
+        "{operation}: the API rejected the request (422): {message}{}; {}{}",
+        fmt_parameters(.attributes, .fields),
         what_to_correct(.fields),
         fmt_request_id(.request_id)
     )]
@@ -446,6 +446,7 @@ impl Error {
             Error::NotFound { .. } => Some(404),
             Error::Validation { .. } => Some(422),
             Error::RateLimited { .. } => Some(429),
+            Error::OutcomeUnknown { cause, .. } => cause.status(),
             _ => None,
         }
     }
@@ -498,12 +499,31 @@ fn fmt_request_id(request_id: &Option<String>) -> String {
     }
 }
 
+/// What to do about a 422: correct the fields it names (Rails's `base` is
+/// the record as a whole, not a field).
 fn what_to_correct(fields: &std::collections::BTreeMap<String, Vec<String>>) -> String {
-    if fields.is_empty() {
-        "the request".to_owned()
+    let names: Vec<&str> = fields
+        .keys()
+        .map(String::as_str)
+        .filter(|name| *name != "base")
+        .collect();
+    if names.is_empty() {
+        "correct the request as the message says, or check the state of the record it acts on"
+            .to_owned()
     } else {
-        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-        format!("`{}`", names.join("`, `"))
+        format!("correct `{}` and send it again", names.join("`, `"))
+    }
+}
+
+/// The parameters at fault, when the advice does not name them already.
+fn fmt_parameters(
+    attributes: &[String],
+    fields: &std::collections::BTreeMap<String, Vec<String>>,
+) -> String {
+    if fields.is_empty() {
+        fmt_attributes(attributes)
+    } else {
+        String::new()
     }
 }
 

@@ -12,9 +12,12 @@ use crate::error::Result;
 use crate::leads::positive_id;
 use crate::pipeline::{Call, Failure, Settle, Settled};
 
-/// How long [`ConvertLead`] waits before it looks a second time for a card that a
-/// lost answer may still be making (default of
-/// [`ConvertLead::settle_after`]).
+/// How long a write whose answer was lost waits before it looks a second
+/// time for what it may still be making: the default of
+/// [`ConvertLead::settle_after`], [`CreateLead::settle_after`](crate::leads::CreateLead::settle_after),
+/// [`CreateNote::settle_after`](crate::leads::CreateNote::settle_after),
+/// [`CreateCompany::settle_after`](crate::companies::CreateCompany::settle_after)
+/// and [`MergeCompanies::settle_after`](crate::companies::MergeCompanies::settle_after).
 pub const DEFAULT_SETTLE_AFTER: Duration = Duration::from_secs(2);
 
 /// A request to convert a lead into a deal: a card in a pipeline (funnel)
@@ -31,9 +34,9 @@ pub const DEFAULT_SETTLE_AFTER: Duration = Duration::from_secs(2);
 /// - a failure that leaves it unknown (a timeout, a 5xx, a connection lost
 ///   after sending, a body cut short) is settled by looking at the funnel's
 ///   cards: a new card of the lead is the one this conversion made, and is
-///   returned; no new card, when the application itself answered (its answer
-///   had a request id), proves it was not applied, and it is converted again;
-///   otherwise the client looks once more after
+///   returned; no new card after the application's own 500 (with a request
+///   id: it is done with the request) proves it was not applied, and the 500
+///   is returned; otherwise the client looks once more after
 ///   [`settle_after`](ConvertLead::settle_after), and when it still cannot tell,
 ///   returns [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown), which
 ///   says how to check.

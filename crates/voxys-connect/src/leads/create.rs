@@ -9,7 +9,7 @@ use voxys_connect_api::types::{Lead, LeadCreate, LeadSortField, SortOrder};
 use voxys_connect_api::{Amount, Timestamp};
 
 use crate::client::Client;
-use crate::create::{LookForTheRecord, Record, window_start};
+use crate::create::{Create, Kind, LookForTheRecord, Record};
 use crate::error::{Error, Result};
 use crate::leads::{DEFAULT_SETTLE_AFTER, ListLeads, max_per_page};
 use crate::pipeline::Call;
@@ -147,7 +147,6 @@ impl CreateLead {
     /// Creates the lead; the lead made.
     pub async fn send(self) -> Result<Lead> {
         let body = self.body()?;
-        let since = window_start();
         let account = self.account_id;
         let request = self
             .client
@@ -158,34 +157,39 @@ impl CreateLead {
             .send();
         let this = self.clone();
         let looker = self.clone();
-        let settle = LookForTheRecord {
-            kind: "lead",
-            action: format!("creating {}", self.describe()),
-            look: format!(
-                "look among the account's newest leads for one like it (Client::leads({account}).list().sort_by(LeadSortField::CreatedAt), or `voxys leads list --sort created_at`)"
-            ),
-            since,
-            candidates: Box::new(move |since| {
-                let this = looker.clone();
-                Box::pin(async move { this.newest_leads(since).await })
-            }),
-            matches: Box::new(move |lead| this.matches(lead)),
-            settle_after: self.settle_after,
-            claimed: Arc::clone(self.client.claimed()),
-        };
+        let (settle, in_flight) = LookForTheRecord::new(
+            &self.client,
+            Create {
+                kind: LEAD,
+                action: format!("creating {}", self.describe()),
+                look: format!(
+                    "look among the account's newest leads for one like it (Client::leads({account}).list().sort_by(LeadSortField::CreatedAt), or `voxys leads list --sort created_at`)"
+                ),
+                identifying: self.identifying(),
+                candidates: Box::new(move |since| {
+                    let this = looker.clone();
+                    Box::pin(async move { this.newest_leads(since).await })
+                }),
+                matches: Arc::new(move |lead| this.matches(lead)),
+                settle_after: self.settle_after,
+            },
+        );
         let lead: Lead = self
             .client
-            .send(OPERATION, Call::settled_by(Arc::new(settle)), request)
+            .send(OPERATION, Call::settled_by(settle), request)
             .await?
             .value;
-        self.client.claimed().claim("lead", lead.id);
+        in_flight.claim_answer(lead.id);
         Ok(lead)
     }
 
     /// The leads made at or after `since` that have every member this
-    /// request sets: where to look for a lead a create may have made before
-    /// sending it again (the `voxys leads create --from` journal does, after
-    /// a crash). Reads the newest leads, at most a few pages.
+    /// request sets (as a lost answer is settled: see
+    /// [`CLOCK_ALLOWANCE`](crate::CLOCK_ALLOWANCE)): where to look for a lead
+    /// a create may have made before sending it again (the `voxys leads
+    /// create --from` journal does, after a crash). Reads the newest leads,
+    /// at most 10 pages of 100; more leads made since then is an
+    /// [`Error::Pagination`].
     pub async fn find_made_since(&self, since: Timestamp) -> Result<Vec<Lead>> {
         self.body()?;
         Ok(self
@@ -218,12 +222,29 @@ impl CreateLead {
         Ok(body)
     }
 
-    /// Whether `lead` has every member this request sets.
+    /// Whether the request sets a member that tells its lead from others
+    /// (anything but the position).
+    fn identifying(&self) -> bool {
+        self.name.is_some()
+            || self.value.is_some()
+            || self.currency.is_some()
+            || self.agent.is_some()
+            || self.conversation.is_some()
+            || self.company.is_some()
+            || !self.custom_attributes.is_empty()
+    }
+
+    /// Whether `lead` has every member this request sets (the currency in
+    /// any case; not the position, which the server renumbers).
     fn matches(&self, lead: &Lead) -> bool {
         same(&self.name, &lead.custom_name)
             && same(&self.value, &lead.lead_value)
-            && same(&self.currency, &lead.lead_currency)
-            && same(&self.position, &lead.position)
+            && (self.currency.is_none()
+                || self
+                    .currency
+                    .as_deref()
+                    .zip(lead.lead_currency.as_deref())
+                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
             && same(&self.conversation, &lead.conversation_id)
             && same(&self.agent, &lead.assigned_agent.as_ref().map(|a| a.id))
             && same(&self.company, &lead.company.as_ref().map(|c| c.id))
@@ -257,7 +278,7 @@ impl CreateLead {
             operation: "list_leads",
             page: PAGES_TO_LOOK_AT,
             message: format!(
-                "more than {} leads were made since the create began: too many to look through",
+                "more than {} leads were made since {since}: too many to look through for one lead",
                 PAGES_TO_LOOK_AT * max_per_page()
             ),
         })
@@ -284,6 +305,12 @@ pub(crate) fn id(name: &'static str, value: Option<i64>) -> Result<Option<NonZer
             }),
     }
 }
+
+/// What a lead create makes.
+const LEAD: Kind = Kind {
+    one: "lead",
+    many: "leads",
+};
 
 impl Record for Lead {
     fn id(&self) -> i64 {

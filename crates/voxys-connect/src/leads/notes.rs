@@ -8,7 +8,7 @@ use voxys_connect_api::Timestamp;
 use voxys_connect_api::types::{Note, NoteCreate, NoteCreateContent};
 
 use crate::client::Client;
-use crate::create::{LookForTheRecord, Record, window_start};
+use crate::create::{Create, Kind, LookForTheRecord, Record};
 use crate::error::{Error, Result};
 use crate::leads::DEFAULT_SETTLE_AFTER;
 use crate::pipeline::Call;
@@ -74,8 +74,10 @@ impl LeadNotes {
 ///
 /// **Exactly once**, as [`CreateLead`](crate::leads::CreateLead) is: after an
 /// attempt that may have been applied, it looks among the lead's notes for
-/// one with the same text made after the request began, and not claimed by
-/// another create of this client.
+/// one with the same text made after the attempt began, and not claimed by
+/// another create of this client. (Another agent writing the same text on
+/// the same lead in the same moment would look like it: the author is not
+/// compared, since the client does not know the token's user.)
 #[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct CreateNote {
@@ -103,7 +105,6 @@ impl CreateNote {
         })?;
         let notes = &self.notes;
         let client = &notes.client;
-        let since = window_start();
         let request = client
             .api()
             .create_lead_note()
@@ -113,31 +114,32 @@ impl CreateNote {
             .send();
         let looker = notes.clone();
         let text = self.content.clone();
-        let settle = LookForTheRecord {
-            kind: "note",
-            action: format!("adding a note to lead {}", notes.lead_id),
-            look: format!(
-                "look among the lead's notes for this text (Client::leads({}).notes({}).list(), or `voxys leads notes {}`)",
-                notes.account_id, notes.lead_id, notes.lead_id
-            ),
-            since,
-            candidates: Box::new(move |_| {
-                let list = looker.list();
-                Box::pin(list.send())
-            }),
-            matches: Box::new(move |note: &Note| note.content == text),
-            settle_after: self.settle_after,
-            claimed: Arc::clone(client.claimed()),
-        };
+        let (settle, in_flight) = LookForTheRecord::new(
+            client,
+            Create {
+                kind: Kind {
+                    one: "note",
+                    many: "notes",
+                },
+                action: format!("adding a note to lead {}", notes.lead_id),
+                look: format!(
+                    "look among the lead's notes for this text (Client::leads({}).notes({}).list(), or `voxys leads notes {}`)",
+                    notes.account_id, notes.lead_id, notes.lead_id
+                ),
+                identifying: true,
+                candidates: Box::new(move |_| {
+                    let list = looker.list();
+                    Box::pin(list.send())
+                }),
+                matches: Arc::new(move |note: &Note| note.content == text),
+                settle_after: self.settle_after,
+            },
+        );
         let note: Note = client
-            .send(
-                "create_lead_note",
-                Call::settled_by(Arc::new(settle)),
-                request,
-            )
+            .send("create_lead_note", Call::settled_by(settle), request)
             .await?
             .value;
-        client.claimed().claim("note", note.id);
+        in_flight.claim_answer(note.id);
         Ok(note)
     }
 }
