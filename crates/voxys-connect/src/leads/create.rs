@@ -168,7 +168,7 @@ impl CreateLead {
                 identifying: self.identifying(),
                 candidates: Box::new(move |since| {
                     let this = looker.clone();
-                    Box::pin(async move { this.newest_leads(since).await })
+                    Box::pin(async move { this.newest_leads(since, PAGES_TO_LOOK_AT).await })
                 }),
                 matches: Arc::new(move |lead| this.matches(lead)),
                 settle_after: self.settle_after,
@@ -188,12 +188,11 @@ impl CreateLead {
     /// [`CLOCK_ALLOWANCE`](crate::CLOCK_ALLOWANCE)): where to look for a lead
     /// a create may have made before sending it again (the `voxys leads
     /// create --from` journal does, after a crash). Reads the newest leads,
-    /// at most 10 pages of 100; more leads made since then is an
-    /// [`Error::Pagination`].
+    /// page after page, down to the first made before `since`.
     pub async fn find_made_since(&self, since: Timestamp) -> Result<Vec<Lead>> {
         self.body()?;
         Ok(self
-            .newest_leads(since)
+            .newest_leads(since, u64::MAX)
             .await?
             .into_iter()
             .filter(|lead| lead.created_at >= since && self.matches(lead))
@@ -255,8 +254,8 @@ impl CreateLead {
     }
 
     /// The account's leads, newest first, down to the first made before
-    /// `since` (at most [`PAGES_TO_LOOK_AT`] pages).
-    async fn newest_leads(&self, since: Timestamp) -> Result<Vec<Lead>> {
+    /// `since`, in at most `max_pages` pages.
+    async fn newest_leads(&self, since: Timestamp, max_pages: u64) -> Result<Vec<Lead>> {
         let list: ListLeads = self
             .client
             .leads(self.account_id)
@@ -265,7 +264,7 @@ impl CreateLead {
             .order(SortOrder::Desc)
             .per_page(max_per_page());
         let mut leads = Vec::new();
-        for number in 1..=PAGES_TO_LOOK_AT {
+        for number in 1..=max_pages {
             let page = list.fetch_page(number).await?;
             let last = page.next_page().is_none();
             let older = page.items().iter().any(|lead| lead.created_at < since);
@@ -276,10 +275,10 @@ impl CreateLead {
         }
         Err(Error::Pagination {
             operation: "list_leads",
-            page: PAGES_TO_LOOK_AT,
+            page: max_pages,
             message: format!(
                 "more than {} leads were made since {since}: too many to look through for one lead",
-                PAGES_TO_LOOK_AT * max_per_page()
+                max_pages.saturating_mul(max_per_page())
             ),
         })
     }
