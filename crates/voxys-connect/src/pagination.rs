@@ -5,7 +5,7 @@ use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use futures::future::BoxFuture;
-use futures::stream::{self, FuturesOrdered, Stream, StreamExt};
+use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt, TryStreamExt};
 use voxys_connect_api::PaginationMeta;
 
 use crate::error::{Error, Result};
@@ -216,6 +216,31 @@ impl<S: PageSource> Pager<S> {
         self.yielded_any = true;
         Some(Ok(page))
     }
+}
+
+/// Every page of a list from `first`, in order, as a boxed stream: the
+/// pages, or the one error `check` gives (a parameter out of range) before
+/// any request.
+pub(crate) fn checked_pages<S: PageSource>(
+    source: S,
+    check: Result<()>,
+    first: u64,
+    concurrency: usize,
+) -> BoxStream<'static, Result<Page<S::Item>>> {
+    match check {
+        Ok(()) => pages(source, first, concurrency).boxed(),
+        Err(error) => stream::once(async { Err(error) }).boxed(),
+    }
+}
+
+/// The items of every page of `pages`, in order.
+pub(crate) fn items<T: Send + 'static>(
+    pages: BoxStream<'static, Result<Page<T>>>,
+) -> BoxStream<'static, Result<T>> {
+    pages
+        .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
 }
 
 /// Every page of a list from `first`, in order, fetching up to `concurrency`

@@ -26,6 +26,17 @@ fn client_for(server: &MockServer) -> Client {
         .unwrap()
 }
 
+/// The next `times` requests of `method` are applied, then their answers
+/// lost to `fault`.
+fn lose_answers(server: &MockServer, method: &str, fault: Fault, times: u64) {
+    server.add_fault(
+        FaultRule::new(fault)
+            .on_method(method)
+            .after_applying()
+            .times(times),
+    );
+}
+
 /// The journal's entries of one operation.
 fn applied(server: &MockServer, operation: &str) -> Vec<voxys_connect_mock::AppliedWrite> {
     server
@@ -77,12 +88,7 @@ async fn a_create_whose_answer_is_lost_after_applying_returns_the_lead_it_made_o
         Fault::CutBody,
     ] {
         let server = server().await;
-        server.add_fault(
-            FaultRule::new(fault.clone())
-                .on_method("POST")
-                .after_applying()
-                .times(1),
-        );
+        lose_answers(&server, "POST", fault.clone(), 1);
         let client = client_for(&server);
         let account = server.account_id();
         let lead = client
@@ -137,12 +143,7 @@ async fn a_create_refused_before_applying_is_never_made_twice_nor_reported_made(
 #[tokio::test]
 async fn a_create_answered_500_after_saving_returns_the_lead_it_made() {
     let server = server().await;
-    server.add_fault(
-        FaultRule::new(Fault::ServerError { status: 500 })
-            .on_method("POST")
-            .after_applying()
-            .times(1),
-    );
+    lose_answers(&server, "POST", Fault::ServerError { status: 500 }, 1);
     let client = client_for(&server);
     let account = server.account_id();
     let lead = client
@@ -160,12 +161,7 @@ async fn a_create_answered_500_after_saving_returns_the_lead_it_made() {
 #[tokio::test]
 async fn a_lead_create_that_sends_nothing_to_tell_its_lead_by_is_not_guessed() {
     let server = server().await;
-    server.add_fault(
-        FaultRule::new(Fault::DropConnection)
-            .on_method("POST")
-            .after_applying()
-            .times(1),
-    );
+    lose_answers(&server, "POST", Fault::DropConnection, 1);
     let client = client_for(&server);
     let account = server.account_id();
     let error = client.leads(account).create().send().await.unwrap_err();
@@ -206,12 +202,7 @@ async fn a_create_that_cannot_be_settled_says_the_outcome_is_unknown_and_what_to
     let server = server().await;
     // The answer is lost after the lead was made, and every read that would
     // find it fails.
-    server.add_fault(
-        FaultRule::new(Fault::DropConnection)
-            .on_method("POST")
-            .after_applying()
-            .times(1),
-    );
+    lose_answers(&server, "POST", Fault::DropConnection, 1);
     server.add_fault(FaultRule::new(Fault::ServerError { status: 401 }).on_method("GET"));
     let client = client_for(&server);
     let account = server.account_id();
@@ -252,12 +243,7 @@ async fn identical_creates_one_after_the_other_make_two_leads_even_when_the_seco
         .send()
         .await
         .unwrap();
-    server.add_fault(
-        FaultRule::new(Fault::DropConnection)
-            .on_method("POST")
-            .after_applying()
-            .times(1),
-    );
+    lose_answers(&server, "POST", Fault::DropConnection, 1);
     let second = client
         .leads(account)
         .create()
@@ -279,12 +265,7 @@ async fn identical_creates_one_after_the_other_make_two_leads_even_when_the_seco
 #[tokio::test]
 async fn notes_and_companies_are_created_once_when_the_answer_is_lost() {
     let server = server().await;
-    server.add_fault(
-        FaultRule::new(Fault::ServerError { status: 504 })
-            .on_method("POST")
-            .after_applying()
-            .times(2),
-    );
+    lose_answers(&server, "POST", Fault::ServerError { status: 504 }, 2);
     let client = client_for(&server);
     let account = server.account_id();
     let lead = server.leads(account)[0].id;
@@ -340,12 +321,7 @@ async fn a_delete_retried_after_a_lost_answer_reports_it_done_and_a_missing_one_
             .unwrap(),
         Deleted::Now
     );
-    server.add_fault(
-        FaultRule::new(Fault::DropConnection)
-            .on_method("DELETE")
-            .after_applying()
-            .times(1),
-    );
+    lose_answers(&server, "DELETE", Fault::DropConnection, 1);
     assert_eq!(
         client
             .leads(account)
@@ -392,12 +368,7 @@ async fn a_merge_whose_answer_is_lost_is_settled_by_reading_both_companies() {
         .send()
         .await
         .unwrap();
-    server.add_fault(
-        FaultRule::new(Fault::DropConnection)
-            .on_method("POST")
-            .after_applying()
-            .times(1),
-    );
+    lose_answers(&server, "POST", Fault::DropConnection, 1);
     let survivor = companies.merge(source.id, target.id).send().await.unwrap();
     assert_eq!(survivor.id, target.id);
     assert!(

@@ -15,14 +15,14 @@ pub use merge::MergeCompanies;
 pub use update::UpdateCompany;
 
 use futures::future::BoxFuture;
-use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use futures::stream::{BoxStream, TryStreamExt};
 use voxys_connect_api::types::{Company, CompanyList, CompanySortField, TimelineEvent};
 
 use crate::client::Client;
 use crate::delete::Delete;
 use crate::error::Result;
 use crate::leads::requests_in_flight;
-use crate::pagination::{Page, PageSource, pages};
+use crate::pagination::{Page, PageSource, checked_pages, items};
 use crate::pipeline::Call;
 use crate::request::Request;
 
@@ -223,22 +223,16 @@ impl ListCompanies {
     /// Every page from the first (or from [`page`](ListCompanies::page)), in
     /// order; see [`ListLeads::pages`](crate::leads::ListLeads::pages).
     pub fn pages(self) -> BoxStream<'static, Result<Page<Company>>> {
-        match requests_in_flight(self.concurrency) {
-            Ok(()) => {
-                let first = self.page.unwrap_or(1);
-                let concurrency = self.concurrency;
-                pages(self, first, concurrency).boxed()
-            }
-            Err(error) => stream::once(async { Err(error) }).boxed(),
-        }
+        let check = requests_in_flight(self.concurrency);
+        let first = self.page.unwrap_or(1);
+        let concurrency = self.concurrency;
+        checked_pages(self, check, first, concurrency)
     }
 
-    /// Every company of every page, in order.
+    /// Every company of every page, in order. See
+    /// [`pages`](ListCompanies::pages).
     pub fn stream(self) -> BoxStream<'static, Result<Company>> {
-        self.pages()
-            .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        items(self.pages())
     }
 
     /// Every company of every page, collected.

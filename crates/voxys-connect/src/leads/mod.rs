@@ -25,14 +25,14 @@ pub use status::SetLeadStatus;
 pub use update::UpdateLead;
 
 use futures::future::BoxFuture;
-use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use futures::stream::{BoxStream, TryStreamExt};
 use voxys_connect_api::LeadStatus;
 use voxys_connect_api::types::{Lead, LeadList, LeadSortField, LeadStats, SortOrder};
 
 use crate::client::Client;
 use crate::delete::Delete;
 use crate::error::{Error, Result};
-use crate::pagination::{Page, PageSource, pages};
+use crate::pagination::{Page, PageSource, checked_pages, items};
 use crate::pipeline::Call;
 use crate::request::Request;
 
@@ -306,22 +306,15 @@ impl ListLeads {
     /// The stream is `Send`, `Unpin` and `'static`: poll it with
     /// `futures::TryStreamExt::try_next`, or hand it to a task.
     pub fn pages(self) -> BoxStream<'static, Result<Page<Lead>>> {
-        match self.validate() {
-            Ok(()) => {
-                let first = self.query.page.unwrap_or(1);
-                let concurrency = self.concurrency;
-                pages(self, first, concurrency).boxed()
-            }
-            Err(error) => stream::once(async { Err(error) }).boxed(),
-        }
+        let check = self.validate();
+        let first = self.query.page.unwrap_or(1);
+        let concurrency = self.concurrency;
+        checked_pages(self, check, first, concurrency)
     }
 
     /// Every lead of every page, in order. See [`pages`](ListLeads::pages).
     pub fn stream(self) -> BoxStream<'static, Result<Lead>> {
-        self.pages()
-            .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        items(self.pages())
     }
 
     /// Every lead of every page, collected. Prefer
