@@ -111,7 +111,7 @@ impl ServeArgs {
             eprintln!("cannot write the CA certificate to {}: {e}", path.display());
             return std::process::ExitCode::FAILURE;
         }
-        println!("serving the Voxys Connect Leads API");
+        println!("serving the Voxys Connect CRM API");
         println!("  url:      {}", server.url());
         println!("  token:    {}", server.token());
         println!(

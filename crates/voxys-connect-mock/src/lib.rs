@@ -1,4 +1,4 @@
-//! A local Voxys Connect Leads API server, for tests, examples and demos.
+//! A local Voxys Connect CRM API server, for tests, examples and demos.
 //!
 //! Like stripe-mock for Stripe's SDKs, [`MockServer`] serves the same API as
 //! the real service, on 127.0.0.1, over generated data, so that the SDK's

@@ -1,9 +1,9 @@
-//! `voxys-mock`: serves the Voxys Connect Leads API locally, in the foreground.
+//! `voxys-mock`: serves the Voxys Connect CRM API locally, in the foreground.
 
 use clap::Parser;
 use voxys_connect_mock::cli::ServeArgs;
 
-/// Serve a local Voxys Connect Leads API over generated data.
+/// Serve a local Voxys Connect CRM API over generated data.
 #[derive(Parser)]
 #[command(name = "voxys-mock", version)]
 struct Cli {

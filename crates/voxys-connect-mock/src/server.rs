@@ -224,7 +224,7 @@ impl MockServerBuilder {
     }
 }
 
-/// A local Voxys Connect Leads API server, for tests, examples and demos.
+/// A local Voxys Connect CRM API server, for tests, examples and demos.
 ///
 /// It serves every operation of the OpenAPI document (see
 /// [`operations`](crate::operations)) as the document describes it, over
