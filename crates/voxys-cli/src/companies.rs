@@ -11,8 +11,8 @@ use voxys_connect::types::{CompanySortField, CompanyUpdate};
 
 use crate::confirm::{ConfirmArgs, confirm, print_dry_run};
 use crate::connect::{ConnectionArgs, connect};
-use crate::lead::{change, report_deleted};
-use crate::list::write_pages;
+use crate::lead::{UpdateCommonArgs, change, report_deleted};
+use crate::list::{PagesArgs, write_pages};
 use crate::output::OutputArgs;
 use crate::values::{parse_attribute, parse_attributes, with_pairs};
 use crate::{Failure, describe, exit};
@@ -96,16 +96,8 @@ pub struct ListCompaniesArgs {
     /// The page to show, from 1 (with --all: the page to start from).
     #[arg(long)]
     pub page: Option<u64>,
-    /// Every page, streamed (with a progress bar on a terminal).
-    #[arg(long)]
-    pub all: bool,
-    /// Pages fetched at once with --all, 1 to 32.
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: usize,
     #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub pages: PagesArgs,
 }
 
 /// The commands that name one company and print what they read.
@@ -164,21 +156,8 @@ pub struct UpdateCompanyArgs {
     /// Clear the description.
     #[arg(long)]
     pub clear_description: bool,
-    /// Replace every custom attribute with this JSON object (attributes not
-    /// in it are dropped).
-    #[arg(long, value_name = "JSON", value_parser = parse_attributes, conflicts_with = "clear_attributes")]
-    pub attributes: Option<Map<String, Value>>,
-    /// Remove every custom attribute (sends `{}`).
-    #[arg(long)]
-    pub clear_attributes: bool,
-    /// Print the request that would be sent (PATCH, URL, body) and send
-    /// nothing.
-    #[arg(long)]
-    pub dry_run: bool,
     #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
+    pub common: UpdateCommonArgs,
 }
 
 /// `voxys companies delete`.
@@ -313,11 +292,11 @@ pub async fn companies(command: CompaniesCommand) -> Result<(), Failure> {
 }
 
 async fn list(args: ListCompaniesArgs) -> Result<(), Failure> {
-    let (client, account, _demo) = connect(&args.connection).await?;
+    let (client, account, _demo) = connect(&args.pages.connection).await?;
     let mut request = client
         .companies(account)
         .list()
-        .concurrency(args.concurrency);
+        .concurrency(args.pages.concurrency);
     if let Some(field) = args
         .sort
         .as_deref()
@@ -328,12 +307,12 @@ async fn list(args: ListCompaniesArgs) -> Result<(), Failure> {
     if let Some(page) = args.page {
         request = request.page(page);
     }
-    let pages = if args.all {
+    let pages = if args.pages.all {
         request.pages()
     } else {
         futures::stream::once(request.send()).boxed()
     };
-    write_pages(&client, account, pages, args.all, &args.output, "companies").await
+    write_pages(&client, account, pages, &args.pages, "companies").await
 }
 
 async fn create(args: CreateCompanyArgs) -> Result<(), Failure> {
@@ -374,27 +353,21 @@ async fn update(args: UpdateCompanyArgs) -> Result<(), Failure> {
     changes.name = args.name.clone();
     changes.domain = change(args.domain.clone(), args.clear_domain);
     changes.description = change(args.description.clone(), args.clear_description);
-    changes.custom_attributes = match (&args.attributes, args.clear_attributes) {
-        (Some(attributes), _) => Some(attributes.clone()),
-        (None, true) => Some(Map::new()),
-        (None, false) => None,
-    };
+    changes.custom_attributes = args.common.custom_attributes();
     if changes == CompanyUpdate::default() {
         return Err(Failure::new(
             exit::USAGE,
             "nothing to change: give at least one of --name, --domain, --description, --attributes, or a --clear-… flag.",
         ));
     }
-    let (client, account, _demo) = connect(&args.connection).await?;
-    if args.dry_run {
+    let (client, account, _demo) = connect(&args.common.connection).await?;
+    if args.common.dry_run {
         let url = format!(
             "{}/api/v1/accounts/{account}/companies/{}",
             client.base_url(),
             args.id
         );
-        let body = serde_json::to_string(&changes)
-            .map_err(|e| Failure::new(exit::OTHER, format!("cannot encode the body: {e}.")))?;
-        return print_dry_run("PATCH", &url, Some(&body));
+        return args.common.print_patch(&url, &changes);
     }
     let company = client
         .companies(account)
@@ -403,7 +376,7 @@ async fn update(args: UpdateCompanyArgs) -> Result<(), Failure> {
         .send()
         .await
         .map_err(|e| describe(&e, account, 0))?;
-    args.output.write_all(&[company])
+    args.common.output.write_all(&[company])
 }
 
 async fn delete(args: DeleteCompanyArgs) -> Result<(), Failure> {

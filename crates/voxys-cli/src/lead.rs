@@ -2,6 +2,7 @@
 //! account's lead totals.
 
 use clap::Args;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use voxys_connect::types::{Amount, Change, LeadUpdate};
 use voxys_connect::{Deleted, Error};
@@ -109,6 +110,14 @@ pub struct UpdateArgs {
     /// Take the lead out of its company.
     #[arg(long)]
     pub clear_company: bool,
+    #[command(flatten)]
+    pub common: UpdateCommonArgs,
+}
+
+/// The flags every update command ends with: the custom attributes, the dry
+/// run, the output and the connection.
+#[derive(Args)]
+pub struct UpdateCommonArgs {
     /// Replace every custom attribute with this JSON object (attributes not
     /// in it are dropped).
     #[arg(long, value_name = "JSON", value_parser = parse_attributes, conflicts_with = "clear_attributes")]
@@ -124,6 +133,25 @@ pub struct UpdateArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+impl UpdateCommonArgs {
+    /// The custom attributes the flags set: all of them replaced, all
+    /// removed (`{}`), or none named (`None`).
+    pub fn custom_attributes(&self) -> Option<Map<String, Value>> {
+        match (&self.attributes, self.clear_attributes) {
+            (Some(attributes), _) => Some(attributes.clone()),
+            (None, true) => Some(Map::new()),
+            (None, false) => None,
+        }
+    }
+
+    /// Prints the PATCH of `changes` to `url` that would be sent.
+    pub fn print_patch(&self, url: &str, changes: &impl Serialize) -> Result<(), Failure> {
+        let body = serde_json::to_string(changes)
+            .map_err(|e| Failure::new(exit::OTHER, format!("cannot encode the body: {e}.")))?;
+        print_dry_run("PATCH", url, Some(&body))
+    }
 }
 
 /// A member's change from its `--X VALUE` and `--clear-X` flags.
@@ -146,11 +174,7 @@ impl UpdateArgs {
         update.position = change(self.position, self.clear_position);
         update.conversation_id = change(self.conversation, self.clear_conversation);
         update.company_id = change(self.company, self.clear_company);
-        update.custom_attributes = match (&self.attributes, self.clear_attributes) {
-            (Some(attributes), _) => Some(attributes.clone()),
-            (None, true) => Some(Map::new()),
-            (None, false) => None,
-        };
+        update.custom_attributes = self.common.custom_attributes();
         update
     }
 }
@@ -164,16 +188,14 @@ pub async fn update(args: UpdateArgs) -> Result<(), Failure> {
             "nothing to change: give at least one of --name, --value, --currency, --agent, --position, --conversation, --company, --attributes, or a --clear-… flag.",
         ));
     }
-    let (client, account, _demo) = connect(&args.connection).await?;
-    if args.dry_run {
+    let (client, account, _demo) = connect(&args.common.connection).await?;
+    if args.common.dry_run {
         let url = format!(
             "{}/api/v1/accounts/{account}/leads/{}",
             client.base_url(),
             args.id
         );
-        let body = serde_json::to_string(&changes)
-            .map_err(|e| Failure::new(exit::OTHER, format!("cannot encode the body: {e}.")))?;
-        return print_dry_run("PATCH", &url, Some(&body));
+        return args.common.print_patch(&url, &changes);
     }
     let lead = client
         .leads(account)
@@ -182,7 +204,7 @@ pub async fn update(args: UpdateArgs) -> Result<(), Failure> {
         .send()
         .await
         .map_err(|e| describe(&e, account, 0))?;
-    args.output.write_all(&[lead])
+    args.common.output.write_all(&[lead])
 }
 
 /// `voxys leads delete`.

@@ -54,6 +54,14 @@ pub struct ListArgs {
     /// Leads per page, 1 to 100 [default: 25; with --all, 100].
     #[arg(long)]
     pub per_page: Option<u64>,
+    #[command(flatten)]
+    pub pages: PagesArgs,
+}
+
+/// The flags every list command ends with: one page or every page, how many
+/// at once, the output and the connection.
+#[derive(Args)]
+pub struct PagesArgs {
     /// Every page, streamed (with a progress bar on a terminal).
     #[arg(long)]
     pub all: bool,
@@ -68,7 +76,10 @@ pub struct ListArgs {
 
 /// The list request the flags describe.
 fn request(client: &Client, account: i64, args: &ListArgs) -> ListLeads {
-    let mut request = client.leads(account).list().concurrency(args.concurrency);
+    let mut request = client
+        .leads(account)
+        .list()
+        .concurrency(args.pages.concurrency);
     if let Some(status) = &args.status {
         request = request.status(LeadStatus::from(status.as_str()));
     }
@@ -95,7 +106,7 @@ fn request(client: &Client, account: i64, args: &ListArgs) -> ListLeads {
     if let Some(page) = args.page {
         request = request.page(page);
     }
-    match (args.per_page, args.all) {
+    match (args.per_page, args.pages.all) {
         (Some(per_page), _) => request.per_page(per_page),
         // Every page in the fewest requests.
         (None, true) => request.per_page(voxys_connect::leads::max_per_page()),
@@ -105,32 +116,32 @@ fn request(client: &Client, account: i64, args: &ListArgs) -> ListLeads {
 
 /// `voxys leads list`.
 pub async fn list(args: ListArgs) -> Result<(), Failure> {
-    let (client, account, _demo) = connect(&args.connection).await?;
+    let (client, account, _demo) = connect(&args.pages.connection).await?;
     let request = request(&client, account, &args);
-    let pages = if args.all {
+    let pages = if args.pages.all {
         request.pages()
     } else {
         futures::stream::once(request.send()).boxed()
     };
-    write_pages(&client, account, pages, args.all, &args.output, "leads").await
+    write_pages(&client, account, pages, &args.pages, "leads").await
 }
 
-/// Writes every record of `pages` as `output` says, with a progress bar on
-/// a terminal when `progress` (records written of the total, the rate, the
-/// client's rate limit). Ctrl-C stops cleanly: what was written is complete
+/// Writes every record of `pages` as `flags.output` says, with a progress
+/// bar on a terminal with `--all` (records written of the total, the rate,
+/// the client's rate limit). Ctrl-C stops cleanly: what was written is complete
 /// records. `noun` names the records in messages (`leads`).
 pub async fn write_pages<T: Tabular>(
     client: &Client,
     account: i64,
     mut pages: BoxStream<'static, voxys_connect::Result<Page<T>>>,
-    progress: bool,
-    output: &OutputArgs,
+    flags: &PagesArgs,
     noun: &str,
 ) -> Result<(), Failure> {
+    let output = &flags.output;
     let (out, format) = output.destination()?;
     let mut writer = RecordWriter::new::<T>(format, out, output.csv_raw).map_err(write_failure)?;
 
-    let progress = if progress && std::io::stderr().is_terminal() {
+    let progress = if flags.all && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(&format!(

@@ -279,11 +279,7 @@ fn unknown_members(lead: &Lead) -> String {
             serde_json::Value::Object(company.extra.clone()),
         );
     }
-    if all.is_empty() {
-        String::new()
-    } else {
-        serde_json::Value::Object(all).to_string()
-    }
+    extra_json(&all)
 }
 
 /// Text cells neutralised for spreadsheets, unless `raw`; `numeric` names
@@ -320,6 +316,11 @@ fn csv_io_error(error: csv::Error) -> io::Error {
     }
 }
 
+/// A header's column names, owned.
+pub fn names(columns: &[&str]) -> Vec<String> {
+    columns.iter().map(|c| (*c).to_owned()).collect()
+}
+
 /// What a record needs to be written in every format: its columns and
 /// cells in a table and in CSV, and its JSON Schema (for JSON and NDJSON
 /// with every member).
@@ -348,7 +349,7 @@ impl Tabular for Lead {
     ];
 
     fn csv_columns() -> Vec<String> {
-        CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+        names(&CSV_COLUMNS)
     }
 
     fn table_row(&self) -> Vec<String> {
@@ -394,7 +395,7 @@ impl Tabular for LeadStats {
         &["total", "open", "won", "lost", "total value", "won value"];
 
     fn csv_columns() -> Vec<String> {
-        STATS_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+        names(&STATS_COLUMNS)
     }
 
     fn table_row(&self) -> Vec<String> {
@@ -411,13 +412,8 @@ impl Tabular for LeadStats {
     fn csv_row(&self, raw: bool) -> Vec<String> {
         // Members the SDK does not know yet (a count for a new status) in
         // a JSON column, as for leads.
-        let extra = if self.extra.is_empty() {
-            String::new()
-        } else {
-            serde_json::Value::Object(self.extra.clone()).to_string()
-        };
         let mut cells = self.table_row();
-        cells.push(extra);
+        cells.push(extra_json(&self.extra));
         safe_cells(
             cells,
             &STATS_COLUMNS,
@@ -446,9 +442,8 @@ impl Tabular for Card {
     ];
 
     fn csv_columns() -> Vec<String> {
-        CARD_COLUMNS
-            .iter()
-            .map(|c| (*c).to_owned())
+        names(&CARD_COLUMNS)
+            .into_iter()
             .chain(CSV_COLUMNS.iter().map(|c| format!("lead_{c}")))
             .collect()
     }
@@ -470,11 +465,6 @@ impl Tabular for Card {
     }
 
     fn csv_row(&self, raw: bool) -> Vec<String> {
-        let extra = if self.extra.is_empty() {
-            String::new()
-        } else {
-            serde_json::Value::Object(self.extra.clone()).to_string()
-        };
         let card = safe_cells(
             vec![
                 self.id.to_string(),
@@ -483,7 +473,7 @@ impl Tabular for Card {
                 opt(&self.position),
                 self.created_at.to_string(),
                 self.updated_at.to_string(),
-                extra,
+                extra_json(&self.extra),
             ],
             &CARD_COLUMNS,
             &["id", "funnel_id", "funnel_stage_id", "position"],
@@ -609,7 +599,7 @@ impl Tabular for Company {
         &["id", "name", "domain", "description", "contacts", "created"];
 
     fn csv_columns() -> Vec<String> {
-        COMPANY_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+        names(&COMPANY_COLUMNS)
     }
 
     fn table_row(&self) -> Vec<String> {
@@ -667,7 +657,7 @@ impl Tabular for Note {
     const TABLE: &'static [&'static str] = &["id", "created", "author", "content"];
 
     fn csv_columns() -> Vec<String> {
-        NOTE_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+        names(&NOTE_COLUMNS)
     }
 
     fn table_row(&self) -> Vec<String> {
@@ -717,7 +707,7 @@ impl Tabular for TimelineEvent {
     const TABLE: &'static [&'static str] = &["id", "when", "event", "actor", "description"];
 
     fn csv_columns() -> Vec<String> {
-        EVENT_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+        names(&EVENT_COLUMNS)
     }
 
     fn table_row(&self) -> Vec<String> {
@@ -760,7 +750,7 @@ impl Tabular for Contact {
     const TABLE: &'static [&'static str] = &["id", "name", "email", "phone"];
 
     fn csv_columns() -> Vec<String> {
-        CONTACT_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+        names(&CONTACT_COLUMNS)
     }
 
     fn table_row(&self) -> Vec<String> {

@@ -10,7 +10,10 @@ use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 mod common;
 
-use common::{assert_ok, held, ndjson, stderr, stdout, voxys, voxys_env};
+use common::{
+    assert_ok, held, interrupt, ndjson, slow_server, stderr, stdout, voxys, voxys_command,
+    voxys_env,
+};
 
 #[tokio::test]
 async fn ndjson_and_json_read_back_as_the_leads_the_server_holds() {
@@ -451,16 +454,10 @@ async fn an_error_mid_export_keeps_what_was_written_complete() {
 
 #[tokio::test]
 async fn ctrl_c_stops_cleanly_with_complete_lines() {
-    let server = MockServer::builder()
-        .leads(2_000)
-        .latency(Duration::from_millis(40))
-        .start()
-        .await
-        .unwrap();
+    let server = slow_server(2_000, Duration::from_millis(40)).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("leads.ndjson");
-    let binary = assert_cmd::cargo::cargo_bin("voxys");
-    let child = std::process::Command::new(binary)
+    let child = voxys_command(&server)
         .args([
             "leads",
             "list",
@@ -472,21 +469,11 @@ async fn ctrl_c_stops_cleanly_with_complete_lines() {
             "--output",
             file.to_str().unwrap(),
         ])
-        .env("VOXYS_BASE_URL", server.url())
-        .env("VOXYS_API_TOKEN", server.token())
-        .env("VOXYS_ACCOUNT_ID", server.account_id().to_string())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    let output = interrupt(child).await;
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("interrupted after"),

@@ -9,7 +9,7 @@ use voxys_connect_mock::{MockCompany, MockServer};
 
 mod common;
 
-use common::{assert_ok, ndjson, stderr, stdout, voxys};
+use common::{assert_ok, dry_run_body, dry_run_line, ndjson, stderr, stdout, voxys};
 
 fn code(output: &std::process::Output) -> Option<i32> {
     output.status.code()
@@ -171,17 +171,13 @@ async fn create_and_update_write_what_the_flags_say_and_clear_flags_send_null() 
     )
     .await;
     assert_ok(&dry);
-    let line = stdout(&dry);
-    let body = line
-        .trim()
-        .strip_prefix(&format!(
-            "PATCH {}/api/v1/accounts/{}/companies/{id} ",
-            server.url(),
-            server.account_id()
-        ))
-        .unwrap_or_else(|| panic!("{line}"));
     assert_eq!(
-        serde_json::from_str::<Value>(body).unwrap(),
+        dry_run_body(
+            &server,
+            stdout(&dry).trim(),
+            "PATCH",
+            &format!("companies/{id}")
+        ),
         serde_json::json!({"name": "Acme Inc", "domain": null, "description": null})
     );
     assert_eq!(company(&server, id).unwrap(), held, "nothing changed");
@@ -263,9 +259,8 @@ async fn delete_and_merge_ask_first_and_a_dry_run_applies_nothing() {
     assert_eq!(
         stdout(&dry).trim(),
         format!(
-            "POST {}/api/v1/accounts/{}/companies/{source}/merge {{\"target_company_id\":{target}}}",
-            server.url(),
-            server.account_id()
+            "{} {{\"target_company_id\":{target}}}",
+            dry_run_line(&server, "POST", &format!("companies/{source}/merge"))
         )
     );
     let refused_delete = voxys(&server, &["companies", "delete", &doomed_arg]).await;
@@ -286,18 +281,15 @@ async fn delete_and_merge_ask_first_and_a_dry_run_applies_nothing() {
     assert_eq!(server.account(server.account_id()).unwrap(), account);
 
     // With --yes: merged once, the source gone, its leads in the target.
-    let merged = voxys(
-        &server,
-        &[
-            "companies",
-            "merge",
-            &source_arg,
-            "--into",
-            &target_arg,
-            "--yes",
-        ],
-    )
-    .await;
+    let merge = [
+        "companies",
+        "merge",
+        &source_arg,
+        "--into",
+        &target_arg,
+        "--yes",
+    ];
+    let merged = voxys(&server, &merge).await;
     assert_ok(&merged);
     let now = server.account(server.account_id()).unwrap();
     assert!(now.company(source).is_none());
@@ -327,18 +319,7 @@ async fn delete_and_merge_ask_first_and_a_dry_run_applies_nothing() {
     )
     .await;
     assert_eq!(code(&itself), Some(2), "{}", stderr(&itself));
-    let gone = voxys(
-        &server,
-        &[
-            "companies",
-            "merge",
-            &source_arg,
-            "--into",
-            &target_arg,
-            "--yes",
-        ],
-    )
-    .await;
+    let gone = voxys(&server, &merge).await;
     assert_eq!(code(&gone), Some(4), "{}", stderr(&gone));
     assert_eq!(server.applied_writes().len(), 2);
 }
@@ -402,10 +383,10 @@ async fn contacts_list_add_and_remove_with_confirmation() {
     assert_ok(&dry);
     assert_eq!(
         stdout(&dry).trim(),
-        format!(
-            "DELETE {}/api/v1/accounts/{}/companies/{company}/contacts/{loose}",
-            server.url(),
-            server.account_id()
+        dry_run_line(
+            &server,
+            "DELETE",
+            &format!("companies/{company}/contacts/{loose}")
         )
     );
     assert_eq!(

@@ -16,7 +16,7 @@ use voxys_connect_mock::{Fault, FaultRule, MockLead, MockServer};
 
 mod common;
 
-use common::{assert_ok, server_env, stderr, stdout, voxys};
+use common::{assert_ok, interrupt, server_env, slow_server, stderr, stdout, voxys, voxys_command};
 
 fn code(output: &Output) -> Option<i32> {
     output.status.code()
@@ -43,18 +43,14 @@ async fn voxys_in(dir: &Path, server: &MockServer, args: &[&str], stdin: &[u8]) 
 /// Starts `voxys` with `args` in `dir`, its standard input from `input`,
 /// its output in `dir/out.txt` and `dir/err.txt`, to stop it mid-way.
 fn spawn_in(dir: &Path, server: &MockServer, args: &[&str], input: &Path) -> Child {
-    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("voxys"));
-    command
+    voxys_command(server)
         .args(args)
         .current_dir(dir)
-        .env_remove("VOXYS_CA_CERT")
         .stdin(std::fs::File::open(input).unwrap())
         .stdout(std::fs::File::create(dir.join("out.txt")).unwrap())
-        .stderr(std::fs::File::create(dir.join("err.txt")).unwrap());
-    for (k, v) in server_env(server) {
-        command.env(k, v);
-    }
-    command.spawn().unwrap()
+        .stderr(std::fs::File::create(dir.join("err.txt")).unwrap())
+        .spawn()
+        .unwrap()
 }
 
 /// Waits until `condition` holds (a minute or two at most: a failsafe, not
@@ -284,13 +280,14 @@ async fn the_pipe_copies_every_lead_of_one_account_into_another_once() {
 
 #[tokio::test]
 async fn lines_refused_with_422_are_written_with_why_and_a_rerun_with_omit_finishes() {
-    let server = MockServer::builder().leads(40).start().await.unwrap();
-    let (a, b) = accounts(&server);
-    let source = server.account(a).unwrap().leads;
-    let before_b = lead_ids(&server, b);
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("a.ndjson");
-    std::fs::write(&input, listed(&server, a).await.stdout).unwrap();
+    let Copy {
+        server,
+        b,
+        source,
+        before_b,
+        dir: _dir,
+        input,
+    } = Copy::start(40).await;
     let input_arg = input.to_str().unwrap();
     let b_arg = b.to_string();
 
@@ -423,12 +420,7 @@ async fn a_csv_export_imports_with_its_spreadsheet_quoting_undone() {
 
 #[tokio::test]
 async fn identical_lines_make_a_lead_each_one_after_the_other() {
-    let server = MockServer::builder()
-        .leads(10)
-        .latency(Duration::from_millis(30))
-        .start()
-        .await
-        .unwrap();
+    let server = slow_server(10, Duration::from_millis(30)).await;
     let account = server.account_id();
     let before = lead_ids(&server, account);
     let dir = tempfile::tempdir().unwrap();
@@ -491,6 +483,59 @@ async fn identical_lines_make_a_lead_each_one_after_the_other() {
     assert_eq!(new_leads(&server, account, &before).len(), 3);
 }
 
+/// A copy of the first account's leads into the second.
+struct Copy {
+    server: MockServer,
+    /// The account copied into.
+    b: i64,
+    /// The leads of the account copied from.
+    source: Vec<MockLead>,
+    /// The leads of `b` before the copy.
+    before_b: Vec<i64>,
+    dir: tempfile::TempDir,
+    /// `dir/a.ndjson`: the first account's leads, as `voxys leads list`
+    /// prints them.
+    input: PathBuf,
+}
+
+impl Copy {
+    /// A server with `leads` leads in each account, and the input file.
+    async fn start(leads: u64) -> Copy {
+        let server = MockServer::builder().leads(leads).start().await.unwrap();
+        let (a, b) = accounts(&server);
+        let source = server.account(a).unwrap().leads;
+        let before_b = lead_ids(&server, b);
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("a.ndjson");
+        std::fs::write(&input, listed(&server, a).await.stdout).unwrap();
+        Copy {
+            server,
+            b,
+            source,
+            before_b,
+            dir,
+            input,
+        }
+    }
+}
+
+/// Checks that `source` was copied into account `b`, each lead exactly
+/// once and by one create.
+fn assert_copied_once(server: &MockServer, b: i64, source: &[MockLead], before_b: &[i64]) {
+    assert_eq!(creates_in(server, b), source.len());
+    assert_each_once(source, &new_leads(server, b, before_b));
+}
+
+/// Lets the first `n` creates through as they are (a fault rule added
+/// after this one meets the next).
+fn pass_first_creates(server: &MockServer, n: u64) {
+    server.add_fault(
+        FaultRule::new(Fault::Delay(Duration::ZERO))
+            .on_method("POST")
+            .times(n),
+    );
+}
+
 /// The command that copies `a.ndjson` into account `b` in `dir`, one line
 /// at a time.
 fn copy_args(b: i64) -> Vec<String> {
@@ -512,20 +557,17 @@ fn copy_args(b: i64) -> Vec<String> {
 #[tokio::test]
 async fn killed_after_the_server_made_a_lead_whose_answer_was_lost_a_rerun_takes_that_lead() {
     const DONE_FIRST: u64 = 7;
-    let server = MockServer::builder().leads(30).start().await.unwrap();
-    let (a, b) = accounts(&server);
-    let source = server.account(a).unwrap().leads;
-    let before_b = lead_ids(&server, b);
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("a.ndjson");
-    std::fs::write(&input, listed(&server, a).await.stdout).unwrap();
+    let Copy {
+        server,
+        b,
+        source,
+        before_b,
+        dir,
+        input,
+    } = Copy::start(30).await;
     // The first creates go through; the next is applied, and its answer
     // held back for ten minutes: the import waits on it until killed.
-    server.add_fault(
-        FaultRule::new(Fault::Delay(Duration::ZERO))
-            .on_method("POST")
-            .times(DONE_FIRST),
-    );
+    pass_first_creates(&server, DONE_FIRST);
     server.add_fault(
         FaultRule::new(Fault::Delay(Duration::from_secs(600)))
             .on_method("POST")
@@ -560,30 +602,26 @@ async fn killed_after_the_server_made_a_lead_whose_answer_was_lost_a_rerun_takes
     assert_eq!(outcome("recovered"), 1, "the lead the killed run made");
     assert_eq!(outcome("created"), source.len() - DONE_FIRST as usize - 1);
     // Each lead once: the create in flight when killed was not sent again.
-    assert_eq!(creates_in(&server, b), source.len());
-    assert_each_once(&source, &new_leads(&server, b, &before_b));
+    assert_copied_once(&server, b, &source, &before_b);
     assert!(unsettled(&journal(&journal_path)).is_empty());
 }
 
 #[tokio::test]
 async fn killed_while_a_create_that_never_applied_was_in_flight_a_rerun_creates_it() {
     const DONE_FIRST: u64 = 5;
-    let server = MockServer::builder().leads(24).start().await.unwrap();
-    let (a, b) = accounts(&server);
-    let source = server.account(a).unwrap().leads;
-    let before_b = lead_ids(&server, b);
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("a.ndjson");
-    std::fs::write(&input, listed(&server, a).await.stdout).unwrap();
+    let Copy {
+        server,
+        b,
+        source,
+        before_b,
+        dir,
+        input,
+    } = Copy::start(24).await;
     // The next create after the first ones meets a proxy's 503 before the
     // application sees it: the SDK cannot tell, looks for the lead (none),
     // waits and looks again. The import is killed meanwhile (or, if it got
     // further, with later lines in any state).
-    server.add_fault(
-        FaultRule::new(Fault::Delay(Duration::ZERO))
-            .on_method("POST")
-            .times(DONE_FIRST),
-    );
+    pass_first_creates(&server, DONE_FIRST);
     server.add_fault(
         FaultRule::new(Fault::ServerError { status: 503 })
             .on_method("POST")
@@ -619,8 +657,7 @@ async fn killed_while_a_create_that_never_applied_was_in_flight_a_rerun_creates_
         .find(|r| r["line"] == refused_line)
         .unwrap();
     assert_eq!(record["outcome"], "created", "{record}");
-    assert_eq!(creates_in(&server, b), source.len());
-    assert_each_once(&source, &new_leads(&server, b, &before_b));
+    assert_copied_once(&server, b, &source, &before_b);
     assert!(unsettled(&journal(&journal_path)).is_empty());
 }
 
@@ -707,20 +744,17 @@ async fn a_line_whose_outcome_is_unknown_is_never_created_twice() {
 
 #[tokio::test]
 async fn ctrl_c_stops_after_the_line_in_flight_and_a_rerun_finishes() {
-    let server = MockServer::builder().leads(20).start().await.unwrap();
-    let (a, b) = accounts(&server);
-    let source = server.account(a).unwrap().leads;
-    let before_b = lead_ids(&server, b);
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("a.ndjson");
-    std::fs::write(&input, listed(&server, a).await.stdout).unwrap();
+    let Copy {
+        server,
+        b,
+        source,
+        before_b,
+        dir,
+        input,
+    } = Copy::start(20).await;
     // After the first three, every create takes a second: the import is
     // mid-way, a line in flight, when Ctrl-C comes.
-    server.add_fault(
-        FaultRule::new(Fault::Delay(Duration::ZERO))
-            .on_method("POST")
-            .times(3),
-    );
+    pass_first_creates(&server, 3);
     server.add_fault(FaultRule::new(Fault::Delay(Duration::from_secs(1))).on_method("POST"));
     let args = copy_args(b);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -730,14 +764,7 @@ async fn ctrl_c_stops_after_the_line_in_flight_and_a_rerun_finishes() {
         events(&journal(&journal_path), "sent").len() >= 4
     })
     .await;
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    let output = interrupt(child).await;
     assert_eq!(output.status.code(), Some(130));
     let err = std::fs::read_to_string(dir.path().join("err.txt")).unwrap();
     assert!(err.contains("interrupted"), "{err}");
@@ -756,8 +783,7 @@ async fn ctrl_c_stops_after_the_line_in_flight_and_a_rerun_finishes() {
         records.iter().filter(|r| r["outcome"] == "earlier").count(),
         done
     );
-    assert_each_once(&source, &new_leads(&server, b, &before_b));
-    assert_eq!(creates_in(&server, b), source.len());
+    assert_copied_once(&server, b, &source, &before_b);
 }
 
 #[tokio::test]

@@ -3,23 +3,16 @@
 //! journal of applied writes, not only from the CLI's output.
 
 use serde_json::Value;
-use voxys_connect_mock::{MockLead, MockServer};
+use voxys_connect_mock::MockServer;
 
 mod common;
 
-use common::{assert_ok, ndjson, stderr, stdout, voxys, voxys_stdin};
+use common::{
+    assert_ok, dry_run_body, dry_run_line, lead, ndjson, stderr, stdout, voxys, voxys_stdin,
+};
 
 fn code(output: &std::process::Output) -> Option<i32> {
     output.status.code()
-}
-
-/// A lead of the first account as the server holds it now.
-fn lead(server: &MockServer, id: i64) -> Option<MockLead> {
-    server
-        .account(server.account_id())
-        .unwrap()
-        .lead(id)
-        .cloned()
 }
 
 /// The operations of the writes the server applied, in order.
@@ -165,16 +158,12 @@ async fn update_sets_and_clears_each_member_and_leaves_the_others() {
     let dry_run = voxys(&server, &dry).await;
     assert_ok(&dry_run);
     assert_eq!(server.request_count(), before, "nothing sent");
-    let line = stdout(&dry_run);
-    let body = line
-        .trim()
-        .strip_prefix(&format!(
-            "PATCH {}/api/v1/accounts/{}/leads/{id} ",
-            server.url(),
-            server.account_id()
-        ))
-        .unwrap_or_else(|| panic!("{line}"));
-    let body: Value = serde_json::from_str(body).unwrap();
+    let body = dry_run_body(
+        &server,
+        stdout(&dry_run).trim(),
+        "PATCH",
+        &format!("leads/{id}"),
+    );
     assert_eq!(
         body,
         serde_json::json!({
@@ -251,11 +240,7 @@ async fn delete_asks_refuses_without_a_terminal_and_dry_run_sends_nothing() {
     assert_ok(&dry);
     assert_eq!(
         stdout(&dry).trim(),
-        format!(
-            "DELETE {}/api/v1/accounts/{}/leads/{id}",
-            server.url(),
-            server.account_id()
-        )
+        dry_run_line(&server, "DELETE", &format!("leads/{id}"))
     );
     assert_eq!(server.request_count(), 0, "nothing sent");
     assert!(lead(&server, id).is_some());

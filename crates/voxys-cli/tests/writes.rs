@@ -6,20 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde_json::Value;
-use voxys_connect_mock::{Fault, FaultRule, MockLead, MockServer};
+use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 mod common;
 
-use common::{assert_ok, ndjson, run, server_env, stderr, stdout, voxys, voxys_stdin};
-
-/// A lead of the first account as the server holds it now.
-fn lead(server: &MockServer, id: i64) -> Option<MockLead> {
-    server
-        .account(server.account_id())
-        .unwrap()
-        .lead(id)
-        .cloned()
-}
+use common::{
+    assert_ok, dry_run_body, interrupt, lead, ndjson, run, slow_server, stderr, stdout, voxys,
+    voxys_command, voxys_stdin,
+};
 
 /// The ids of the first account's leads, ascending.
 fn lead_ids(server: &MockServer) -> Vec<i64> {
@@ -353,14 +347,7 @@ async fn a_dry_run_says_what_would_be_sent_and_sends_nothing() {
         assert_eq!(lines.len(), 3, "{action:?}: {}", stdout(&output));
         let mut named = Vec::new();
         for line in &lines {
-            let body = line
-                .strip_prefix(&format!(
-                    "POST {}/api/v1/accounts/{}/leads/bulk ",
-                    server.url(),
-                    server.account_id()
-                ))
-                .unwrap_or_else(|| panic!("{line}"));
-            let body: Value = serde_json::from_str(body).unwrap();
+            let body = dry_run_body(&server, line, "POST", "leads/bulk");
             named.extend(
                 body["lead_ids"]
                     .as_array()
@@ -458,17 +445,11 @@ async fn a_partial_failure_leaves_the_ids_not_done_and_feeding_them_back_complet
 
 #[tokio::test]
 async fn ctrl_c_mid_bulk_stops_new_batches_and_says_exactly_which_ids_were_done() {
-    let server = MockServer::builder()
-        .leads(1_000)
-        .latency(Duration::from_millis(60))
-        .start()
-        .await
-        .unwrap();
+    let server = slow_server(1_000, Duration::from_millis(60)).await;
     let ids = lead_ids(&server);
     let dir = tempfile::tempdir().unwrap();
     let rest = dir.path().join("rest.txt");
-    let binary = assert_cmd::cargo::cargo_bin("voxys");
-    let mut command = std::process::Command::new(binary);
+    let mut command = voxys_command(&server);
     command
         .args([
             "leads",
@@ -487,9 +468,6 @@ async fn ctrl_c_mid_bulk_stops_new_batches_and_says_exactly_which_ids_were_done(
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    for (k, v) in server_env(&server) {
-        command.env(k, v);
-    }
     let mut child = command.spawn().unwrap();
     {
         use std::io::Write;
@@ -501,14 +479,7 @@ async fn ctrl_c_mid_bulk_stops_new_batches_and_says_exactly_which_ids_were_done(
     // Some batches done, most not yet: a hundred batches at two at a time,
     // 60 ms each, take three seconds.
     tokio::time::sleep(Duration::from_millis(900)).await;
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    let output = interrupt(child).await;
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(message.contains("interrupted"), "{message}");

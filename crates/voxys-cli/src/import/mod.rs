@@ -46,7 +46,7 @@ use voxys_connect::types::{Lead, Timestamp};
 use voxys_connect::{CLOCK_ALLOWANCE, Client, Error};
 
 use crate::connect::{ConnectionArgs, connect};
-use crate::output::{OutputArgs, RecordWriter, Tabular};
+use crate::output::{OutputArgs, RecordWriter, Tabular, names};
 use crate::{Failure, describe, exit, field_errors, write_failure};
 
 use input::{Fields, InputFormat, Line, Member, Plan};
@@ -115,7 +115,7 @@ impl Tabular for Made {
     const TABLE: &'static [&'static str] = &["line", "source id", "lead", "outcome"];
 
     fn csv_columns() -> Vec<String> {
-        MADE_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+        names(&MADE_COLUMNS)
     }
 
     fn table_row(&self) -> Vec<String> {

@@ -3,11 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::process::Output;
+use std::process::{Child, Output};
 use std::time::Duration;
 
 use serde_json::Value;
-use voxys_connect_mock::MockServer;
+use voxys_connect_mock::{MockLead, MockServer};
 
 /// The environment that points `voxys` at `server`.
 pub fn server_env(server: &MockServer) -> [(&'static str, String); 3] {
@@ -93,4 +93,66 @@ pub fn ndjson(output: &Output) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// A server with `leads` leads that answers each request after `latency`,
+/// so that a command is still running when it is stopped.
+pub async fn slow_server(leads: u64, latency: Duration) -> MockServer {
+    MockServer::builder()
+        .leads(leads)
+        .latency(latency)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// `voxys` as a process to start (and stop mid-way), configured for
+/// `server` through the environment.
+pub fn voxys_command(server: &MockServer) -> std::process::Command {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("voxys"));
+    command.env_remove("VOXYS_CA_CERT");
+    for (k, v) in server_env(server) {
+        command.env(k, v);
+    }
+    command
+}
+
+/// Sends Ctrl-C (SIGINT) to `child` and waits for it to end.
+pub async fn interrupt(child: Child) -> Output {
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// A lead of the first account as the server holds it now.
+pub fn lead(server: &MockServer, id: i64) -> Option<MockLead> {
+    server
+        .account(server.account_id())
+        .unwrap()
+        .lead(id)
+        .cloned()
+}
+
+/// The line a dry run prints for a request without a body: `METHOD URL`,
+/// the URL `path` of `server`'s account.
+pub fn dry_run_line(server: &MockServer, method: &str, path: &str) -> String {
+    format!(
+        "{method} {}/api/v1/accounts/{}/{path}",
+        server.url(),
+        server.account_id()
+    )
+}
+
+/// The JSON body of a dry run's line, which must be `METHOD URL BODY` with
+/// the URL `path` of `server`'s account.
+pub fn dry_run_body(server: &MockServer, line: &str, method: &str, path: &str) -> Value {
+    let body = line
+        .strip_prefix(&format!("{} ", dry_run_line(server, method, path)))
+        .unwrap_or_else(|| panic!("{line}"));
+    serde_json::from_str(body).unwrap()
 }
