@@ -25,9 +25,11 @@ pub const HEADER: &str = "\
 /// Each is tolerant where the API is: `LeadStatus` is an open enum that keeps
 /// values it does not know, `Amount` is an exact decimal that accepts numbers
 /// and numeric strings, `PaginationMeta` accepts page numbers sent as
-/// strings, and `LeadStatusUpdate`, `LeadUpdate` and `CompanyUpdate` send
-/// nullable members left out, null or a value. (`Timestamp`, for every `date-time`, is set in [`generate`].)
-pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 6] = [
+/// strings, the update bodies (`LeadStatusUpdate`, `LeadUpdate`,
+/// `CompanyUpdate`, `FunnelUpdate`, `StageUpdate`, `CardUpdate`, `TaskUpdate`)
+/// send nullable members left out, null or a value, the task and stage
+/// enums are open like `LeadStatus`, and `TaskSnooze` holds a typed snooze. (`Timestamp`, for every `date-time`, is set in [`generate`].)
+pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 15] = [
     (
         "LeadStatus",
         "crate::LeadStatus",
@@ -45,6 +47,34 @@ pub const REPLACEMENTS: [(&str, &str, &[TypeImpl]); 6] = [
     // Nullable members left out, null or set, likewise.
     ("LeadUpdate", "crate::LeadUpdate", &[]),
     ("CompanyUpdate", "crate::CompanyUpdate", &[]),
+    ("FunnelUpdate", "crate::FunnelUpdate", &[]),
+    ("StageUpdate", "crate::StageUpdate", &[]),
+    ("CardUpdate", "crate::CardUpdate", &[]),
+    ("TaskUpdate", "crate::TaskUpdate", &[]),
+    // Open enums: values added to the API later decode, keeping their
+    // spelling.
+    (
+        "TaskStatus",
+        "crate::TaskStatus",
+        &[TypeImpl::Display, TypeImpl::FromStr],
+    ),
+    (
+        "TaskPriority",
+        "crate::TaskPriority",
+        &[TypeImpl::Display, TypeImpl::FromStr],
+    ),
+    (
+        "TaskableType",
+        "crate::TaskableType",
+        &[TypeImpl::Display, TypeImpl::FromStr],
+    ),
+    (
+        "ChatwootStatus",
+        "crate::ChatwootStatus",
+        &[TypeImpl::Display, TypeImpl::FromStr],
+    ),
+    // A typed duration or instant, never a free string.
+    ("TaskSnooze", "crate::TaskSnooze", &[]),
 ];
 
 /// The hand-written type the generated `Client` carries for its hooks.

@@ -38,6 +38,121 @@ pub mod types {
             Default::default()
         }
     }
+    ///One agent's cards in the period.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct AgentAnalytics {
+        pub agent: Agent,
+        ///Cards made for the agent's leads.
+        pub created: i64,
+        pub value_won: crate::Amount,
+        ///Of those, won.
+        pub won: i64,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AgentAnalytics {
+        pub fn builder() -> builder::AgentAnalytics {
+            Default::default()
+        }
+    }
+    ///How to group a funnel's analytics.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    pub enum AnalyticsGrouping {
+        #[serde(rename = "day")]
+        Day,
+        #[serde(rename = "week")]
+        Week,
+        #[serde(rename = "month")]
+        Month,
+        #[serde(rename = "agent")]
+        Agent,
+        #[serde(rename = "stage")]
+        Stage,
+    }
+    impl ::std::fmt::Display for AnalyticsGrouping {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Day => f.write_str("day"),
+                Self::Week => f.write_str("week"),
+                Self::Month => f.write_str("month"),
+                Self::Agent => f.write_str("agent"),
+                Self::Stage => f.write_str("stage"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AnalyticsGrouping {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "day" => Ok(Self::Day),
+                "week" => Ok(Self::Week),
+                "month" => Ok(Self::Month),
+                "agent" => Ok(Self::Agent),
+                "stage" => Ok(Self::Stage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AnalyticsGrouping {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AnalyticsGrouping {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The days the analytics count.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct AnalyticsPeriod {
+        ///The first day counted.
+        pub since: ::chrono::naive::NaiveDate,
+        ///The last day counted.
+        pub until: ::chrono::naive::NaiveDate,
+    }
+    impl AnalyticsPeriod {
+        pub fn builder() -> builder::AnalyticsPeriod {
+            Default::default()
+        }
+    }
     /**An action on many leads. `action_type` says which, and `params` carries
 what it needs: the agent for `assign`, the status for `status_change`,
 nothing for `delete`.*/
@@ -380,6 +495,126 @@ API may add fields: clients keep the ones they do not know yet.*/
             Default::default()
         }
     }
+    /**A new card. Nothing is required: without `lead_id` a lead is made from
+the other members; without `funnel_stage_id` the card goes in the
+funnel's first stage.*/
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CardCreate {
+        ///The agent to assign the lead to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub assigned_agent_id: ::std::option::Option<::std::num::NonZeroU64>,
+        ///The new lead's name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub custom_name: ::std::option::Option<::std::string::String>,
+        ///The stage to put it in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub funnel_stage_id: ::std::option::Option<::std::num::NonZeroU64>,
+        ///Its currency.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub lead_currency: ::std::option::Option<::std::string::String>,
+        ///The lead the card is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub lead_id: ::std::option::Option<::std::num::NonZeroU64>,
+        ///The new lead's value.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub lead_value: ::std::option::Option<crate::Amount>,
+        ///Its place in the stage (default last).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<::std::num::NonZeroU64>,
+    }
+    impl CardCreate {
+        pub fn builder() -> builder::CardCreate {
+            Default::default()
+        }
+    }
+    ///Something that happened to a card. The API may add fields.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CardEvent {
+        ///Who did it; null for the system.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub actor: ::std::option::Option<Agent>,
+        ///The event, in words.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        /**What happened, such as `created`, `stage_changed` or `updated`. New
+kinds may appear; clients accept kinds they do not know.*/
+        pub event_type: ::std::string::String,
+        ///The stage's name before (for `stage_changed`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from_stage: ::std::option::Option<::std::string::String>,
+        ///The event's ID.
+        pub id: i64,
+        ///When it happened (UTC).
+        pub occurred_at: crate::Timestamp,
+        ///The stage's name after (for `stage_changed` and `created`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to_stage: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CardEvent {
+        pub fn builder() -> builder::CardEvent {
+            Default::default()
+        }
+    }
+    ///The card to link.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CardLink {
+        ///The card's ID.
+        pub funnel_card_id: ::std::num::NonZeroU64,
+    }
+    impl CardLink {
+        pub fn builder() -> builder::CardLink {
+            Default::default()
+        }
+    }
+    ///Where a card goes.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CardMove {
+        ///Its place in the stage (default last).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<::std::num::NonZeroU64>,
+        ///The stage, of the same funnel.
+        pub target_stage_id: ::std::num::NonZeroU64,
+    }
+    impl CardMove {
+        pub fn builder() -> builder::CardMove {
+            Default::default()
+        }
+    }
     /**A company of the account. The API may add fields: clients keep the ones
 they do not know yet.*/
     #[non_exhaustive]
@@ -702,6 +937,61 @@ client accepts null).*/
             Default::default()
         }
     }
+    ///Where to make a conversation's card.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ConversationConversion {
+        ///The funnel.
+        pub funnel_id: ::std::num::NonZeroU64,
+        ///The lead (default the conversation's linked lead, or a new one).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub lead_id: ::std::option::Option<::std::num::NonZeroU64>,
+        ///The stage (default the funnel's first).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stage_id: ::std::option::Option<::std::num::NonZeroU64>,
+    }
+    impl ConversationConversion {
+        pub fn builder() -> builder::ConversationConversion {
+            Default::default()
+        }
+    }
+    /**A conversation's CRM panel: its lead, its card, its tasks. The API may
+add fields.*/
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CrmPanel {
+        ///The conversation.
+        pub conversation_id: i64,
+        ///The tasks about the conversation.
+        pub follow_up_tasks: ::std::vec::Vec<Task>,
+        ///The card (deal) linked to it; null for none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub linked_funnel_card: ::std::option::Option<Card>,
+        ///The lead linked to it; null for none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub linked_lead: ::std::option::Option<Lead>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CrmPanel {
+        pub fn builder() -> builder::CrmPanel {
+            Default::default()
+        }
+    }
     /**An error answer. Its shape depends on the error: a single message
 (`error`), a list of messages (`errors`), or a validation failure,
 which comes in two shapes: the reference's (`errors`, each field's
@@ -800,6 +1090,217 @@ what is wrong with it.*/
     }
     impl FieldErrors {
         pub fn builder() -> builder::FieldErrors {
+            Default::default()
+        }
+    }
+    /**A pipeline (the API calls it a funnel). The API may add fields: clients
+keep the ones they do not know yet.*/
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Funnel {
+        ///Its color on the board, as `#RRGGBB`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        ///When the funnel was made (UTC).
+        pub created_at: crate::Timestamp,
+        ///What the funnel is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The funnel's ID.
+        pub id: i64,
+        ///Whether it is in use.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_active: ::std::option::Option<bool>,
+        ///Whether every agent of the account sees it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_public: ::std::option::Option<bool>,
+        ///The funnel's name.
+        pub name: ::std::string::String,
+        ///Its place among the account's funnels, from 1.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<i64>,
+        ///How many stages it has (computed).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stages_count: ::std::option::Option<i64>,
+        ///When it last changed (UTC).
+        pub updated_at: crate::Timestamp,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Funnel {
+        pub fn builder() -> builder::Funnel {
+            Default::default()
+        }
+    }
+    /**What a funnel's cards made in a period came to. The API may add
+members (a time series, for `group_by` day, week or month, which the
+reference does not describe): clients keep them.*/
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct FunnelAnalytics {
+        pub average_deal_size: crate::Amount,
+        ///The same, by the agent of the card's lead.
+        pub by_agent: ::std::vec::Vec<AgentAnalytics>,
+        ///The cards made in the period, by the stage they are in now.
+        pub by_stage: ::std::vec::Vec<StageAnalytics>,
+        ///Won, in percent of the cards made (0 with none).
+        pub conversion_rate: f64,
+        pub period: AnalyticsPeriod,
+        ///Cards made in the period.
+        pub total_created: i64,
+        ///Of those, lost.
+        pub total_lost: i64,
+        pub total_value_created: crate::Amount,
+        pub total_value_won: crate::Amount,
+        ///Of those, won.
+        pub total_won: i64,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl FunnelAnalytics {
+        pub fn builder() -> builder::FunnelAnalytics {
+            Default::default()
+        }
+    }
+    ///A new funnel; only `name` is required.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct FunnelCreate {
+        ///Its color, as `#RRGGBB`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        ///What it is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///Whether it is in use.
+        #[serde(default = "defaults::default_bool::<true>")]
+        pub is_active: bool,
+        ///Whether every agent sees it.
+        #[serde(default = "defaults::default_bool::<true>")]
+        pub is_public: bool,
+        ///The funnel's name; not blank.
+        pub name: FunnelCreateName,
+        ///Its place among the account's funnels (default last).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<::std::num::NonZeroU64>,
+    }
+    impl FunnelCreate {
+        pub fn builder() -> builder::FunnelCreate {
+            Default::default()
+        }
+    }
+    ///The funnel's name; not blank.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FunnelCreateName(::std::string::String);
+    impl ::std::ops::Deref for FunnelCreateName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FunnelCreateName> for ::std::string::String {
+        fn from(value: FunnelCreateName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FunnelCreateName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FunnelCreateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FunnelCreateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FunnelCreateName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**A funnel's totals, computed from its cards and their leads. The API may
+add members: clients keep them.*/
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct FunnelStats {
+        ///Won cards, in percent of all cards (0 with no card).
+        pub conversion_rate: f64,
+        ///Cards whose lead is lost.
+        pub lost_cards: i64,
+        ///Every card of the funnel.
+        pub total_cards: i64,
+        pub total_value: crate::Amount,
+        ///Cards whose lead is won.
+        pub won_cards: i64,
+        pub won_value: crate::Amount,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl FunnelStats {
+        pub fn builder() -> builder::FunnelStats {
             Default::default()
         }
     }
@@ -955,6 +1456,25 @@ decimals, as numbers or numeric strings (see `Amount`).*/
     impl ::std::convert::From<::std::vec::Vec<i64>> for LeadIds {
         fn from(value: ::std::vec::Vec<i64>) -> Self {
             Self(value)
+        }
+    }
+    ///The lead to link.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct LeadLink {
+        ///The lead's ID.
+        pub lead_id: ::std::num::NonZeroU64,
+    }
+    impl LeadLink {
+        pub fn builder() -> builder::LeadLink {
+            Default::default()
         }
     }
     ///One page of leads and its pagination metadata.
@@ -1319,6 +1839,349 @@ say it can be null; a tolerant client accepts it).*/
             SortOrder::Desc
         }
     }
+    ///A stage of a funnel (a column of the board). The API may add fields.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Stage {
+        ///How many cards it holds (computed).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cards_count: ::std::option::Option<i64>,
+        ///The status it gives its cards' conversations; null for none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub chatwoot_status: ::std::option::Option<crate::ChatwootStatus>,
+        ///Its color, as `#RRGGBB`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        ///When the stage was made (UTC).
+        pub created_at: crate::Timestamp,
+        ///Its funnel.
+        pub funnel_id: i64,
+        ///The stage's ID.
+        pub id: i64,
+        ///Its name.
+        pub name: ::std::string::String,
+        ///Its place in the funnel, from 1.
+        pub position: i64,
+        ///When it last changed (UTC).
+        pub updated_at: crate::Timestamp,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Stage {
+        pub fn builder() -> builder::Stage {
+            Default::default()
+        }
+    }
+    ///One stage's cards in the period.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StageAnalytics {
+        ///Cards in it.
+        pub count: i64,
+        ///The stage.
+        pub stage_id: i64,
+        ///Its name.
+        pub stage_name: ::std::string::String,
+        pub value: crate::Amount,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl StageAnalytics {
+        pub fn builder() -> builder::StageAnalytics {
+            Default::default()
+        }
+    }
+    ///A new stage; only `name` is required.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StageCreate {
+        ///The status it gives its cards' conversations.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub chatwoot_status: ::std::option::Option<crate::ChatwootStatus>,
+        ///Its color.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        ///Its name; not blank.
+        pub name: StageCreateName,
+        ///Its place (default last); the stages after it move down.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<::std::num::NonZeroU64>,
+    }
+    impl StageCreate {
+        pub fn builder() -> builder::StageCreate {
+            Default::default()
+        }
+    }
+    ///Its name; not blank.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct StageCreateName(::std::string::String);
+    impl ::std::ops::Deref for StageCreateName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StageCreateName> for ::std::string::String {
+        fn from(value: StageCreateName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StageCreateName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StageCreateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StageCreateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StageCreateName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The funnel's stages in their new order.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StageOrder {
+        ///Every stage id of the funnel, each once, in the new order.
+        pub stage_ids: ::std::vec::Vec<::std::num::NonZeroU64>,
+    }
+    impl StageOrder {
+        pub fn builder() -> builder::StageOrder {
+            Default::default()
+        }
+    }
+    ///A follow-up task. The API may add fields; clients keep them.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Task {
+        ///The agent it is for; null for no one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub assigned_to: ::std::option::Option<Agent>,
+        ///When it was completed; null until then.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub completed_at: ::std::option::Option<crate::Timestamp>,
+        ///When it was made (UTC).
+        pub created_at: crate::Timestamp,
+        ///More about it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///When it is due (UTC); null for no date.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub due_at: ::std::option::Option<crate::Timestamp>,
+        ///The task's ID.
+        pub id: i64,
+        pub priority: crate::TaskPriority,
+        pub status: crate::TaskStatus,
+        ///The record it is about.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub taskable_id: ::std::option::Option<i64>,
+        ///The kind of record it is about; null for none.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub taskable_type: ::std::option::Option<crate::TaskableType>,
+        ///What to do.
+        pub title: ::std::string::String,
+        ///When it last changed (UTC).
+        pub updated_at: crate::Timestamp,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Task {
+        pub fn builder() -> builder::Task {
+            Default::default()
+        }
+    }
+    ///A new task; only `title` is required.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct TaskCreate {
+        ///The agent it is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub assigned_to_id: ::std::option::Option<::std::num::NonZeroU64>,
+        ///More about it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///When it is due.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub due_at: ::std::option::Option<crate::Timestamp>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub priority: ::std::option::Option<crate::TaskPriority>,
+        ///The record it is about (with `taskable_type`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub taskable_id: ::std::option::Option<::std::num::NonZeroU64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub taskable_type: ::std::option::Option<crate::TaskableType>,
+        ///What to do; not blank.
+        pub title: TaskCreateTitle,
+    }
+    impl TaskCreate {
+        pub fn builder() -> builder::TaskCreate {
+            Default::default()
+        }
+    }
+    ///What to do; not blank.
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct TaskCreateTitle(::std::string::String);
+    impl ::std::ops::Deref for TaskCreateTitle {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TaskCreateTitle> for ::std::string::String {
+        fn from(value: TaskCreateTitle) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TaskCreateTitle {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TaskCreateTitle {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TaskCreateTitle {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskCreateTitle {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///One page of tasks and its pagination metadata.
+    #[non_exhaustive]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct TaskList {
+        ///The tasks of this page.
+        pub data: ::std::vec::Vec<Task>,
+        pub meta: crate::PaginationMeta,
+    }
+    impl TaskList {
+        pub fn builder() -> builder::TaskList {
+            Default::default()
+        }
+    }
     ///Something that happened to a company. The API may add fields.
     #[non_exhaustive]
     #[derive(
@@ -1487,6 +2350,181 @@ clients accept kinds they do not know.*/
                     id: Ok(value.id),
                     name: Ok(value.name),
                     extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AgentAnalytics {
+            agent: ::std::result::Result<super::Agent, ::std::string::String>,
+            created: ::std::result::Result<i64, ::std::string::String>,
+            value_won: ::std::result::Result<crate::Amount, ::std::string::String>,
+            won: ::std::result::Result<i64, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AgentAnalytics {
+            fn default() -> Self {
+                Self {
+                    agent: Err("no value supplied for agent".to_string()),
+                    created: Err("no value supplied for created".to_string()),
+                    value_won: Err("no value supplied for value_won".to_string()),
+                    won: Err("no value supplied for won".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl AgentAnalytics {
+            pub fn agent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Agent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent: {e}")
+                    });
+                self
+            }
+            pub fn created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created: {e}")
+                    });
+                self
+            }
+            pub fn value_won<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value_won = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_won: {e}")
+                    });
+                self
+            }
+            pub fn won<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.won = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for won: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AgentAnalytics> for super::AgentAnalytics {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AgentAnalytics,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    agent: value.agent?,
+                    created: value.created?,
+                    value_won: value.value_won?,
+                    won: value.won?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AgentAnalytics> for AgentAnalytics {
+            fn from(value: super::AgentAnalytics) -> Self {
+                Self {
+                    agent: Ok(value.agent),
+                    created: Ok(value.created),
+                    value_won: Ok(value.value_won),
+                    won: Ok(value.won),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AnalyticsPeriod {
+            since: ::std::result::Result<
+                ::chrono::naive::NaiveDate,
+                ::std::string::String,
+            >,
+            until: ::std::result::Result<
+                ::chrono::naive::NaiveDate,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AnalyticsPeriod {
+            fn default() -> Self {
+                Self {
+                    since: Err("no value supplied for since".to_string()),
+                    until: Err("no value supplied for until".to_string()),
+                }
+            }
+        }
+        impl AnalyticsPeriod {
+            pub fn since<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::naive::NaiveDate>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.since = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for since: {e}")
+                    });
+                self
+            }
+            pub fn until<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::naive::NaiveDate>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.until = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for until: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AnalyticsPeriod> for super::AnalyticsPeriod {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AnalyticsPeriod,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    since: value.since?,
+                    until: value.until?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AnalyticsPeriod> for AnalyticsPeriod {
+            fn from(value: super::AnalyticsPeriod) -> Self {
+                Self {
+                    since: Ok(value.since),
+                    until: Ok(value.until),
                 }
             }
         }
@@ -2042,6 +3080,468 @@ clients accept kinds they do not know.*/
                     position: Ok(value.position),
                     updated_at: Ok(value.updated_at),
                     extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardCreate {
+            assigned_agent_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            custom_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            funnel_stage_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            lead_currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            lead_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            lead_value: ::std::result::Result<
+                ::std::option::Option<crate::Amount>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardCreate {
+            fn default() -> Self {
+                Self {
+                    assigned_agent_id: Ok(Default::default()),
+                    custom_name: Ok(Default::default()),
+                    funnel_stage_id: Ok(Default::default()),
+                    lead_currency: Ok(Default::default()),
+                    lead_id: Ok(Default::default()),
+                    lead_value: Ok(Default::default()),
+                    position: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardCreate {
+            pub fn assigned_agent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assigned_agent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for assigned_agent_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn custom_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_name: {e}")
+                    });
+                self
+            }
+            pub fn funnel_stage_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.funnel_stage_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for funnel_stage_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn lead_currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lead_currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lead_currency: {e}")
+                    });
+                self
+            }
+            pub fn lead_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lead_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lead_id: {e}")
+                    });
+                self
+            }
+            pub fn lead_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Amount>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lead_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lead_value: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardCreate> for super::CardCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assigned_agent_id: value.assigned_agent_id?,
+                    custom_name: value.custom_name?,
+                    funnel_stage_id: value.funnel_stage_id?,
+                    lead_currency: value.lead_currency?,
+                    lead_id: value.lead_id?,
+                    lead_value: value.lead_value?,
+                    position: value.position?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardCreate> for CardCreate {
+            fn from(value: super::CardCreate) -> Self {
+                Self {
+                    assigned_agent_id: Ok(value.assigned_agent_id),
+                    custom_name: Ok(value.custom_name),
+                    funnel_stage_id: Ok(value.funnel_stage_id),
+                    lead_currency: Ok(value.lead_currency),
+                    lead_id: Ok(value.lead_id),
+                    lead_value: Ok(value.lead_value),
+                    position: Ok(value.position),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardEvent {
+            actor: ::std::result::Result<
+                ::std::option::Option<super::Agent>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            event_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            from_stage: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            occurred_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            to_stage: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardEvent {
+            fn default() -> Self {
+                Self {
+                    actor: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    event_type: Err("no value supplied for event_type".to_string()),
+                    from_stage: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    occurred_at: Err("no value supplied for occurred_at".to_string()),
+                    to_stage: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CardEvent {
+            pub fn actor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Agent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actor: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn event_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_type: {e}")
+                    });
+                self
+            }
+            pub fn from_stage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from_stage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from_stage: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn occurred_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.occurred_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for occurred_at: {e}")
+                    });
+                self
+            }
+            pub fn to_stage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to_stage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for to_stage: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardEvent> for super::CardEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actor: value.actor?,
+                    description: value.description?,
+                    event_type: value.event_type?,
+                    from_stage: value.from_stage?,
+                    id: value.id?,
+                    occurred_at: value.occurred_at?,
+                    to_stage: value.to_stage?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardEvent> for CardEvent {
+            fn from(value: super::CardEvent) -> Self {
+                Self {
+                    actor: Ok(value.actor),
+                    description: Ok(value.description),
+                    event_type: Ok(value.event_type),
+                    from_stage: Ok(value.from_stage),
+                    id: Ok(value.id),
+                    occurred_at: Ok(value.occurred_at),
+                    to_stage: Ok(value.to_stage),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardLink {
+            funnel_card_id: ::std::result::Result<
+                ::std::num::NonZeroU64,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardLink {
+            fn default() -> Self {
+                Self {
+                    funnel_card_id: Err(
+                        "no value supplied for funnel_card_id".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CardLink {
+            pub fn funnel_card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.funnel_card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for funnel_card_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardLink> for super::CardLink {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardLink,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    funnel_card_id: value.funnel_card_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardLink> for CardLink {
+            fn from(value: super::CardLink) -> Self {
+                Self {
+                    funnel_card_id: Ok(value.funnel_card_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardMove {
+            position: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            target_stage_id: ::std::result::Result<
+                ::std::num::NonZeroU64,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardMove {
+            fn default() -> Self {
+                Self {
+                    position: Ok(Default::default()),
+                    target_stage_id: Err(
+                        "no value supplied for target_stage_id".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CardMove {
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn target_stage_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_stage_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for target_stage_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardMove> for super::CardMove {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardMove,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    position: value.position?,
+                    target_stage_id: value.target_stage_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardMove> for CardMove {
+            fn from(value: super::CardMove) -> Self {
+                Self {
+                    position: Ok(value.position),
+                    target_stage_id: Ok(value.target_stage_id),
                 }
             }
         }
@@ -2728,6 +4228,225 @@ clients accept kinds they do not know.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ConversationConversion {
+            funnel_id: ::std::result::Result<
+                ::std::num::NonZeroU64,
+                ::std::string::String,
+            >,
+            lead_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            stage_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationConversion {
+            fn default() -> Self {
+                Self {
+                    funnel_id: Err("no value supplied for funnel_id".to_string()),
+                    lead_id: Ok(Default::default()),
+                    stage_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl ConversationConversion {
+            pub fn funnel_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.funnel_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for funnel_id: {e}")
+                    });
+                self
+            }
+            pub fn lead_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lead_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lead_id: {e}")
+                    });
+                self
+            }
+            pub fn stage_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stage_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stage_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationConversion>
+        for super::ConversationConversion {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationConversion,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    funnel_id: value.funnel_id?,
+                    lead_id: value.lead_id?,
+                    stage_id: value.stage_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationConversion>
+        for ConversationConversion {
+            fn from(value: super::ConversationConversion) -> Self {
+                Self {
+                    funnel_id: Ok(value.funnel_id),
+                    lead_id: Ok(value.lead_id),
+                    stage_id: Ok(value.stage_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CrmPanel {
+            conversation_id: ::std::result::Result<i64, ::std::string::String>,
+            follow_up_tasks: ::std::result::Result<
+                ::std::vec::Vec<super::Task>,
+                ::std::string::String,
+            >,
+            linked_funnel_card: ::std::result::Result<
+                ::std::option::Option<super::Card>,
+                ::std::string::String,
+            >,
+            linked_lead: ::std::result::Result<
+                ::std::option::Option<super::Lead>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CrmPanel {
+            fn default() -> Self {
+                Self {
+                    conversation_id: Err(
+                        "no value supplied for conversation_id".to_string(),
+                    ),
+                    follow_up_tasks: Err(
+                        "no value supplied for follow_up_tasks".to_string(),
+                    ),
+                    linked_funnel_card: Ok(Default::default()),
+                    linked_lead: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CrmPanel {
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn follow_up_tasks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Task>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.follow_up_tasks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for follow_up_tasks: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn linked_funnel_card<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Card>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.linked_funnel_card = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for linked_funnel_card: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn linked_lead<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Lead>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.linked_lead = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for linked_lead: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CrmPanel> for super::CrmPanel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CrmPanel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    conversation_id: value.conversation_id?,
+                    follow_up_tasks: value.follow_up_tasks?,
+                    linked_funnel_card: value.linked_funnel_card?,
+                    linked_lead: value.linked_lead?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CrmPanel> for CrmPanel {
+            fn from(value: super::CrmPanel) -> Self {
+                Self {
+                    conversation_id: Ok(value.conversation_id),
+                    follow_up_tasks: Ok(value.follow_up_tasks),
+                    linked_funnel_card: Ok(value.linked_funnel_card),
+                    linked_lead: Ok(value.linked_lead),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ErrorList {
             errors: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -2853,6 +4572,746 @@ clients accept kinds they do not know.*/
         impl ::std::convert::From<super::FieldErrors> for FieldErrors {
             fn from(value: super::FieldErrors) -> Self {
                 Self { errors: Ok(value.errors) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Funnel {
+            color: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            is_active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            is_public: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            position: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            stages_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Funnel {
+            fn default() -> Self {
+                Self {
+                    color: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    is_active: Ok(Default::default()),
+                    is_public: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    position: Ok(Default::default()),
+                    stages_count: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Funnel {
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn is_active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_active: {e}")
+                    });
+                self
+            }
+            pub fn is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_public: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn stages_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stages_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stages_count: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Funnel> for super::Funnel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Funnel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    color: value.color?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    id: value.id?,
+                    is_active: value.is_active?,
+                    is_public: value.is_public?,
+                    name: value.name?,
+                    position: value.position?,
+                    stages_count: value.stages_count?,
+                    updated_at: value.updated_at?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Funnel> for Funnel {
+            fn from(value: super::Funnel) -> Self {
+                Self {
+                    color: Ok(value.color),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    is_active: Ok(value.is_active),
+                    is_public: Ok(value.is_public),
+                    name: Ok(value.name),
+                    position: Ok(value.position),
+                    stages_count: Ok(value.stages_count),
+                    updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FunnelAnalytics {
+            average_deal_size: ::std::result::Result<
+                crate::Amount,
+                ::std::string::String,
+            >,
+            by_agent: ::std::result::Result<
+                ::std::vec::Vec<super::AgentAnalytics>,
+                ::std::string::String,
+            >,
+            by_stage: ::std::result::Result<
+                ::std::vec::Vec<super::StageAnalytics>,
+                ::std::string::String,
+            >,
+            conversion_rate: ::std::result::Result<f64, ::std::string::String>,
+            period: ::std::result::Result<super::AnalyticsPeriod, ::std::string::String>,
+            total_created: ::std::result::Result<i64, ::std::string::String>,
+            total_lost: ::std::result::Result<i64, ::std::string::String>,
+            total_value_created: ::std::result::Result<
+                crate::Amount,
+                ::std::string::String,
+            >,
+            total_value_won: ::std::result::Result<crate::Amount, ::std::string::String>,
+            total_won: ::std::result::Result<i64, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FunnelAnalytics {
+            fn default() -> Self {
+                Self {
+                    average_deal_size: Err(
+                        "no value supplied for average_deal_size".to_string(),
+                    ),
+                    by_agent: Err("no value supplied for by_agent".to_string()),
+                    by_stage: Err("no value supplied for by_stage".to_string()),
+                    conversion_rate: Err(
+                        "no value supplied for conversion_rate".to_string(),
+                    ),
+                    period: Err("no value supplied for period".to_string()),
+                    total_created: Err(
+                        "no value supplied for total_created".to_string(),
+                    ),
+                    total_lost: Err("no value supplied for total_lost".to_string()),
+                    total_value_created: Err(
+                        "no value supplied for total_value_created".to_string(),
+                    ),
+                    total_value_won: Err(
+                        "no value supplied for total_value_won".to_string(),
+                    ),
+                    total_won: Err("no value supplied for total_won".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl FunnelAnalytics {
+            pub fn average_deal_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.average_deal_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for average_deal_size: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn by_agent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AgentAnalytics>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.by_agent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for by_agent: {e}")
+                    });
+                self
+            }
+            pub fn by_stage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::StageAnalytics>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.by_stage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for by_stage: {e}")
+                    });
+                self
+            }
+            pub fn conversion_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversion_rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversion_rate: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AnalyticsPeriod>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.period = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for period: {e}")
+                    });
+                self
+            }
+            pub fn total_created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_created: {e}")
+                    });
+                self
+            }
+            pub fn total_lost<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_lost = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_lost: {e}")
+                    });
+                self
+            }
+            pub fn total_value_created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_value_created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_value_created: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_value_won<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_value_won = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_value_won: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_won<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_won = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_won: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FunnelAnalytics> for super::FunnelAnalytics {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FunnelAnalytics,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    average_deal_size: value.average_deal_size?,
+                    by_agent: value.by_agent?,
+                    by_stage: value.by_stage?,
+                    conversion_rate: value.conversion_rate?,
+                    period: value.period?,
+                    total_created: value.total_created?,
+                    total_lost: value.total_lost?,
+                    total_value_created: value.total_value_created?,
+                    total_value_won: value.total_value_won?,
+                    total_won: value.total_won?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FunnelAnalytics> for FunnelAnalytics {
+            fn from(value: super::FunnelAnalytics) -> Self {
+                Self {
+                    average_deal_size: Ok(value.average_deal_size),
+                    by_agent: Ok(value.by_agent),
+                    by_stage: Ok(value.by_stage),
+                    conversion_rate: Ok(value.conversion_rate),
+                    period: Ok(value.period),
+                    total_created: Ok(value.total_created),
+                    total_lost: Ok(value.total_lost),
+                    total_value_created: Ok(value.total_value_created),
+                    total_value_won: Ok(value.total_value_won),
+                    total_won: Ok(value.total_won),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FunnelCreate {
+            color: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_active: ::std::result::Result<bool, ::std::string::String>,
+            is_public: ::std::result::Result<bool, ::std::string::String>,
+            name: ::std::result::Result<super::FunnelCreateName, ::std::string::String>,
+            position: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FunnelCreate {
+            fn default() -> Self {
+                Self {
+                    color: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    is_active: Ok(super::defaults::default_bool::<true>()),
+                    is_public: Ok(super::defaults::default_bool::<true>()),
+                    name: Err("no value supplied for name".to_string()),
+                    position: Ok(Default::default()),
+                }
+            }
+        }
+        impl FunnelCreate {
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn is_active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_active: {e}")
+                    });
+                self
+            }
+            pub fn is_public<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_public = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_public: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FunnelCreateName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FunnelCreate> for super::FunnelCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FunnelCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    color: value.color?,
+                    description: value.description?,
+                    is_active: value.is_active?,
+                    is_public: value.is_public?,
+                    name: value.name?,
+                    position: value.position?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FunnelCreate> for FunnelCreate {
+            fn from(value: super::FunnelCreate) -> Self {
+                Self {
+                    color: Ok(value.color),
+                    description: Ok(value.description),
+                    is_active: Ok(value.is_active),
+                    is_public: Ok(value.is_public),
+                    name: Ok(value.name),
+                    position: Ok(value.position),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FunnelStats {
+            conversion_rate: ::std::result::Result<f64, ::std::string::String>,
+            lost_cards: ::std::result::Result<i64, ::std::string::String>,
+            total_cards: ::std::result::Result<i64, ::std::string::String>,
+            total_value: ::std::result::Result<crate::Amount, ::std::string::String>,
+            won_cards: ::std::result::Result<i64, ::std::string::String>,
+            won_value: ::std::result::Result<crate::Amount, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FunnelStats {
+            fn default() -> Self {
+                Self {
+                    conversion_rate: Err(
+                        "no value supplied for conversion_rate".to_string(),
+                    ),
+                    lost_cards: Err("no value supplied for lost_cards".to_string()),
+                    total_cards: Err("no value supplied for total_cards".to_string()),
+                    total_value: Err("no value supplied for total_value".to_string()),
+                    won_cards: Err("no value supplied for won_cards".to_string()),
+                    won_value: Err("no value supplied for won_value".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl FunnelStats {
+            pub fn conversion_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversion_rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversion_rate: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn lost_cards<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lost_cards = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lost_cards: {e}")
+                    });
+                self
+            }
+            pub fn total_cards<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_cards = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_cards: {e}")
+                    });
+                self
+            }
+            pub fn total_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_value: {e}")
+                    });
+                self
+            }
+            pub fn won_cards<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.won_cards = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for won_cards: {e}")
+                    });
+                self
+            }
+            pub fn won_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.won_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for won_value: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FunnelStats> for super::FunnelStats {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FunnelStats,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    conversion_rate: value.conversion_rate?,
+                    lost_cards: value.lost_cards?,
+                    total_cards: value.total_cards?,
+                    total_value: value.total_value?,
+                    won_cards: value.won_cards?,
+                    won_value: value.won_value?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FunnelStats> for FunnelStats {
+            fn from(value: super::FunnelStats) -> Self {
+                Self {
+                    conversion_rate: Ok(value.conversion_rate),
+                    lost_cards: Ok(value.lost_cards),
+                    total_cards: Ok(value.total_cards),
+                    total_value: Ok(value.total_value),
+                    won_cards: Ok(value.won_cards),
+                    won_value: Ok(value.won_value),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -3399,6 +5858,47 @@ clients accept kinds they do not know.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LeadLink {
+            lead_id: ::std::result::Result<
+                ::std::num::NonZeroU64,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LeadLink {
+            fn default() -> Self {
+                Self {
+                    lead_id: Err("no value supplied for lead_id".to_string()),
+                }
+            }
+        }
+        impl LeadLink {
+            pub fn lead_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lead_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lead_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LeadLink> for super::LeadLink {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LeadLink,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { lead_id: value.lead_id? })
+            }
+        }
+        impl ::std::convert::From<super::LeadLink> for LeadLink {
+            fn from(value: super::LeadLink) -> Self {
+                Self { lead_id: Ok(value.lead_id) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LeadList {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::Lead>,
@@ -3756,6 +6256,946 @@ clients accept kinds they do not know.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Stage {
+            cards_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            chatwoot_status: ::std::result::Result<
+                ::std::option::Option<crate::ChatwootStatus>,
+                ::std::string::String,
+            >,
+            color: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            funnel_id: ::std::result::Result<i64, ::std::string::String>,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            position: ::std::result::Result<i64, ::std::string::String>,
+            updated_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Stage {
+            fn default() -> Self {
+                Self {
+                    cards_count: Ok(Default::default()),
+                    chatwoot_status: Ok(Default::default()),
+                    color: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    funnel_id: Err("no value supplied for funnel_id".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    position: Err("no value supplied for position".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Stage {
+            pub fn cards_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cards_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cards_count: {e}")
+                    });
+                self
+            }
+            pub fn chatwoot_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::ChatwootStatus>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chatwoot_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for chatwoot_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn funnel_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.funnel_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for funnel_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Stage> for super::Stage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Stage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cards_count: value.cards_count?,
+                    chatwoot_status: value.chatwoot_status?,
+                    color: value.color?,
+                    created_at: value.created_at?,
+                    funnel_id: value.funnel_id?,
+                    id: value.id?,
+                    name: value.name?,
+                    position: value.position?,
+                    updated_at: value.updated_at?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Stage> for Stage {
+            fn from(value: super::Stage) -> Self {
+                Self {
+                    cards_count: Ok(value.cards_count),
+                    chatwoot_status: Ok(value.chatwoot_status),
+                    color: Ok(value.color),
+                    created_at: Ok(value.created_at),
+                    funnel_id: Ok(value.funnel_id),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    position: Ok(value.position),
+                    updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StageAnalytics {
+            count: ::std::result::Result<i64, ::std::string::String>,
+            stage_id: ::std::result::Result<i64, ::std::string::String>,
+            stage_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<crate::Amount, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StageAnalytics {
+            fn default() -> Self {
+                Self {
+                    count: Err("no value supplied for count".to_string()),
+                    stage_id: Err("no value supplied for stage_id".to_string()),
+                    stage_name: Err("no value supplied for stage_name".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl StageAnalytics {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+            pub fn stage_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stage_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stage_id: {e}")
+                    });
+                self
+            }
+            pub fn stage_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stage_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stage_name: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Amount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StageAnalytics> for super::StageAnalytics {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StageAnalytics,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    stage_id: value.stage_id?,
+                    stage_name: value.stage_name?,
+                    value: value.value?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StageAnalytics> for StageAnalytics {
+            fn from(value: super::StageAnalytics) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    stage_id: Ok(value.stage_id),
+                    stage_name: Ok(value.stage_name),
+                    value: Ok(value.value),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StageCreate {
+            chatwoot_status: ::std::result::Result<
+                ::std::option::Option<crate::ChatwootStatus>,
+                ::std::string::String,
+            >,
+            color: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::StageCreateName, ::std::string::String>,
+            position: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StageCreate {
+            fn default() -> Self {
+                Self {
+                    chatwoot_status: Ok(Default::default()),
+                    color: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    position: Ok(Default::default()),
+                }
+            }
+        }
+        impl StageCreate {
+            pub fn chatwoot_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::ChatwootStatus>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chatwoot_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for chatwoot_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn color<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.color = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for color: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StageCreateName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StageCreate> for super::StageCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StageCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    chatwoot_status: value.chatwoot_status?,
+                    color: value.color?,
+                    name: value.name?,
+                    position: value.position?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StageCreate> for StageCreate {
+            fn from(value: super::StageCreate) -> Self {
+                Self {
+                    chatwoot_status: Ok(value.chatwoot_status),
+                    color: Ok(value.color),
+                    name: Ok(value.name),
+                    position: Ok(value.position),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StageOrder {
+            stage_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StageOrder {
+            fn default() -> Self {
+                Self {
+                    stage_ids: Err("no value supplied for stage_ids".to_string()),
+                }
+            }
+        }
+        impl StageOrder {
+            pub fn stage_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::num::NonZeroU64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stage_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stage_ids: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StageOrder> for super::StageOrder {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StageOrder,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    stage_ids: value.stage_ids?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StageOrder> for StageOrder {
+            fn from(value: super::StageOrder) -> Self {
+                Self {
+                    stage_ids: Ok(value.stage_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Task {
+            assigned_to: ::std::result::Result<
+                ::std::option::Option<super::Agent>,
+                ::std::string::String,
+            >,
+            completed_at: ::std::result::Result<
+                ::std::option::Option<crate::Timestamp>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            due_at: ::std::result::Result<
+                ::std::option::Option<crate::Timestamp>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            priority: ::std::result::Result<crate::TaskPriority, ::std::string::String>,
+            status: ::std::result::Result<crate::TaskStatus, ::std::string::String>,
+            taskable_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            taskable_type: ::std::result::Result<
+                ::std::option::Option<crate::TaskableType>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Task {
+            fn default() -> Self {
+                Self {
+                    assigned_to: Ok(Default::default()),
+                    completed_at: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    description: Ok(Default::default()),
+                    due_at: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    taskable_id: Ok(Default::default()),
+                    taskable_type: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl Task {
+            pub fn assigned_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Agent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assigned_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assigned_to: {e}")
+                    });
+                self
+            }
+            pub fn completed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for completed_at: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn due_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.due_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for due_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::TaskPriority>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::TaskStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn taskable_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.taskable_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for taskable_id: {e}")
+                    });
+                self
+            }
+            pub fn taskable_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::TaskableType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.taskable_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for taskable_type: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::Timestamp>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Task> for super::Task {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Task,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assigned_to: value.assigned_to?,
+                    completed_at: value.completed_at?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    due_at: value.due_at?,
+                    id: value.id?,
+                    priority: value.priority?,
+                    status: value.status?,
+                    taskable_id: value.taskable_id?,
+                    taskable_type: value.taskable_type?,
+                    title: value.title?,
+                    updated_at: value.updated_at?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Task> for Task {
+            fn from(value: super::Task) -> Self {
+                Self {
+                    assigned_to: Ok(value.assigned_to),
+                    completed_at: Ok(value.completed_at),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    due_at: Ok(value.due_at),
+                    id: Ok(value.id),
+                    priority: Ok(value.priority),
+                    status: Ok(value.status),
+                    taskable_id: Ok(value.taskable_id),
+                    taskable_type: Ok(value.taskable_type),
+                    title: Ok(value.title),
+                    updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TaskCreate {
+            assigned_to_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            due_at: ::std::result::Result<
+                ::std::option::Option<crate::Timestamp>,
+                ::std::string::String,
+            >,
+            priority: ::std::result::Result<
+                ::std::option::Option<crate::TaskPriority>,
+                ::std::string::String,
+            >,
+            taskable_id: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            taskable_type: ::std::result::Result<
+                ::std::option::Option<crate::TaskableType>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<super::TaskCreateTitle, ::std::string::String>,
+        }
+        impl ::std::default::Default for TaskCreate {
+            fn default() -> Self {
+                Self {
+                    assigned_to_id: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    due_at: Ok(Default::default()),
+                    priority: Ok(Default::default()),
+                    taskable_id: Ok(Default::default()),
+                    taskable_type: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl TaskCreate {
+            pub fn assigned_to_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assigned_to_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for assigned_to_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn due_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.due_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for due_at: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::TaskPriority>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn taskable_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.taskable_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for taskable_id: {e}")
+                    });
+                self
+            }
+            pub fn taskable_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::TaskableType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.taskable_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for taskable_type: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TaskCreateTitle>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TaskCreate> for super::TaskCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TaskCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assigned_to_id: value.assigned_to_id?,
+                    description: value.description?,
+                    due_at: value.due_at?,
+                    priority: value.priority?,
+                    taskable_id: value.taskable_id?,
+                    taskable_type: value.taskable_type?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TaskCreate> for TaskCreate {
+            fn from(value: super::TaskCreate) -> Self {
+                Self {
+                    assigned_to_id: Ok(value.assigned_to_id),
+                    description: Ok(value.description),
+                    due_at: Ok(value.due_at),
+                    priority: Ok(value.priority),
+                    taskable_id: Ok(value.taskable_id),
+                    taskable_type: Ok(value.taskable_type),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TaskList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Task>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<crate::PaginationMeta, ::std::string::String>,
+        }
+        impl ::std::default::Default for TaskList {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                }
+            }
+        }
+        impl TaskList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Task>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TaskList> for super::TaskList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TaskList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TaskList> for TaskList {
+            fn from(value: super::TaskList) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TimelineEvent {
             actor: ::std::result::Result<
                 ::std::option::Option<super::Agent>,
@@ -3949,6 +7389,12 @@ clients accept kinds they do not know.*/
                     message: Ok(value.message),
                 }
             }
+        }
+    }
+    /// Generation of default values for serde.
+    pub mod defaults {
+        pub(super) fn default_bool<const V: bool>() -> bool {
+            V
         }
     }
     /// Error types.
@@ -4336,6 +7782,427 @@ let response = client.company_timeline()
     pub fn company_timeline(&self) -> builder::CompanyTimeline<'_> {
         builder::CompanyTimeline::new(self)
     }
+    /**A conversation's CRM panel
+
+The lead and the card linked to the conversation, if any, and its
+follow-up tasks.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `conversation_id`: The conversation's ID.
+```ignore
+let response = client.get_conversation_crm()
+    .account_id(account_id)
+    .conversation_id(conversation_id)
+    .send()
+    .await;
+```*/
+    pub fn get_conversation_crm(&self) -> builder::GetConversationCrm<'_> {
+        builder::GetConversationCrm::new(self)
+    }
+    /**Convert a conversation into a deal
+
+Makes a card in the funnel `funnel_id` (in `stage_id`, or the first stage)
+for the lead `lead_id`, or for the conversation's linked lead, or for a new
+lead named after the conversation; links the card (and its lead) to the
+conversation. Sending it twice makes two cards.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/convert_to_deal`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `conversation_id`: The conversation's ID.
+- `body`
+```ignore
+let response = client.convert_conversation()
+    .account_id(account_id)
+    .conversation_id(conversation_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn convert_conversation(&self) -> builder::ConvertConversation<'_> {
+        builder::ConvertConversation::new(self)
+    }
+    /**Link a lead to a conversation
+
+Links the lead `lead_id` to the conversation, in place of the lead linked
+before, if any; answers the panel. Linking it again changes nothing.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/link_lead`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `conversation_id`: The conversation's ID.
+- `body`
+```ignore
+let response = client.link_conversation_lead()
+    .account_id(account_id)
+    .conversation_id(conversation_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn link_conversation_lead(&self) -> builder::LinkConversationLead<'_> {
+        builder::LinkConversationLead::new(self)
+    }
+    /**Link a card to a conversation
+
+Links the card `funnel_card_id` (a deal) to the conversation, in place of
+the card linked before, if any; answers the panel. Linking it again changes
+nothing.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/link_pipeline`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `conversation_id`: The conversation's ID.
+- `body`
+```ignore
+let response = client.link_conversation_card()
+    .account_id(account_id)
+    .conversation_id(conversation_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn link_conversation_card(&self) -> builder::LinkConversationCard<'_> {
+        builder::LinkConversationCard::new(self)
+    }
+    /**Unlink a conversation's card
+
+Unlinks the conversation's card; the card itself stays. With no card
+linked, it is answered 404.
+
+Sends a `DELETE` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/unlink_pipeline`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `conversation_id`: The conversation's ID.
+```ignore
+let response = client.unlink_conversation_card()
+    .account_id(account_id)
+    .conversation_id(conversation_id)
+    .send()
+    .await;
+```*/
+    pub fn unlink_conversation_card(&self) -> builder::UnlinkConversationCard<'_> {
+        builder::UnlinkConversationCard::new(self)
+    }
+    /**List follow-up tasks
+
+One page of the account's follow-up tasks, filtered as asked, soonest due
+first, with pagination metadata.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/follow_up_tasks`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `due_after`: Only tasks due after this instant.
+- `due_before`: Only tasks due before this instant.
+- `page`: Page number, starting at 1.
+- `per_page`: Tasks per page, at most 100.
+- `status`: Only tasks with this status.
+- `taskable_id`: Only tasks about the record with this ID (with `taskable_type`).
+- `taskable_type`: Only tasks about this kind of record.
+```ignore
+let response = client.list_tasks()
+    .account_id(account_id)
+    .due_after(due_after)
+    .due_before(due_before)
+    .page(page)
+    .per_page(per_page)
+    .status(status)
+    .taskable_id(taskable_id)
+    .taskable_type(taskable_type)
+    .send()
+    .await;
+```*/
+    pub fn list_tasks(&self) -> builder::ListTasks<'_> {
+        builder::ListTasks::new(self)
+    }
+    /**Create a follow-up task
+
+Creates a task, about a record (`taskable_type` and `taskable_id`) or
+about nothing; `title` is required and not blank; `priority` defaults to
+`medium`. Sending it twice makes two tasks.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/follow_up_tasks`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `body`
+```ignore
+let response = client.create_task()
+    .account_id(account_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_task(&self) -> builder::CreateTask<'_> {
+        builder::CreateTask::new(self)
+    }
+    /**Follow-up tasks by due date
+
+The tasks due from `start_date` to `end_date` (inclusive, by their due
+date in UTC), soonest first: a bare array, not paged.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/follow_up_tasks/calendar`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `end_date`: The last day.
+- `start_date`: The first day.
+```ignore
+let response = client.task_calendar()
+    .account_id(account_id)
+    .end_date(end_date)
+    .start_date(start_date)
+    .send()
+    .await;
+```*/
+    pub fn task_calendar(&self) -> builder::TaskCalendar<'_> {
+        builder::TaskCalendar::new(self)
+    }
+    /**Get a follow-up task
+
+The task with this ID.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The task's ID.
+```ignore
+let response = client.get_task()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_task(&self) -> builder::GetTask<'_> {
+        builder::GetTask::new(self)
+    }
+    /**Delete a follow-up task
+
+Deletes the task. Deleting it again is answered 404.
+
+Sends a `DELETE` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The task's ID.
+```ignore
+let response = client.delete_task()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_task(&self) -> builder::DeleteTask<'_> {
+        builder::DeleteTask::new(self)
+    }
+    /**Update a follow-up task
+
+Changes the members sent and leaves the others as they are;
+`description`, `due_at` and `assigned_to_id` sent as `null` are cleared.
+
+Sends a `PATCH` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The task's ID.
+- `body`
+```ignore
+let response = client.update_task()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_task(&self) -> builder::UpdateTask<'_> {
+        builder::UpdateTask::new(self)
+    }
+    /**Complete a follow-up task
+
+Sets the status to `completed` and `completed_at` to now (kept when it was
+completed already). No body.
+
+Sends a `PATCH` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}/complete`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The task's ID.
+```ignore
+let response = client.complete_task()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn complete_task(&self) -> builder::CompleteTask<'_> {
+        builder::CompleteTask::new(self)
+    }
+    /**Snooze a follow-up task
+
+Sets the status to `snoozed` and pushes `due_at`: to the instant given,
+or by a duration (`Nh`, `Nd`, `Nw`) from the later of its due time and now
+(the reference does not say from when; this is what the mock server does).
+Anything else is answered 422. Snoozing by a duration twice pushes it twice;
+snoozing to an instant twice gives the same task.
+
+Sends a `PATCH` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}/snooze`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The task's ID.
+- `body`
+```ignore
+let response = client.snooze_task()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn snooze_task(&self) -> builder::SnoozeTask<'_> {
+        builder::SnoozeTask::new(self)
+    }
+    /**List pipelines
+
+Every funnel (pipeline) of the account, by position: a bare array, not
+paged.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+```ignore
+let response = client.list_funnels()
+    .account_id(account_id)
+    .send()
+    .await;
+```*/
+    pub fn list_funnels(&self) -> builder::ListFunnels<'_> {
+        builder::ListFunnels::new(self)
+    }
+    /**Create a pipeline
+
+Creates a funnel with no stages; `name` is required and not blank (422).
+Sending the same funnel twice makes two.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `body`
+```ignore
+let response = client.create_funnel()
+    .account_id(account_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_funnel(&self) -> builder::CreateFunnel<'_> {
+        builder::CreateFunnel::new(self)
+    }
+    /**Get a pipeline
+
+The funnel with this ID.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+```ignore
+let response = client.get_funnel()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_funnel(&self) -> builder::GetFunnel<'_> {
+        builder::GetFunnel::new(self)
+    }
+    /**Delete a pipeline
+
+Deletes the funnel with its stages and cards (the cards' leads stay).
+Deleting it again is answered 404.
+
+Sends a `DELETE` request to `/api/v1/accounts/{account_id}/funnels/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+```ignore
+let response = client.delete_funnel()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn delete_funnel(&self) -> builder::DeleteFunnel<'_> {
+        builder::DeleteFunnel::new(self)
+    }
+    /**Update a pipeline
+
+Changes the members sent and leaves the others as they are; `description`,
+`color` and `position` sent as `null` are cleared. Sending the same change
+again gives the same funnel.
+
+Sends a `PATCH` request to `/api/v1/accounts/{account_id}/funnels/{id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `body`
+```ignore
+let response = client.update_funnel()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_funnel(&self) -> builder::UpdateFunnel<'_> {
+        builder::UpdateFunnel::new(self)
+    }
+    /**A pipeline's analytics
+
+Cards made between `since` and `until` (inclusive, by their creation
+date), optionally only an agent's: their number, how many won and lost, their
+value, the average won deal, the share won, and the same by agent and by
+stage. `group_by` is accepted as the reference lists it, but the answer has
+no member for a time series (`day`, `week`, `month`): the reference does not
+describe one.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/analytics`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `agent_id`: Only cards whose lead is assigned to this agent.
+- `group_by`: How to group (see the description).
+- `since`: The first day counted (by default, 30 days before `until`).
+- `until`: The last day counted (by default, today).
+```ignore
+let response = client.funnel_analytics()
+    .account_id(account_id)
+    .id(id)
+    .agent_id(agent_id)
+    .group_by(group_by)
+    .since(since)
+    .until(until)
+    .send()
+    .await;
+```*/
+    pub fn funnel_analytics(&self) -> builder::FunnelAnalytics<'_> {
+        builder::FunnelAnalytics::new(self)
+    }
     /**List a pipeline's cards
 
 Every card of the funnel (pipeline), optionally only those whose lead
@@ -4359,6 +8226,254 @@ let response = client.list_funnel_cards()
 ```*/
     pub fn list_funnel_cards(&self) -> builder::ListFunnelCards<'_> {
         builder::ListFunnelCards::new(self)
+    }
+    /**Create a card
+
+Makes a card (a deal) in the funnel: for the lead `lead_id`, or for a new
+lead made from the other members when `lead_id` is left out; in the stage
+given, or the funnel's first. Nothing is required. Sending it twice makes
+two cards.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `body`
+```ignore
+let response = client.create_funnel_card()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_funnel_card(&self) -> builder::CreateFunnelCard<'_> {
+        builder::CreateFunnelCard::new(self)
+    }
+    /**Delete a card
+
+Deletes the card; its lead stays. Deleting it again is answered 404.
+
+Sends a `DELETE` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `card_id`: The card's ID.
+```ignore
+let response = client.delete_funnel_card()
+    .account_id(account_id)
+    .id(id)
+    .card_id(card_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_funnel_card(&self) -> builder::DeleteFunnelCard<'_> {
+        builder::DeleteFunnelCard::new(self)
+    }
+    /**Update a card
+
+Changes the card and its lead: the members sent, the others kept. A
+nullable member sent as `null` is cleared. A new `funnel_stage_id` moves the
+card (and is recorded in its history).
+
+Sends a `PATCH` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `card_id`: The card's ID.
+- `body`
+```ignore
+let response = client.update_funnel_card()
+    .account_id(account_id)
+    .id(id)
+    .card_id(card_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_funnel_card(&self) -> builder::UpdateFunnelCard<'_> {
+        builder::UpdateFunnelCard::new(self)
+    }
+    /**A card's history
+
+What happened to the card, newest first: a bare array, not paged.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}/history`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `card_id`: The card's ID.
+```ignore
+let response = client.funnel_card_history()
+    .account_id(account_id)
+    .id(id)
+    .card_id(card_id)
+    .send()
+    .await;
+```*/
+    pub fn funnel_card_history(&self) -> builder::FunnelCardHistory<'_> {
+        builder::FunnelCardHistory::new(self)
+    }
+    /**Move a card
+
+Moves the card to the stage `target_stage_id` (of the same funnel), at
+`position` or last. Moving it to where it is changes nothing and records no
+history.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}/move`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `card_id`: The card's ID.
+- `body`
+```ignore
+let response = client.move_funnel_card()
+    .account_id(account_id)
+    .id(id)
+    .card_id(card_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn move_funnel_card(&self) -> builder::MoveFunnelCard<'_> {
+        builder::MoveFunnelCard::new(self)
+    }
+    /**List a pipeline's stages
+
+The funnel's stages, by position: a bare array, not paged.
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+```ignore
+let response = client.list_funnel_stages()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn list_funnel_stages(&self) -> builder::ListFunnelStages<'_> {
+        builder::ListFunnelStages::new(self)
+    }
+    /**Add a stage to a pipeline
+
+Adds a stage, last unless `position` says where; `name` is required and
+not blank. Sending it twice adds two stages.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `body`
+```ignore
+let response = client.create_funnel_stage()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_funnel_stage(&self) -> builder::CreateFunnelStage<'_> {
+        builder::CreateFunnelStage::new(self)
+    }
+    /**Reorder a pipeline's stages
+
+Puts the stages in the order given and renumbers their positions from 1.
+`stage_ids` must hold exactly the funnel's stage ids, each once: anything
+else is answered 422. Sending the same order again gives the same stages.
+
+Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages/reorder`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `body`
+```ignore
+let response = client.reorder_funnel_stages()
+    .account_id(account_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn reorder_funnel_stages(&self) -> builder::ReorderFunnelStages<'_> {
+        builder::ReorderFunnelStages::new(self)
+    }
+    /**Delete a stage
+
+Deletes an empty stage; a stage that holds cards is answered 422 (move
+them first). Deleting it again is answered 404.
+
+Sends a `DELETE` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages/{stage_id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `stage_id`: The stage's ID.
+```ignore
+let response = client.delete_funnel_stage()
+    .account_id(account_id)
+    .id(id)
+    .stage_id(stage_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_funnel_stage(&self) -> builder::DeleteFunnelStage<'_> {
+        builder::DeleteFunnelStage::new(self)
+    }
+    /**Update a stage
+
+Changes the members sent and leaves the others as they are (the
+reference reuses the create body, which requires `name`; nothing is required
+here); `color`, `position` and `chatwoot_status` sent as `null` are cleared.
+
+Sends a `PATCH` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages/{stage_id}`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+- `stage_id`: The stage's ID.
+- `body`
+```ignore
+let response = client.update_funnel_stage()
+    .account_id(account_id)
+    .id(id)
+    .stage_id(stage_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_funnel_stage(&self) -> builder::UpdateFunnelStage<'_> {
+        builder::UpdateFunnelStage::new(self)
+    }
+    /**A pipeline's totals
+
+How many cards the funnel holds, won and lost (by their leads' status),
+what they are worth, and the share won (`conversion_rate`, a percentage of
+all cards).
+
+Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/stats`
+
+Arguments:
+- `account_id`: The numeric ID of the account.
+- `id`: The funnel's (pipeline's) ID.
+```ignore
+let response = client.funnel_stats()
+    .account_id(account_id)
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn funnel_stats(&self) -> builder::FunnelStats<'_> {
+        builder::FunnelStats::new(self)
     }
     /**List leads
 
@@ -5645,6 +9760,1769 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_conversation_crm`]
+
+[`Client::get_conversation_crm`]: super::Client::get_conversation_crm*/
+    #[derive(Debug, Clone)]
+    pub struct GetConversationCrm<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        conversation_id: Result<i64, String>,
+    }
+    impl<'a> GetConversationCrm<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                conversation_id: Err("conversation_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn conversation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.conversation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `i64` for conversation_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm`
+        pub async fn send(self) -> Result<ResponseValue<types::CrmPanel>, Error<()>> {
+            let Self { client, account_id, conversation_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/conversations/{}/crm", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& conversation_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_conversation_crm",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::convert_conversation`]
+
+[`Client::convert_conversation`]: super::Client::convert_conversation*/
+    #[derive(Debug, Clone)]
+    pub struct ConvertConversation<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        conversation_id: Result<i64, String>,
+        body: Result<types::builder::ConversationConversion, String>,
+    }
+    impl<'a> ConvertConversation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                conversation_id: Err("conversation_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn conversation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.conversation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `i64` for conversation_id failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ConversationConversion>,
+            <V as std::convert::TryInto<
+                types::ConversationConversion,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ConversationConversion` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ConversationConversion,
+            ) -> types::builder::ConversationConversion,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/convert_to_deal`
+        pub async fn send(self) -> Result<ResponseValue<types::Card>, Error<()>> {
+            let Self { client, account_id, conversation_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ConversationConversion::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/conversations/{}/crm/convert_to_deal", client
+                .baseurl, encode_path(& account_id.to_string()), encode_path(&
+                conversation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "convert_conversation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::link_conversation_lead`]
+
+[`Client::link_conversation_lead`]: super::Client::link_conversation_lead*/
+    #[derive(Debug, Clone)]
+    pub struct LinkConversationLead<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        conversation_id: Result<i64, String>,
+        body: Result<types::builder::LeadLink, String>,
+    }
+    impl<'a> LinkConversationLead<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                conversation_id: Err("conversation_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn conversation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.conversation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `i64` for conversation_id failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LeadLink>,
+            <V as std::convert::TryInto<types::LeadLink>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `LeadLink` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::LeadLink) -> types::builder::LeadLink,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/link_lead`
+        pub async fn send(self) -> Result<ResponseValue<types::CrmPanel>, Error<()>> {
+            let Self { client, account_id, conversation_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::LeadLink::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/conversations/{}/crm/link_lead", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& conversation_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "link_conversation_lead",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::link_conversation_card`]
+
+[`Client::link_conversation_card`]: super::Client::link_conversation_card*/
+    #[derive(Debug, Clone)]
+    pub struct LinkConversationCard<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        conversation_id: Result<i64, String>,
+        body: Result<types::builder::CardLink, String>,
+    }
+    impl<'a> LinkConversationCard<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                conversation_id: Err("conversation_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn conversation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.conversation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `i64` for conversation_id failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardLink>,
+            <V as std::convert::TryInto<types::CardLink>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `CardLink` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::CardLink) -> types::builder::CardLink,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/link_pipeline`
+        pub async fn send(self) -> Result<ResponseValue<types::CrmPanel>, Error<()>> {
+            let Self { client, account_id, conversation_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CardLink::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/conversations/{}/crm/link_pipeline", client
+                .baseurl, encode_path(& account_id.to_string()), encode_path(&
+                conversation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "link_conversation_card",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::unlink_conversation_card`]
+
+[`Client::unlink_conversation_card`]: super::Client::unlink_conversation_card*/
+    #[derive(Debug, Clone)]
+    pub struct UnlinkConversationCard<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        conversation_id: Result<i64, String>,
+    }
+    impl<'a> UnlinkConversationCard<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                conversation_id: Err("conversation_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn conversation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.conversation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `i64` for conversation_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/unlink_pipeline`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client, account_id, conversation_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/conversations/{}/crm/unlink_pipeline", client
+                .baseurl, encode_path(& account_id.to_string()), encode_path(&
+                conversation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "unlink_conversation_card",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_tasks`]
+
+[`Client::list_tasks`]: super::Client::list_tasks*/
+    #[derive(Debug, Clone)]
+    pub struct ListTasks<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        due_after: Result<Option<crate::Timestamp>, String>,
+        due_before: Result<Option<crate::Timestamp>, String>,
+        page: Result<Option<i64>, String>,
+        per_page: Result<Option<i64>, String>,
+        status: Result<Option<crate::TaskStatus>, String>,
+        taskable_id: Result<Option<i64>, String>,
+        taskable_type: Result<Option<crate::TaskableType>, String>,
+    }
+    impl<'a> ListTasks<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                due_after: Ok(None),
+                due_before: Ok(None),
+                page: Ok(None),
+                per_page: Ok(None),
+                status: Ok(None),
+                taskable_id: Ok(None),
+                taskable_type: Ok(None),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn due_after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::Timestamp>,
+        {
+            self.due_after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: Timestamp` for due_after failed".to_string()
+                });
+            self
+        }
+        pub fn due_before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::Timestamp>,
+        {
+            self.due_before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: Timestamp` for due_before failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
+            self
+        }
+        pub fn per_page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.per_page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for per_page failed".to_string());
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::TaskStatus>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: TaskStatus` for status failed".to_string()
+                });
+            self
+        }
+        pub fn taskable_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.taskable_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for taskable_id failed".to_string());
+            self
+        }
+        pub fn taskable_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::TaskableType>,
+        {
+            self.taskable_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: TaskableType` for taskable_type failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/follow_up_tasks`
+        pub async fn send(self) -> Result<ResponseValue<types::TaskList>, Error<()>> {
+            let Self {
+                client,
+                account_id,
+                due_after,
+                due_before,
+                page,
+                per_page,
+                status,
+                taskable_id,
+                taskable_type,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let due_after = due_after.map_err(Error::InvalidRequest)?;
+            let due_before = due_before.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let per_page = per_page.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let taskable_id = taskable_id.map_err(Error::InvalidRequest)?;
+            let taskable_type = taskable_type.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/follow_up_tasks", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("due_after", &due_after))
+                .query(&progenitor_client::QueryParam::new("due_before", &due_before))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("taskable_id", &taskable_id))
+                .query(
+                    &progenitor_client::QueryParam::new("taskable_type", &taskable_type),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_tasks",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_task`]
+
+[`Client::create_task`]: super::Client::create_task*/
+    #[derive(Debug, Clone)]
+    pub struct CreateTask<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        body: Result<types::builder::TaskCreate, String>,
+    }
+    impl<'a> CreateTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TaskCreate>,
+            <V as std::convert::TryInto<types::TaskCreate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `TaskCreate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::TaskCreate,
+            ) -> types::builder::TaskCreate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/follow_up_tasks`
+        pub async fn send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
+            let Self { client, account_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::TaskCreate::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/follow_up_tasks", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::task_calendar`]
+
+[`Client::task_calendar`]: super::Client::task_calendar*/
+    #[derive(Debug, Clone)]
+    pub struct TaskCalendar<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        end_date: Result<::chrono::naive::NaiveDate, String>,
+        start_date: Result<::chrono::naive::NaiveDate, String>,
+    }
+    impl<'a> TaskCalendar<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                end_date: Err("end_date was not initialized".to_string()),
+                start_date: Err("start_date was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn end_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::naive::NaiveDate>,
+        {
+            self.end_date = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: chrono :: naive :: NaiveDate` for end_date failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn start_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::naive::NaiveDate>,
+        {
+            self.start_date = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: chrono :: naive :: NaiveDate` for start_date failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/follow_up_tasks/calendar`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Task>>, Error<()>> {
+            let Self { client, account_id, end_date, start_date } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let end_date = end_date.map_err(Error::InvalidRequest)?;
+            let start_date = start_date.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/follow_up_tasks/calendar", client.baseurl,
+                encode_path(& account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("end_date", &end_date))
+                .query(&progenitor_client::QueryParam::new("start_date", &start_date))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "task_calendar",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_task`]
+
+[`Client::get_task`]: super::Client::get_task*/
+    #[derive(Debug, Clone)]
+    pub struct GetTask<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> GetTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/follow_up_tasks/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_task`]
+
+[`Client::delete_task`]: super::Client::delete_task*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteTask<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> DeleteTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/follow_up_tasks/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_task`]
+
+[`Client::update_task`]: super::Client::update_task*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateTask<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<crate::TaskUpdate, String>,
+    }
+    impl<'a> UpdateTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::TaskUpdate>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: TaskUpdate` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/follow_up_tasks/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::complete_task`]
+
+[`Client::complete_task`]: super::Client::complete_task*/
+    #[derive(Debug, Clone)]
+    pub struct CompleteTask<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> CompleteTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}/complete`
+        pub async fn send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/follow_up_tasks/{}/complete", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "complete_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::snooze_task`]
+
+[`Client::snooze_task`]: super::Client::snooze_task*/
+    #[derive(Debug, Clone)]
+    pub struct SnoozeTask<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<crate::TaskSnooze, String>,
+    }
+    impl<'a> SnoozeTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::TaskSnooze>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: TaskSnooze` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/follow_up_tasks/{id}/snooze`
+        pub async fn send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/follow_up_tasks/{}/snooze", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "snooze_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_funnels`]
+
+[`Client::list_funnels`]: super::Client::list_funnels*/
+    #[derive(Debug, Clone)]
+    pub struct ListFunnels<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+    }
+    impl<'a> ListFunnels<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Funnel>>, Error<()>> {
+            let Self { client, account_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels", client.baseurl, encode_path(& account_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_funnels",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_funnel`]
+
+[`Client::create_funnel`]: super::Client::create_funnel*/
+    #[derive(Debug, Clone)]
+    pub struct CreateFunnel<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        body: Result<types::builder::FunnelCreate, String>,
+    }
+    impl<'a> CreateFunnel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FunnelCreate>,
+            <V as std::convert::TryInto<types::FunnelCreate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `FunnelCreate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::FunnelCreate,
+            ) -> types::builder::FunnelCreate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels`
+        pub async fn send(self) -> Result<ResponseValue<types::Funnel>, Error<()>> {
+            let Self { client, account_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::FunnelCreate::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels", client.baseurl, encode_path(& account_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_funnel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_funnel`]
+
+[`Client::get_funnel`]: super::Client::get_funnel*/
+    #[derive(Debug, Clone)]
+    pub struct GetFunnel<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> GetFunnel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Funnel>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_funnel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_funnel`]
+
+[`Client::delete_funnel`]: super::Client::delete_funnel*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteFunnel<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> DeleteFunnel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/api/v1/accounts/{account_id}/funnels/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_funnel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_funnel`]
+
+[`Client::update_funnel`]: super::Client::update_funnel*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateFunnel<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<crate::FunnelUpdate, String>,
+    }
+    impl<'a> UpdateFunnel<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::FunnelUpdate>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: FunnelUpdate` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/funnels/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Funnel>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_funnel",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::funnel_analytics`]
+
+[`Client::funnel_analytics`]: super::Client::funnel_analytics*/
+    #[derive(Debug, Clone)]
+    pub struct FunnelAnalytics<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        agent_id: Result<Option<i64>, String>,
+        group_by: Result<Option<types::AnalyticsGrouping>, String>,
+        since: Result<Option<::chrono::naive::NaiveDate>, String>,
+        until: Result<Option<::chrono::naive::NaiveDate>, String>,
+    }
+    impl<'a> FunnelAnalytics<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                agent_id: Ok(None),
+                group_by: Ok(None),
+                since: Ok(None),
+                until: Ok(None),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn agent_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.agent_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for agent_id failed".to_string());
+            self
+        }
+        pub fn group_by<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AnalyticsGrouping>,
+        {
+            self.group_by = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `AnalyticsGrouping` for group_by failed".to_string()
+                });
+            self
+        }
+        pub fn since<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::naive::NaiveDate>,
+        {
+            self.since = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: chrono :: naive :: NaiveDate` for since failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn until<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::naive::NaiveDate>,
+        {
+            self.until = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: chrono :: naive :: NaiveDate` for until failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/analytics`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::FunnelAnalytics>, Error<()>> {
+            let Self { client, account_id, id, agent_id, group_by, since, until } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let agent_id = agent_id.map_err(Error::InvalidRequest)?;
+            let group_by = group_by.map_err(Error::InvalidRequest)?;
+            let since = since.map_err(Error::InvalidRequest)?;
+            let until = until.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/analytics", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("agent_id", &agent_id))
+                .query(&progenitor_client::QueryParam::new("group_by", &group_by))
+                .query(&progenitor_client::QueryParam::new("since", &since))
+                .query(&progenitor_client::QueryParam::new("until", &until))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "funnel_analytics",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_funnel_cards`]
 
 [`Client::list_funnel_cards`]: super::Client::list_funnel_cards*/
@@ -5742,6 +11620,1037 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_funnel_cards",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_funnel_card`]
+
+[`Client::create_funnel_card`]: super::Client::create_funnel_card*/
+    #[derive(Debug, Clone)]
+    pub struct CreateFunnelCard<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<types::builder::CardCreate, String>,
+    }
+    impl<'a> CreateFunnelCard<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardCreate>,
+            <V as std::convert::TryInto<types::CardCreate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CardCreate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardCreate,
+            ) -> types::builder::CardCreate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards`
+        pub async fn send(self) -> Result<ResponseValue<types::Card>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CardCreate::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/cards", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_funnel_card",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_funnel_card`]
+
+[`Client::delete_funnel_card`]: super::Client::delete_funnel_card*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteFunnelCard<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        card_id: Result<i64, String>,
+    }
+    impl<'a> DeleteFunnelCard<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                card_id: Err("card_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn card_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.card_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for card_id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client, account_id, id, card_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/cards/{}", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+                encode_path(& card_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_funnel_card",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_funnel_card`]
+
+[`Client::update_funnel_card`]: super::Client::update_funnel_card*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateFunnelCard<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        card_id: Result<i64, String>,
+        body: Result<crate::CardUpdate, String>,
+    }
+    impl<'a> UpdateFunnelCard<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                card_id: Err("card_id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn card_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.card_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for card_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::CardUpdate>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: CardUpdate` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Card>, Error<()>> {
+            let Self { client, account_id, id, card_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/cards/{}", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+                encode_path(& card_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_funnel_card",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::funnel_card_history`]
+
+[`Client::funnel_card_history`]: super::Client::funnel_card_history*/
+    #[derive(Debug, Clone)]
+    pub struct FunnelCardHistory<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        card_id: Result<i64, String>,
+    }
+    impl<'a> FunnelCardHistory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                card_id: Err("card_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn card_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.card_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for card_id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}/history`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::CardEvent>>, Error<()>> {
+            let Self { client, account_id, id, card_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/cards/{}/history", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+                encode_path(& card_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "funnel_card_history",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::move_funnel_card`]
+
+[`Client::move_funnel_card`]: super::Client::move_funnel_card*/
+    #[derive(Debug, Clone)]
+    pub struct MoveFunnelCard<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        card_id: Result<i64, String>,
+        body: Result<types::builder::CardMove, String>,
+    }
+    impl<'a> MoveFunnelCard<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                card_id: Err("card_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn card_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.card_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for card_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardMove>,
+            <V as std::convert::TryInto<types::CardMove>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `CardMove` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::CardMove) -> types::builder::CardMove,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}/move`
+        pub async fn send(self) -> Result<ResponseValue<types::Card>, Error<()>> {
+            let Self { client, account_id, id, card_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CardMove::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/cards/{}/move", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+                encode_path(& card_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "move_funnel_card",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_funnel_stages`]
+
+[`Client::list_funnel_stages`]: super::Client::list_funnel_stages*/
+    #[derive(Debug, Clone)]
+    pub struct ListFunnelStages<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> ListFunnelStages<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Stage>>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/stages", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_funnel_stages",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_funnel_stage`]
+
+[`Client::create_funnel_stage`]: super::Client::create_funnel_stage*/
+    #[derive(Debug, Clone)]
+    pub struct CreateFunnelStage<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<types::builder::StageCreate, String>,
+    }
+    impl<'a> CreateFunnelStage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::StageCreate>,
+            <V as std::convert::TryInto<types::StageCreate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `StageCreate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::StageCreate,
+            ) -> types::builder::StageCreate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages`
+        pub async fn send(self) -> Result<ResponseValue<types::Stage>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::StageCreate::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/stages", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_funnel_stage",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reorder_funnel_stages`]
+
+[`Client::reorder_funnel_stages`]: super::Client::reorder_funnel_stages*/
+    #[derive(Debug, Clone)]
+    pub struct ReorderFunnelStages<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        body: Result<types::builder::StageOrder, String>,
+    }
+    impl<'a> ReorderFunnelStages<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::StageOrder>,
+            <V as std::convert::TryInto<types::StageOrder>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `StageOrder` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::StageOrder,
+            ) -> types::builder::StageOrder,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages/reorder`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Stage>>, Error<()>> {
+            let Self { client, account_id, id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::StageOrder::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/stages/reorder", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reorder_funnel_stages",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_funnel_stage`]
+
+[`Client::delete_funnel_stage`]: super::Client::delete_funnel_stage*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteFunnelStage<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        stage_id: Result<i64, String>,
+    }
+    impl<'a> DeleteFunnelStage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                stage_id: Err("stage_id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn stage_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.stage_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for stage_id failed".to_string());
+            self
+        }
+        ///Sends a `DELETE` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages/{stage_id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+            let Self { client, account_id, id, stage_id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let stage_id = stage_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/stages/{}", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+                encode_path(& stage_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "delete_funnel_stage",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_funnel_stage`]
+
+[`Client::update_funnel_stage`]: super::Client::update_funnel_stage*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateFunnelStage<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+        stage_id: Result<i64, String>,
+        body: Result<crate::StageUpdate, String>,
+    }
+    impl<'a> UpdateFunnelStage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                stage_id: Err("stage_id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn stage_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.stage_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for stage_id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::StageUpdate>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: StageUpdate` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/api/v1/accounts/{account_id}/funnels/{id}/stages/{stage_id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Stage>, Error<()>> {
+            let Self { client, account_id, id, stage_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let stage_id = stage_id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/stages/{}", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& id.to_string()),
+                encode_path(& stage_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_funnel_stage",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::funnel_stats`]
+
+[`Client::funnel_stats`]: super::Client::funnel_stats*/
+    #[derive(Debug, Clone)]
+    pub struct FunnelStats<'a> {
+        client: &'a super::Client,
+        account_id: Result<i64, String>,
+        id: Result<i64, String>,
+    }
+    impl<'a> FunnelStats<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for account_id failed".to_string());
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/stats`
+        pub async fn send(self) -> Result<ResponseValue<types::FunnelStats>, Error<()>> {
+            let Self { client, account_id, id } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v1/accounts/{}/funnels/{}/stats", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "funnel_stats",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -7077,6 +13986,499 @@ pub const OPERATIONS: &[crate::Operation] = &[
         ],
     },
     crate::Operation {
+        id: "get_conversation_crm",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm",
+        retry: crate::RetryClass::Read,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "conversation_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "convert_conversation",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/convert_to_deal",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "conversation_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "link_conversation_lead",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/link_lead",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "conversation_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "link_conversation_card",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/link_pipeline",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "conversation_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "unlink_conversation_card",
+        method: "DELETE",
+        path: "/api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/unlink_pipeline",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "conversation_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "list_tasks",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/follow_up_tasks",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::PageMeta),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "taskable_type",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "taskable_id",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "status",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "due_before",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "due_after",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "page",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: Some(1),
+            },
+            crate::Parameter {
+                name: "per_page",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: Some(100),
+                default: Some(25),
+            },
+        ],
+    },
+    crate::Operation {
+        id: "create_task",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/follow_up_tasks",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "task_calendar",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/follow_up_tasks/calendar",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "start_date",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "end_date",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "get_task",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/follow_up_tasks/{id}",
+        retry: crate::RetryClass::Read,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "delete_task",
+        method: "DELETE",
+        path: "/api/v1/accounts/{account_id}/follow_up_tasks/{id}",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "update_task",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/follow_up_tasks/{id}",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "complete_task",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/follow_up_tasks/{id}/complete",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "snooze_task",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/follow_up_tasks/{id}/snooze",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "list_funnels",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/funnels",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "create_funnel",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/funnels",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "get_funnel",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}",
+        retry: crate::RetryClass::Read,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "delete_funnel",
+        method: "DELETE",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "update_funnel",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "funnel_analytics",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/analytics",
+        retry: crate::RetryClass::Read,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "since",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "until",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "agent_id",
+                location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "group_by",
+                location: crate::ParameterIn::Query,
+                minimum: None,
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
         id: "list_funnel_cards",
         method: "GET",
         path: "/api/v1/accounts/{account_id}/funnels/{id}/cards",
@@ -7107,6 +14509,301 @@ pub const OPERATIONS: &[crate::Operation] = &[
             crate::Parameter {
                 name: "stage_id",
                 location: crate::ParameterIn::Query,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "create_funnel_card",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/cards",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "delete_funnel_card",
+        method: "DELETE",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "card_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "update_funnel_card",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "card_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "funnel_card_history",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}/history",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "card_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "move_funnel_card",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}/move",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "card_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "list_funnel_stages",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/stages",
+        retry: crate::RetryClass::Read,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "create_funnel_stage",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/stages",
+        retry: crate::RetryClass::SecondEffect,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "reorder_funnel_stages",
+        method: "POST",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/stages/reorder",
+        retry: crate::RetryClass::SameState,
+        paging: Some(crate::Paging::BareArray),
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "delete_funnel_stage",
+        method: "DELETE",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/stages/{stage_id}",
+        retry: crate::RetryClass::AnswerChanges,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "stage_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "update_funnel_stage",
+        method: "PATCH",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/stages/{stage_id}",
+        retry: crate::RetryClass::SameState,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "stage_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+        ],
+    },
+    crate::Operation {
+        id: "funnel_stats",
+        method: "GET",
+        path: "/api/v1/accounts/{account_id}/funnels/{id}/stats",
+        retry: crate::RetryClass::Read,
+        paging: None,
+        parameters: &[
+            crate::Parameter {
+                name: "account_id",
+                location: crate::ParameterIn::Path,
+                minimum: Some(1),
+                maximum: None,
+                default: None,
+            },
+            crate::Parameter {
+                name: "id",
+                location: crate::ParameterIn::Path,
                 minimum: Some(1),
                 maximum: None,
                 default: None,

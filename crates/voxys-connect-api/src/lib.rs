@@ -20,8 +20,13 @@
 //! - [`Timestamp`] (every `date-time`) is a `chrono::DateTime<Utc>` read with
 //!   chrono's dedicated RFC 3339 parser, twice as fast as `DateTime`'s own.
 //!
-//! - [`LeadUpdate`] and [`CompanyUpdate`] send each nullable member left out,
+//! - [`TaskStatus`], [`TaskPriority`], [`TaskableType`] and
+//!   [`ChatwootStatus`] are open enums too ([`UnknownValue`]).
+//! - [`LeadUpdate`], [`CompanyUpdate`], [`FunnelUpdate`], [`StageUpdate`],
+//!   [`CardUpdate`] and [`TaskUpdate`] send each nullable member left out,
 //!   null or set ([`Change`]): three meanings an `Option` cannot hold.
+//! - [`TaskSnooze`] holds a typed [`Snooze`]: a number of hours, days or
+//!   weeks, or an instant, never a free string.
 //!
 //! The generated objects ([`types::Lead`], [`types::Agent`],
 //! [`types::Company`]...) keep members the SDK does not know yet in their `extra`
@@ -81,8 +86,10 @@ mod amount;
 mod constructors;
 mod hooks;
 mod lead_status;
+mod open_enum;
 mod operation;
 mod pagination_meta;
+mod snooze;
 mod status_update;
 mod timestamp;
 mod token;
@@ -100,15 +107,19 @@ pub use hooks::{
     request_id, send_once,
 };
 pub use lead_status::{LeadStatus, UnknownStatus};
+pub use open_enum::{ChatwootStatus, TaskPriority, TaskStatus, TaskableType, UnknownValue};
 pub use operation::{
     InvalidParameter, Operation, Paging, Parameter, ParameterIn, RetryClass, check_parameters,
     operation,
 };
 pub use pagination_meta::PaginationMeta;
+pub use snooze::{InvalidSnooze, Snooze, TaskSnooze};
 pub use status_update::{LeadStatusUpdate, NotesChange};
 pub use timestamp::Timestamp;
 pub use token::{ApiToken, InvalidToken};
-pub use update::{Change, CompanyUpdate, LeadUpdate};
+pub use update::{
+    CardUpdate, Change, CompanyUpdate, FunnelUpdate, LeadUpdate, StageUpdate, TaskUpdate,
+};
 
 /// The request header that carries the API access token (the document's
 /// `apiAccessToken` security scheme).

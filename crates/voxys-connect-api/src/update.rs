@@ -1,11 +1,12 @@
-//! [`LeadUpdate`] and [`CompanyUpdate`]: the bodies of `update_lead` and
-//! `update_company`, whose nullable members mean three things; and
-//! [`Change`], the value of one such member.
+//! The bodies of the updates ([`LeadUpdate`], [`CompanyUpdate`],
+//! [`FunnelUpdate`], [`StageUpdate`], [`CardUpdate`], [`TaskUpdate`]), whose
+//! nullable members mean three things; and [`Change`], the value of one such
+//! member.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::Amount;
+use crate::{Amount, ChatwootStatus, TaskPriority, Timestamp};
 
 /// What an update does to one nullable member: leave it, clear it, or set it.
 ///
@@ -133,6 +134,123 @@ impl CompanyUpdate {
     /// Whether the update changes nothing (every member is left out).
     pub fn is_empty(&self) -> bool {
         *self == CompanyUpdate::default()
+    }
+}
+
+/// Whether a member of an update body is left out of the JSON.
+trait LeftOut {
+    fn left_out(&self) -> bool;
+}
+
+impl<T> LeftOut for Option<T> {
+    fn left_out(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl<T> LeftOut for Change<T> {
+    fn left_out(&self) -> bool {
+        self.is_keep()
+    }
+}
+
+/// Defines an update body: its optional (`Option`, left out when `None`)
+/// and nullable (`Change`) members, and `is_empty`.
+macro_rules! update_body {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $($(#[$fmeta:meta])* $field:ident: $kind:ident<$ty:ty>,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[non_exhaustive]
+        pub struct $name {
+            $(
+                $(#[$fmeta])*
+                #[serde(default, skip_serializing_if = "LeftOut::left_out")]
+                pub $field: $kind<$ty>,
+            )+
+        }
+
+        impl $name {
+            /// Whether the update changes nothing (every member is left out).
+            pub fn is_empty(&self) -> bool {
+                *self == $name::default()
+            }
+        }
+    };
+}
+
+update_body! {
+    /// A change to a funnel (pipeline): the body of `PATCH
+    /// /api/v1/accounts/{account_id}/funnels/{id}`. Each member is left out
+    /// unless set.
+    FunnelUpdate {
+        /// The new name (a funnel always has one).
+        name: Option<String>,
+        /// What it is for.
+        description: Change<String>,
+        /// Its color, as `#RRGGBB`.
+        color: Change<String>,
+        /// Its place among the account's funnels.
+        position: Change<i64>,
+        /// Whether every agent sees it.
+        is_public: Option<bool>,
+        /// Whether it is in use.
+        is_active: Option<bool>,
+    }
+}
+
+update_body! {
+    /// A change to a stage: the body of `PATCH
+    /// /api/v1/accounts/{account_id}/funnels/{id}/stages/{stage_id}`.
+    StageUpdate {
+        /// The new name.
+        name: Option<String>,
+        /// Its color.
+        color: Change<String>,
+        /// Its place in the funnel (the others move to make room).
+        position: Change<i64>,
+        /// The status it gives its cards' conversations.
+        chatwoot_status: Change<ChatwootStatus>,
+    }
+}
+
+update_body! {
+    /// A change to a card and its lead: the body of `PATCH
+    /// /api/v1/accounts/{account_id}/funnels/{id}/cards/{card_id}`.
+    CardUpdate {
+        /// The stage to move it to.
+        funnel_stage_id: Change<i64>,
+        /// Its place in the stage.
+        position: Change<i64>,
+        /// Its lead's name.
+        custom_name: Change<String>,
+        /// Its lead's value, an exact decimal.
+        lead_value: Change<Amount>,
+        /// Its lead's currency.
+        lead_currency: Change<String>,
+        /// Its lead's agent; `Clear` unassigns it.
+        assigned_agent_id: Change<i64>,
+    }
+}
+
+update_body! {
+    /// A change to a follow-up task: the body of `PATCH
+    /// /api/v1/accounts/{account_id}/follow_up_tasks/{id}`.
+    TaskUpdate {
+        /// The new title.
+        title: Option<String>,
+        /// More about it.
+        description: Change<String>,
+        /// When it is due; `Clear` for no date.
+        due_at: Change<Timestamp>,
+        /// How urgent it is.
+        priority: Option<TaskPriority>,
+        /// The agent it is for; `Clear` for no one.
+        assigned_to_id: Change<i64>,
     }
 }
 
