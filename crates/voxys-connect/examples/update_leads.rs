@@ -83,6 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cards = client
         .pipelines(account.id)
         .cards(funnel.id)
+        .list()
         .send()
         .await?
         .into_iter()

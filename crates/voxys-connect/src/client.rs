@@ -9,6 +9,7 @@ use voxys_connect_api::{ApiToken, ClientInfo, RequestDefaults, ResponseValue};
 
 use crate::companies::Companies;
 use crate::config::ClientBuilder;
+use crate::conversations::Conversations;
 use crate::create::Claimed;
 use crate::error::{Error, Result, classify};
 use crate::leads::Leads;
@@ -16,6 +17,7 @@ use crate::pipeline::{Call, Notes, Pipeline};
 use crate::pipelines::Pipelines;
 use crate::rate_limit::RateLimitStatus;
 use crate::retry::RetryPolicy;
+use crate::tasks::Tasks;
 
 /// A client for the Voxys Connect CRM API.
 ///
@@ -94,6 +96,16 @@ impl Client {
     /// The pipelines (funnels) of one account.
     pub fn pipelines(&self, account_id: i64) -> Pipelines {
         Pipelines::new(self.clone(), account_id)
+    }
+
+    /// The follow-up tasks of one account.
+    pub fn tasks(&self, account_id: i64) -> Tasks {
+        Tasks::new(self.clone(), account_id)
+    }
+
+    /// The conversations of one account, for their CRM panel.
+    pub fn conversations(&self, account_id: i64) -> Conversations {
+        Conversations::new(self.clone(), account_id)
     }
 
     /// The base URL requests go to, without a trailing slash.

@@ -86,6 +86,7 @@
 mod client;
 pub mod companies;
 pub mod config;
+pub mod conversations;
 mod create;
 mod delete;
 pub mod error;
@@ -96,6 +97,7 @@ pub mod pipelines;
 pub mod rate_limit;
 pub mod request;
 mod retry;
+pub mod tasks;
 mod tls;
 
 pub use client::Client;
@@ -115,13 +117,20 @@ pub use retry::RetryPolicy;
 /// hand-written to be tolerant where the API is.
 pub mod types {
     pub use voxys_connect_api::types::{
-        Agent, Card, Company, CompanySortField, CompanySummary, Contact, Lead, LeadSortField,
-        LeadStats, Note, SortOrder, TimelineEvent,
+        Agent, AgentAnalytics, AnalyticsGrouping, AnalyticsPeriod, Card, CardEvent, Company,
+        CompanySortField, CompanySummary, Contact, CrmPanel, Funnel, FunnelAnalytics, FunnelStats,
+        Lead, LeadSortField, LeadStats, Note, SortOrder, Stage, StageAnalytics, Task,
+        TimelineEvent,
     };
     pub use voxys_connect_api::{
-        Amount, Change, CompanyUpdate, LeadStatus, LeadUpdate, PaginationMeta, Timestamp,
-        UnknownStatus,
+        Amount, CardUpdate, Change, ChatwootStatus, CompanyUpdate, FunnelUpdate, LeadStatus,
+        LeadUpdate, PaginationMeta, Snooze, StageUpdate, TaskPriority, TaskStatus, TaskUpdate,
+        TaskableType, Timestamp, UnknownStatus, UnknownValue,
     };
+
+    /// A calendar day (the analytics' `since` and `until`, the calendar's
+    /// dates): chrono's, re-exported.
+    pub use chrono::NaiveDate;
 
     /// The exact decimal type behind [`Amount`], re-exported so that callers
     /// need no dependency of their own to compute with amounts.

@@ -39,6 +39,36 @@ pub struct Request<T> {
     client: Client,
     operation: &'static str,
     make: Make<T>,
+    /// A parameter found out of range when the request was made: it fails
+    /// without being sent.
+    invalid: Option<Invalid>,
+}
+
+/// A parameter out of range, for [`Error::InvalidParameter`](crate::Error::InvalidParameter).
+#[derive(Clone, Debug)]
+pub(crate) struct Invalid {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+    pub(crate) expected: String,
+}
+
+impl Invalid {
+    /// `Some` when `id` is not a positive id.
+    pub(crate) fn id(name: &'static str, id: i64) -> Option<Invalid> {
+        (id < 1).then(|| Invalid {
+            name,
+            value: id.to_string(),
+            expected: "an id, a whole number from 1 up".to_owned(),
+        })
+    }
+
+    fn error(self) -> crate::Error {
+        crate::Error::InvalidParameter {
+            name: self.name,
+            value: self.value,
+            expected: self.expected,
+        }
+    }
 }
 
 impl<T: DeserializeOwned + Send + 'static> Request<T> {
@@ -53,7 +83,17 @@ impl<T: DeserializeOwned + Send + 'static> Request<T> {
             client: client.clone(),
             operation,
             make: Arc::new(move |client| Box::pin(make(client))),
+            invalid: None,
         }
+    }
+
+    /// The request fails with `invalid`, when there is one, without being
+    /// sent.
+    pub(crate) fn check(mut self, invalid: Option<Invalid>) -> Request<T> {
+        if self.invalid.is_none() {
+            self.invalid = invalid;
+        }
+        self
     }
 
     /// The API operation, such as `get_lead`.
@@ -63,6 +103,9 @@ impl<T: DeserializeOwned + Send + 'static> Request<T> {
 
     /// Sends the request; the answer, decoded.
     pub async fn send(self) -> Result<T> {
+        if let Some(invalid) = self.invalid {
+            return Err(invalid.error());
+        }
         let request = (self.make)(self.client.clone());
         Ok(self
             .client
@@ -78,6 +121,7 @@ impl<T> Clone for Request<T> {
             client: self.client.clone(),
             operation: self.operation,
             make: Arc::clone(&self.make),
+            invalid: self.invalid.clone(),
         }
     }
 }

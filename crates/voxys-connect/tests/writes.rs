@@ -209,6 +209,7 @@ async fn bad_input_is_refused_before_any_request() {
         client_for(&server)
             .pipelines(ACCOUNT)
             .cards(0)
+            .list()
             .send()
             .await
             .err(),
@@ -488,6 +489,7 @@ async fn converting_makes_one_card_and_the_cards_list_has_it() {
     let listed = client
         .pipelines(server.account_id())
         .cards(funnel.id)
+        .list()
         .stage(funnel.stages[1].id)
         .send()
         .await

@@ -136,7 +136,11 @@ impl ConvertLead {
     }
 
     async fn lead_cards(&self) -> Result<Vec<Card>> {
-        let mut cards = self.client.pipelines(self.account_id).cards(self.funnel_id);
+        let mut cards = self
+            .client
+            .pipelines(self.account_id)
+            .cards(self.funnel_id)
+            .list();
         if let Some(stage) = self.stage_id {
             cards = cards.stage(stage);
         }
@@ -216,7 +220,7 @@ impl Settle for LookForTheCard {
     fn look(&self) -> String {
         let funnel = self.convert.funnel_id;
         format!(
-            "look for a card of lead {} in the funnel's cards (Client::pipelines(account).cards({funnel}), or `voxys pipelines cards {funnel}`)",
+            "look for a card of lead {} in the funnel's cards (Client::pipelines(account).cards({funnel}).list(), or `voxys pipelines cards list {funnel}`)",
             self.convert.lead_id
         )
     }

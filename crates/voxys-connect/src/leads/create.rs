@@ -289,6 +289,18 @@ fn same<T: PartialEq>(sent: &Option<T>, held: &Option<T>) -> bool {
     sent.is_none() || sent == held
 }
 
+/// An id a body requires, refused unless positive.
+pub(crate) fn required_id(name: &'static str, value: i64) -> Result<NonZeroU64> {
+    u64::try_from(value)
+        .ok()
+        .and_then(NonZeroU64::new)
+        .ok_or_else(|| Error::InvalidParameter {
+            name,
+            value: value.to_string(),
+            expected: "an id, a whole number from 1 up".to_owned(),
+        })
+}
+
 /// An id for a body, refused unless positive.
 pub(crate) fn id(name: &'static str, value: Option<i64>) -> Result<Option<NonZeroU64>> {
     match value {

@@ -19,7 +19,7 @@ pub use bulk::{
 };
 pub use convert::{ConvertLead, DEFAULT_SETTLE_AFTER};
 pub use create::CreateLead;
-pub(crate) use create::id;
+pub(crate) use create::{id, required_id};
 pub use notes::{CreateNote, LeadNotes};
 pub use status::SetLeadStatus;
 pub use update::UpdateLead;
