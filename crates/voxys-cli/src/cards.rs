@@ -29,7 +29,7 @@ pub struct CardsArgs {
 /// `voxys pipelines cards`: every card of the funnel, in the API's order.
 pub async fn cards(args: CardsArgs) -> Result<(), Failure> {
     let (client, account, _demo) = connect(&args.connection).await?;
-    let mut request = client.pipelines(account).cards(args.funnel);
+    let mut request = client.pipelines(account).cards(args.funnel).list();
     if let Some(status) = &args.status {
         request = request.lead_status(LeadStatus::from(status.as_str()));
     }
