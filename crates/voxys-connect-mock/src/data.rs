@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
 
-use crate::records::{Contact, MockCompany, Note, TimelineEvent};
+use crate::records::{CardEvent, Contact, Conversation, MockCompany, Note, Task, TimelineEvent};
 
 /// An agent (a user of the account), as the API shows one.
 #[derive(Clone, Debug, PartialEq)]
@@ -156,6 +156,10 @@ pub struct Stage {
     pub position: i64,
     /// The Chatwoot conversation status it maps to.
     pub chatwoot_status: Option<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A funnel (pipeline) and its stages, in order.
@@ -166,8 +170,22 @@ pub struct Funnel {
     pub id: i64,
     /// Its name.
     pub name: String,
-    /// Its stages, by position.
+    /// What it is for.
+    pub description: Option<String>,
+    /// Its colour on the board, such as `#4CAF50`.
+    pub color: Option<String>,
+    /// Its place among the account's funnels (the API lists them by it).
+    pub position: Option<i64>,
+    /// Whether every agent of the account sees it.
+    pub is_public: bool,
+    /// Whether it is in use.
+    pub is_active: bool,
+    /// Its stages, by position (numbered from 1, without gaps).
     pub stages: Vec<Stage>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A lead's card in a funnel: what converting a lead makes.
@@ -216,6 +234,15 @@ pub struct Account {
     /// The events of its companies' timelines, in id order (the API lists
     /// a company's newest first: [`Account::timeline_of`]).
     pub timeline: Vec<TimelineEvent>,
+    /// The events of its cards' histories, in id order (the API lists a
+    /// card's newest first: [`Account::history_of`]).
+    pub card_events: Vec<CardEvent>,
+    /// Its follow-up tasks, in id order.
+    pub tasks: Vec<Task>,
+    /// Its conversations, in id order: those its leads came from (each
+    /// linked to the first such lead, and to that lead's first card if it
+    /// has one) and a few more with nothing linked.
+    pub conversations: Vec<Conversation>,
 }
 
 /// The data a mock server serves: accounts with agents, companies, contacts
@@ -411,6 +438,57 @@ impl Account {
         }))
     }
 
+    /// The card with this id, in whichever funnel.
+    pub fn card(&self, id: i64) -> Option<&Card> {
+        self.cards
+            .binary_search_by_key(&id, |c| c.id)
+            .ok()
+            .map(|i| &self.cards[i])
+    }
+
+    /// The stage with this id, in whichever funnel.
+    pub fn stage(&self, id: i64) -> Option<&Stage> {
+        self.funnels
+            .iter()
+            .flat_map(|f| f.stages.iter())
+            .find(|s| s.id == id)
+    }
+
+    /// The history of the card `card_id` as the API lists it: newest first
+    /// (`occurred_at` descending, then id descending).
+    pub fn history_of(&self, card_id: i64) -> Vec<&CardEvent> {
+        let mut events: Vec<&CardEvent> = self
+            .card_events
+            .iter()
+            .filter(|e| e.card_id == card_id)
+            .collect();
+        events.sort_by(|a, b| b.occurred_at.cmp(&a.occurred_at).then(b.id.cmp(&a.id)));
+        events
+    }
+
+    /// The task with this id.
+    pub fn task(&self, id: i64) -> Option<&Task> {
+        self.tasks
+            .binary_search_by_key(&id, |t| t.id)
+            .ok()
+            .map(|i| &self.tasks[i])
+    }
+
+    /// The conversation with this id, its links as the panel shows them: a
+    /// lead or a card since deleted is linked no more.
+    pub fn conversation(&self, id: i64) -> Option<Conversation> {
+        let index = self
+            .conversations
+            .binary_search_by_key(&id, |c| c.id)
+            .ok()?;
+        let stored = &self.conversations[index];
+        Some(Conversation {
+            id,
+            linked_lead_id: stored.linked_lead_id.filter(|l| self.lead(*l).is_some()),
+            linked_card_id: stored.linked_card_id.filter(|c| self.card(*c).is_some()),
+        })
+    }
+
     /// The cards of the funnel `funnel_id` for the lead `lead_id`.
     pub fn cards_of(&self, funnel_id: i64, lead_id: i64) -> Vec<&Card> {
         self.cards
@@ -491,6 +569,7 @@ impl Dataset {
         let mut next_lead_id = 1i64;
         let mut next_card_id = 1i64;
         let (mut next_contact_id, mut next_note_id, mut next_event_id) = (1i64, 1i64, 0i64);
+        let (mut next_card_event_id, mut next_task_id) = (1i64, 1i64);
         let mut accounts = BTreeMap::new();
         for account_id in (1..=spec.accounts).map(|a| i64::try_from(a).unwrap_or(i64::MAX)) {
             let agents = agents_of(&mut rng, account_id);
@@ -508,12 +587,28 @@ impl Dataset {
                 fastrand::Rng::with_seed(spec.seed ^ 0x5eed_f0e1 ^ account_id as u64);
             let funnels = funnels_of(account_id);
             let cards = cards_of(&mut funnel_rng, &funnels, &leads, &mut next_card_id);
+            let card_events = created_events(&funnels, &cards, &mut next_card_event_id);
             // Companies, contacts, notes and timelines from a stream of
             // their own too, for the same reason.
             let mut crm_rng = fastrand::Rng::with_seed(spec.seed ^ 0xc04a_41e5 ^ account_id as u64);
             let companies = company_records(&mut crm_rng, &companies);
             let contacts = contacts_of(&mut crm_rng, &companies, &mut next_contact_id);
             let notes = notes_of(&mut crm_rng, &leads, &agents, &mut next_note_id);
+            // Conversations and tasks from a stream of their own too.
+            let mut task_rng =
+                fastrand::Rng::with_seed(spec.seed ^ 0x7a5c_0b5e ^ account_id as u64);
+            let conversations = conversations_of(&mut task_rng, &leads, &cards);
+            let tasks = tasks_of(
+                &mut task_rng,
+                &TaskSources {
+                    leads: &leads,
+                    cards: &cards,
+                    conversations: &conversations,
+                    agents: &agents,
+                    contacts: &contacts,
+                },
+                &mut next_task_id,
+            );
             let timeline = companies
                 .iter()
                 .map(|c| {
@@ -541,6 +636,9 @@ impl Dataset {
                     contacts,
                     notes,
                     timeline,
+                    card_events,
+                    tasks,
+                    conversations,
                 },
             );
         }
@@ -628,6 +726,17 @@ fn funnels_of(account_id: i64) -> Vec<Funnel> {
             Funnel {
                 id: funnel_id,
                 name: (*name).to_owned(),
+                description: Some(format!("The {} pipeline.", name.to_lowercase())),
+                color: if f == 1 {
+                    Some("#4CAF50".to_owned())
+                } else {
+                    None
+                },
+                position: Some(f),
+                is_public: true,
+                is_active: true,
+                created_at: timestamp(0),
+                updated_at: timestamp(0),
                 stages: stages
                     .iter()
                     .zip(1..)
@@ -638,6 +747,8 @@ fn funnels_of(account_id: i64) -> Vec<Funnel> {
                         color: color.map(str::to_owned),
                         position,
                         chatwoot_status: status.map(str::to_owned),
+                        created_at: timestamp(0),
+                        updated_at: timestamp(0),
                     })
                     .collect(),
             }
@@ -676,6 +787,157 @@ fn cards_of(
         *next_card_id += 1;
     }
     cards
+}
+
+/// A `created` event for each generated card, by no one (`null`), when the
+/// card was made.
+fn created_events(funnels: &[Funnel], cards: &[Card], next_id: &mut i64) -> Vec<CardEvent> {
+    cards
+        .iter()
+        .map(|card| {
+            let stage = funnels
+                .iter()
+                .flat_map(|f| f.stages.iter())
+                .find(|s| Some(s.id) == card.funnel_stage_id)
+                .map(|s| s.name.clone());
+            let id = *next_id;
+            *next_id += 1;
+            CardEvent {
+                id,
+                card_id: card.id,
+                event_type: "created".to_owned(),
+                description: Some(match &stage {
+                    Some(stage) => format!("Card created in {stage}."),
+                    None => "Card created.".to_owned(),
+                }),
+                from_stage: None,
+                to_stage: stage,
+                actor: None,
+                occurred_at: card.created_at,
+            }
+        })
+        .collect()
+}
+
+/// How many conversations an account has besides those its leads came
+/// from.
+const LONE_CONVERSATIONS: i64 = 5;
+
+/// The conversations of an account: each its leads came from, linked to
+/// the first of those leads (and to its first card, if any), then a few
+/// with nothing linked (ids past those leads can have).
+fn conversations_of(
+    rng: &mut fastrand::Rng,
+    leads: &[MockLead],
+    cards: &[Card],
+) -> Vec<Conversation> {
+    let mut by_id: BTreeMap<i64, Conversation> = BTreeMap::new();
+    for lead in leads {
+        if let Some(id) = lead.conversation_id {
+            by_id.entry(id).or_insert_with(|| Conversation {
+                id,
+                linked_lead_id: Some(lead.id),
+                linked_card_id: cards.iter().find(|c| c.lead_id == lead.id).map(|c| c.id),
+            });
+        }
+    }
+    let mut next = 200_000 + rng.i64(1..1000);
+    for _ in 0..LONE_CONVERSATIONS {
+        by_id.insert(
+            next,
+            Conversation {
+                id: next,
+                linked_lead_id: None,
+                linked_card_id: None,
+            },
+        );
+        next += rng.i64(1..50);
+    }
+    by_id.into_values().collect()
+}
+
+/// What generated tasks can be about, and whom they can be for.
+struct TaskSources<'a> {
+    leads: &'a [MockLead],
+    cards: &'a [Card],
+    conversations: &'a [Conversation],
+    agents: &'a [Agent],
+    contacts: &'a [Contact],
+}
+
+const TASK_TITLES: [&str; 8] = [
+    "Follow up with prospect",
+    "Send the proposal",
+    "Call back after the demo",
+    "Check the contract's redlines",
+    "Prepare the renewal quote",
+    "Reply about SSO pricing",
+    "Relancer le client 📞",
+    "Book the onboarding call",
+];
+
+/// How many tasks each account has.
+const TASKS_PER_ACCOUNT: usize = 16;
+
+/// An account's follow-up tasks: about leads, cards and conversations (and
+/// a contact, and nothing), most pending, some completed or snoozed, about
+/// one in four with no due date.
+fn tasks_of(rng: &mut fastrand::Rng, from: &TaskSources<'_>, next_id: &mut i64) -> Vec<Task> {
+    (0..TASKS_PER_ACCOUNT)
+        .map(|i| {
+            let about: Option<(&str, i64)> = match i % 6 {
+                0 | 1 if !from.leads.is_empty() => {
+                    Some(("Lead", from.leads[rng.usize(..from.leads.len())].id))
+                }
+                2 if !from.cards.is_empty() => {
+                    Some(("FunnelCard", from.cards[rng.usize(..from.cards.len())].id))
+                }
+                3 if !from.conversations.is_empty() => Some((
+                    "Conversation",
+                    from.conversations[rng.usize(..from.conversations.len())].id,
+                )),
+                4 if !from.contacts.is_empty() => Some((
+                    "Contact",
+                    from.contacts[rng.usize(..from.contacts.len())].id,
+                )),
+                _ => None,
+            };
+            let created = timestamp(rng.u64(0..SPAN_SECONDS - 30 * 24 * 3600));
+            let due_at = maybe(rng, 0.75, |r| {
+                created + chrono::Duration::hours(r.i64(1..30 * 24))
+            });
+            let (status, completed_at) = match rng.u8(..10) {
+                0..6 => ("pending", None),
+                6..8 => (
+                    "completed",
+                    Some(created + chrono::Duration::hours(rng.i64(1..48))),
+                ),
+                _ => ("snoozed", None),
+            };
+            let id = *next_id;
+            *next_id += 1;
+            Task {
+                id,
+                title: TASK_TITLES[rng.usize(..TASK_TITLES.len())].to_owned(),
+                description: maybe(rng, 0.5, |r| NOTES[r.usize(..NOTES.len())].to_owned()),
+                status: status.to_owned(),
+                priority: ["low", "medium", "medium", "high"][rng.usize(..4)].to_owned(),
+                due_at,
+                completed_at,
+                taskable_type: about.map(|(kind, _)| kind.to_owned()),
+                taskable_id: about.map(|(_, id)| id),
+                assigned_to: (!from.agents.is_empty())
+                    .then(|| {
+                        maybe(rng, 0.8, |r| {
+                            from.agents[r.usize(..from.agents.len())].clone()
+                        })
+                    })
+                    .flatten(),
+                created_at: created,
+                updated_at: completed_at.unwrap_or(created),
+            }
+        })
+        .collect()
 }
 
 fn companies_of(account_id: i64) -> Vec<Company> {

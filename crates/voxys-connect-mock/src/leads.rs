@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::bodies::decimal;
 use crate::data::{Account, Agent, Company, MockLead};
+use crate::pipelines::drop_cards;
 use crate::records::Note;
 use crate::respond::Refusal;
 use crate::store::{Change, Entry, Store, Write};
@@ -74,6 +75,75 @@ impl LeadInput {
                 .filter(|m| body.get(*m).is_some())
                 .collect(),
         })
+    }
+
+    /// The members of a `CardCreate` or `CardUpdate` body that are its
+    /// lead's: `custom_name`, `lead_value`, `lead_currency` and
+    /// `assigned_agent_id` (a card's `position` is the card's, not the
+    /// lead's).
+    pub(crate) fn of_card(body: &Value, raw: &[u8]) -> Result<LeadInput, Refusal> {
+        let mut input = LeadInput::read(body, raw)?;
+        input.position = Change::Keep;
+        input.conversation_id = Change::Keep;
+        input.company_id = Change::Keep;
+        input.custom_attributes = None;
+        input.sent.retain(|m| {
+            matches!(
+                *m,
+                "custom_name" | "lead_value" | "lead_currency" | "assigned_agent_id"
+            )
+        });
+        Ok(input)
+    }
+
+    /// The members sent, in the document's order.
+    pub(crate) fn sent(&self) -> &[&'static str] {
+        &self.sent
+    }
+
+    /// A new lead made from the input (status `open`, the next id, made
+    /// now), not yet in the account; 422 for an agent or a company the
+    /// account does not have.
+    pub(crate) fn new_lead(self, write: &mut Write<'_>) -> Result<MockLead, Refusal> {
+        let (agent, company) = self.references(write.account)?;
+        Ok(MockLead {
+            id: write.ids.lead(),
+            custom_name: self.custom_name.given(),
+            status: "open".to_owned(),
+            lead_value: self.lead_value.given(),
+            lead_currency: self.lead_currency.given(),
+            position: self.position.given(),
+            notes: None,
+            assigned_agent: agent.given(),
+            company: company.given(),
+            conversation_id: self.conversation_id.given(),
+            custom_attributes: self.custom_attributes.unwrap_or_default(),
+            created_at: write.now,
+            updated_at: write.now,
+            source_inbox_id: None,
+        })
+    }
+
+    /// Applies the lead members of a card's update (see
+    /// [`LeadInput::of_card`]) to the lead `lead_id`, whose `updated_at`
+    /// moves on when any was sent. No timeline event.
+    pub(crate) fn apply_to_card_lead(
+        self,
+        write: &mut Write<'_>,
+        lead_id: i64,
+    ) -> Result<(), Refusal> {
+        if self.sent.is_empty() {
+            return Ok(());
+        }
+        let (agent, _) = self.references(write.account)?;
+        let now = write.now;
+        let lead = write.lead_mut(lead_id).ok_or(Refusal::NotFound)?;
+        self.custom_name.apply(&mut lead.custom_name);
+        self.lead_value.apply(&mut lead.lead_value);
+        self.lead_currency.apply(&mut lead.lead_currency);
+        agent.apply(&mut lead.assigned_agent);
+        lead.updated_at = now;
+        Ok(())
     }
 
     /// The agent and the company the input names, which must be the
@@ -145,23 +215,7 @@ impl Store {
         input: LeadInput,
     ) -> Result<Value, Refusal> {
         self.change(account_id, "create_lead", |write| {
-            let (agent, company) = input.references(write.account)?;
-            let lead = MockLead {
-                id: write.ids.lead(),
-                custom_name: input.custom_name.given(),
-                status: "open".to_owned(),
-                lead_value: input.lead_value.given(),
-                lead_currency: input.lead_currency.given(),
-                position: input.position.given(),
-                notes: None,
-                assigned_agent: agent.given(),
-                company: company.given(),
-                conversation_id: input.conversation_id.given(),
-                custom_attributes: input.custom_attributes.unwrap_or_default(),
-                created_at: write.now,
-                updated_at: write.now,
-                source_inbox_id: None,
-            };
+            let lead = input.new_lead(write)?;
             let entry = Entry {
                 lead_ids: vec![lead.id],
                 company_ids: lead.company.iter().map(|c| c.id).collect(),
@@ -245,7 +299,7 @@ impl Store {
                 .binary_search_by_key(&lead_id, |l| l.id)
                 .map_err(|_| Refusal::NotFound)?;
             let lead = account.leads.remove(index);
-            account.cards.retain(|c| c.lead_id != lead_id);
+            drop_cards(account, |c| c.lead_id == lead_id);
             let note_ids = account
                 .notes
                 .iter()

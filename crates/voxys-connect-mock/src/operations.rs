@@ -16,11 +16,14 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::companies::{CompanyInput, CompanySort};
+use crate::conversations::ConversationConversion;
 use crate::leads::LeadInput;
 use crate::listing::{ListRequest, SortField};
+use crate::pipelines::{CardInput, FunnelInput, StageInput};
 use crate::respond::Refusal;
 use crate::state::Shared;
 use crate::store::{BulkAction, Change};
+use crate::tasks::{Snooze, TaskFilter, TaskInput, date, instant};
 
 /// What a handler answers.
 pub(crate) type Outcome = Result<Reply, Refusal>;
@@ -58,6 +61,36 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("add_company_contact", add_company_contact),
     ("remove_company_contact", remove_company_contact),
     ("list_funnel_cards", list_funnel_cards),
+    ("list_funnels", list_funnels),
+    ("create_funnel", create_funnel),
+    ("get_funnel", get_funnel),
+    ("update_funnel", update_funnel),
+    ("delete_funnel", delete_funnel),
+    ("funnel_stats", funnel_stats),
+    ("list_funnel_stages", list_funnel_stages),
+    ("create_funnel_stage", create_funnel_stage),
+    ("update_funnel_stage", update_funnel_stage),
+    ("delete_funnel_stage", delete_funnel_stage),
+    ("reorder_funnel_stages", reorder_funnel_stages),
+    ("create_funnel_card", create_funnel_card),
+    ("update_funnel_card", update_funnel_card),
+    ("delete_funnel_card", delete_funnel_card),
+    ("move_funnel_card", move_funnel_card),
+    ("funnel_card_history", funnel_card_history),
+    ("funnel_analytics", funnel_analytics),
+    ("list_tasks", list_tasks),
+    ("create_task", create_task),
+    ("task_calendar", task_calendar),
+    ("get_task", get_task),
+    ("update_task", update_task),
+    ("delete_task", delete_task),
+    ("complete_task", complete_task),
+    ("snooze_task", snooze_task),
+    ("get_conversation_crm", get_conversation_crm),
+    ("link_conversation_card", link_conversation_card),
+    ("unlink_conversation_card", unlink_conversation_card),
+    ("link_conversation_lead", link_conversation_lead),
+    ("convert_conversation", convert_conversation),
 ];
 
 /// The ids of the operations the mock serves, in the order of its table:
@@ -130,6 +163,25 @@ impl Call {
     /// A query parameter's integer.
     fn int(&self, name: &str) -> Option<i64> {
         self.query.get(name).and_then(Value::as_i64)
+    }
+
+    /// A query parameter's date (`YYYY-MM-DD`); 422 when it is none.
+    fn date(&self, name: &str) -> Result<Option<chrono::NaiveDate>, Refusal> {
+        self.text(name)
+            .map(|text| {
+                date(text).ok_or_else(|| Refusal::invalid(name, format!("{name} is not a date")))
+            })
+            .transpose()
+    }
+
+    /// A query parameter's instant; 422 when it is none.
+    fn instant(&self, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, Refusal> {
+        self.text(name)
+            .map(|text| {
+                instant(text)
+                    .ok_or_else(|| Refusal::invalid(name, format!("{name} is not a date-time")))
+            })
+            .transpose()
     }
 
     /// A query parameter's text, which the document gives a default.
@@ -300,25 +352,16 @@ fn list_funnel_cards(shared: &Shared, call: &Call) -> Outcome {
     let funnel_id = call.id()?;
     let store = shared.store();
     let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
-    let funnel = account.funnel(funnel_id).ok_or(Refusal::NotFound)?;
+    account.funnel(funnel_id).ok_or(Refusal::NotFound)?;
     let status = call.text("lead_status");
     let stage = call.int("stage_id");
-    let stage_order = |id: Option<i64>| {
-        funnel
-            .stages
-            .iter()
-            .position(|s| Some(s.id) == id)
-            .unwrap_or(usize::MAX)
-    };
-    let mut cards: Vec<_> = account
-        .cards
-        .iter()
-        .filter(|c| c.funnel_id == funnel_id)
+    let cards: Vec<Value> = account
+        .funnel_cards(funnel_id)
+        .into_iter()
         .filter(|c| stage.is_none_or(|s| c.funnel_stage_id == Some(s)))
         .filter(|c| status.is_none_or(|s| account.lead(c.lead_id).is_some_and(|l| l.status == s)))
+        .filter_map(|c| account.card_json(c))
         .collect();
-    cards.sort_by_key(|c| (stage_order(c.funnel_stage_id), c.position, c.id));
-    let cards: Vec<Value> = cards.iter().filter_map(|c| account.card_json(c)).collect();
     Ok(Reply::json(&Value::Array(cards)))
 }
 
@@ -486,4 +529,318 @@ fn remove_company_contact(shared: &Shared, call: &Call) -> Outcome {
     let contact_id = call.param("contact_id")?;
     shared.write(|store| store.remove_contact(account, company, contact_id))?;
     Ok(Reply::empty())
+}
+
+/// `list_funnels`: the account's funnels, by position.
+fn list_funnels(shared: &Shared, call: &Call) -> Outcome {
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    let funnels: Vec<Value> = account
+        .funnels_in_order()
+        .into_iter()
+        .map(|f| account.funnel_json(f))
+        .collect();
+    Ok(Reply::json(&Value::Array(funnels)))
+}
+
+/// `create_funnel`: a new funnel with no stages; `name` not blank.
+fn create_funnel(shared: &Shared, call: &Call) -> Outcome {
+    let (account, input) = (call.account()?, FunnelInput::read(&call.body)?);
+    Ok(Reply::json(
+        &shared.write(|store| store.create_funnel(account, input))?,
+    ))
+}
+
+/// `get_funnel`: the funnel, `stages_count` counted.
+fn get_funnel(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    let funnel = account.funnel(id).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(&account.funnel_json(funnel)))
+}
+
+/// `update_funnel`: the members sent changed (`null` clears).
+fn update_funnel(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id, input) = (call.account()?, call.id()?, FunnelInput::read(&call.body)?);
+    Ok(Reply::json(
+        &shared.write(|store| store.update_funnel(account, id, input))?,
+    ))
+}
+
+/// `delete_funnel`: 204; its stages and cards go, their leads stay.
+fn delete_funnel(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    shared.write(|store| store.delete_funnel(account, id))?;
+    Ok(Reply::empty())
+}
+
+/// `funnel_stats`: the funnel's totals, computed from its cards now.
+fn funnel_stats(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(
+        &account.funnel_stats(id).ok_or(Refusal::NotFound)?,
+    ))
+}
+
+/// `list_funnel_stages`: the funnel's stages, by position.
+fn list_funnel_stages(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    let funnel = account.funnel(id).ok_or(Refusal::NotFound)?;
+    let stages: Vec<Value> = funnel
+        .stages
+        .iter()
+        .map(|s| account.stage_json(s))
+        .collect();
+    Ok(Reply::json(&Value::Array(stages)))
+}
+
+/// `create_funnel_stage`: a new stage, last or at `position`.
+fn create_funnel_stage(shared: &Shared, call: &Call) -> Outcome {
+    let (account, funnel) = (call.account()?, call.param("id")?);
+    let input = StageInput::read(&call.body)?;
+    Ok(Reply::json(&shared.write(|store| {
+        store.create_stage(account, funnel, input)
+    })?))
+}
+
+/// `update_funnel_stage`: the members sent changed (`null` clears).
+fn update_funnel_stage(shared: &Shared, call: &Call) -> Outcome {
+    let (account, funnel, stage) = (call.account()?, call.param("id")?, call.param("stage_id")?);
+    let input = StageInput::read(&call.body)?;
+    Ok(Reply::json(&shared.write(|store| {
+        store.update_stage(account, funnel, stage, input)
+    })?))
+}
+
+/// `delete_funnel_stage`: 204; 422 for a stage that holds cards.
+fn delete_funnel_stage(shared: &Shared, call: &Call) -> Outcome {
+    let (account, funnel, stage) = (call.account()?, call.param("id")?, call.param("stage_id")?);
+    shared.write(|store| store.delete_stage(account, funnel, stage))?;
+    Ok(Reply::empty())
+}
+
+/// `reorder_funnel_stages`: the stages in the order given, numbered anew.
+fn reorder_funnel_stages(shared: &Shared, call: &Call) -> Outcome {
+    let (account, funnel) = (call.account()?, call.param("id")?);
+    let ids: Vec<i64> = call.body["stage_ids"]
+        .as_array()
+        .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    Ok(Reply::json(&shared.write(|store| {
+        store.reorder_stages(account, funnel, &ids)
+    })?))
+}
+
+/// `create_funnel_card`: a card for a lead, or for a new one.
+fn create_funnel_card(shared: &Shared, call: &Call) -> Outcome {
+    let (account, funnel) = (call.account()?, call.param("id")?);
+    let input = CardInput::read(&call.body, &call.raw)?;
+    Ok(Reply::json(&shared.write(|store| {
+        store.create_card(account, funnel, input)
+    })?))
+}
+
+/// `update_funnel_card`: the card and its lead changed; a new stage moves
+/// it.
+fn update_funnel_card(shared: &Shared, call: &Call) -> Outcome {
+    let (account, funnel, card) = (call.account()?, call.param("id")?, call.param("card_id")?);
+    let input = CardInput::read(&call.body, &call.raw)?;
+    Ok(Reply::json(&shared.write(|store| {
+        store.update_card(account, funnel, card, input)
+    })?))
+}
+
+/// `delete_funnel_card`: 204; its lead stays.
+fn delete_funnel_card(shared: &Shared, call: &Call) -> Outcome {
+    let (account, funnel, card) = (call.account()?, call.param("id")?, call.param("card_id")?);
+    shared.write(|store| store.delete_card(account, funnel, card))?;
+    Ok(Reply::empty())
+}
+
+/// `move_funnel_card`: to a stage of the same funnel, at `position` or
+/// last.
+fn move_funnel_card(shared: &Shared, call: &Call) -> Outcome {
+    let (account, funnel, card) = (call.account()?, call.param("id")?, call.param("card_id")?);
+    let target = call.body_int("target_stage_id")?;
+    let position = call.body.get("position").and_then(Value::as_i64);
+    let moved = shared.write(|store| store.move_card(account, funnel, card, target, position))?;
+    Ok(Reply::json(&moved))
+}
+
+/// `funnel_card_history`: the card's events, newest first.
+fn funnel_card_history(shared: &Shared, call: &Call) -> Outcome {
+    let (funnel, card) = (call.param("id")?, call.param("card_id")?);
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    account
+        .card(card)
+        .filter(|c| c.funnel_id == funnel)
+        .ok_or(Refusal::NotFound)?;
+    let events: Vec<Value> = account
+        .history_of(card)
+        .iter()
+        .map(|e| e.to_json())
+        .collect();
+    Ok(Reply::json(&Value::Array(events)))
+}
+
+/// `funnel_analytics`: the cards made from `since` to `until` (by default
+/// the 30 days up to today), computed now.
+fn funnel_analytics(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let today = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive();
+    let until = call.date("until")?.unwrap_or(today);
+    let since = call
+        .date("since")?
+        .unwrap_or(until - chrono::Duration::days(30));
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    let funnel = account.funnel(id).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(&account.funnel_analytics(
+        funnel,
+        since,
+        until,
+        call.int("agent_id"),
+    )))
+}
+
+/// `list_tasks`: one page of the tasks, filtered, soonest due first.
+fn list_tasks(shared: &Shared, call: &Call) -> Outcome {
+    let filter = TaskFilter {
+        taskable_type: call.text("taskable_type").map(str::to_owned),
+        taskable_id: call.int("taskable_id"),
+        status: call.text("status").map(str::to_owned),
+        due_before: call.instant("due_before")?,
+        due_after: call.instant("due_after")?,
+    };
+    let (page, per_page) = (
+        call.required_count("page")?,
+        call.required_count("per_page")?,
+    );
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(&account.list_tasks(&filter, page, per_page)))
+}
+
+/// `create_task`: a new pending task; `title` not blank.
+fn create_task(shared: &Shared, call: &Call) -> Outcome {
+    let (account, input) = (call.account()?, TaskInput::read(&call.body)?);
+    Ok(Reply::json(
+        &shared.write(|store| store.create_task(account, input))?,
+    ))
+}
+
+/// `task_calendar`: the tasks due from `start_date` to `end_date`.
+fn task_calendar(shared: &Shared, call: &Call) -> Outcome {
+    let start = call
+        .date("start_date")?
+        .ok_or_else(|| Refusal::Missing("start_date".to_owned()))?;
+    let end = call
+        .date("end_date")?
+        .ok_or_else(|| Refusal::Missing("end_date".to_owned()))?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(&account.task_calendar(start, end)))
+}
+
+/// `get_task`: the task.
+fn get_task(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(
+        &account.task(id).ok_or(Refusal::NotFound)?.to_json(),
+    ))
+}
+
+/// `update_task`: the members sent changed (`null` clears).
+fn update_task(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id, input) = (call.account()?, call.id()?, TaskInput::read(&call.body)?);
+    Ok(Reply::json(
+        &shared.write(|store| store.update_task(account, id, input))?,
+    ))
+}
+
+/// `delete_task`: 204.
+fn delete_task(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    shared.write(|store| store.delete_task(account, id))?;
+    Ok(Reply::empty())
+}
+
+/// `complete_task`: completed, now (kept when it was already).
+fn complete_task(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    Ok(Reply::json(
+        &shared.write(|store| store.complete_task(account, id))?,
+    ))
+}
+
+/// `snooze_task`: snoozed, `due_at` pushed by a duration or set to an
+/// instant; 422 for anything else.
+fn snooze_task(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    let text = call.body["duration"].as_str().unwrap_or_default();
+    let snooze = Snooze::read(text).ok_or_else(|| {
+        Refusal::invalid(
+            "duration",
+            format!("duration {text:?} is neither Nh, Nd, Nw nor a date-time"),
+        )
+    })?;
+    Ok(Reply::json(
+        &shared.write(|store| store.snooze_task(account, id, snooze))?,
+    ))
+}
+
+/// `get_conversation_crm`: the conversation's panel; 404 for one the
+/// account does not have.
+fn get_conversation_crm(shared: &Shared, call: &Call) -> Outcome {
+    let id = call.id()?;
+    let store = shared.store();
+    let (account, _) = store.account(call.account()?).ok_or(Refusal::NotFound)?;
+    Ok(Reply::json(
+        &account.crm_panel(id).ok_or(Refusal::NotFound)?,
+    ))
+}
+
+/// `link_conversation_card`: links the card; answers the panel.
+fn link_conversation_card(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    let card = call.body_int("funnel_card_id")?;
+    Ok(Reply::json(
+        &shared.write(|store| store.link_card(account, id, card))?,
+    ))
+}
+
+/// `unlink_conversation_card`: 204; the card stays; 404 with none linked.
+fn unlink_conversation_card(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    shared.write(|store| store.unlink_card(account, id))?;
+    Ok(Reply::empty())
+}
+
+/// `link_conversation_lead`: links the lead; answers the panel.
+fn link_conversation_lead(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    let lead = call.body_int("lead_id")?;
+    Ok(Reply::json(
+        &shared.write(|store| store.link_lead(account, id, lead))?,
+    ))
+}
+
+/// `convert_conversation`: a card for the conversation, linked to it.
+fn convert_conversation(shared: &Shared, call: &Call) -> Outcome {
+    let (account, id) = (call.account()?, call.id()?);
+    let request = ConversationConversion {
+        funnel_id: call.body_int("funnel_id")?,
+        lead_id: call.body.get("lead_id").and_then(Value::as_i64),
+        stage_id: call.body.get("stage_id").and_then(Value::as_i64),
+    };
+    let card = shared.write(|store| store.convert_conversation(account, id, &request))?;
+    Ok(Reply::json(&card))
 }

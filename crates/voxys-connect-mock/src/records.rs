@@ -160,3 +160,119 @@ impl TimelineEvent {
         })
     }
 }
+
+/// Something that happened to a card, as its history shows it
+/// (`CardEvent`).
+///
+/// The mock writes `created` (with `to_stage`), `stage_changed` (with
+/// `from_stage` and `to_stage`, stage names) and `updated` (naming the
+/// members sent in its `description`), by the token's user; generated cards
+/// have a `created` event with no actor (`null`).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CardEvent {
+    /// The event's id.
+    pub id: i64,
+    /// The card it is about (the API does not show it: a card's history is
+    /// listed by card).
+    pub card_id: i64,
+    /// What happened: `created`, `stage_changed` or `updated`.
+    pub event_type: String,
+    /// The event, in words.
+    pub description: Option<String>,
+    /// The name of the stage the card left (`stage_changed`).
+    pub from_stage: Option<String>,
+    /// The name of the stage the card went to (`stage_changed`, `created`).
+    pub to_stage: Option<String>,
+    /// Who did it; `None` for the system.
+    pub actor: Option<Agent>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl CardEvent {
+    /// The event as the API sends it (`CardEvent`).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "event_type": self.event_type,
+            "description": self.description,
+            "from_stage": self.from_stage,
+            "to_stage": self.to_stage,
+            "actor": self.actor.as_ref().map(Agent::to_json),
+            "occurred_at": timestamp_json(self.occurred_at),
+        })
+    }
+}
+
+/// A follow-up task (`Task`).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Task {
+    /// The task's id.
+    pub id: i64,
+    /// What to do; never blank.
+    pub title: String,
+    /// More about it.
+    pub description: Option<String>,
+    /// `pending`, `completed` or `snoozed`.
+    pub status: String,
+    /// `low`, `medium` or `high`.
+    pub priority: String,
+    /// When it is due; `None` for no date.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it was completed; `None` unless completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The kind of record it is about (`Lead`, `FunnelCard`,
+    /// `Conversation`, `Contact`); `None` for none.
+    pub taskable_type: Option<String>,
+    /// The record it is about.
+    pub taskable_id: Option<i64>,
+    /// The agent it is for.
+    pub assigned_to: Option<Agent>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Task {
+    /// The task as the API sends it (`Task`): every member, `null` where
+    /// empty.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "status": self.status,
+            "priority": self.priority,
+            "due_at": self.due_at.map(timestamp_json),
+            "completed_at": self.completed_at.map(timestamp_json),
+            "taskable_type": self.taskable_type,
+            "taskable_id": self.taskable_id,
+            "assigned_to": self.assigned_to.as_ref().map(Agent::to_json),
+            "created_at": timestamp_json(self.created_at),
+            "updated_at": timestamp_json(self.updated_at),
+        })
+    }
+
+    /// Whether the task is about this record.
+    pub fn is_about(&self, taskable_type: &str, taskable_id: i64) -> bool {
+        self.taskable_type.as_deref() == Some(taskable_type)
+            && self.taskable_id == Some(taskable_id)
+    }
+}
+
+/// A conversation of the account, as the CRM panel sees it: the lead and
+/// the card linked to it. (Conversations are Chatwoot's; the API only
+/// reads and links them.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Conversation {
+    /// The conversation's id.
+    pub id: i64,
+    /// The lead linked to it, if any.
+    pub linked_lead_id: Option<i64>,
+    /// The card (deal) linked to it, if any.
+    pub linked_card_id: Option<i64>,
+}

@@ -15,9 +15,9 @@ use tokio::task::JoinHandle;
 use tower::ServiceExt;
 use voxys_connect_spec::Spec;
 
-use crate::data::{Account, Agent, Dataset, DatasetSpec, MockLead};
+use crate::data::{Account, Agent, Card, Dataset, DatasetSpec, Funnel, MockLead, Stage};
 use crate::faults::{Fault, FaultRule, Faults, proxy_page};
-use crate::records::{Contact, MockCompany, Note, TimelineEvent};
+use crate::records::{CardEvent, Contact, Conversation, MockCompany, Note, Task, TimelineEvent};
 use crate::respond::{server_error, text_response};
 use crate::routes;
 use crate::state::Shared;
@@ -398,6 +398,89 @@ impl MockServer {
     pub fn timeline(&self, account_id: i64, company_id: i64) -> Vec<TimelineEvent> {
         self.read_account(account_id, |a| {
             a.timeline_of(company_id).into_iter().cloned().collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// The funnels of an account now, as `list_funnels` lists them (by
+    /// position), each with its stages in order.
+    pub fn funnels(&self, account_id: i64) -> Vec<Funnel> {
+        self.read_account(account_id, |a| {
+            a.funnels_in_order().into_iter().cloned().collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// A funnel of an account now, with its stages; `None` once deleted.
+    pub fn funnel(&self, account_id: i64, funnel_id: i64) -> Option<Funnel> {
+        self.read_account(account_id, |a| a.funnel(funnel_id).cloned())
+            .flatten()
+    }
+
+    /// A funnel's stages now, by position, as `list_funnel_stages` lists
+    /// them; none for a funnel the account does not have.
+    pub fn stages(&self, account_id: i64, funnel_id: i64) -> Vec<Stage> {
+        self.funnel(account_id, funnel_id)
+            .map(|f| f.stages)
+            .unwrap_or_default()
+    }
+
+    /// A funnel's cards now, as `list_funnel_cards` lists them (by stage,
+    /// then position, then id).
+    pub fn cards(&self, account_id: i64, funnel_id: i64) -> Vec<Card> {
+        self.read_account(account_id, |a| {
+            a.funnel_cards(funnel_id).into_iter().cloned().collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// A card of an account now, in whichever funnel; `None` once deleted.
+    pub fn card(&self, account_id: i64, card_id: i64) -> Option<Card> {
+        self.read_account(account_id, |a| a.card(card_id).cloned())
+            .flatten()
+    }
+
+    /// A card's history now, newest first, as `funnel_card_history` lists
+    /// it.
+    pub fn card_history(&self, account_id: i64, card_id: i64) -> Vec<CardEvent> {
+        self.read_account(account_id, |a| {
+            a.history_of(card_id).into_iter().cloned().collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// A funnel's totals as `funnel_stats` answers them now, computed from
+    /// its cards and their leads ([`Account::funnel_stats`]).
+    pub fn funnel_stats(&self, account_id: i64, funnel_id: i64) -> Option<Value> {
+        self.read_account(account_id, |a| a.funnel_stats(funnel_id))
+            .flatten()
+    }
+
+    /// The follow-up tasks of an account now, in id order.
+    pub fn tasks(&self, account_id: i64) -> Vec<Task> {
+        self.read_account(account_id, |a| a.tasks.clone())
+            .unwrap_or_default()
+    }
+
+    /// A follow-up task of an account now; `None` once deleted.
+    pub fn task(&self, account_id: i64, task_id: i64) -> Option<Task> {
+        self.read_account(account_id, |a| a.task(task_id).cloned())
+            .flatten()
+    }
+
+    /// A conversation of an account now, with the lead and the card linked
+    /// to it (a lead or card since deleted is linked no more); `None` for
+    /// a conversation the account does not have.
+    pub fn conversation(&self, account_id: i64, conversation_id: i64) -> Option<Conversation> {
+        self.read_account(account_id, |a| a.conversation(conversation_id))
+            .flatten()
+    }
+
+    /// The ids of an account's conversations, ascending (any of them has a
+    /// CRM panel).
+    pub fn conversation_ids(&self, account_id: i64) -> Vec<i64> {
+        self.read_account(account_id, |a| {
+            a.conversations.iter().map(|c| c.id).collect()
         })
         .unwrap_or_default()
     }

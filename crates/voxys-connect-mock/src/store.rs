@@ -13,8 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
 
-use crate::data::{Account, Agent, Card, Dataset, MockLead};
+use crate::data::{Account, Agent, Dataset, MockLead};
 use crate::listing::AccountIndex;
+use crate::pipelines::drop_cards;
 use crate::records::TimelineEvent;
 use crate::respond::Refusal;
 
@@ -88,8 +89,29 @@ pub struct AppliedWrite {
     pub created_id: Option<i64>,
     /// What names the record written, as its members say: a lead's
     /// `custom_name`, a company's `name`, a note's `content`, a contact's
-    /// `name`.
+    /// `name`, a funnel's, a stage's `name`, a task's `title`.
     pub name: Option<String>,
+    /// The funnels it made, changed or deleted, or whose stages or cards
+    /// it wrote.
+    pub funnel_ids: Vec<i64>,
+    /// The stages it made, changed, deleted, or moved a card between (the
+    /// stage left first, then the stage reached).
+    pub stage_ids: Vec<i64>,
+    /// The cards it made, changed, moved, deleted or linked.
+    pub card_ids: Vec<i64>,
+    /// The follow-up tasks it made, changed or deleted.
+    pub task_ids: Vec<i64>,
+    /// The conversation whose CRM panel it wrote.
+    pub conversation_id: Option<i64>,
+    /// For `snooze_task` (and `update_task`, `complete_task`): the task's
+    /// `due_at` before the write; `None` when it had none (and for other
+    /// operations).
+    pub due_at_before: Option<DateTime<Utc>>,
+    /// For `snooze_task` (and `update_task`, `complete_task`): its `due_at`
+    /// after the write. Two snoozes by a duration have
+    /// `due_at_after > due_at_before` each; two to the same instant the
+    /// same `due_at_after`.
+    pub due_at_after: Option<DateTime<Utc>>,
 }
 
 /// What a write reports to the journal besides its operation, account and
@@ -103,6 +125,13 @@ pub(crate) struct Entry {
     pub(crate) created_id: Option<i64>,
     pub(crate) name: Option<String>,
     pub(crate) affected: u64,
+    pub(crate) funnel_ids: Vec<i64>,
+    pub(crate) stage_ids: Vec<i64>,
+    pub(crate) card_ids: Vec<i64>,
+    pub(crate) task_ids: Vec<i64>,
+    pub(crate) conversation_id: Option<i64>,
+    pub(crate) due_at_before: Option<DateTime<Utc>>,
+    pub(crate) due_at_after: Option<DateTime<Utc>>,
 }
 
 impl Entry {
@@ -202,6 +231,10 @@ pub(crate) struct Ids {
     company: i64,
     event: i64,
     card: i64,
+    funnel: i64,
+    stage: i64,
+    card_event: i64,
+    task: i64,
 }
 
 impl Ids {
@@ -214,6 +247,13 @@ impl Ids {
             company: next(&mut accounts().flat_map(|a| a.companies.iter().map(|c| c.id))),
             event: next(&mut accounts().flat_map(|a| a.timeline.iter().map(|e| e.id))),
             card: next(&mut accounts().flat_map(|a| a.cards.iter().map(|c| c.id))),
+            funnel: next(&mut accounts().flat_map(|a| a.funnels.iter().map(|f| f.id))),
+            stage: next(
+                &mut accounts()
+                    .flat_map(|a| a.funnels.iter().flat_map(|f| f.stages.iter().map(|s| s.id))),
+            ),
+            card_event: next(&mut accounts().flat_map(|a| a.card_events.iter().map(|e| e.id))),
+            task: next(&mut accounts().flat_map(|a| a.tasks.iter().map(|t| t.id))),
         }
     }
 
@@ -237,6 +277,22 @@ impl Ids {
 
     pub(crate) fn card(&mut self) -> i64 {
         Ids::take(&mut self.card)
+    }
+
+    pub(crate) fn funnel(&mut self) -> i64 {
+        Ids::take(&mut self.funnel)
+    }
+
+    pub(crate) fn stage(&mut self) -> i64 {
+        Ids::take(&mut self.stage)
+    }
+
+    pub(crate) fn card_event(&mut self) -> i64 {
+        Ids::take(&mut self.card_event)
+    }
+
+    pub(crate) fn task(&mut self) -> i64 {
+        Ids::take(&mut self.task)
     }
 }
 
@@ -336,6 +392,13 @@ impl Store {
             note_ids: entry.note_ids,
             created_id: entry.created_id,
             name: entry.name,
+            funnel_ids: entry.funnel_ids,
+            stage_ids: entry.stage_ids,
+            card_ids: entry.card_ids,
+            task_ids: entry.task_ids,
+            conversation_id: entry.conversation_id,
+            due_at_before: entry.due_at_before,
+            due_at_after: entry.due_at_after,
         });
         Ok(value)
     }
@@ -378,7 +441,7 @@ impl Store {
                     let before = account.leads.len();
                     account.leads.retain(|l| !wanted.contains(&l.id));
                     // Cards and notes go with their leads.
-                    account.cards.retain(|c| !wanted.contains(&c.lead_id));
+                    drop_cards(account, |c| wanted.contains(&c.lead_id));
                     account.notes.retain(|n| !wanted.contains(&n.lead_id));
                     (before - account.leads.len()) as u64
                 }
@@ -419,45 +482,19 @@ impl Store {
         stage: Option<i64>,
     ) -> Result<Value, Refusal> {
         self.change(account_id, "convert_lead", |write| {
-            let account = &*write.account;
-            if account.lead(lead_id).is_none() {
+            if write.account.lead(lead_id).is_none() {
                 return Err(Refusal::NotFound);
             }
-            let funnel = account.funnel(funnel_id).ok_or(Refusal::NotFound)?;
-            let stage_id = match stage {
-                Some(id) if funnel.stages.iter().any(|s| s.id == id) => id,
-                Some(id) => {
-                    return Err(Refusal::invalid(
-                        "funnel_stage_id",
-                        format!("Funnel stage {id} is not a stage of funnel {funnel_id}"),
-                    ));
-                }
-                None => funnel.stages.first().map(|s| s.id).ok_or_else(|| {
-                    Refusal::invalid("funnel_id", format!("Funnel {funnel_id} has no stages"))
-                })?,
-            };
-            let position = account
-                .cards
-                .iter()
-                .filter(|c| c.funnel_stage_id == Some(stage_id))
-                .count() as i64
-                + 1;
-            let card = Card {
-                id: write.ids.card(),
-                funnel_id,
-                funnel_stage_id: Some(stage_id),
-                lead_id,
-                position: Some(position),
-                created_at: write.now,
-                updated_at: write.now,
-            };
-            let json = account.card_json(&card).unwrap_or(Value::Null);
+            let card = write.make_card(funnel_id, stage, "funnel_stage_id", lead_id, None)?;
+            let json = write.account.card_json(&card).unwrap_or(Value::Null);
             let entry = Entry {
                 lead_ids: vec![lead_id],
                 created_id: Some(card.id),
+                funnel_ids: vec![funnel_id],
+                stage_ids: card.funnel_stage_id.into_iter().collect(),
+                card_ids: vec![card.id],
                 ..Entry::one()
             };
-            write.account.cards.push(card);
             Ok((json, entry))
         })
     }
