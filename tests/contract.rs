@@ -380,7 +380,7 @@ async fn replay(client: &Client, recording: &Recording) -> Option<Value> {
             }))
         }
         "list_funnel_cards" => {
-            let mut call = client.pipelines(account).cards(ids[1]);
+            let mut call = client.pipelines(account).cards(ids[1]).list();
             for (name, value) in &recording.request.query {
                 call = match name.as_str() {
                     "lead_status" => call.lead_status(LeadStatus::from(value.as_str())),
