@@ -27,6 +27,11 @@ use crate::types::{
     Lead, LeadConversion, LeadIds, LeadList, NoteCreate, NoteCreateContent,
 };
 use crate::{LeadStatus, PaginationMeta, Timestamp};
+use crate::types::{
+    CardLink, CardMove, ConversationConversion, FunnelCreate, FunnelCreateName, LeadLink,
+    StageCreate, StageCreateName, StageOrder, TaskCreate, TaskCreateTitle, TaskList,
+};
+use std::num::NonZeroU64;
 
 impl Lead {
     /// A lead with the members the API always sends, and no others: no name,
@@ -165,5 +170,98 @@ impl CompanyList {
     /// One page of companies and where it stands.
     pub fn new(data: Vec<crate::types::Company>, meta: PaginationMeta) -> CompanyList {
         CompanyList { data, meta }
+    }
+}
+
+impl FunnelCreate {
+    /// A funnel with this name, public and active, with no description,
+    /// color or position.
+    pub fn new(name: FunnelCreateName) -> FunnelCreate {
+        FunnelCreate {
+            name,
+            description: None,
+            color: None,
+            position: None,
+            is_public: true,
+            is_active: true,
+        }
+    }
+}
+
+impl StageCreate {
+    /// A stage with this name, last, with no color or status.
+    pub fn new(name: StageCreateName) -> StageCreate {
+        StageCreate {
+            name,
+            color: None,
+            position: None,
+            chatwoot_status: None,
+        }
+    }
+}
+
+impl StageOrder {
+    /// The stages `stage_ids`, in this order.
+    pub fn new(stage_ids: Vec<NonZeroU64>) -> StageOrder {
+        StageOrder { stage_ids }
+    }
+}
+
+impl CardMove {
+    /// To the stage `target_stage_id`, at `position` or last.
+    pub fn new(target_stage_id: NonZeroU64, position: Option<NonZeroU64>) -> CardMove {
+        CardMove {
+            target_stage_id,
+            position,
+        }
+    }
+}
+
+impl CardLink {
+    /// The card `funnel_card_id`.
+    pub fn new(funnel_card_id: NonZeroU64) -> CardLink {
+        CardLink { funnel_card_id }
+    }
+}
+
+impl LeadLink {
+    /// The lead `lead_id`.
+    pub fn new(lead_id: NonZeroU64) -> LeadLink {
+        LeadLink { lead_id }
+    }
+}
+
+impl ConversationConversion {
+    /// A card in the funnel `funnel_id`, in its first stage, for the
+    /// conversation's lead (or a new one).
+    pub fn new(funnel_id: NonZeroU64) -> ConversationConversion {
+        ConversationConversion {
+            funnel_id,
+            lead_id: None,
+            stage_id: None,
+        }
+    }
+}
+
+impl TaskCreate {
+    /// A task with this title, about nothing, due never, the server's
+    /// default priority.
+    pub fn new(title: TaskCreateTitle) -> TaskCreate {
+        TaskCreate {
+            title,
+            description: None,
+            due_at: None,
+            priority: None,
+            assigned_to_id: None,
+            taskable_type: None,
+            taskable_id: None,
+        }
+    }
+}
+
+impl TaskList {
+    /// One page of tasks and where it stands.
+    pub fn new(data: Vec<crate::types::Task>, meta: PaginationMeta) -> TaskList {
+        TaskList { data, meta }
     }
 }
