@@ -546,3 +546,176 @@ async fn three_hundred_merges_are_each_applied_once_and_never_reported_done_when
     );
     assert!(done > MERGES * 8 / 10, "{done}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_card_creates_make_no_duplicate_and_report_no_card_that_was_not_made() {
+    let server = faulty_server(20, 25, true).start().await.unwrap();
+    let client = client_for(&server);
+    let account = server.account_id();
+    let funnel = server.funnels(account)[0].id;
+    let started = Instant::now();
+    let results: Vec<(String, Result<voxys_connect::types::Card, Error>)> = tokio::time::timeout(
+        BOUND,
+        futures::stream::iter(0..WRITES)
+            .map(|i| {
+                let client = client.clone();
+                async move {
+                    let name = format!("fault suite deal {i:04}");
+                    let result = client
+                        .pipelines(account)
+                        .cards(funnel)
+                        .create()
+                        .name(name.clone())
+                        .settle_after(Duration::from_millis(300))
+                        .send()
+                        .await;
+                    (name, result)
+                }
+            })
+            .buffer_unordered(16)
+            .collect(),
+    )
+    .await
+    .expect("the creates end in bounded time");
+    let took = started.elapsed();
+
+    let mut made: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for write in server.applied_writes() {
+        if write.operation == "create_funnel_card" {
+            made.entry(write.name.clone().unwrap_or_default())
+                .or_default()
+                .extend(write.created_id);
+        }
+    }
+    let (mut created, mut uncertain, mut uncertain_made, mut refused) = (0, 0, 0, 0);
+    let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, result) in &results {
+        let ids = made.get(name).cloned().unwrap_or_default();
+        assert!(ids.len() <= 1, "{name}: {} cards, a duplicate", ids.len());
+        match result {
+            Ok(card) => {
+                assert_eq!(ids, [card.id], "{name}: told made, exactly its card");
+                created += 1;
+            }
+            Err(Error::OutcomeUnknown { .. }) => {
+                uncertain += 1;
+                uncertain_made += ids.len();
+            }
+            Err(other) => {
+                assert!(ids.is_empty(), "{name}: told {other}, yet a card was made");
+                refused += 1;
+                *refusals.entry(kind(other)).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(results.len(), WRITES);
+    println!(
+        "card creates: {WRITES} in {:.1} s, {} requests: {created} made (each exactly one card), {uncertain} reported unknown ({:.1}%; {uncertain_made} of them had made a card), {refused} refused as not applied {refusals:?}; 0 duplicates",
+        took.as_secs_f64(),
+        server.request_count(),
+        uncertain as f64 * 100.0 / WRITES as f64,
+    );
+    assert!(created > WRITES * 8 / 10, "{created}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_snoozes_by_a_day_are_never_applied_twice() {
+    let server = MockServer::builder()
+        .leads(10)
+        .accounts(1)
+        .seed(26)
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&server);
+    let account = server.account_id();
+    // The tasks, made before the faults begin.
+    let tasks: Vec<i64> = futures::stream::iter(0..WRITES)
+        .map(|i| {
+            let client = client.clone();
+            async move {
+                client
+                    .tasks(account)
+                    .create(format!("snoozed task {i:04}"))
+                    .due("2026-12-24T09:00:00Z".parse().unwrap())
+                    .send()
+                    .await
+                    .unwrap()
+                    .id
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for rule in fault_mix(true) {
+        server.add_fault(rule);
+    }
+    let started = Instant::now();
+    let results: Vec<_> = tokio::time::timeout(
+        BOUND,
+        futures::stream::iter(tasks.clone())
+            .map(|task| {
+                let client = client.clone();
+                async move {
+                    let result = client
+                        .tasks(account)
+                        .snooze(task, voxys_connect::types::Snooze::Days(1))
+                        .settle_after(Duration::from_millis(300))
+                        .send()
+                        .await;
+                    (task, result)
+                }
+            })
+            .buffer_unordered(16)
+            .collect(),
+    )
+    .await
+    .expect("the snoozes end in bounded time");
+    let took = started.elapsed();
+    server.clear_faults();
+
+    let mut snoozes: BTreeMap<i64, Vec<voxys_connect_mock::AppliedWrite>> = BTreeMap::new();
+    for write in server.applied_writes() {
+        if write.operation == "snooze_task" {
+            snoozes.entry(write.task_ids[0]).or_default().push(write);
+        }
+    }
+    let (mut done, mut uncertain, mut uncertain_applied, mut refused) = (0, 0, 0, 0);
+    let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
+    for (task, result) in &results {
+        let applied = snoozes.get(task).cloned().unwrap_or_default();
+        assert!(
+            applied.len() <= 1,
+            "task {task}: snoozed {} times",
+            applied.len()
+        );
+        match result {
+            Ok(snoozed) => {
+                assert_eq!(applied.len(), 1, "task {task}: told snoozed, snoozed once");
+                assert_eq!(
+                    snoozed.due_at.map(|t| t.as_datetime()),
+                    applied[0].due_at_after,
+                    "task {task}: the due time it was pushed to"
+                );
+                done += 1;
+            }
+            Err(Error::OutcomeUnknown { .. }) => {
+                uncertain += 1;
+                uncertain_applied += applied.len();
+            }
+            Err(other) => {
+                assert!(applied.is_empty(), "task {task}: told {other}, yet snoozed");
+                refused += 1;
+                *refusals.entry(kind(other)).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(results.len(), WRITES);
+    println!(
+        "snoozes by a day: {WRITES} in {:.1} s, {} requests: {done} snoozed (each exactly once), {uncertain} reported unknown ({:.1}%; {uncertain_applied} of them had been applied), {refused} refused as not applied {refusals:?}; 0 double snoozes",
+        took.as_secs_f64(),
+        server.request_count(),
+        uncertain as f64 * 100.0 / WRITES as f64,
+    );
+    assert!(done > WRITES * 8 / 10, "{done}");
+}
