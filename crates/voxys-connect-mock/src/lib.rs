@@ -69,17 +69,26 @@
 //! the token.
 //!
 //! # The data
-//! Each account has leads, agents, inboxes, two funnels with cards, 20
-//! companies, 30 contacts (about two in three in a company; a contact is in
-//! one company at most), notes on about one lead in eight, and a timeline
-//! event (`company_created`) for each company. The token belongs to one user
-//! ([`MockServer::user`]): the first account's first agent, an agent of
-//! every account; every account of the data ([`MockServer::account_ids`]:
-//! two by default) is reachable with the token, so that a client can copy
-//! from one into another. The [`MockServer`] has accessors for each kind of
-//! record (`leads`, `companies`, `notes`, `contacts`, `timeline`...), and
-//! [`MockServer::applied_writes`] is the journal of every write it applied
-//! ([`AppliedWrite`] says what each operation puts in it).
+//! Each account has leads, agents, inboxes, two funnels (five and three
+//! stages) with cards for about one lead in ten (each with a `created`
+//! event in its history, by no one), 20 companies, 30 contacts (about two
+//! in three in a company; a contact is in one company at most), notes on
+//! about one lead in eight, a timeline event (`company_created`) for each
+//! company, conversations (each one its leads came from, linked to the
+//! first such lead and to that lead's first card if it has one, and five
+//! more with nothing linked) and 16 follow-up tasks (about leads, cards,
+//! conversations, a contact, or nothing; mostly pending, some completed or
+//! snoozed; about one in four with no due date). The token belongs to one
+//! user ([`MockServer::user`]): the first account's first agent, an agent
+//! of every account; every account of the data
+//! ([`MockServer::account_ids`]: two by default) is reachable with the
+//! token, so that a client can copy from one into another. The
+//! [`MockServer`] has accessors for each kind of record (`leads`,
+//! `companies`, `notes`, `contacts`, `timeline`, `funnels`, `stages`,
+//! `cards`, `card_history`, `funnel_stats`, `tasks`, `task`,
+//! `conversation`...), and [`MockServer::applied_writes`] is the journal
+//! of every write it applied ([`AppliedWrite`] says what each operation
+//! puts in it).
 //!
 //! Writes are stamped with the real time, in milliseconds as Rails sends
 //! them (`2026-12-01T06:20:01.123Z`; rounded up, never before the moment
@@ -176,6 +185,94 @@
 //!   `companies_merged` (listed first). Generated companies have one
 //!   `company_created` event, with no actor (`null`). Status changes, bulk
 //!   actions and conversions write no events.
+//! - Funnels list by `position` (`null` last), then id. A new funnel goes
+//!   last (the largest position plus one) unless a `position` is given;
+//!   the others keep theirs (funnel positions are not renumbered).
+//!   `is_public` and `is_active` default to `true`. `stages_count`, a
+//!   stage's `cards_count` and `funnel_stats` are counted from the stages
+//!   and cards when asked, never kept apart.
+//! - `funnel_stats`: `won_cards` and `lost_cards` by the status of the
+//!   card's lead, `total_value` and `won_value` the sums of the leads'
+//!   `lead_value` across currencies as they are (JSON numbers, as for
+//!   `lead_stats`), `conversion_rate` won / total * 100, not rounded (the
+//!   reference's examples, `26.7`, look rounded to one decimal), 0 with no
+//!   card.
+//! - Stages are numbered 1, 2, ... without gaps, always: a stage created
+//!   or moved to a `position` (clamped to the list) pushes the others down,
+//!   a deleted one closes its gap, and a stage `position` sent as `null`
+//!   puts it last (a stage always has a place). A stage whose position
+//!   changes because another moved has its `updated_at` moved on (the same
+//!   for cards). Deleting a stage that holds cards answers 422 in the
+//!   reference's shape, about `base`. `reorder_funnel_stages` answers 422
+//!   in the reference's shape (`stage_ids`) unless it names each stage of
+//!   the funnel once (a repeated id is refused by the document's
+//!   `uniqueItems`, in Chatwoot's shape); stages whose position does not
+//!   change keep their `updated_at`, so the same order again gives the
+//!   same stages.
+//! - Cards of a stage are numbered 1, 2, ... too: a card made, moved or
+//!   updated into a stage goes at `position` (clamped) or last, and the
+//!   stage it left is numbered again. `update_funnel_card` with
+//!   `funnel_stage_id: null` takes the card out of every stage (a
+//!   `stage_changed` event with `to_stage: null`); `position: null` puts
+//!   it last. A card's lead members (`custom_name`, `lead_value`,
+//!   `lead_currency`, `assigned_agent_id`) change its lead, without a
+//!   company timeline event. A stage of another funnel answers 422 in
+//!   Chatwoot's shape (`funnel_stage_id`, `target_stage_id`, `stage_id`),
+//!   a card or stage of another funnel in the path 404.
+//! - Card history, newest first: `created` (`to_stage` its stage's name),
+//!   `stage_changed` (`from_stage` and `to_stage` names) and `updated`
+//!   (when members of the card's lead are sent; its description names
+//!   them), each by the token's user. A conversion
+//!   (`convert_lead`, `convert_conversation`) writes `created` too. A move
+//!   to the stage the card is in, with no other position, changes nothing,
+//!   writes no event and is journaled with `affected` 0. Deleting a card
+//!   or its funnel (or its lead) deletes its history; conversations linked
+//!   to it are linked to none.
+//! - `funnel_analytics` counts the funnel's cards whose `created_at` falls
+//!   from `since` to `until` (UTC dates, inclusive; by default `until` is
+//!   today and `since` 30 days before; `since` after `until` counts none),
+//!   only those whose lead is assigned to `agent_id` when given.
+//!   `average_deal_size` is the won value over the won cards, rounded to
+//!   cents (half away from zero), 0 with none. `by_agent` has an item per
+//!   agent of those leads (in agent id order; unassigned leads count in
+//!   the totals only), `by_stage` one per stage of the funnel, in order,
+//!   with the cards of the period in it now (zero too). `group_by` is
+//!   checked against the document's values and otherwise ignored: the
+//!   answer has no time-series member, as the reference describes none.
+//! - Tasks list soonest due first, those with no due date last, ties by
+//!   id, 25 a page by default; `due_before` and `due_after` are strict and
+//!   leave out tasks with no due date; `taskable_id` filters alone too.
+//!   The calendar keeps the tasks whose `due_at` has a UTC date from
+//!   `start_date` to `end_date` (none when `start_date` is later). A
+//!   `due_at` is kept to the millisecond; one without an offset is UTC.
+//! - A new task is `pending`, `medium` unless a `priority` is given. A
+//!   blank `title`, an `assigned_to_id` who is no agent of the account, a
+//!   taskable record that does not exist (`taskable`: `must exist`; a
+//!   Lead, FunnelCard, Conversation or Contact of the account), or one of
+//!   `taskable_type` and `taskable_id` without the other (`can't be
+//!   blank`) answer 422 in the reference's shape. Tasks stay when the
+//!   record they are about is deleted.
+//! - `complete_task` on a completed task changes nothing (`completed_at`
+//!   and `updated_at` kept; journaled with `affected` 0). `snooze_task`
+//!   with `Nh`, `Nd` or `Nw` pushes `due_at` by that from the later of its
+//!   `due_at` and now (from now when it has none), so each snooze by a
+//!   duration pushes it again; an ISO 8601 date-time sets it (the same
+//!   twice gives the same task). Either makes the task `snoozed` and
+//!   clears `completed_at`. A date-time that the pattern lets through but
+//!   is no date (`2031-13-45T00:00:00Z`) answers 422 in Chatwoot's shape.
+//! - Conversations are the data's (see above): a lead made or changed with
+//!   a `conversation_id` does not make one; any other conversation id
+//!   answers 404 on every CRM operation. Links are the panel's own: linking
+//!   a lead does not change the lead's `conversation_id`, and linking a
+//!   card does not link its lead. `link_conversation_card` and
+//!   `link_conversation_lead` answer 404 for a card or lead the account
+//!   does not have; linking what is linked already is journaled with
+//!   `affected` 0. `follow_up_tasks` are the tasks about the conversation,
+//!   soonest due first. `convert_conversation` takes `lead_id`, else the
+//!   linked lead, else makes a lead `Conversation #ID` (status `open`,
+//!   that `conversation_id`); it answers 404 for an unknown funnel or
+//!   lead, 422 (`stage_id`) for a stage of another funnel, and links the
+//!   card and its lead to the conversation.
 //!
 //! # Cargo features
 //! `cli` (default): the `voxys-mock` binary and the [`cli`] module with its

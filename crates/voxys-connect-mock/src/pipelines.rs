@@ -4,7 +4,7 @@
 //! change, order, move and delete them, each journaled, cards' with their
 //! history.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -264,8 +264,9 @@ pub(crate) fn drop_cards(account: &mut Account, which: impl Fn(&Card) -> bool) -
         .map(|c| c.id)
         .collect();
     if !gone.is_empty() {
-        account.cards.retain(|c| !gone.contains(&c.id));
-        account.card_events.retain(|e| !gone.contains(&e.card_id));
+        let set: BTreeSet<i64> = gone.iter().copied().collect();
+        account.cards.retain(|c| !set.contains(&c.id));
+        account.card_events.retain(|e| !set.contains(&e.card_id));
     }
     gone
 }
@@ -647,10 +648,11 @@ impl Store {
                 .map(|c| c.lead_id)
                 .collect();
             let card_ids = drop_cards(account, |c| c.funnel_id == funnel_id);
+            let gone: BTreeSet<i64> = card_ids.iter().copied().collect();
             for conversation in &mut account.conversations {
                 if conversation
                     .linked_card_id
-                    .is_some_and(|c| card_ids.contains(&c))
+                    .is_some_and(|c| gone.contains(&c))
                 {
                     conversation.linked_card_id = None;
                 }

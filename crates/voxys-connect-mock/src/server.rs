@@ -140,7 +140,9 @@ impl MockServerBuilder {
 
     /// The status to answer creates and conversions with, where the
     /// document says `201` (`create_lead`, `create_lead_note`,
-    /// `create_company`, `convert_lead`): `200`, as some deployments
+    /// `create_company`, `convert_lead`, `create_funnel`,
+    /// `create_funnel_stage`, `create_funnel_card`, `create_task`,
+    /// `convert_conversation`): `200`, as some deployments
     /// answer, to test that a client takes any 2xx that carries the
     /// documented body. Any 2xx status that carries a body (not 204 or 205)
     /// is accepted; [`start`](MockServerBuilder::start) refuses others

@@ -6,7 +6,9 @@
 //! index anew. The writes themselves live by section: the Leads writes
 //! that predate the others here, creating, updating and deleting leads and
 //! notes in [`crate::leads`], the Companies section in
-//! [`crate::companies`].
+//! [`crate::companies`], Pipelines in [`crate::pipelines`], Follow-up
+//! Tasks in [`crate::tasks`], Conversation CRM in
+//! [`crate::conversations`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -42,7 +44,7 @@ pub(crate) struct Store {
 /// |---|---|---|---|---|---|---|
 /// | `update_lead_status` | the lead | | | | | 1 |
 /// | `bulk_lead_action` | the ids sent, in order (unknown ones too) | | | | | leads changed |
-/// | `convert_lead` | the lead | | | the card | | 1 |
+/// | `convert_lead` | the lead | | `funnel_ids`, `stage_ids`, `card_ids`: the funnel, the stage and the card | the card | | 1 |
 /// | `create_lead` | the new lead | its company, if any | | the new lead | its `custom_name` | 1 |
 /// | `update_lead` | the lead | its company before, then after (when they differ) | | | its `custom_name` after | 1 |
 /// | `delete_lead` | the lead | its company, if any | `note_ids`: its notes, deleted with it | | its `custom_name` | 1 |
@@ -53,11 +55,32 @@ pub(crate) struct Store {
 /// | `merge_companies` | the source's leads, moved | the source, then the target | `contact_ids`: the source's contacts, moved | | the target's `name` | 1 |
 /// | `add_company_contact` | | the company, then the one the contact left (if any) | `contact_ids`: the contact | | the contact's `name` | 1, or 0 when it was in the company already |
 /// | `remove_company_contact` | | the company | `contact_ids`: the contact | | the contact's `name` | 1 |
+/// | `create_funnel` | | | `funnel_ids`: the new funnel | the funnel | its `name` | 1 |
+/// | `update_funnel` | | | `funnel_ids`: the funnel | | its `name` after | 1 |
+/// | `delete_funnel` | its cards' leads (which stay) | | `funnel_ids`: the funnel; `stage_ids`: its stages; `card_ids`: its cards, deleted with it | | its `name` | 1 |
+/// | `create_funnel_stage` | | | `funnel_ids`; `stage_ids`: the new stage | the stage | its `name` | 1 |
+/// | `update_funnel_stage` | | | `funnel_ids`; `stage_ids`: the stage | | its `name` after | 1 |
+/// | `delete_funnel_stage` | | | `funnel_ids`; `stage_ids`: the stage | | its `name` | 1 |
+/// | `reorder_funnel_stages` | | | `funnel_ids`; `stage_ids`: in the new order | | | 1 |
+/// | `create_funnel_card` | its lead (made by this write when no `lead_id` was sent: no `create_lead` entry) | | `funnel_ids`; `stage_ids`: its stage; `card_ids`: the card | the card | its lead's `custom_name` | 1 |
+/// | `update_funnel_card` | its lead | | `funnel_ids`; `stage_ids`: its stage, then the new one (when it moved); `card_ids` | | its lead's `custom_name` after | 1 |
+/// | `delete_funnel_card` | its lead (which stays) | | `funnel_ids`; `stage_ids`: its stage; `card_ids` | | | 1 |
+/// | `move_funnel_card` | its lead | | `funnel_ids`; `stage_ids`: the stage left, then the stage reached (one when it stayed); `card_ids` | | | 1, or 0 when it was there already |
+/// | `create_task` | | | `task_ids`: the new task; `due_at_after`: its `due_at` | the task | its `title` | 1 |
+/// | `update_task` | | | `task_ids`; `due_at_before`, `due_at_after` | | its `title` after | 1 |
+/// | `delete_task` | | | `task_ids`; `due_at_before`: its `due_at` | | its `title` | 1 |
+/// | `complete_task` | | | `task_ids`; `due_at_before` and `due_at_after`: its `due_at` | | its `title` | 1, or 0 when it was completed already |
+/// | `snooze_task` | | | `task_ids`; `due_at_before`, `due_at_after` | | its `title` | 1 |
+/// | `link_conversation_card` | the card's lead | | `conversation_id`; `funnel_ids`: the card's; `card_ids`: the card | | | 1, or 0 when it was linked already |
+/// | `unlink_conversation_card` | | | `conversation_id`; `card_ids`: the card unlinked (which stays) | | | 1 |
+/// | `link_conversation_lead` | the lead | | `conversation_id` | | the lead's `custom_name` | 1, or 0 when it was linked already |
+/// | `convert_conversation` | the card's lead (made by this write when the conversation had none and no `lead_id` was sent) | | `conversation_id`; `funnel_ids`; `stage_ids`: its stage; `card_ids`: the card | the card | the lead's `custom_name` | 1 |
 ///
 /// So "exactly one lead made per create request" is one `create_lead`
 /// entry per request, its `created_id` the lead's id; "the merge applied
 /// once" is one `merge_companies` entry with `company_ids == [source,
-/// target]`.
+/// target]`; "a snooze by a duration applied twice" is two `snooze_task`
+/// entries whose `due_at_after` is later than their `due_at_before`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AppliedWrite {
@@ -84,8 +107,8 @@ pub struct AppliedWrite {
     pub contact_ids: Vec<i64>,
     /// The notes it made or deleted.
     pub note_ids: Vec<i64>,
-    /// The id of the record a create made (lead, note, company) or of the
-    /// card a conversion made.
+    /// The id of the record a create made (lead, note, company, funnel,
+    /// stage, card, task) or of the card a conversion made.
     pub created_id: Option<i64>,
     /// What names the record written, as its members say: a lead's
     /// `custom_name`, a company's `name`, a note's `content`, a contact's
@@ -103,14 +126,14 @@ pub struct AppliedWrite {
     pub task_ids: Vec<i64>,
     /// The conversation whose CRM panel it wrote.
     pub conversation_id: Option<i64>,
-    /// For `snooze_task` (and `update_task`, `complete_task`): the task's
-    /// `due_at` before the write; `None` when it had none (and for other
-    /// operations).
+    /// For the writes of a task (`snooze_task` first of all): the task's
+    /// `due_at` before the write; `None` when it had none, for a create,
+    /// and for other operations.
     pub due_at_before: Option<DateTime<Utc>>,
-    /// For `snooze_task` (and `update_task`, `complete_task`): its `due_at`
-    /// after the write. Two snoozes by a duration have
-    /// `due_at_after > due_at_before` each; two to the same instant the
-    /// same `due_at_after`.
+    /// For the writes of a task: its `due_at` after the write (`None` for
+    /// a delete). Two snoozes by a duration have `due_at_after >
+    /// due_at_before` each; two to the same instant the same
+    /// `due_at_after`.
     pub due_at_after: Option<DateTime<Utc>>,
 }
 

@@ -325,7 +325,11 @@ impl Store {
                 .binary_search_by_key(&task_id, |t| t.id)
                 .map_err(|_| Refusal::NotFound)?;
             let task = write.account.tasks.remove(index);
-            Ok(((), task_entry(&task, task.due_at)))
+            let entry = Entry {
+                due_at_after: None,
+                ..task_entry(&task, task.due_at)
+            };
+            Ok(((), entry))
         })
     }
 
