@@ -132,7 +132,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///The days the analytics count.
+    ///The days the analytics count. The API may add fields.
     #[non_exhaustive]
     #[derive(
         ::serde::Deserialize,
@@ -147,6 +147,8 @@ pub mod types {
         pub since: ::chrono::naive::NaiveDate,
         ///The last day counted.
         pub until: ::chrono::naive::NaiveDate,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AnalyticsPeriod {
         pub fn builder() -> builder::AnalyticsPeriod {
@@ -2474,12 +2476,17 @@ clients accept kinds they do not know.*/
                 ::chrono::naive::NaiveDate,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AnalyticsPeriod {
             fn default() -> Self {
                 Self {
                     since: Err("no value supplied for since".to_string()),
                     until: Err("no value supplied for until".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -2508,6 +2515,20 @@ clients accept kinds they do not know.*/
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AnalyticsPeriod> for super::AnalyticsPeriod {
             type Error = super::error::ConversionError;
@@ -2517,6 +2538,7 @@ clients accept kinds they do not know.*/
                 Ok(Self {
                     since: value.since?,
                     until: value.until?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2525,6 +2547,7 @@ clients accept kinds they do not know.*/
                 Self {
                     since: Ok(value.since),
                     until: Ok(value.until),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8212,7 +8235,7 @@ Sends a `GET` request to `/api/v1/accounts/{account_id}/funnels/{id}/cards`
 
 Arguments:
 - `account_id`: The numeric ID of the account.
-- `id`: The funnel's ID.
+- `id`: The funnel's (pipeline's) ID.
 - `lead_status`: Only cards whose lead has this status.
 - `stage_id`: Only cards in the stage with this ID.
 ```ignore

@@ -60,6 +60,17 @@ async fn a_funnel_its_stages_and_cards_move_as_the_board_does() {
         .await
         .unwrap();
     assert_eq!(server.funnel(account, funnel.id).unwrap().name, "Board");
+    let listed: Vec<i64> = pipelines
+        .list()
+        .send()
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    let held: Vec<i64> = server.funnels(account).iter().map(|f| f.id).collect();
+    assert!(listed.contains(&funnel.id), "{listed:?}");
+    assert_eq!(listed.len(), held.len());
     let stages = pipelines.stages(funnel.id);
     let a = stages.create("A").send().await.unwrap();
     let b = stages
