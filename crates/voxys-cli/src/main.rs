@@ -1,5 +1,5 @@
-//! `voxys`: look at, export and change the leads and companies of a Voxys
-//! Connect account.
+//! `voxys`: look at, export and change the leads, companies, pipelines and
+//! tasks of a Voxys Connect account.
 
 use std::process::ExitCode;
 
@@ -9,17 +9,21 @@ use voxys_connect::error::Setting;
 #[cfg(feature = "demo")]
 use voxys_connect_mock::cli::ServeArgs;
 
-mod cards;
 mod companies;
 mod confirm;
 mod connect;
+mod conversations;
 mod create;
+mod crm;
 mod ids;
 mod import;
 mod lead;
 mod list;
 mod notes;
 mod output;
+mod pipelines;
+mod tables;
+mod tasks;
 mod values;
 mod writes;
 
@@ -41,12 +45,12 @@ mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
-const EXIT_CODES: &str = "\
+pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0    success
   1    another failure (such as the output file cannot be written)
   2    usage: a wrong flag or value, or one the API rejected (422); a
-       delete, merge or removal not confirmed
+       delete, merge, removal or unlink not confirmed
   3    authentication: no token, or the API refused it (401)
   4    not found (404): check --account and --base-url
   5    rate limited (429), still after retries
@@ -54,9 +58,9 @@ Exit codes:
   7    done in part: a bulk action whose batches failed (--failed-ids FILE
        keeps the ids not done, for --ids-from), or an import whose lines
        failed (the failures file says which and why; rerun to finish)
-  8    a conversion, a create, a note, a merge, or an import's line may or
-       may not have happened (the answer was lost and the SDK could not
-       tell): the message says how to check
+  8    a conversion, a create, a note, a merge, a snooze, or an import's
+       line may or may not have happened (the answer was lost and the SDK
+       could not tell): the message says how to check
   130  interrupted (Ctrl-C); what was written is complete records, a bulk
        action says which ids were done, an import's journal which lines
 
@@ -129,17 +133,10 @@ Examples:
 Converting makes a card (a deal) in the funnel. It is never sent twice: when
 the answer is lost the SDK looks at the funnel's cards to settle what happened,
 and when it still cannot tell it exits with 8 and says how to check
-(`voxys pipelines cards FUNNEL`).";
+(`voxys pipelines cards list FUNNEL`).";
 
-/// Examples for `voxys pipelines cards`.
-const CARDS_HELP: &str = "\
-Examples:
-  voxys pipelines cards 3
-  voxys pipelines cards 3 --status open --stage 7
-  voxys pipelines cards 3 -o deals.csv";
-
-/// Look at, export and change the leads and companies of a Voxys Connect
-/// account.
+/// Look at, export and change the leads, companies, pipelines and tasks of
+/// a Voxys Connect account.
 #[derive(Parser)]
 #[command(name = "voxys", version, after_help = EXIT_CODES)]
 struct Cli {
@@ -159,10 +156,21 @@ enum Command {
         #[command(subcommand)]
         command: companies::CompaniesCommand,
     },
-    /// Work with pipelines (funnels) and their cards (deals).
+    /// Work with pipelines (funnels): their stages, cards (deals), totals,
+    /// analytics, and the board.
     Pipelines {
         #[command(subcommand)]
-        command: PipelinesCommand,
+        command: pipelines::PipelinesCommand,
+    },
+    /// Work with follow-up tasks.
+    Tasks {
+        #[command(subcommand)]
+        command: tasks::TasksCommand,
+    },
+    /// Work with a conversation's CRM panel: its lead, its card, its tasks.
+    Conversations {
+        #[command(subcommand)]
+        command: conversations::ConversationsCommand,
     },
     /// Serve a local mock of the Voxys Connect Leads API, in the foreground.
     #[cfg(feature = "demo")]
@@ -214,13 +222,6 @@ enum LeadsCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum PipelinesCommand {
-    /// List a funnel's cards (deals), each with its lead.
-    #[command(after_help = format!("{CARDS_HELP}\n\n{EXIT_CODES}"))]
-    Cards(cards::CardsArgs),
-}
-
 /// A failure, with the exit code it gives.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -254,9 +255,9 @@ async fn main() -> ExitCode {
             LeadsCommand::Convert(args) => writes::convert(args).await,
         },
         Command::Companies { command } => companies::companies(command).await,
-        Command::Pipelines {
-            command: PipelinesCommand::Cards(args),
-        } => cards::cards(args).await,
+        Command::Pipelines { command } => pipelines::pipelines(command).await,
+        Command::Tasks { command } => tasks::tasks(command).await,
+        Command::Conversations { command } => conversations::conversations(command).await,
         #[cfg(feature = "demo")]
         Command::Mock(args) => return args.serve_until_interrupted().await,
         Command::Completions { shell } => {

@@ -232,7 +232,7 @@ impl Shape {
     }
 }
 
-fn opt<T: ToString>(value: &Option<T>) -> String {
+pub(crate) fn opt<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
@@ -284,7 +284,12 @@ fn unknown_members(lead: &Lead) -> String {
 
 /// Text cells neutralised for spreadsheets, unless `raw`; `numeric` names
 /// the columns that hold numbers.
-fn safe_cells(cells: Vec<String>, columns: &[&str], numeric: &[&str], raw: bool) -> Vec<String> {
+pub(crate) fn safe_cells(
+    cells: Vec<String>,
+    columns: &[&str],
+    numeric: &[&str],
+    raw: bool,
+) -> Vec<String> {
     if raw {
         return cells;
     }
@@ -573,7 +578,7 @@ impl<W: Write> RecordWriter<W> {
 
 /// Members the SDK does not know yet, as one JSON object; empty when there
 /// are none.
-fn extra_json(extra: &serde_json::Map<String, Value>) -> String {
+pub(crate) fn extra_json(extra: &serde_json::Map<String, Value>) -> String {
     if extra.is_empty() {
         String::new()
     } else {
@@ -634,7 +639,7 @@ impl Tabular for Company {
 }
 
 /// An agent's id, name and email as three cells (empty when there is none).
-fn agent_cells(agent: Option<&Agent>) -> [String; 3] {
+pub(crate) fn agent_cells(agent: Option<&Agent>) -> [String; 3] {
     [
         agent.map(|a| a.id.to_string()).unwrap_or_default(),
         agent.map(|a| a.name.clone()).unwrap_or_default(),

@@ -353,7 +353,7 @@ pub async fn convert(args: ConvertArgs) -> Result<(), Failure> {
         Err(Error::OutcomeUnknown { why, cause, .. }) => Err(Failure::new(
             exit::UNCERTAIN,
             format!(
-                "lead {lead} may or may not have been converted into funnel {funnel}: the answer was lost ({}), and {why}. Before converting again, check: voxys pipelines cards {funnel} (a card of lead {lead} made just now means it was converted).",
+                "lead {lead} may or may not have been converted into funnel {funnel}: the answer was lost ({}), and {why}. Before converting again, check: voxys pipelines cards list {funnel} (a card of lead {lead} made just now means it was converted).",
                 describe(&cause, account, 0).message.trim_end_matches('.'),
                 lead = args.id,
                 funnel = args.funnel,
