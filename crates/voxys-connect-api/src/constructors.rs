@@ -26,11 +26,11 @@ use crate::types::{
     CompanyContactAdd, CompanyCreate, CompanyCreateName, CompanyList, CompanyMerge, CompanySummary,
     Lead, LeadConversion, LeadIds, LeadList, NoteCreate, NoteCreateContent,
 };
-use crate::{LeadStatus, PaginationMeta, Timestamp};
 use crate::types::{
     CardLink, CardMove, ConversationConversion, FunnelCreate, FunnelCreateName, LeadLink,
     StageCreate, StageCreateName, StageOrder, TaskCreate, TaskCreateTitle, TaskList,
 };
+use crate::{LeadStatus, PaginationMeta, Timestamp};
 use std::num::NonZeroU64;
 
 impl Lead {

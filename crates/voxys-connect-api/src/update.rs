@@ -211,8 +211,9 @@ update_body! {
         name: Option<String>,
         /// Its color.
         color: Change<String>,
-        /// Its place in the funnel (the others move to make room).
-        position: Change<i64>,
+        /// Its place in the funnel (the others move to make room; a stage
+        /// always has one).
+        position: Option<i64>,
         /// The status it gives its cards' conversations.
         chatwoot_status: Change<ChatwootStatus>,
     }

@@ -240,7 +240,7 @@ impl UpdateStage {
 
     /// A new place (the others move to make room).
     pub fn position(mut self, position: i64) -> Self {
-        self.changes.position = Change::Set(position);
+        self.changes.position = Some(position);
         self
     }
 
@@ -265,9 +265,7 @@ impl UpdateStage {
     /// Sends the changes; the stage as it is now.
     pub async fn send(self) -> Result<Stage> {
         not_blank("name", self.changes.name.as_deref())?;
-        if let Change::Set(position) = self.changes.position {
-            id("position", Some(position))?;
-        }
+        id("position", self.changes.position)?;
         let stages = &self.stages;
         let request = stages
             .client
