@@ -557,7 +557,7 @@ async fn convert_prints_the_card_and_an_uncertain_conversion_has_its_own_exit_co
     let message = stderr(&uncertain);
     assert!(
         message.contains(&format!("lead {id} may or may not have been converted"))
-            && message.contains(&format!("voxys pipelines cards {}", funnel.id)),
+            && message.contains(&format!("voxys pipelines cards list {}", funnel.id)),
         "{message}"
     );
     assert_eq!(

@@ -234,7 +234,7 @@ async fn update(args: UpdateArgs) -> Result<(), Failure> {
     let mut changes = StageUpdate::default();
     changes.name = args.name.clone();
     changes.color = change(args.color.clone(), args.clear_color);
-    changes.position = change(args.position, false);
+    changes.position = args.position;
     changes.chatwoot_status = change(
         args.chatwoot_status.as_deref().map(ChatwootStatus::from),
         args.clear_chatwoot_status,
