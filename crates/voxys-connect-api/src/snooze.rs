@@ -11,9 +11,9 @@ use crate::Timestamp;
 /// How long to snooze a task, or until when: the API's `duration`, typed.
 ///
 /// On the wire it is a string: `12h`, `1d`, `2w`, or an ISO 8601 date-time.
-/// A duration is counted by the server (from the task's due time or now,
-/// whichever is later, as the mock server does; the reference does not say),
-/// so sending it twice pushes the task twice; an instant does not.
+/// A duration is counted by the server (the reference does not say from
+/// when; the mock server counts from the later of the task's due time and
+/// now), so sending it twice pushes the task twice; an instant does not.
 ///
 /// ```
 /// use voxys_connect_api::Snooze;
@@ -39,8 +39,8 @@ pub enum Snooze {
 }
 
 impl Snooze {
-    /// Whether the server counts it from the task's due time (a duration):
-    /// then sending it twice pushes the task twice.
+    /// Whether it is a duration, which the server counts itself: then
+    /// sending it twice pushes the task twice.
     pub fn is_relative(&self) -> bool {
         !matches!(self, Snooze::Until(_))
     }

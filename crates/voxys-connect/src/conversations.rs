@@ -5,14 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use voxys_connect_api::types::{Card, CardLink, ConversationConversion, CrmPanel, LeadLink};
 
 use crate::client::Client;
+use crate::create::{Create, Kind, LookForTheRecord};
 use crate::delete::Delete;
 use crate::error::Result;
 use crate::leads::{DEFAULT_SETTLE_AFTER, id, required_id};
-use crate::pipeline::{Call, Failure, Settle, Settled};
+use crate::pipeline::Call;
 use crate::request::{Invalid, Request};
 
 /// The conversations of one account, for their CRM panel; made by
@@ -153,16 +153,17 @@ impl ConversationCrm {
 /// (`POST /api/v1/accounts/{account_id}/conversations/{conversation_id}/crm/convert_to_deal`);
 /// made by [`ConversationCrm::convert`].
 ///
-/// **Exactly once**, as [`ConvertLead`](crate::leads::ConvertLead) is. The
-/// card it makes is linked to the conversation, so before converting the
-/// client notes the conversation's linked card; when an answer is lost it
-/// reads the panel again: a new linked card in the funnel is the one this
-/// conversion made. Nothing new after the application's own 500 means it was
+/// **Exactly once**, as the creates are (see
+/// [`CLOCK_ALLOWANCE`](crate::CLOCK_ALLOWANCE)): when an answer is lost, it
+/// looks for a card of the funnel (in the stage, and of the lead, when
+/// known: the lead sent, or the conversation's linked lead) made after the
+/// attempt began and not claimed by another create of this client, among
+/// the card now linked to the conversation (the document says a conversion
+/// links its card; the reference does not say) and the funnel's cards of
+/// that lead. Nothing found after the application's own 500 means it was
 /// not made; otherwise it looks once more after
 /// [`settle_after`](ConvertConversation::settle_after), and then returns
-/// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown). (A card linked to
-/// the conversation by another program in the same moment would look like
-/// it.)
+/// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown).
 #[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct ConvertConversation {
@@ -199,98 +200,81 @@ impl ConvertConversation {
         let mut body = ConversationConversion::new(required_id("funnel", self.funnel_id)?);
         body.lead_id = id("lead", self.lead)?;
         body.stage_id = id("stage", self.stage)?;
-        let before = self
+        // The lead the card will be for, when it can be known: where to look
+        // for the card besides the conversation's panel.
+        let lead = match self.lead {
+            Some(lead) => Some(lead),
+            None => self.crm.get().send().await?.linked_lead.map(|lead| lead.id),
+        };
+        let crm = &self.crm;
+        let (account, conversation, funnel) = (crm.account_id, crm.conversation_id, self.funnel_id);
+        let request = crm
+            .client
+            .api()
+            .convert_conversation()
+            .account_id(account)
+            .conversation_id(conversation)
+            .body(body)
+            .send();
+        let looker = self.clone();
+        let stage = self.stage;
+        let (settle, in_flight) = LookForTheRecord::new(
+            &crm.client,
+            Create {
+                kind: Kind {
+                    one: "card",
+                    many: "cards",
+                },
+                action: format!(
+                    "converting conversation {conversation} into a deal in funnel {funnel}"
+                ),
+                look: format!(
+                    "read the conversation's linked card (Client::conversations({account}).crm({conversation}).get(), or `voxys conversations crm get {conversation}`), and the funnel's cards (`voxys pipelines cards list {funnel}`)"
+                ),
+                identifying: true,
+                candidates: Box::new(move |_| {
+                    let looker = looker.clone();
+                    Box::pin(async move { looker.candidates(lead).await })
+                }),
+                matches: Arc::new(move |card: &Card| {
+                    card.funnel_id == funnel
+                        && (stage.is_none() || card.funnel_stage_id == stage)
+                        && (lead.is_none() || Some(card.lead.id) == lead)
+                }),
+                settle_after: self.settle_after,
+            },
+        );
+        let card: Card = crm
+            .client
+            .send("convert_conversation", Call::settled_by(settle), request)
+            .await?
+            .value;
+        in_flight.claim_answer(card.id);
+        Ok(card)
+    }
+
+    /// The cards this conversion could have made: the card linked to the
+    /// conversation now, and the funnel's cards of its lead, when known.
+    async fn candidates(&self, lead: Option<i64>) -> Result<Vec<Card>> {
+        let mut cards: Vec<Card> = self
             .crm
             .get()
             .send()
             .await?
             .linked_funnel_card
-            .map(|card| card.id);
-        let crm = &self.crm;
-        let request = crm
-            .client
-            .api()
-            .convert_conversation()
-            .account_id(crm.account_id)
-            .conversation_id(crm.conversation_id)
-            .body(body)
-            .send();
-        let settle = Arc::new(LookForTheLinkedCard {
-            convert: self.clone(),
-            before,
-        });
-        Ok(crm
-            .client
-            .send("convert_conversation", Call::settled_by(settle), request)
-            .await?
-            .value)
-    }
-}
-
-/// How a conversion whose answer was lost is settled: by reading the
-/// conversation's linked card.
-struct LookForTheLinkedCard {
-    convert: ConvertConversation,
-    /// The card linked before the conversion began.
-    before: Option<i64>,
-}
-
-impl LookForTheLinkedCard {
-    /// A newly linked card of the funnel, if there is one.
-    async fn new_card(&self) -> Result<Option<Card>> {
-        let panel = self.convert.crm.get().send().await?;
-        Ok(panel.linked_funnel_card.filter(|card| {
-            Some(card.id) != self.before && card.funnel_id == self.convert.funnel_id
-        }))
-    }
-}
-
-impl Settle for LookForTheLinkedCard {
-    fn settle<'a>(&'a self, failure: &'a Failure) -> BoxFuture<'a, Settled> {
-        Box::pin(async move {
-            let unreadable = |look: crate::Error| {
-                Settled::Unknown(format!("reading the panel failed too: {look}"))
-            };
-            match self.new_card().await {
-                Ok(Some(card)) => return found(&card),
-                Ok(None) if failure.answered_by_the_application() => return Settled::Absent,
-                Ok(None) => {}
-                Err(look) => return unreadable(look),
-            }
-            tokio::time::sleep(self.convert.settle_after).await;
-            match self.new_card().await {
-                Ok(Some(card)) => found(&card),
-                Ok(None) => Settled::Unknown(format!(
-                    "no new card is linked to the conversation, but the server may have been working on it when the answer was lost, and may still make it (looked again after {} ms)",
-                    self.convert.settle_after.as_millis()
-                )),
-                Err(look) => unreadable(look),
-            }
-        })
-    }
-
-    fn action(&self) -> String {
-        format!(
-            "converting conversation {} into a deal in funnel {}",
-            self.convert.crm.conversation_id, self.convert.funnel_id
-        )
-    }
-
-    fn look(&self) -> String {
-        let (account, conversation) = (
-            self.convert.crm.account_id,
-            self.convert.crm.conversation_id,
-        );
-        format!(
-            "read the conversation's linked card (Client::conversations({account}).crm({conversation}).get(), or `voxys conversations crm get {conversation}`)"
-        )
-    }
-}
-
-/// The card found, as the answer that was lost would have carried it.
-fn found(card: &Card) -> Settled {
-    match serde_json::to_vec(card) {
-        Ok(body) => Settled::Found(body),
-        Err(e) => Settled::Unknown(format!("the card could not be encoded: {e}")),
+            .into_iter()
+            .collect();
+        if let Some(lead) = lead {
+            let funnel = self
+                .crm
+                .client
+                .pipelines(self.crm.account_id)
+                .cards(self.funnel_id)
+                .list()
+                .send()
+                .await?;
+            cards.extend(funnel.into_iter().filter(|card| card.lead.id == lead));
+        }
+        Ok(cards)
     }
 }

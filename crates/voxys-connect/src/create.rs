@@ -107,7 +107,13 @@ pub(crate) struct Claimed {
     ids: Mutex<ClaimedIds>,
     in_flight: Mutex<HashMap<u64, (Kind, JsonMatches)>>,
     next: AtomicU64,
+    /// One lock per record that writes of this client must change one at a
+    /// time (a task's relative snoozes).
+    serial: Mutex<HashMap<(&'static str, i64), Arc<RecordLock>>>,
 }
+
+/// The lock of one record, for [`Claimed::one_at_a_time`].
+type RecordLock = tokio::sync::Mutex<()>;
 
 #[derive(Debug, Default)]
 struct ClaimedIds {
@@ -122,6 +128,24 @@ impl std::fmt::Debug for Claimed {
 }
 
 impl Claimed {
+    /// Waits until no other write of this client holds the record `id` of
+    /// `kind`, and holds it until the guard is dropped.
+    pub(crate) async fn one_at_a_time(
+        &self,
+        kind: &'static str,
+        id: i64,
+    ) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = match self.serial.lock() {
+            Ok(mut locks) => {
+                // Forget the locks no one holds or waits for.
+                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+                Arc::clone(locks.entry((kind, id)).or_default())
+            }
+            Err(_) => Arc::default(),
+        };
+        lock.lock_owned().await
+    }
+
     /// Claims the record `id` of `kind`; false when it was claimed already.
     fn claim(&self, kind: Kind, id: i64) -> bool {
         let Ok(mut ids) = self.ids.lock() else {
@@ -261,6 +285,12 @@ impl<R: Record> LookForTheRecord<R> {
         };
         (Arc::new(rule), in_flight)
     }
+}
+
+/// Whether two instants are the same to the second: the server may keep
+/// fewer digits than were sent (Rails stores microseconds, or seconds).
+pub(crate) fn same_instant(a: Timestamp, b: Timestamp) -> bool {
+    (a.as_datetime() - b.as_datetime()).num_milliseconds().abs() < 1000
 }
 
 /// `began`, less [`CLOCK_ALLOWANCE`], as a timestamp.

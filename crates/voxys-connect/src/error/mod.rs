@@ -285,6 +285,17 @@ pub enum Error {
         request_id: Option<String>,
     },
 
+    /// What the request acted on changed while it ran (another program at
+    /// work), so its result is not what was asked: read it again and retry.
+    #[error("{operation}: {message}")]
+    #[non_exhaustive]
+    Conflict {
+        /// The API operation.
+        operation: &'static str,
+        /// What changed, and what to do.
+        message: String,
+    },
+
     /// A write that makes something new each time it is sent (a conversion,
     /// a create) failed in a way that leaves it unknown whether it was
     /// applied (the answer was lost: a timeout, a 5xx from a proxy, a

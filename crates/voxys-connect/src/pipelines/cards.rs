@@ -10,7 +10,7 @@ use voxys_connect_api::{Amount, CardUpdate, Change, LeadStatus, Timestamp};
 use crate::client::Client;
 use crate::create::{Create, Kind, LookForTheRecord, Record};
 use crate::delete::Delete;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::leads::{DEFAULT_SETTLE_AFTER, id, positive_id, required_id};
 use crate::pipeline::Call;
 use crate::request::{Invalid, Request};
@@ -201,7 +201,9 @@ pub struct CreateCard {
 }
 
 impl CreateCard {
-    /// The lead the card is for (else a new lead is made).
+    /// The lead the card is for (else a new lead is made from
+    /// [`name`](CreateCard::name), [`value`](CreateCard::value)...; the two
+    /// do not go together).
     pub fn lead(mut self, lead_id: i64) -> Self {
         self.lead = Some(lead_id);
         self
@@ -252,6 +254,18 @@ impl CreateCard {
 
     /// Makes the card; the card made.
     pub async fn send(self) -> Result<Card> {
+        if self.lead.is_some()
+            && (self.name.is_some()
+                || self.value.is_some()
+                || self.currency.is_some()
+                || self.agent.is_some())
+        {
+            return Err(Error::InvalidParameter {
+                name: "lead",
+                value: format!("{:?}", self.lead),
+                expected: "either an existing lead, or the members of a new lead (name, value, currency, agent), not both: change the lead with Leads::update".to_owned(),
+            });
+        }
         let mut body = CardCreate::default();
         body.lead_id = id("lead", self.lead)?;
         body.funnel_stage_id = id("stage", self.stage)?;

@@ -182,7 +182,12 @@ impl CreateStage {
                 candidates: Box::new(move |_| Box::pin(list.clone().send())),
                 matches: Arc::new(move |stage: &Stage| {
                     stage.name == this.name
-                        && (this.color.is_none() || this.color == stage.color)
+                        && (this.color.is_none()
+                            || this
+                                .color
+                                .as_deref()
+                                .zip(stage.color.as_deref())
+                                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
                         && (this.status.is_none() || this.status == stage.chatwoot_status)
                 }),
                 settle_after: self.settle_after,
@@ -288,10 +293,14 @@ impl UpdateStage {
 /// (`POST /api/v1/accounts/{account_id}/funnels/{id}/stages/reorder`); made
 /// by [`Stages::reorder`].
 ///
-/// The API takes exactly the funnel's stage ids, each once. So the client
-/// first reads the funnel's stages, and refuses an order that misses a stage,
-/// names one twice, or names one that is not the funnel's, with the ids at
-/// fault, before sending anything. **Repeating it** gives the same order.
+/// An order must hold exactly the funnel's stage ids, each once (the
+/// reference says only "ordered list of stage ids"; the mock server answers
+/// 422 otherwise, and this SDK holds to that). So the client first reads the
+/// funnel's stages, and refuses an order that misses a stage, names one
+/// twice, or names one that is not the funnel's, with the ids at fault,
+/// before sending anything; should a stage be added or deleted between that
+/// read and the reorder, the answer shows it, and the call fails saying so.
+/// **Repeating it** gives the same order.
 ///
 /// ```no_run
 /// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
@@ -313,6 +322,11 @@ pub struct ReorderStages {
 impl ReorderStages {
     /// Reorders; the stages, in their new order.
     pub async fn send(self) -> Result<Vec<Stage>> {
+        let order = self
+            .order
+            .iter()
+            .map(|&stage| required_id("stage_ids", stage))
+            .collect::<Result<Vec<_>>>()?;
         let current: BTreeSet<i64> = self
             .stages
             .list()
@@ -322,11 +336,6 @@ impl ReorderStages {
             .map(|s| s.id)
             .collect();
         check_order(&self.order, &current)?;
-        let order = self
-            .order
-            .iter()
-            .map(|&stage| required_id("stage_ids", stage))
-            .collect::<Result<Vec<_>>>()?;
         let stages = &self.stages;
         let request = stages
             .client
@@ -336,11 +345,24 @@ impl ReorderStages {
             .id(stages.funnel_id)
             .body(StageOrder::new(order))
             .send();
-        Ok(stages
+        let answer: Vec<Stage> = stages
             .client
             .send("reorder_funnel_stages", Call::default(), request)
             .await?
-            .value)
+            .value;
+        // A stage added or deleted between the read and the reorder: the
+        // answer says so.
+        let answered: Vec<i64> = answer.iter().map(|s| s.id).collect();
+        if answered != self.order {
+            return Err(Error::Conflict {
+                operation: "reorder_funnel_stages",
+                message: format!(
+                    "the funnel's stages changed while they were reordered: asked for {:?}, the server answered {answered:?}; read the stages again and reorder them",
+                    self.order
+                ),
+            });
+        }
+        Ok(answer)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use voxys_connect_api::types::{Task, TaskCreate, TaskCreateTitle};
 use voxys_connect_api::{TaskPriority, TaskStatus, TaskableType, Timestamp};
 
-use crate::create::{Create, Kind, LookForTheRecord, Record};
+use crate::create::{Create, Kind, LookForTheRecord, Record, same_instant};
 use crate::error::{Error, Result};
 use crate::leads::{DEFAULT_SETTLE_AFTER, id, max_per_page};
 use crate::pipeline::Call;
@@ -70,7 +70,7 @@ impl CreateTask {
     }
 
     /// The agent it is for.
-    pub fn assign(mut self, agent_id: i64) -> Self {
+    pub fn agent(mut self, agent_id: i64) -> Self {
         self.agent = Some(agent_id);
         self
     }
@@ -147,7 +147,11 @@ impl CreateTask {
     fn matches(&self, task: &Task) -> bool {
         task.title == self.title
             && (self.description.is_none() || self.description == task.description)
-            && (self.due.is_none() || self.due == task.due_at)
+            && (self.due.is_none()
+                || self
+                    .due
+                    .zip(task.due_at)
+                    .is_some_and(|(sent, held)| same_instant(sent, held)))
             && (self.priority.is_none() || self.priority.as_ref() == Some(&task.priority))
             && (self.agent.is_none() || self.agent == task.assigned_to.as_ref().map(|a| a.id))
             && self.about.as_ref().is_none_or(|(kind, id)| {
@@ -165,6 +169,15 @@ impl CreateTask {
             .per_page(max_per_page());
         if let Some((kind, id)) = &self.about {
             list = list.about(kind.clone(), *id);
+        }
+        if let Some(due) = self.due {
+            // Only the tasks due about then (the list's order and pages are
+            // by due date: the fewer, the less a task made meanwhile shifts
+            // them).
+            let second = chrono::Duration::seconds(1);
+            list = list
+                .due_after(Timestamp::new(due.as_datetime() - second))
+                .due_before(Timestamp::new(due.as_datetime() + second));
         }
         let mut tasks = Vec::new();
         for number in 1..=PAGES_TO_LOOK_AT {

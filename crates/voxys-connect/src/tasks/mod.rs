@@ -360,7 +360,7 @@ impl UpdateTask {
     }
 
     /// Assigns it to this agent.
-    pub fn assign(mut self, agent_id: i64) -> Self {
+    pub fn agent(mut self, agent_id: i64) -> Self {
         self.changes.assigned_to_id = Change::Set(agent_id);
         self
     }

@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use voxys_connect_api::types::Task;
 use voxys_connect_api::{Snooze, TaskSnooze, TaskStatus, Timestamp};
 
+use crate::create::{same_instant, window_start};
 use crate::error::Result;
 use crate::leads::DEFAULT_SETTLE_AFTER;
 use crate::pipeline::{Call, Failure, Settle, Settled};
@@ -17,11 +18,12 @@ use crate::tasks::Tasks;
 /// by [`Tasks::snooze`]. It takes a typed [`Snooze`], never a free string.
 ///
 /// **Once.** Snoozing by a duration twice pushes the task twice, so the SDK
-/// does not resend it blindly. Before snoozing by a duration it reads the
-/// task's `due_at`; when an answer is lost (a timeout, a 5xx, a dropped
-/// connection) it reads the task again:
-/// - `due_at` moved and the task is snoozed: the snooze was applied, and the
-///   task is the answer;
+/// does not resend it blindly. It snoozes a task by a duration one call at a
+/// time (two relative snoozes of one task by one client wait for each
+/// other), reads the task's `due_at` first, and when an answer is lost (a
+/// timeout, a 5xx, a dropped connection) reads the task again:
+/// - `due_at` moved, the task snoozed and changed after the lost attempt
+///   began: the snooze was applied, and the task is the answer;
 /// - `due_at` unmoved after the application's own 500: it was not, and the
 ///   500 stands;
 /// - otherwise it reads once more after
@@ -29,12 +31,16 @@ use crate::tasks::Tasks;
 ///   not moved, returns [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown)
 ///   (the server may still be at it), saying what to compare.
 ///
+/// Another program changing the task's `due_at` in the same moment would
+/// look like this snooze. The SDK does not turn a duration into an instant
+/// itself: the reference does not say from when the server counts it (the
+/// mock server counts from the later of the due time and now).
+///
 /// A snooze **until an instant** gives the same task when repeated: after a
-/// lost answer the task is read, and the snooze sent again unless `due_at`
-/// is that instant already. (The SDK does not turn a duration into an
-/// instant itself: the server counts it from the task's due time, which the
-/// client cannot know exactly.) Another program changing `due_at` in the
-/// same moment would look like this snooze.
+/// lost answer the task is read (its `due_at` compared to the second, as the
+/// server may keep fewer digits), read again after `settle_after` in case
+/// the first attempt is still under way, and the snooze sent again unless it
+/// shows applied.
 ///
 /// ```no_run
 /// # async fn example(client: voxys_connect::Client) -> voxys_connect::Result<()> {
@@ -74,6 +80,18 @@ impl SnoozeTask {
 
     /// Snoozes the task; the task, snoozed.
     pub async fn send(self) -> Result<Task> {
+        // One relative snooze of a task at a time: another one's push must
+        // not be taken for this one's.
+        let _one_at_a_time = match self.snooze {
+            Snooze::Until(_) => None,
+            _ => Some(
+                self.tasks
+                    .client
+                    .claimed()
+                    .one_at_a_time("task", self.task_id)
+                    .await,
+            ),
+        };
         let before = match self.snooze {
             Snooze::Until(_) => None,
             _ => Some(self.tasks.get(self.task_id).send().await?.due_at),
@@ -114,12 +132,14 @@ enum Seen {
 }
 
 impl ReadTheTask {
-    async fn read(&self) -> Result<Seen> {
+    /// Reads the task: whether the snooze shows applied, the lost attempt
+    /// having begun at `since` (less the clock allowance).
+    async fn read(&self, since: Timestamp) -> Result<Seen> {
         let task = self.snooze.tasks.get(self.snooze.task_id).send().await?;
         let applied = task.status == TaskStatus::Snoozed
             && match (self.snooze.snooze, self.before) {
-                (Snooze::Until(at), _) => task.due_at == Some(at),
-                (_, Some(before)) => task.due_at != before,
+                (Snooze::Until(at), _) => task.due_at.is_some_and(|due| same_instant(due, at)),
+                (_, Some(before)) => task.due_at != before && task.updated_at >= since,
                 (_, None) => false,
             };
         Ok(if applied {
@@ -136,21 +156,21 @@ impl Settle for ReadTheTask {
             let unreadable = |look: crate::Error| {
                 Settled::Unknown(format!("reading the task failed too: {look}"))
             };
-            match self.read().await {
+            let since = window_start(failure.began);
+            match self.read(since).await {
                 Ok(Seen::Applied(task)) => return found(&task),
-                // Until an instant: sending it again gives the same task.
-                Ok(Seen::NotYet) if !self.snooze.snooze.is_relative() => {
-                    return Settled::Absent;
-                }
                 Ok(Seen::NotYet) if failure.answered_by_the_application() => {
                     return Settled::Absent;
                 }
                 Ok(Seen::NotYet) => {}
                 Err(look) => return unreadable(look),
             }
+            // The server may still be at it: read again.
             tokio::time::sleep(self.snooze.settle_after).await;
-            match self.read().await {
+            match self.read(since).await {
                 Ok(Seen::Applied(task)) => found(&task),
+                // Until an instant: sending it again gives the same task.
+                Ok(Seen::NotYet) if !self.snooze.snooze.is_relative() => Settled::Absent,
                 Ok(Seen::NotYet) => Settled::Unknown(format!(
                     "the task's due_at has not moved, but the server may have been working on the snooze when the answer was lost, and may still push it (looked again after {} ms)",
                     self.snooze.settle_after.as_millis()
