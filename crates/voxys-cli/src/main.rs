@@ -48,7 +48,8 @@ mod exit {
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0    success
-  1    another failure (such as the output file cannot be written)
+  1    another failure (such as the output file cannot be written, or the
+       data changed while a reorder was under way)
   2    usage: a wrong flag or value, or one the API rejected (422); a
        delete, merge, removal or unlink not confirmed
   3    authentication: no token, or the API refused it (401)
@@ -349,6 +350,15 @@ pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &s
         Error::Timeout { .. } | Error::Transport { .. } => (
             exit::SERVER_OR_NETWORK,
             format!("{error}. Check the network and --base-url, then try again."),
+        ),
+        // The data changed while the request was under way (a reorder whose
+        // stages changed meanwhile): nothing for the network or the flags.
+        Error::Conflict { message, .. } => (
+            exit::OTHER,
+            format!(
+                "{}. Look at it again, then try again.",
+                message.trim_end_matches('.')
+            ),
         ),
         Error::Config(e) if e.setting == Setting::Token => (exit::AUTH, format!("{e}.")),
         Error::Config(e) => (exit::USAGE, format!("{e}.")),

@@ -362,7 +362,7 @@ async fn create(args: CreateArgs) -> Result<(), Failure> {
         request = request.priority(TaskPriority::from(priority.as_str()));
     }
     if let Some(agent) = args.agent {
-        request = request.assign(agent);
+        request = request.agent(agent);
     }
     let check = match &about {
         Some((kind, id)) => {
