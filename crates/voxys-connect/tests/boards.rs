@@ -2,55 +2,22 @@
 //! through the SDK's public API, against the mock server over HTTP, with what
 //! happened checked in the mock's own state and journal.
 
+mod common;
+
+use common::on_mock::{applied, lose_answers, mock_client, mock_server};
 use std::time::Duration;
 
 use futures::TryStreamExt;
 use voxys_connect::types::{
     ChatwootStatus, NaiveDate, Snooze, TaskPriority, TaskStatus, TaskableType, Timestamp,
 };
-use voxys_connect::{Client, Deleted, Error, RetryPolicy};
-use voxys_connect_mock::{AppliedWrite, Fault, FaultRule, MockServer};
-
-async fn server() -> MockServer {
-    MockServer::builder().leads(30).start().await.unwrap()
-}
-
-fn client_for(server: &MockServer) -> Client {
-    Client::builder()
-        .token(server.token())
-        .base_url(server.url())
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(1))
-                .max_backoff(Duration::from_millis(5)),
-        )
-        .build()
-        .unwrap()
-}
-
-fn applied(server: &MockServer, operation: &str) -> Vec<AppliedWrite> {
-    server
-        .applied_writes()
-        .into_iter()
-        .filter(|w| w.operation == operation)
-        .collect()
-}
-
-/// The next `times` requests of `method` are applied, then their answers
-/// lost to `fault`.
-fn lose_answers(server: &MockServer, method: &str, fault: Fault, times: u64) {
-    server.add_fault(
-        FaultRule::new(fault)
-            .on_method(method)
-            .after_applying()
-            .times(times),
-    );
-}
+use voxys_connect::{Deleted, Error};
+use voxys_connect_mock::{Fault, FaultRule};
 
 #[tokio::test]
 async fn a_funnel_its_stages_and_cards_move_as_the_board_does() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let pipelines = client.pipelines(account);
     let funnel = pipelines
@@ -180,8 +147,8 @@ async fn a_funnel_its_stages_and_cards_move_as_the_board_does() {
 
 #[tokio::test]
 async fn analytics_take_typed_dates_and_count_the_cards_made() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let pipelines = client.pipelines(account);
     let funnel = pipelines.create("Counted").send().await.unwrap();
@@ -230,8 +197,8 @@ async fn analytics_take_typed_dates_and_count_the_cards_made() {
 
 #[tokio::test]
 async fn a_card_create_whose_answer_is_lost_is_made_once() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let funnel = server.funnels(account)[0].id;
     let lead = server.leads(account)[5].id;
@@ -251,8 +218,8 @@ async fn a_card_create_whose_answer_is_lost_is_made_once() {
 
 #[tokio::test]
 async fn tasks_are_listed_created_snoozed_once_and_completed() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let tasks = client.tasks(account);
     let lead = server.leads(account)[2].id;
@@ -321,8 +288,8 @@ async fn tasks_are_listed_created_snoozed_once_and_completed() {
 
 #[tokio::test]
 async fn a_relative_snooze_that_cannot_be_settled_is_reported_not_sent_again() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let task = server.tasks(account)[0].id;
     // The snooze is lost before it reaches the application, and its due
@@ -352,8 +319,8 @@ async fn a_relative_snooze_that_cannot_be_settled_is_reported_not_sent_again() {
 
 #[tokio::test]
 async fn a_conversation_is_linked_and_converted_once() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let conversation = server.conversation_ids(account)[0];
     let funnel = server.funnels(account)[0].id;

@@ -2,54 +2,20 @@
 //! the mock server over HTTP (and HTTPS), with what happened checked in the
 //! mock's own state and journal, not through the SDK.
 
+mod common;
+
+use common::on_mock::{applied, lose_answers, mock_client, mock_server};
 use std::time::Duration;
 
 use futures::TryStreamExt;
 use voxys_connect::types::{CompanySortField, LeadStatus};
-use voxys_connect::{Client, Deleted, Error, RetryPolicy};
+use voxys_connect::{Client, Deleted, Error};
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
-
-async fn server() -> MockServer {
-    MockServer::builder().leads(30).start().await.unwrap()
-}
-
-fn client_for(server: &MockServer) -> Client {
-    Client::builder()
-        .token(server.token())
-        .base_url(server.url())
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(1))
-                .max_backoff(Duration::from_millis(5)),
-        )
-        .build()
-        .unwrap()
-}
-
-/// The next `times` requests of `method` are applied, then their answers
-/// lost to `fault`.
-fn lose_answers(server: &MockServer, method: &str, fault: Fault, times: u64) {
-    server.add_fault(
-        FaultRule::new(fault)
-            .on_method(method)
-            .after_applying()
-            .times(times),
-    );
-}
-
-/// The journal's entries of one operation.
-fn applied(server: &MockServer, operation: &str) -> Vec<voxys_connect_mock::AppliedWrite> {
-    server
-        .applied_writes()
-        .into_iter()
-        .filter(|w| w.operation == operation)
-        .collect()
-}
 
 #[tokio::test]
 async fn a_lead_is_created_with_every_member_sent() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let company = server.companies(account)[0].id;
     let agent = server.account(account).unwrap().agents[0].id;
@@ -87,9 +53,9 @@ async fn a_create_whose_answer_is_lost_after_applying_returns_the_lead_it_made_o
         Fault::ServerError { status: 504 },
         Fault::CutBody,
     ] {
-        let server = server().await;
+        let server = mock_server().await;
         lose_answers(&server, "POST", fault.clone(), 1);
-        let client = client_for(&server);
+        let client = mock_client(&server);
         let account = server.account_id();
         let lead = client
             .leads(account)
@@ -109,9 +75,9 @@ async fn a_create_refused_before_applying_is_never_made_twice_nor_reported_made(
     // A dropped connection before the application saw it, and the
     // application's own 500 (with a request id: it is done, made nothing).
     for fault in [Fault::DropConnection, Fault::ServerError { status: 500 }] {
-        let server = server().await;
+        let server = mock_server().await;
         server.add_fault(FaultRule::new(fault.clone()).on_method("POST").times(1));
-        let client = client_for(&server);
+        let client = mock_client(&server);
         let account = server.account_id();
         let result = client
             .leads(account)
@@ -142,9 +108,9 @@ async fn a_create_refused_before_applying_is_never_made_twice_nor_reported_made(
 
 #[tokio::test]
 async fn a_create_answered_500_after_saving_returns_the_lead_it_made() {
-    let server = server().await;
+    let server = mock_server().await;
     lose_answers(&server, "POST", Fault::ServerError { status: 500 }, 1);
-    let client = client_for(&server);
+    let client = mock_client(&server);
     let account = server.account_id();
     let lead = client
         .leads(account)
@@ -160,9 +126,9 @@ async fn a_create_answered_500_after_saving_returns_the_lead_it_made() {
 
 #[tokio::test]
 async fn a_lead_create_that_sends_nothing_to_tell_its_lead_by_is_not_guessed() {
-    let server = server().await;
+    let server = mock_server().await;
     lose_answers(&server, "POST", Fault::DropConnection, 1);
-    let client = client_for(&server);
+    let client = mock_client(&server);
     let account = server.account_id();
     let error = client.leads(account).create().send().await.unwrap_err();
     let Error::OutcomeUnknown { why, .. } = &error else {
@@ -178,8 +144,8 @@ async fn a_lead_create_that_sends_nothing_to_tell_its_lead_by_is_not_guessed() {
 
 #[tokio::test]
 async fn a_merge_of_a_missing_company_is_not_found_even_after_a_429() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let target = server.companies(account)[0].id;
     server.add_fault(
@@ -199,12 +165,12 @@ async fn a_merge_of_a_missing_company_is_not_found_even_after_a_429() {
 
 #[tokio::test]
 async fn a_create_that_cannot_be_settled_says_the_outcome_is_unknown_and_what_to_look_for() {
-    let server = server().await;
+    let server = mock_server().await;
     // The answer is lost after the lead was made, and every read that would
     // find it fails.
     lose_answers(&server, "POST", Fault::DropConnection, 1);
     server.add_fault(FaultRule::new(Fault::ServerError { status: 401 }).on_method("GET"));
-    let client = client_for(&server);
+    let client = mock_client(&server);
     let account = server.account_id();
     let error = client
         .leads(account)
@@ -233,8 +199,8 @@ async fn a_create_that_cannot_be_settled_says_the_outcome_is_unknown_and_what_to
 #[tokio::test]
 async fn identical_creates_one_after_the_other_make_two_leads_even_when_the_second_answer_is_lost()
 {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let first = client
         .leads(account)
@@ -264,9 +230,9 @@ async fn identical_creates_one_after_the_other_make_two_leads_even_when_the_seco
 
 #[tokio::test]
 async fn notes_and_companies_are_created_once_when_the_answer_is_lost() {
-    let server = server().await;
+    let server = mock_server().await;
     lose_answers(&server, "POST", Fault::ServerError { status: 504 }, 2);
-    let client = client_for(&server);
+    let client = mock_client(&server);
     let account = server.account_id();
     let lead = server.leads(account)[0].id;
     let note = client
@@ -308,8 +274,8 @@ async fn notes_and_companies_are_created_once_when_the_answer_is_lost() {
 
 #[tokio::test]
 async fn a_delete_retried_after_a_lost_answer_reports_it_done_and_a_missing_one_is_not_found() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let leads = server.leads(account);
     assert_eq!(
@@ -354,8 +320,8 @@ async fn a_delete_retried_after_a_lost_answer_reports_it_done_and_a_missing_one_
 
 #[tokio::test]
 async fn a_merge_whose_answer_is_lost_is_settled_by_reading_both_companies() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let companies = client.companies(account);
     let source = companies.create("Source Inc").send().await.unwrap();
@@ -401,8 +367,8 @@ async fn a_merge_whose_answer_is_lost_is_settled_by_reading_both_companies() {
 
 #[tokio::test]
 async fn an_update_sends_each_member_left_out_cleared_or_set() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let before = server
         .leads(account)
@@ -446,8 +412,8 @@ async fn an_update_sends_each_member_left_out_cleared_or_set() {
 
 #[tokio::test]
 async fn a_validation_error_names_each_field_and_its_messages() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let error = client
         .leads(account)
@@ -494,8 +460,8 @@ async fn a_validation_error_names_each_field_and_its_messages() {
 
 #[tokio::test]
 async fn companies_are_listed_page_after_page_searched_and_matched() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let companies = client.companies(account);
     for i in 0..30 {
@@ -553,8 +519,8 @@ async fn companies_are_listed_page_after_page_searched_and_matched() {
 
 #[tokio::test]
 async fn contacts_notes_timeline_and_stats_read_what_the_mock_holds() {
-    let server = server().await;
-    let client = client_for(&server);
+    let server = mock_server().await;
+    let client = mock_client(&server);
     let account = server.account_id();
     let company = client
         .companies(account)

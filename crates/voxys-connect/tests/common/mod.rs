@@ -341,3 +341,4 @@ pub fn held(server: &voxys_connect_mock::MockServer) -> Vec<Value> {
         .unwrap()
         .leads_in_default_order()
 }
+pub mod on_mock;
