@@ -640,7 +640,7 @@ async fn a_lost_answer_is_settled_by_the_cards_and_never_converts_twice() {
                     "{what}: {shown}"
                 );
                 assert!(
-                    shown.contains(&format!("voxys pipelines cards {funnel}")),
+                    shown.contains(&format!("voxys pipelines cards list {funnel}")),
                     "{what}: {shown}"
                 );
                 assert!(made.is_empty(), "{what}: never converted twice");
