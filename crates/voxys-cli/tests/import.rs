@@ -653,14 +653,20 @@ async fn killed_while_a_create_that_never_applied_was_in_flight_a_rerun_creates_
 
     let rerun = voxys_in(dir.path(), &server, &args, b"").await;
     assert_ok(&rerun);
-    // The refused line was looked for, not found, and created.
+    // The refused line was looked for and, not found, created. (Or found:
+    // a request the killed run had already written to the socket may reach
+    // the server after the 503 was cleared, and make the lead; the rerun
+    // then takes that lead, and still makes none twice.)
     let rerun_journal = journal(&journal_path);
     let refused_line = events(&rerun_journal, "sent")[DONE_FIRST as usize]["line"].clone();
     let record = printed(&rerun)
         .into_iter()
         .find(|r| r["line"] == refused_line)
         .unwrap();
-    assert_eq!(record["outcome"], "created", "{record}");
+    assert!(
+        record["outcome"] == "created" || record["outcome"] == "recovered",
+        "{record}"
+    );
     assert_copied_once(&server, b, &source, &before_b);
     assert!(unsettled(&journal(&journal_path)).is_empty());
 }
