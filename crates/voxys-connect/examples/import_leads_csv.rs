@@ -27,7 +27,18 @@ Initech upsell,,,referral
 ";
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors are printed with `Display`: their message says what to do.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut _mock = None;
     let (client, account) = if std::env::var_os(voxys_connect::config::ENV_API_TOKEN).is_some() {
         (

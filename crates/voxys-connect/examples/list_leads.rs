@@ -9,7 +9,18 @@ use voxys_connect::Client;
 use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors are printed with `Display`: their message says what to do.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::from_env()?;
     let account = voxys_connect::config::account_id_from_env()?;
 

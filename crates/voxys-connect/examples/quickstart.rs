@@ -16,7 +16,18 @@ use voxys_connect::types::{Decimal, LeadSortField, LeadStatus, SortOrder};
 use voxys_connect_mock::MockServer;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors are printed with `Display`: their message says what to do.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the mock server alive until the end of main.
     let mut _mock = None;
     let (client, account) = if std::env::var_os(voxys_connect::config::ENV_API_TOKEN).is_some() {

@@ -13,7 +13,18 @@ use voxys_connect::{Client, Error};
 use voxys_connect_mock::{Fault, FaultRule, MockServer};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors are printed with `Display`: their message says what to do.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mock = MockServer::builder().leads(1_000).start().await?;
     let client = Client::builder()
         .token(mock.token())
