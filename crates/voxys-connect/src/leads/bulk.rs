@@ -449,7 +449,11 @@ impl BulkOutcome {
         self.not_sent.is_empty() && self.batches.iter().all(|b| b.result.is_ok())
     }
 
-    /// Whether a retried deletion may have deleted more than it counts.
+    /// Whether a batch retried after an attempt that may have applied may
+    /// have changed more than it counts: the API counts what each request
+    /// changed, so the retry does not count what the earlier attempt did
+    /// (deleted, assigned, or set to the status already). For every kind of
+    /// bulk action.
     pub fn counts_may_be_low(&self) -> bool {
         self.batches
             .iter()
