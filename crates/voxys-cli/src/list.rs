@@ -15,7 +15,7 @@ use voxys_connect::pagination::Page;
 use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 
 use crate::connect::{ConnectionArgs, connect, rate_note};
-use crate::output::{OutputArgs, RecordWriter, Tabular};
+use crate::output::{OutputArgs, RecordWriter, Sink, Tabular};
 use crate::{Failure, describe_after, exit, write_failure};
 
 /// The statuses the API documents.
@@ -198,9 +198,22 @@ pub async fn write_pages<T: Tabular>(
         }
     }
     progress.finish_and_clear();
-    writer.finish().map_err(write_failure)?;
     match failure {
-        Some(failure) => Err(failure),
-        None => Ok(()),
+        None => writer.finish().map_err(write_failure)?.commit(),
+        // Interrupted: the complete records fetched so far are written, to
+        // the -o file too (as the user stopped it, not a failure).
+        Some(failure) if failure.code == exit::INTERRUPTED => {
+            writer.abandon().map_err(write_failure)?.commit()?;
+            Err(failure)
+        }
+        // Failed: standard output has the complete records written so far
+        // (never a lone `[]`); an -o file is left as it was.
+        Some(failure) => {
+            let out = writer.abandon().map_err(write_failure)?;
+            if matches!(out, Sink::Stdout(_)) {
+                out.commit()?;
+            }
+            Err(failure)
+        }
     }
 }

@@ -59,22 +59,17 @@ pub struct OutputArgs {
 
 impl OutputArgs {
     /// Where records go (the file, or standard output) and in what format.
-    pub fn destination(&self) -> Result<(Box<dyn Write>, Format), crate::Failure> {
+    /// A file is written beside its target and takes its place only at
+    /// [`Sink::commit`]: until then the target keeps what it held.
+    pub fn destination(&self) -> Result<(Sink, Format), crate::Failure> {
         let format = self.format.unwrap_or_else(|| match &self.output {
             Some(path) => Format::from_file_name(&path.to_string_lossy()).unwrap_or(Format::Ndjson),
             None if std::io::stdout().is_terminal() => Format::Table,
             None => Format::Ndjson,
         });
-        let out: Box<dyn Write> = match &self.output {
-            Some(path) => Box::new(io::BufWriter::new(std::fs::File::create(path).map_err(
-                |e| {
-                    crate::Failure::new(
-                        crate::exit::OTHER,
-                        format!("cannot write {}: {e}.", path.display()),
-                    )
-                },
-            )?)),
-            None => Box::new(io::BufWriter::new(std::io::stdout().lock())),
+        let out = match &self.output {
+            Some(path) => Sink::file(path)?,
+            None => Sink::Stdout(io::BufWriter::new(std::io::stdout().lock())),
         };
         Ok((out, format))
     }
@@ -87,7 +82,109 @@ impl OutputArgs {
         for record in records {
             writer.write(record).map_err(crate::write_failure)?;
         }
-        writer.finish().map_err(crate::write_failure)
+        writer.finish().map_err(crate::write_failure)?.commit()
+    }
+}
+
+/// Where records are written: standard output, or a temporary file beside
+/// the `--output` file that replaces it only when [`committed`](Sink::commit)
+/// (dropped without it, the temporary file is removed and the target is left
+/// byte for byte as it was).
+pub enum Sink {
+    Stdout(io::BufWriter<io::StdoutLock<'static>>),
+    File {
+        temp: io::BufWriter<tempfile::NamedTempFile>,
+        /// The file it replaces (a symbolic link's target, so that the link
+        /// stays).
+        target: PathBuf,
+        /// What `-o` named, for messages.
+        shown: PathBuf,
+    },
+}
+
+impl Sink {
+    fn file(path: &std::path::Path) -> Result<Sink, crate::Failure> {
+        let cannot = |e: io::Error| {
+            crate::Failure::new(
+                crate::exit::OTHER,
+                format!("cannot write {}: {e}.", path.display()),
+            )
+        };
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        let dir = match target.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".partial");
+        // The mode the target has, or (a new file) what the umask allows of
+        // rw-rw-rw-, as File::create would give.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target)
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(0o666);
+            builder.permissions(std::fs::Permissions::from_mode(mode));
+        }
+        let temp = builder.tempfile_in(&dir).map_err(cannot)?;
+        Ok(Sink::File {
+            temp: io::BufWriter::new(temp),
+            target,
+            shown: path.to_owned(),
+        })
+    }
+
+    /// Puts what was written in place of the target (nothing to do for
+    /// standard output).
+    pub fn commit(self) -> Result<(), crate::Failure> {
+        match self {
+            Sink::Stdout(mut out) => out.flush().map_err(crate::write_failure),
+            Sink::File {
+                temp,
+                target,
+                shown,
+            } => {
+                let cannot = |e: io::Error| {
+                    crate::Failure::new(
+                        crate::exit::OTHER,
+                        format!("cannot write {}: {e}.", shown.display()),
+                    )
+                };
+                let temp = temp.into_inner().map_err(|e| cannot(e.into_error()))?;
+                temp.as_file().sync_all().map_err(cannot)?;
+                temp.persist(&target).map_err(|e| cannot(e.error))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(out) => out.write(buf),
+            Sink::File { temp, .. } => temp.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout(out) => out.write_all(buf),
+            Sink::File { temp, .. } => temp.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(out) => out.flush(),
+            Sink::File { temp, .. } => temp.flush(),
+        }
     }
 }
 
@@ -507,11 +604,7 @@ impl<W: Write> RecordWriter<W> {
     /// A writer of records of type `T` in `format` into `out`; writes the
     /// header, if any. `raw_csv` writes CSV text cells as they are, not
     /// neutralised for spreadsheets.
-    pub fn new<T: Tabular>(
-        format: Format,
-        mut out: W,
-        raw_csv: bool,
-    ) -> io::Result<RecordWriter<W>> {
+    pub fn new<T: Tabular>(format: Format, out: W, raw_csv: bool) -> io::Result<RecordWriter<W>> {
         Ok(match format {
             Format::Table => {
                 let mut table = comfy_table::Table::new();
@@ -519,10 +612,9 @@ impl<W: Write> RecordWriter<W> {
                 table.set_header(T::TABLE);
                 RecordWriter::Table(out, table)
             }
-            Format::Json => {
-                out.write_all(b"[")?;
-                RecordWriter::Json(out, false, Shape::of::<T>())
-            }
+            // The `[` waits for the first record, so that a listing that
+            // fails before it prints nothing, not an empty array.
+            Format::Json => RecordWriter::Json(out, false, Shape::of::<T>()),
             Format::Ndjson => RecordWriter::Ndjson(out, Shape::of::<T>()),
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
@@ -543,7 +635,7 @@ impl<W: Write> RecordWriter<W> {
             }
             RecordWriter::Json(out, started, shape) => {
                 let mut text = String::with_capacity(512);
-                text.push_str(if *started { ",\n" } else { "\n" });
+                text.push_str(if *started { ",\n" } else { "[\n" });
                 text.push_str(&shape.to_json(record)?);
                 *started = true;
                 out.write_all(text.as_bytes())
@@ -559,19 +651,48 @@ impl<W: Write> RecordWriter<W> {
         }
     }
 
-    /// Closes what the format opened (the JSON array, the table) and flushes.
-    pub fn finish(self) -> io::Result<()> {
+    /// Closes what the format opened (the JSON array, the table), flushes,
+    /// and gives back the output (a [`Sink`] to commit).
+    pub fn finish(self) -> io::Result<W> {
         match self {
             RecordWriter::Table(mut out, table) => {
                 writeln!(out, "{table}")?;
-                out.flush()
+                out.flush()?;
+                Ok(out)
             }
             RecordWriter::Json(mut out, started, _) => {
-                out.write_all(if started { b"\n]\n" } else { b"]\n" })?;
-                out.flush()
+                out.write_all(if started { b"\n]\n" } else { b"[]\n" })?;
+                out.flush()?;
+                Ok(out)
             }
-            RecordWriter::Ndjson(mut out, _) => out.flush(),
-            RecordWriter::Csv(mut writer, _) => writer.flush(),
+            RecordWriter::Ndjson(mut out, _) => {
+                out.flush()?;
+                Ok(out)
+            }
+            RecordWriter::Csv(writer, _) => writer.into_inner().map_err(|e| e.into_error()),
+        }
+    }
+
+    /// Ends writing after a failure: the complete records written stay (a
+    /// JSON array is closed if one was opened), but nothing is added that
+    /// would look like a complete, empty answer (no `[]`, no empty table).
+    pub fn abandon(self) -> io::Result<W> {
+        match self {
+            RecordWriter::Table(mut out, table) if !table.is_empty() => {
+                writeln!(out, "{table}")?;
+                out.flush()?;
+                Ok(out)
+            }
+            RecordWriter::Json(mut out, true, _) => {
+                out.write_all(b"\n]\n")?;
+                out.flush()?;
+                Ok(out)
+            }
+            RecordWriter::Table(mut out, _) | RecordWriter::Json(mut out, false, _) => {
+                out.flush()?;
+                Ok(out)
+            }
+            other => other.finish(),
         }
     }
 }

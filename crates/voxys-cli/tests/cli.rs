@@ -643,3 +643,89 @@ async fn csv_text_that_a_spreadsheet_would_run_is_neutralised_unless_raw() {
     }
     assert!(neutralised > 10, "{neutralised} notes that start a formula");
 }
+
+/// The environment of `server` with a token it refuses.
+fn wrong_token(server: &MockServer) -> Vec<(&'static str, String)> {
+    let mut env = common::server_env(server).to_vec();
+    env[1].1 = "not-the-token".to_owned();
+    env
+}
+
+#[tokio::test]
+async fn a_failed_export_leaves_the_output_file_as_it_was_and_a_good_one_replaces_it() {
+    let server = MockServer::builder().leads(30).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let before = b"important\nnot to be lost\n";
+    let bad_env = wrong_token(&server);
+    let bad_env: Vec<(&str, &str)> = bad_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (command, name) in [
+        ("leads", "prev.csv"),
+        ("leads", "prev.json"),
+        ("companies", "prev.ndjson"),
+        ("tasks", "prev.json"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, before).unwrap();
+        let file = path.to_str().unwrap();
+
+        // A value the CLI refuses before asking.
+        let output = voxys(&server, &[command, "list", "--per-page", "0", "-o", file]).await;
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{command} {name}");
+
+        // A token the API refuses, with --all.
+        let output = common::voxys_env(&[command, "list", "--all", "-o", file], &bad_env).await;
+        assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{command} {name}");
+
+        // Nothing is left beside it.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    // A good export replaces the file.
+    let path = dir.path().join("prev.csv");
+    std::fs::write(&path, before).unwrap();
+    let output = voxys(
+        &server,
+        &["leads", "list", "--all", "-o", path.to_str().unwrap()],
+    )
+    .await;
+    assert_ok(&output);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("id,custom_name,"), "{text}");
+    let records = csv::Reader::from_reader(text.as_bytes()).records().count();
+    assert_eq!(records, 30, "{text}");
+}
+
+#[tokio::test]
+async fn a_failed_json_listing_prints_no_empty_array() {
+    let server = MockServer::builder().leads(3).start().await.unwrap();
+    let bad_env = wrong_token(&server);
+    let bad_env: Vec<(&str, &str)> = bad_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let output = common::voxys_env(&["leads", "list", "--all", "--format", "json"], &bad_env).await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "", "a failure is not an empty list");
+    let output = voxys(
+        &server,
+        &["leads", "list", "--per-page", "0", "--format", "json"],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+
+    // An empty answer is still an empty array.
+    let output = voxys(
+        &server,
+        &[
+            "leads", "list", "--status", "lost", "--agent", "999999", "--format", "json",
+        ],
+    )
+    .await;
+    assert_ok(&output);
+    assert_eq!(stdout(&output).trim(), "[]");
+}

@@ -46,7 +46,7 @@ use voxys_connect::types::{Lead, Timestamp};
 use voxys_connect::{CLOCK_ALLOWANCE, Client, Error};
 
 use crate::connect::{ConnectionArgs, connect};
-use crate::output::{OutputArgs, RecordWriter, Tabular, names};
+use crate::output::{OutputArgs, RecordWriter, Sink, Tabular, names};
 use crate::{Failure, describe, exit, field_errors, write_failure};
 
 use input::{Fields, InputFormat, Line, Member, Plan};
@@ -305,7 +305,7 @@ struct Import<'a> {
     lines: &'a [Line],
     keys: Vec<String>,
     journal: Journal,
-    writer: RecordWriter<Box<dyn Write>>,
+    writer: RecordWriter<Sink>,
     tally: Tally,
     progress: ProgressBar,
     stop: Arc<AtomicBool>,
@@ -946,9 +946,12 @@ pub async fn import(
         output_open,
         ..
     } = import;
+    // The leads made are written whatever the outcome (an -o file takes
+    // them in place of what it held).
     match writer.finish() {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe || !output_open => {}
-        other => other.map_err(write_failure)?,
+        Err(e) => return Err(write_failure(e)),
+        Ok(out) => out.commit()?,
     }
     finish(
         &tally,
