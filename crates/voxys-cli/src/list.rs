@@ -16,6 +16,7 @@ use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 
 use crate::connect::{ConnectionArgs, connect, rate_note};
 use crate::output::{OutputArgs, RecordWriter, Sink, Tabular};
+use crate::signals::Interrupts;
 use crate::{Failure, describe_after, exit, write_failure};
 
 /// The statuses the API documents.
@@ -128,7 +129,7 @@ pub async fn list(args: ListArgs) -> Result<(), Failure> {
 
 /// Writes every record of `pages` as `flags.output` says, with a progress
 /// bar on a terminal with `--all` (records written of the total, the rate,
-/// the client's rate limit). Ctrl-C stops cleanly: what was written is complete
+/// the client's rate limit). Ctrl-C, SIGTERM or SIGHUP stops cleanly: what was written is complete
 /// records. `noun` names the records in messages (`leads`).
 pub async fn write_pages<T: Tabular>(
     client: &Client,
@@ -155,7 +156,8 @@ pub async fn write_pages<T: Tabular>(
         ProgressBar::hidden()
     };
 
-    let interrupt = tokio::signal::ctrl_c();
+    let mut interrupts = Interrupts::new().map_err(crate::signals::cannot_watch)?;
+    let interrupt = interrupts.next();
     tokio::pin!(interrupt);
     let (mut written, mut total) = (0u64, None);
     let started = std::time::Instant::now();
@@ -164,7 +166,7 @@ pub async fn write_pages<T: Tabular>(
     loop {
         tokio::select! {
             biased;
-            _ = &mut interrupt => {
+            true = &mut interrupt => {
                 failure = Some(Failure::new(
                     exit::INTERRUPTED,
                     format!("interrupted after {written} of {} {noun}; what was written is complete.", total.map_or("?".to_owned(), |t: u64| t.to_string())),

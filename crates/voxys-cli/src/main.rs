@@ -22,6 +22,7 @@ mod list;
 mod notes;
 mod output;
 mod pipelines;
+mod signals;
 mod tables;
 mod tasks;
 mod values;
@@ -62,8 +63,9 @@ Exit codes:
   8    a conversion, a create, a note, a merge, a snooze, or an import's
        line may or may not have happened (the answer was lost and the SDK
        could not tell): the message says how to check
-  130  interrupted (Ctrl-C); what was written is complete records, a bulk
-       action says which ids were done, an import's journal which lines
+  130  interrupted (Ctrl-C, SIGTERM or SIGHUP); what was written is
+       complete records, a bulk action says which ids were done, an
+       import's journal which lines
 
 Configuration: VOXYS_API_TOKEN (or --token-file), VOXYS_BASE_URL (or
 --base-url; default https://connect.voxys.ai), VOXYS_ACCOUNT_ID (or --account),

@@ -16,6 +16,7 @@ use crate::connect::{ConnectionArgs, connect, rate_note};
 use crate::ids::read_ids;
 use crate::list::STATUSES;
 use crate::output::OutputArgs;
+use crate::signals::Interrupts;
 use crate::{Failure, describe, exit};
 
 /// `voxys leads set-status`.
@@ -101,9 +102,10 @@ an `id` member, such as `voxys leads list --format ndjson` writes. A line that
 is neither is reported with its number, and nothing is sent.
 
 Exit codes: 0 every batch done; 7 some batches failed (the summary says which
-ids, --failed-ids FILE keeps them); 130 interrupted (Ctrl-C stops sending new
-batches, waits for those in flight, and says which ids were done); 2 bad ids
-or flags; 3, 4, 5, 6 as for every command when nothing could be done.";
+ids, --failed-ids FILE keeps them); 130 interrupted (Ctrl-C, SIGTERM or
+SIGHUP stops sending new batches, waits for those in flight, and says which
+ids were done); 2 bad ids or flags; 3, 4, 5, 6 as for every command when
+nothing could be done.";
 
 /// The flags of every bulk action.
 #[derive(Args)]
@@ -174,15 +176,14 @@ pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
     let mut run = request.start().map_err(|e| describe(&e, account, 0))?;
     let progress = progress_bar(count as u64);
     let started = Instant::now();
-    let interrupt = tokio::signal::ctrl_c();
-    tokio::pin!(interrupt);
+    let mut interrupts = Interrupts::new().map_err(crate::signals::cannot_watch)?;
     let mut interrupted = false;
     let (mut finished_ids, mut failed_ids) = (0u64, 0u64);
     let mut ticks = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
             biased;
-            _ = &mut interrupt, if !interrupted => {
+            true = interrupts.next(), if !interrupted => {
                 interrupted = true;
                 run.stop();
                 progress.println("interrupted: no new batch is sent; waiting for those in flight");

@@ -729,3 +729,61 @@ async fn a_failed_json_listing_prints_no_empty_array() {
     assert_ok(&output);
     assert_eq!(stdout(&output).trim(), "[]");
 }
+
+#[tokio::test]
+async fn sigterm_and_sighup_mid_export_leave_complete_records_in_the_file() {
+    for (signal, name) in [("TERM", "leads.csv"), ("HUP", "leads.json")] {
+        let server = slow_server(2_000, Duration::from_millis(40)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(name);
+        std::fs::write(&file, "old\n").unwrap();
+        let child = voxys_command(&server)
+            .args([
+                "leads",
+                "list",
+                "--all",
+                "--per-page",
+                "10",
+                "--concurrency",
+                "1",
+                "--output",
+                file.to_str().unwrap(),
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Records on their way: the file beside the target has some.
+        let partial = || {
+            std::fs::read_dir(dir.path()).unwrap().any(|e| {
+                let e = e.unwrap();
+                e.file_name().to_string_lossy().ends_with(".partial")
+                    && e.metadata().unwrap().len() > 0
+            })
+        };
+        common::wait_until("records written", partial).await;
+        let output = common::stop_with(child, signal).await;
+        assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let leads: Vec<Value> = if name.ends_with(".json") {
+            serde_json::from_str(&text).expect("a whole JSON array")
+        } else {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let headers = reader.headers().unwrap().clone();
+            reader
+                .records()
+                .map(|r| {
+                    let r = r.expect("whole records");
+                    assert_eq!(r.len(), headers.len());
+                    Value::from(r[0].to_owned())
+                })
+                .collect()
+        };
+        assert!(
+            !leads.is_empty() && leads.len() < 2_000,
+            "{signal}: {} leads",
+            leads.len()
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "nothing left beside the file");
+    }
+}

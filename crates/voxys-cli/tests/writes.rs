@@ -700,3 +700,62 @@ async fn every_write_command_works_on_the_demo() {
         );
     }
 }
+
+/// `voxys leads bulk status snoozed` of `ids` in batches of 10, two at a
+/// time, reading the ids from standard input, with `--failed-ids rest`.
+fn spawn_bulk(server: &MockServer, ids: &[i64], rest: &std::path::Path) -> std::process::Child {
+    let mut command = voxys_command(server);
+    command
+        .args([
+            "leads",
+            "bulk",
+            "status",
+            "snoozed",
+            "--batch-size",
+            "10",
+            "--concurrency",
+            "2",
+            "--ids-from",
+            "-",
+            "--failed-ids",
+            rest.to_str().unwrap(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    for id in ids {
+        writeln!(stdin, "{id}").unwrap();
+    }
+    child
+}
+
+#[tokio::test]
+async fn sigterm_and_sighup_mid_bulk_stop_it_like_ctrl_c_with_the_summary_and_the_ids_not_done() {
+    for signal in ["TERM", "HUP"] {
+        let server = slow_server(1_000, Duration::from_millis(60)).await;
+        let ids = lead_ids(&server);
+        let dir = tempfile::tempdir().unwrap();
+        let rest = dir.path().join("rest.txt");
+        let child = spawn_bulk(&server, &ids, &rest);
+        // Some batches applied (a hundred at two at a time, 60 ms each,
+        // take three seconds).
+        common::wait_until("a batch applied", || !server.applied_writes().is_empty()).await;
+        let output = common::stop_with(child, signal).await;
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(130), "{signal}: {message}");
+        assert!(message.contains(": 1000 requested"), "{message}");
+        assert!(message.contains("interrupted: "), "{message}");
+        let applied = applied_bulk_ids(&server);
+        let not_done = ids_in(&rest);
+        assert!(!not_done.is_empty(), "{signal}: {message}");
+        let mut together: Vec<i64> = applied.keys().copied().chain(not_done).collect();
+        together.sort_unstable();
+        assert_eq!(
+            together, ids,
+            "{signal}: every id either done or in the file, once"
+        );
+    }
+}

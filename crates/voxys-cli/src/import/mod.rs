@@ -47,6 +47,7 @@ use voxys_connect::{CLOCK_ALLOWANCE, Client, Error};
 
 use crate::connect::{ConnectionArgs, connect};
 use crate::output::{OutputArgs, RecordWriter, Sink, Tabular, names};
+use crate::signals::Interrupts;
 use crate::{Failure, describe, exit, field_errors, write_failure};
 
 use input::{Fields, InputFormat, Line, Member, Plan};
@@ -174,21 +175,21 @@ impl Tally {
     }
 }
 
-/// Stops new lines on the first Ctrl-C; exits at once on the second. The
-/// handler is in place when this returns (before anything is sent), so
-/// that a Ctrl-C never kills the import half way through a line.
+/// Stops new lines on the first interrupt (Ctrl-C, SIGTERM, SIGHUP); exits
+/// at once on the second. The handlers are in place when this returns
+/// (before anything is sent), so that an interrupt never kills the import
+/// half way through a line.
 fn watch_interrupts() -> Result<Arc<AtomicBool>, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    let mut interrupts = Interrupts::new()
-        .map_err(|e| Failure::new(exit::OTHER, format!("cannot watch for Ctrl-C: {e}.")))?;
+    let mut interrupts = Interrupts::new().map_err(crate::signals::cannot_watch)?;
     tokio::spawn(async move {
         if !interrupts.next().await {
             return;
         }
         flag.store(true, Ordering::SeqCst);
         eprintln!(
-            "interrupted: no new line is sent; waiting for the lines in flight (Ctrl-C again to stop at once)."
+            "interrupted: no new line is sent; waiting for the lines in flight (interrupt again to stop at once)."
         );
         if interrupts.next().await {
             eprintln!(
@@ -198,39 +199,6 @@ fn watch_interrupts() -> Result<Arc<AtomicBool>, Failure> {
         }
     });
     Ok(stop)
-}
-
-/// SIGINT, its handler registered when made.
-#[cfg(unix)]
-struct Interrupts(tokio::signal::unix::Signal);
-
-#[cfg(unix)]
-impl Interrupts {
-    fn new() -> std::io::Result<Interrupts> {
-        use tokio::signal::unix::{SignalKind, signal};
-        signal(SignalKind::interrupt()).map(Interrupts)
-    }
-
-    /// Waits for the next Ctrl-C; false if none can come.
-    async fn next(&mut self) -> bool {
-        self.0.recv().await.is_some()
-    }
-}
-
-/// Ctrl-C, where there are no Unix signals.
-#[cfg(not(unix))]
-struct Interrupts;
-
-#[cfg(not(unix))]
-impl Interrupts {
-    fn new() -> std::io::Result<Interrupts> {
-        Ok(Interrupts)
-    }
-
-    /// Waits for the next Ctrl-C; false if none can come.
-    async fn next(&mut self) -> bool {
-        tokio::signal::ctrl_c().await.is_ok()
-    }
 }
 
 /// The default of a path next to the input (`FILE.suffix`), or in the

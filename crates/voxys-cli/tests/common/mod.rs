@@ -119,14 +119,36 @@ pub fn voxys_command(server: &MockServer) -> std::process::Command {
 
 /// Sends Ctrl-C (SIGINT) to `child` and waits for it to end.
 pub async fn interrupt(child: Child) -> Output {
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    stop_with(child, "INT").await
+}
+
+/// Sends the signal `name` (`INT`, `TERM`, `HUP`) to the process `pid`.
+pub fn send_signal(pid: u32, name: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
         .status()
         .unwrap();
-    assert!(interrupted.success());
+    assert!(sent.success(), "kill -{name} {pid}");
+}
+
+/// Sends the signal `name` to `child` and waits for it to end.
+pub async fn stop_with(child: Child, name: &str) -> Output {
+    send_signal(child.id(), name);
     tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap()
+}
+
+/// Waits (at most two minutes) until `condition` holds.
+pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// A lead of the first account as the server holds it now.
