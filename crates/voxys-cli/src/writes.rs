@@ -1,6 +1,7 @@
 //! The commands that change leads: `set-status`, `bulk assign|status|delete`
 //! and `convert`.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -104,8 +105,10 @@ is neither is reported with its number, and nothing is sent.
 Exit codes: 0 every batch done; 7 some batches failed (the summary says which
 ids, --failed-ids FILE keeps them); 130 interrupted (Ctrl-C, SIGTERM or
 SIGHUP stops sending new batches, waits for those in flight, and says which
-ids were done); 2 bad ids or flags; 3, 4, 5, 6 as for every command when
-nothing could be done.";
+ids were done; a second one stops at once, and --failed-ids FILE then holds
+the ids of the batches in flight too, which may or may not have been
+applied); 2 bad ids or flags; 3, 4, 5, 6 as for every command when nothing
+could be done.";
 
 /// The flags of every bulk action.
 #[derive(Args)]
@@ -179,18 +182,38 @@ pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
     let mut interrupts = Interrupts::new().map_err(crate::signals::cannot_watch)?;
     let mut interrupted = false;
     let (mut finished_ids, mut failed_ids) = (0u64, 0u64);
+    // Each batch that completed (by its index): whether it was applied.
+    let mut finished: BTreeMap<usize, bool> = BTreeMap::new();
+    // The batches sent at most: those before this index (the run takes them
+    // in order, `concurrency` at a time; none after a stop).
+    let mut sent_before = plan.len();
     let mut ticks = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
             biased;
-            true = interrupts.next(), if !interrupted => {
+            true = interrupts.next() => {
+                if interrupted {
+                    // The second interrupt: stop at once, with what is known.
+                    progress.finish_and_clear();
+                    let (code, message) =
+                        stop_now(&plan, &finished, sent_before, job.failed_ids.as_deref());
+                    eprintln!("voxys: {message}");
+                    std::process::exit(code);
+                }
                 interrupted = true;
                 run.stop();
-                progress.println("interrupted: no new batch is sent; waiting for those in flight");
+                sent_before = (finished.len() + job.concurrency).min(plan.len());
+                let note = "interrupted: no new batch is sent; waiting for those in flight (interrupt again to stop at once)";
+                if progress.is_hidden() {
+                    eprintln!("{note}");
+                } else {
+                    progress.println(note);
+                }
             }
             batch = run.next() => match batch {
                 None => break,
                 Some(batch) => {
+                    finished.insert(batch.index, batch.result.is_ok());
                     finished_ids += batch.ids.len() as u64;
                     if batch.result.is_err() {
                         failed_ids += batch.ids.len() as u64;
@@ -257,6 +280,56 @@ pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
             ),
         )),
     }
+}
+
+/// On a second interrupt: writes to `failed_ids` every id not known to be
+/// done (those of failed batches, of batches in flight, which may or may
+/// not have been applied, and of batches not sent), and says what is known.
+/// The exit code and the message.
+fn stop_now(
+    plan: &[(Vec<i64>, serde_json::Value)],
+    finished: &BTreeMap<usize, bool>,
+    sent_before: usize,
+    failed_ids: Option<&std::path::Path>,
+) -> (i32, String) {
+    let (mut done, mut failed, mut unknown, mut not_sent) = (0usize, 0usize, 0usize, 0usize);
+    let mut text = String::new();
+    for (index, (ids, _)) in plan.iter().enumerate() {
+        match finished.get(&index) {
+            Some(true) => {
+                done += ids.len();
+                continue;
+            }
+            Some(false) => failed += ids.len(),
+            None if index < sent_before => unknown += ids.len(),
+            None => not_sent += ids.len(),
+        }
+        for id in ids {
+            text.push_str(&id.to_string());
+            text.push('\n');
+        }
+    }
+    let mut message = format!(
+        "interrupted again: stopped at once. {done} id(s) done, {failed} failed, {unknown} in batches in flight (unknown: they may or may not have been applied), {not_sent} not sent."
+    );
+    let mut code = i32::from(exit::INTERRUPTED);
+    match failed_ids {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => message.push_str(&format!(
+                " The ids not known to be done are in {}: run again with --ids-from {} to finish.",
+                path.display(),
+                path.display()
+            )),
+            Err(e) => {
+                code = i32::from(exit::OTHER);
+                message.push_str(&format!(" Cannot write {}: {e}.", path.display()));
+            }
+        },
+        None => {
+            message.push_str(" Run with --failed-ids FILE to keep the ids not known to be done.")
+        }
+    }
+    (code, message)
 }
 
 /// The summary on standard error, and the ids not done in `failed_ids`.

@@ -759,3 +759,77 @@ async fn sigterm_and_sighup_mid_bulk_stop_it_like_ctrl_c_with_the_summary_and_th
         );
     }
 }
+
+#[tokio::test]
+async fn a_second_interrupt_exits_at_once_and_lists_the_batches_in_flight_as_not_done() {
+    for (first, then) in [("INT", "INT"), ("TERM", "HUP")] {
+        second_interrupt(first, then).await;
+    }
+}
+
+async fn second_interrupt(first: &str, then: &str) {
+    let server = MockServer::builder().leads(100).start().await.unwrap();
+    // Every bulk request is applied, then its answer held back for ten
+    // minutes: the two batches sent stay in flight.
+    server.add_fault(
+        FaultRule::new(Fault::Delay(Duration::from_secs(600)))
+            .on_method("POST")
+            .after_applying(),
+    );
+    let ids = lead_ids(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let rest = dir.path().join("rest.txt");
+    let mut child = spawn_bulk(&server, &ids, &rest);
+    // Standard error, line by line, read on a thread of its own.
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let lines = lines.clone();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(err).lines() {
+                lines.lock().unwrap().push(line.unwrap());
+            }
+        })
+    };
+    common::wait_until("two batches in flight", || {
+        server.applied_writes().len() == 2
+    })
+    .await;
+    common::send_signal(child.id(), first);
+    common::wait_until("the first interrupt taken", || {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("interrupted: no new batch"))
+    })
+    .await;
+    let second = std::time::Instant::now();
+    common::send_signal(child.id(), then);
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let took = second.elapsed();
+    reader.join().unwrap();
+    let message = lines.lock().unwrap().join("\n");
+    assert!(
+        took < Duration::from_secs(5),
+        "{first} {then}: {took:?}: {message}"
+    );
+    assert_eq!(status.code(), Some(130), "{message}");
+    assert!(
+        message.contains("0 id(s) done, 0 failed, 20 in batches in flight"),
+        "{message}"
+    );
+    // Nothing more was sent, and every id is in the file: the 20 in flight
+    // (unknown) and the 80 not sent.
+    let in_flight: Vec<i64> = applied_bulk_ids(&server).into_keys().collect();
+    assert_eq!(in_flight.len(), 20);
+    let mut not_done = ids_in(&rest);
+    for id in &in_flight {
+        assert!(not_done.contains(id), "{id} in flight is in the file");
+    }
+    not_done.sort_unstable();
+    assert_eq!(not_done, ids);
+}
