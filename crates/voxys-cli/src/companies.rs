@@ -115,12 +115,13 @@ pub struct CompanyArgs {
 #[derive(Args)]
 pub struct CreateCompanyArgs {
     /// The company's name.
+    #[arg(allow_hyphen_values = true)]
     pub name: String,
     /// Its web domain (such as acme.com).
     #[arg(long, value_name = "DOMAIN")]
     pub domain: Option<String>,
     /// What it does.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub description: Option<String>,
     /// A custom attribute, KEY=VALUE (VALUE is JSON when it reads as JSON,
     /// such as 25 or true, else text); repeat for more.
@@ -142,7 +143,7 @@ pub struct UpdateCompanyArgs {
     /// The company's id.
     pub id: i64,
     /// A new name (a company always has one: it cannot be cleared).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub name: Option<String>,
     /// A new web domain.
     #[arg(long, value_name = "DOMAIN", conflicts_with = "clear_domain")]
@@ -151,7 +152,12 @@ pub struct UpdateCompanyArgs {
     #[arg(long)]
     pub clear_domain: bool,
     /// A new description.
-    #[arg(long, value_name = "TEXT", conflicts_with = "clear_description")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        conflicts_with = "clear_description"
+    )]
     pub description: Option<String>,
     /// Clear the description.
     #[arg(long)]
@@ -175,6 +181,7 @@ pub struct DeleteCompanyArgs {
 #[derive(Args)]
 pub struct SearchArgs {
     /// The text to look for in names and domains.
+    #[arg(allow_hyphen_values = true)]
     pub query: String,
     #[command(flatten)]
     pub output: OutputArgs,

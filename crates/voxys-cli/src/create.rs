@@ -62,7 +62,12 @@ From a file (--from FILE, - for standard input): a lead for each line.
 #[derive(Args)]
 pub struct CreateArgs {
     /// The lead's name.
-    #[arg(long, value_name = "TEXT", conflicts_with = "from")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        conflicts_with = "from"
+    )]
     pub name: Option<String>,
     /// Its value, an exact decimal (such as 15000.50).
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, conflicts_with = "from")]

@@ -64,7 +64,12 @@ pub struct UpdateArgs {
     /// The lead's id.
     pub id: i64,
     /// A new name.
-    #[arg(long, value_name = "TEXT", conflicts_with = "clear_name")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        conflicts_with = "clear_name"
+    )]
     pub name: Option<String>,
     /// Clear the name.
     #[arg(long)]

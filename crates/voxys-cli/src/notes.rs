@@ -49,6 +49,7 @@ pub struct AddNoteArgs {
     /// The lead's id.
     pub lead: i64,
     /// The note's text; - reads it from standard input.
+    #[arg(allow_hyphen_values = true)]
     pub text: String,
     #[command(flatten)]
     pub output: OutputArgs,

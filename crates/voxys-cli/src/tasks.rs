@@ -108,9 +108,10 @@ pub struct ListArgs {
 #[derive(Args)]
 pub struct CreateArgs {
     /// What to do.
+    #[arg(allow_hyphen_values = true)]
     pub title: String,
     /// More about it.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub description: Option<String>,
     /// When it is due (RFC 3339, such as 2026-06-15T10:00:00Z).
     #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
@@ -162,10 +163,15 @@ pub struct UpdateArgs {
     /// The task's id.
     pub id: i64,
     /// A new title (a task always has one).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub title: Option<String>,
     /// A new description.
-    #[arg(long, value_name = "TEXT", conflicts_with = "clear_description")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        conflicts_with = "clear_description"
+    )]
     pub description: Option<String>,
     /// Clear the description.
     #[arg(long)]

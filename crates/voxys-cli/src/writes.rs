@@ -29,7 +29,12 @@ pub struct SetStatusArgs {
     #[arg(value_parser = PossibleValuesParser::new(STATUSES.iter().map(LeadStatus::as_str)))]
     pub status: String,
     /// Replace the lead's notes with this text.
-    #[arg(long, value_name = "TEXT", conflicts_with = "clear_notes")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        conflicts_with = "clear_notes"
+    )]
     pub notes: Option<String>,
     /// Clear the lead's notes. Without --notes or --clear-notes they stay as
     /// they are.

@@ -833,3 +833,80 @@ async fn second_interrupt(first: &str, then: &str) {
     not_done.sort_unstable();
     assert_eq!(not_done, ids);
 }
+
+#[tokio::test]
+async fn free_text_that_starts_with_a_hyphen_is_taken_as_a_value() {
+    let server = MockServer::builder().leads(10).start().await.unwrap();
+    let account = server.account_id();
+    let id = lead_ids(&server)[0];
+    let id_arg = id.to_string();
+
+    let set = voxys(
+        &server,
+        &[
+            "leads",
+            "set-status",
+            &id_arg,
+            "open",
+            "--notes",
+            "- call Bob",
+        ],
+    )
+    .await;
+    assert_ok(&set);
+    assert_eq!(
+        lead(&server, id).unwrap().notes.as_deref(),
+        Some("- call Bob")
+    );
+
+    let update = voxys(&server, &["leads", "update", &id_arg, "--name", "-5% deal"]).await;
+    assert_ok(&update);
+    assert_eq!(
+        lead(&server, id).unwrap().custom_name.as_deref(),
+        Some("-5% deal")
+    );
+
+    let note = voxys(&server, &["leads", "notes", "add", &id_arg, "-- urgent --"]).await;
+    assert_ok(&note);
+    assert!(
+        server
+            .notes(account, id)
+            .iter()
+            .any(|n| n.content == "-- urgent --")
+    );
+
+    let task = voxys(
+        &server,
+        &[
+            "tasks",
+            "create",
+            "-call back",
+            "--about",
+            &format!("lead:{id}"),
+            "--description",
+            "-be brief",
+        ],
+    )
+    .await;
+    assert_ok(&task);
+    let made = ndjson(&task).remove(0);
+    assert_eq!(made["title"], "-call back");
+    assert_eq!(made["description"], "-be brief");
+
+    // `-` alone still reads a note from standard input.
+    let piped = common::voxys_stdin(
+        &server,
+        &["leads", "notes", "add", &id_arg, "-"],
+        Some(b"- from stdin\n"),
+    )
+    .await;
+    assert_ok(&piped);
+    assert!(
+        server
+            .notes(account, id)
+            .iter()
+            .any(|n| n.content.trim_end() == "- from stdin"),
+        "{}",
+        stderr(&piped)
+    );
+}

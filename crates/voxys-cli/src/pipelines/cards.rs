@@ -104,7 +104,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "ID")]
     pub stage: Option<i64>,
     /// The new lead's name.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub name: Option<String>,
     /// The new lead's value, an exact decimal (such as 15000.50).
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
@@ -138,7 +138,12 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "N")]
     pub position: Option<i64>,
     /// Its lead's new name.
-    #[arg(long, value_name = "TEXT", conflicts_with = "clear_name")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        conflicts_with = "clear_name"
+    )]
     pub name: Option<String>,
     /// Clear its lead's name.
     #[arg(long)]

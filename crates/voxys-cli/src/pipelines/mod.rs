@@ -98,9 +98,10 @@ pub struct FunnelArgs {
 #[derive(Args)]
 pub struct CreateArgs {
     /// The funnel's name.
+    #[arg(allow_hyphen_values = true)]
     pub name: String,
     /// What it is for.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub description: Option<String>,
     /// Its color on the board, as #RRGGBB.
     #[arg(long, value_name = "COLOR")]
@@ -127,10 +128,15 @@ pub struct UpdateArgs {
     /// The funnel's id.
     pub funnel: i64,
     /// A new name (a funnel always has one: it cannot be cleared).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub name: Option<String>,
     /// A new description.
-    #[arg(long, value_name = "TEXT", conflicts_with = "clear_description")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        conflicts_with = "clear_description"
+    )]
     pub description: Option<String>,
     /// Clear the description.
     #[arg(long)]

@@ -70,6 +70,7 @@ pub struct CreateArgs {
     /// The funnel's id.
     pub funnel: i64,
     /// The stage's name.
+    #[arg(allow_hyphen_values = true)]
     pub name: String,
     /// Its color, as #RRGGBB.
     #[arg(long, value_name = "COLOR")]
@@ -94,7 +95,7 @@ pub struct UpdateArgs {
     /// The stage's id.
     pub stage: i64,
     /// A new name (a stage always has one).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub name: Option<String>,
     /// A new color, as #RRGGBB.
     #[arg(long, value_name = "COLOR", conflicts_with = "clear_color")]
