@@ -67,7 +67,7 @@ fn read_stdin() -> Result<String, Failure> {
 
 /// The ids of `text`: one a line (blank lines and `#` comments skipped), a
 /// number or a JSON object with an `id`. Every invalid line is an error, and
-/// then no id is returned, so that nothing is sent.
+/// then no id is returned, so that nothing is sent. Empty input gives no ids.
 pub fn parse_ids(text: &str) -> Result<Vec<i64>, Failure> {
     let mut ids = Vec::new();
     let mut invalid = Vec::new();
@@ -98,12 +98,8 @@ pub fn parse_ids(text: &str) -> Result<Vec<i64>, Failure> {
             ),
         ));
     }
-    if ids.is_empty() {
-        return Err(Failure::new(
-            exit::USAGE,
-            "no ids in the input; nothing was sent.",
-        ));
-    }
+    // No ids (an empty file, a pipe that matched nothing) is nothing to do,
+    // not a mistake: the caller says so.
     Ok(ids)
 }
 
@@ -144,6 +140,15 @@ mod tests {
         let text =
             "12\n\n# a comment\n  13  \n{\"id\": 14, \"status\": \"lost\"}\n{\"id\": \"15\"}\n";
         assert_eq!(parse_ids(text).unwrap(), [12, 13, 14, 15]);
+    }
+
+    #[test]
+    fn empty_input_gives_no_ids() {
+        assert_eq!(parse_ids("").unwrap(), Vec::<i64>::new());
+        assert_eq!(
+            parse_ids("\n# only a comment\n\n").unwrap(),
+            Vec::<i64>::new()
+        );
     }
 
     #[test]

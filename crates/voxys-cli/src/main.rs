@@ -48,7 +48,8 @@ mod exit {
 
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
-  0    success
+  0    success; also a bulk action given no ids (an empty file or pipe):
+       nothing to do
   1    another failure (such as the output file cannot be written, or the
        data changed while a reorder was under way)
   2    usage: a wrong flag or value, or one the API rejected (422); a

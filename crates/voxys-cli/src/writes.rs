@@ -107,13 +107,14 @@ from standard input when it is a pipe: one id a line, or NDJSON records with
 an `id` member, such as `voxys leads list --format ndjson` writes. A line that
 is neither is reported with its number, and nothing is sent.
 
-Exit codes: 0 every batch done; 7 some batches failed (the summary says which
-ids, --failed-ids FILE keeps them); 130 interrupted (Ctrl-C, SIGTERM or
-SIGHUP stops sending new batches, waits for those in flight, and says which
-ids were done; a second one stops at once, and --failed-ids FILE then holds
-the ids of the batches in flight too, which may or may not have been
-applied); 2 bad ids or flags; 3, 4, 5, 6 as for every command when nothing
-could be done.";
+Exit codes: 0 every batch done, or no ids at all (an empty file or pipe:
+\"nothing to do\" on standard error); 7 some batches failed (the summary
+says which ids, --failed-ids FILE keeps them); 130 interrupted (Ctrl-C,
+SIGTERM or SIGHUP stops sending new batches, waits for those in flight, and
+says which ids were done; a second one stops at once, and --failed-ids FILE
+then holds the ids of the batches in flight too, which may or may not have
+been applied); 2 bad ids or flags; 3, 4, 5, 6 as for every command when
+nothing could be done.";
 
 /// The flags of every bulk action.
 #[derive(Args)]
@@ -157,6 +158,20 @@ pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
         BulkCommand::Delete { yes, job } => (BulkActionKind::Delete, job, yes),
     };
     let ids = read_ids(&job.ids, job.ids_from.as_deref())?;
+    if ids.is_empty() {
+        // An empty file, or a pipe that matched nothing: no id is left to
+        // do, so the --failed-ids file (if any) is empty too.
+        if let Some(path) = &job.failed_ids {
+            std::fs::write(path, "").map_err(|e| {
+                Failure::new(
+                    exit::OTHER,
+                    format!("cannot write {}: {e}.", path.display()),
+                )
+            })?;
+        }
+        eprintln!("nothing to do: no ids in the input; nothing was sent.");
+        return Ok(());
+    }
     let (client, account, _demo) = connect(&job.connection).await?;
     let request = client
         .leads(account)

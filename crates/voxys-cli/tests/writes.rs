@@ -291,9 +291,14 @@ async fn invalid_lines_are_named_and_nothing_is_sent() {
     assert_eq!(server.request_count(), 0);
     assert!(server.applied_writes().is_empty());
 
-    // No ids anywhere: refused, nothing sent.
+    // No ids anywhere: nothing to do (exit 0), nothing sent.
     let empty = voxys_stdin(&server, &["leads", "bulk", "delete", "--yes"], Some(b"\n")).await;
-    assert_eq!(code(&empty), Some(2), "{}", stderr(&empty));
+    assert_eq!(code(&empty), Some(0), "{}", stderr(&empty));
+    assert!(
+        stderr(&empty).contains("nothing to do"),
+        "{}",
+        stderr(&empty)
+    );
     assert_eq!(server.request_count(), 0);
 }
 
@@ -909,4 +914,60 @@ async fn free_text_that_starts_with_a_hyphen_is_taken_as_a_value() {
         "{}",
         stderr(&piped)
     );
+}
+
+#[tokio::test]
+async fn a_bulk_action_with_no_ids_has_nothing_to_do_and_exits_0() {
+    let server = MockServer::builder().leads(10).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let rest = dir.path().join("rest.txt");
+    std::fs::write(&rest, "12\n").unwrap();
+    let empty_arg = empty.to_str().unwrap();
+    let rest_arg = rest.to_str().unwrap();
+
+    // An empty --ids-from file (and --failed-ids: emptied, nothing is left).
+    let output = voxys(
+        &server,
+        &[
+            "leads",
+            "bulk",
+            "status",
+            "won",
+            "--ids-from",
+            empty_arg,
+            "--failed-ids",
+            rest_arg,
+        ],
+    )
+    .await;
+    assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nothing to do"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&rest).unwrap(), "");
+
+    // An empty pipe, and a pipe of only blank lines and comments; a delete
+    // too (nothing to confirm).
+    for (args, input) in [
+        (&["leads", "bulk", "assign", "--agent", "5"][..], &b""[..]),
+        (&["leads", "bulk", "delete"][..], &b"\n# none\n"[..]),
+        (
+            &["leads", "bulk", "status", "lost", "--ids-from", "-"][..],
+            &b""[..],
+        ),
+    ] {
+        let output = common::voxys_stdin(&server, args, Some(input)).await;
+        assert_eq!(code(&output), Some(0), "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("nothing to do"),
+            "{}",
+            stderr(&output)
+        );
+        assert_eq!(stdout(&output), "");
+    }
+    assert!(server.applied_writes().is_empty(), "nothing was sent");
 }
