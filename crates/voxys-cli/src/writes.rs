@@ -222,8 +222,11 @@ pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
                 }
                 interrupted = true;
                 run.stop();
+                // Nothing new is sent, and nothing is retried: the batches in
+                // flight end with their attempt under way.
+                client.stop_retrying();
                 sent_before = (finished.len() + job.concurrency).min(plan.len());
-                let note = "interrupted: no new batch is sent; waiting for those in flight (interrupt again to stop at once)";
+                let note = "interrupted: no new batch is sent and none is retried; waiting for those in flight (interrupt again to stop at once)";
                 if progress.is_hidden() {
                     eprintln!("{note}");
                 } else {

@@ -971,3 +971,64 @@ async fn a_bulk_action_with_no_ids_has_nothing_to_do_and_exits_0() {
     }
     assert!(server.applied_writes().is_empty(), "nothing was sent");
 }
+
+#[tokio::test]
+async fn after_the_first_interrupt_nothing_is_retried() {
+    let server = MockServer::builder().leads(100).start().await.unwrap();
+    // Every bulk request meets a proxy's 503 (nothing applied): each batch
+    // would be retried twenty times.
+    server.add_fault(FaultRule::new(Fault::ServerError { status: 503 }).on_method("POST"));
+    let ids = lead_ids(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let rest = dir.path().join("rest.txt");
+    let mut command = voxys_command(&server);
+    command
+        .args([
+            "leads",
+            "bulk",
+            "status",
+            "snoozed",
+            "--batch-size",
+            "10",
+            "--concurrency",
+            "2",
+            "--retries",
+            "20",
+            "--ids-from",
+            "-",
+            "--failed-ids",
+        ])
+        .arg(&rest)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for id in &ids {
+            writeln!(stdin, "{id}").unwrap();
+        }
+    }
+    common::wait_until("the first batches refused", || server.request_count() >= 2).await;
+    common::send_signal(child.id(), "INT");
+    let at_interrupt = server.request_count();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{message}");
+    // At most the attempts that were under way when it came (two batches).
+    assert!(
+        server.request_count() <= at_interrupt + 2,
+        "{} requests after {at_interrupt}: {message}",
+        server.request_count()
+    );
+    assert!(server.applied_writes().is_empty());
+    let written = std::fs::read_to_string(&rest).unwrap();
+    assert_eq!(
+        written.lines().count(),
+        ids.len(),
+        "every id not done: {message}"
+    );
+}

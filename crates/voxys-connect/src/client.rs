@@ -134,6 +134,32 @@ impl Client {
         self.inner.pipeline.limiter.status()
     }
 
+    /// Stops retrying, for good: from now on no request of this client (or
+    /// of its clones) is retried. Each call under way ends with what its
+    /// current attempt comes to (a wait before a retry ends at once); a
+    /// write whose answer is lost then ends with
+    /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown) without the
+    /// reads that would settle it; new calls go once. For a program that
+    /// stops on a signal: nothing new is sent, nothing is retried, and what
+    /// is in flight finishes. (A request waiting for the rate limiter when
+    /// this is called still goes when the limiter lets it.)
+    ///
+    /// ```no_run
+    /// # async fn example(
+    /// #     client: voxys_connect::Client,
+    /// #     interrupted: tokio::sync::oneshot::Receiver<()>,
+    /// # ) {
+    /// let stopper = client.clone();
+    /// tokio::spawn(async move {
+    ///     let _ = interrupted.await; // from the program's signal handler
+    ///     stopper.stop_retrying();
+    /// });
+    /// # }
+    /// ```
+    pub fn stop_retrying(&self) {
+        self.inner.pipeline.stop.set();
+    }
+
     /// The generated low-level client underneath: every operation of the
     /// document, as progenitor makes it.
     ///

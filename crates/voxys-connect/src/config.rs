@@ -530,6 +530,7 @@ fn pipeline(
         retry,
         limiter,
         max_response_bytes,
+        stop: Default::default(),
     }
 }
 

@@ -39,7 +39,7 @@ use tracing::Instrument;
 use voxys_connect_api::{Operation, RetryClass};
 
 use crate::rate_limit::{Outcome, RateLimiter};
-use crate::retry::{Pacing, RetryPolicy, Step, retry_after};
+use crate::retry::{Pacing, RetryPolicy, Step, Stop, retry_after};
 
 /// The pipeline of one client (shared by its clones).
 #[derive(Debug)]
@@ -47,6 +47,8 @@ pub(crate) struct Pipeline {
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: RateLimiter,
     pub(crate) max_response_bytes: usize,
+    /// Set by [`Client::stop_retrying`](crate::Client::stop_retrying).
+    pub(crate) stop: Stop,
 }
 
 impl voxys_connect_api::Pipeline for Pipeline {
@@ -318,7 +320,7 @@ impl Pipeline {
         let retryable = once.as_ref().and_then(|r| r.try_clone()).is_some();
         let (result, attempts) = self
             .retry
-            .run(|attempt| {
+            .run_until_stopped(&self.stop, |attempt| {
                 let request = if retryable {
                     once.as_ref().and_then(|r| r.try_clone())
                 } else {
@@ -443,6 +445,21 @@ impl Pipeline {
             Verdict::MayPass(_) if !retryable => return Step::Done(result),
             Verdict::MayPass(reach) => reach,
         };
+        if reach == Reach::Unknown
+            && operation.retry == RetryClass::SecondEffect
+            && self.stop.is_set()
+        {
+            // Told to stop: nothing new is sent, not even the reads that
+            // would settle it.
+            if let Some(call) = call {
+                call.note(|notes| {
+                    notes.uncertain = Some(
+                        "the client was told to stop retrying before it could look for what the request made".to_owned(),
+                    )
+                });
+            }
+            return Step::Done(result);
+        }
         if reach == Reach::Unknown && operation.retry == RetryClass::SecondEffect {
             let failure = failure(&result);
             let settled = match call.and_then(|c| c.settle.as_ref()) {

@@ -119,7 +119,18 @@ impl RetryPolicy {
     /// the last result, and how many attempts were made.
     ///
     /// `attempt` receives the attempt number, from 1.
-    pub(crate) async fn run<T, F, Fut>(&self, mut attempt: F) -> (T, u32)
+    #[cfg(test)]
+    pub(crate) async fn run<T, F, Fut>(&self, attempt: F) -> (T, u32)
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Step<T>>,
+    {
+        self.run_until_stopped(&Stop::default(), attempt).await
+    }
+
+    /// [`run`](Self::run), but no attempt follows once `stop` is set: the
+    /// wait before a retry is cut short, and the last result returned.
+    pub(crate) async fn run_until_stopped<T, F, Fut>(&self, stop: &Stop, mut attempt: F) -> (T, u32)
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Step<T>>,
@@ -135,7 +146,7 @@ impl RetryPolicy {
                     why,
                 } => {
                     if !self
-                        .pause_before_retry(&mut tries, retry_after, &why, pacing)
+                        .pause_before_retry(&mut tries, retry_after, &why, pacing, stop)
                         .await
                     {
                         return (result, tries.number);
@@ -161,7 +172,12 @@ impl RetryPolicy {
         retry_after: Option<Duration>,
         error: &str,
         pacing: Pacing,
+        stop: &Stop,
     ) -> bool {
+        if stop.is_set() {
+            tracing::info!(attempt = tries.number, error = %error, "not retried: the client was told to stop retrying");
+            return false;
+        }
         let counts = !matches!(pacing, Pacing::Limiter { counts: false });
         if counts {
             tries.counted += 1;
@@ -190,9 +206,47 @@ impl RetryPolicy {
                 "rate limited: the request goes again when the client's rate limiter lets it"
             ),
         }
-        tokio::time::sleep(wait).await;
+        if !stop.wait(wait).await {
+            tracing::info!(attempt = tries.number, error = %error, "not retried: the client was told to stop retrying");
+            return false;
+        }
         tries.number += 1;
         true
+    }
+}
+
+/// A client's word to stop retrying ([`Client::stop_retrying`](crate::Client::stop_retrying)),
+/// once given: waits before a retry end at once, and no retry follows.
+#[derive(Debug, Default)]
+pub(crate) struct Stop {
+    set: std::sync::atomic::AtomicBool,
+    given: tokio::sync::Notify,
+}
+
+impl Stop {
+    /// Gives the word: every wait ends, no retry follows.
+    pub(crate) fn set(&self) {
+        self.set.store(true, std::sync::atomic::Ordering::Release);
+        self.given.notify_waiters();
+    }
+
+    /// Whether the word was given.
+    pub(crate) fn is_set(&self) -> bool {
+        self.set.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Waits `wait`; false when the word is given first.
+    async fn wait(&self, wait: Duration) -> bool {
+        let given = self.given.notified();
+        if self.is_set() {
+            return false;
+        }
+        let sleep = tokio::time::sleep(wait);
+        futures::pin_mut!(given, sleep);
+        match futures::future::select(given, sleep).await {
+            futures::future::Either::Left(_) => false,
+            futures::future::Either::Right(_) => !self.is_set(),
+        }
     }
 }
 

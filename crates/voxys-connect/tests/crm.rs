@@ -613,3 +613,67 @@ async fn the_crm_operations_work_over_https_with_the_default_features() {
     );
     assert!(server.company(account, company.id).is_none());
 }
+
+#[tokio::test]
+async fn a_client_told_to_stop_retrying_ends_its_calls_after_the_attempt_under_way() {
+    let server = mock_server().await;
+    let account = server.account_id();
+    let lead = server.leads(account)[0].id;
+    // Every read meets a proxy's 503: it would be retried for minutes.
+    server.add_fault(FaultRule::new(Fault::ServerError { status: 503 }).on_method("GET"));
+    let client = Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .retry_policy(
+            voxys_connect::RetryPolicy::default()
+                .max_attempts(50)
+                .initial_backoff(Duration::from_secs(20))
+                .max_backoff(Duration::from_secs(20))
+                .max_elapsed(Duration::from_secs(600)),
+        )
+        .build()
+        .unwrap();
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.leads(account).get(lead).send().await }
+    });
+    // Once the server has answered the first attempt...
+    while server.request_count() < 1 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    client.stop_retrying();
+    let at_stop = server.request_count();
+    // ...the call ends without waiting out its backoff, and nothing more is
+    // sent than the attempt that may have been under way.
+    let result = tokio::time::timeout(Duration::from_secs(15), call)
+        .await
+        .expect("the call ends without its retries")
+        .unwrap();
+    let error = result.unwrap_err();
+    assert!(
+        matches!(error, Error::Server { status: 503, .. }),
+        "{error:?}"
+    );
+    assert!(
+        server.request_count() <= at_stop + 1,
+        "nothing retried after the stop"
+    );
+    // A new call goes once.
+    let before = server.request_count();
+    client.leads(account).get(lead).send().await.unwrap_err();
+    assert_eq!(server.request_count(), before + 1);
+    // A create whose answer is lost is not looked for any more: unknown.
+    server.clear_faults();
+    lose_answers(&server, "POST", Fault::DropConnection, 1);
+    let error = client
+        .leads(account)
+        .create()
+        .name("after the stop")
+        .send()
+        .await
+        .unwrap_err();
+    let Error::OutcomeUnknown { why, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert!(why.contains("stop retrying"), "{why}");
+}
