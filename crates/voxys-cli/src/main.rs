@@ -265,8 +265,14 @@ async fn main() -> ExitCode {
         #[cfg(feature = "demo")]
         Command::Mock(args) => return args.serve_until_interrupted().await,
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "voxys", &mut std::io::stdout());
-            Ok(())
+            // Made in memory, then written: clap_complete panics when its
+            // writer fails, as stdout does when the reader went away
+            // (`| head -1`); write_failure stops quietly then.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "voxys", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)
+                .and_then(|()| std::io::Write::flush(&mut std::io::stdout().lock()))
+                .map_err(write_failure)
         }
     };
     match result {

@@ -787,3 +787,27 @@ async fn sigterm_and_sighup_mid_export_leave_complete_records_in_the_file() {
         assert_eq!(names.len(), 1, "nothing left beside the file");
     }
 }
+
+/// `voxys completions SHELL | head -1`: the reader goes away before the
+/// script is written; the command stops quietly (exit 0, nothing on standard
+/// error), without a panic.
+#[test]
+fn completions_into_a_closed_pipe_exit_quietly() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // Closed before the script is written: every write fails with EPIPE.
+        drop(reader);
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("voxys"))
+            .args(["completions", shell])
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{shell}: {output:?}");
+        assert!(
+            output.stderr.is_empty(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
