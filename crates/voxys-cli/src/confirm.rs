@@ -49,13 +49,38 @@ pub fn confirm(yes: bool, what: &str, question: &str) -> Result<(), Failure> {
     std::io::BufReader::new(tty)
         .read_line(&mut answer)
         .map_err(|_| refuse())?;
+    answered(&answer, what)
+}
+
+/// What an answer to the question means: `yes` (any case) goes on; anything
+/// else is a choice, not a mistake: the command stops with exit 0, saying
+/// on standard error that nothing was done (`not confirmed: did not delete
+/// lead 42 of account 1; nothing was changed.`).
+fn answered(answer: &str, what: &str) -> Result<(), Failure> {
     if answer.trim().eq_ignore_ascii_case("yes") {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            exit::USAGE,
-            "not confirmed; nothing was changed.",
-        ))
+        return Ok(());
+    }
+    eprintln!("not confirmed: did not {what}; nothing was changed.");
+    Err(Failure::new(exit::QUIET, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_goes_on_and_anything_else_stops_with_exit_0() {
+        for yes in ["yes\n", "YES\n", " Yes \r\n"] {
+            assert!(
+                answered(yes, "delete lead 42 of account 1").is_ok(),
+                "{yes:?}"
+            );
+        }
+        for no in ["n\n", "no\n", "\n", "", "y\n", "yess\n"] {
+            let failure = answered(no, "delete lead 42 of account 1").unwrap_err();
+            assert_eq!(failure.code, exit::QUIET, "{no:?}");
+            assert_eq!(failure.code, 0, "declining is not a failure: {no:?}");
+        }
     }
 }
 

@@ -49,11 +49,13 @@ mod exit {
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0    success; also a bulk action given no ids (an empty file or pipe):
-       nothing to do
+       nothing to do; also a delete, merge, removal or unlink declined at
+       its question (any answer but yes): nothing changed
   1    another failure (such as the output file cannot be written, or the
        data changed while a reorder was under way)
   2    usage: a wrong flag or value, or one the API rejected (422); a
-       delete, merge, removal or unlink not confirmed
+       delete, merge, removal or unlink refused: no terminal to ask on and
+       no --yes
   3    authentication: no token, or the API refused it (401)
   4    not found (404): check --account and --base-url
   5    rate limited (429), still after retries

@@ -330,3 +330,50 @@ async fn notes_list_what_the_server_holds_and_add_writes_one() {
     let missing = voxys(&server, &["leads", "notes", "list", "999999"]).await;
     assert_eq!(code(&missing), Some(4), "{}", stderr(&missing));
 }
+
+/// Declining the question on a terminal (answering `n`) is a choice: exit 0,
+/// "not confirmed" on standard error, nothing sent. The terminal is a pty
+/// made by util-linux `script`, which gives the answer to it; the test is
+/// skipped where `script` is missing.
+#[cfg(unix)]
+#[tokio::test]
+async fn declining_a_delete_at_the_question_exits_0_and_sends_nothing() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    }
+    let server = MockServer::builder().leads(5).start().await.unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("voxys");
+    let command_line = format!("'{}' leads delete 1; echo \"exit code: $?\"", bin.display());
+    let mut command = std::process::Command::new("script");
+    command
+        .args(["-qec", &command_line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in common::server_env(&server) {
+        command.env(k, v);
+    }
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"n\n").unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    // Everything the pty showed (the prompt, the message) comes on stdout.
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("Type yes to go on"), "{shown}");
+    assert!(
+        shown.contains("not confirmed: did not delete lead 1 of account"),
+        "{shown}"
+    );
+    assert!(shown.contains("exit code: 0"), "{shown}");
+    assert!(lead(&server, 1).is_some(), "the lead is still there");
+    assert!(applied(&server).is_empty(), "nothing sent");
+}
