@@ -64,6 +64,19 @@ fn answered(answer: &str, what: &str) -> Result<(), Failure> {
     Err(Failure::new(exit::QUIET, ""))
 }
 
+/// Prints the request a `--dry-run` would send (`METHOD URL [BODY]`) on
+/// standard output, and says on standard error that nothing was sent.
+pub fn print_dry_run(method: &str, url: &str, body: Option<&str>) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match body {
+        Some(body) => writeln!(out, "{method} {url} {body}"),
+        None => writeln!(out, "{method} {url}"),
+    }
+    .map_err(crate::write_failure)?;
+    eprintln!("dry run: nothing was sent.");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,17 +95,4 @@ mod tests {
             assert_eq!(failure.code, 0, "declining is not a failure: {no:?}");
         }
     }
-}
-
-/// Prints the request a `--dry-run` would send (`METHOD URL [BODY]`) on
-/// standard output, and says on standard error that nothing was sent.
-pub fn print_dry_run(method: &str, url: &str, body: Option<&str>) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    match body {
-        Some(body) => writeln!(out, "{method} {url} {body}"),
-        None => writeln!(out, "{method} {url}"),
-    }
-    .map_err(crate::write_failure)?;
-    eprintln!("dry run: nothing was sent.");
-    Ok(())
 }
