@@ -526,7 +526,7 @@ impl Tabular for LeadStats {
 }
 
 /// The CSV columns of a card before its lead's (which follow, each prefixed
-/// `lead_`).
+/// `lead_` unless already so named: `lead_id`, `lead_status`, `lead_value`).
 const CARD_COLUMNS: [&str; 7] = [
     "id",
     "funnel_id",
@@ -546,7 +546,14 @@ impl Tabular for Card {
     fn csv_columns() -> Vec<String> {
         names(&CARD_COLUMNS)
             .into_iter()
-            .chain(CSV_COLUMNS.iter().map(|c| format!("lead_{c}")))
+            // `lead_value` stays `lead_value`, not `lead_lead_value`.
+            .chain(CSV_COLUMNS.iter().map(|c| {
+                if c.starts_with("lead_") {
+                    (*c).to_owned()
+                } else {
+                    format!("lead_{c}")
+                }
+            }))
             .collect()
     }
 

@@ -645,3 +645,49 @@ async fn the_demo_runs_the_pipelines_and_tasks_commands() {
         );
     }
 }
+
+/// A card's CSV header: the card's columns, then its lead's, each prefixed
+/// `lead_` once (`lead_value`, not `lead_lead_value`), no column twice.
+#[cfg(feature = "demo")]
+#[tokio::test]
+async fn a_cards_csv_header_prefixes_its_leads_columns_once() {
+    let output = common::voxys_env(
+        &[
+            "pipelines",
+            "cards",
+            "list",
+            "1",
+            "--demo",
+            "--format",
+            "csv",
+        ],
+        &[],
+    )
+    .await;
+    common::assert_ok(&output);
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    for expected in [
+        "id",
+        "lead_id",
+        "lead_status",
+        "lead_value",
+        "lead_currency",
+    ] {
+        assert!(
+            header.iter().any(|h| h == expected),
+            "{expected}: {header:?}"
+        );
+    }
+    assert!(
+        !header.iter().any(|h| h.starts_with("lead_lead_")),
+        "{header:?}"
+    );
+    let unique: std::collections::BTreeSet<&String> = header.iter().collect();
+    assert_eq!(unique.len(), header.len(), "{header:?}");
+}
