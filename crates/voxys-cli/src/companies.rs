@@ -257,7 +257,9 @@ pub async fn companies(command: CompaniesCommand) -> Result<(), Failure> {
                 .get(args.id)
                 .send()
                 .await
-                .map_err(|e| describe(&e, account, 0))?;
+                .map_err(|e| {
+                    crate::describe_missing(&e, account, &format!("company {}", args.id))
+                })?;
             args.output.write_all(&[company])
         }
         CompaniesCommand::Create(args) => create(args).await,

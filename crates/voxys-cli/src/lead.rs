@@ -32,7 +32,7 @@ pub async fn get(args: GetArgs) -> Result<(), Failure> {
         .get(args.id)
         .send()
         .await
-        .map_err(|e| describe(&e, account, 0))?;
+        .map_err(|e| crate::describe_missing(&e, account, &format!("lead {}", args.id)))?;
     args.output.write_all(&[lead])
 }
 
@@ -263,7 +263,7 @@ pub fn report_deleted(
         Err(Error::NotFound { message, .. }) => Err(Failure::new(
             exit::NOT_FOUND,
             format!(
-                "{what} was not found (404: {message}), so nothing was {verb}. Check the ids, --account and --base-url."
+                "{what} not found in account {account} (404: {message}), so nothing was {verb}. Check the ids, --account and --base-url."
             ),
         )),
         Err(error) => Err(describe(&error, account, 0)),

@@ -300,6 +300,20 @@ pub(crate) fn describe(error: &Error, account: i64, written: u64) -> Failure {
     describe_after(error, account, written, "leads")
 }
 
+/// [`describe`], for a request about one thing (`what`: `lead 42`, `funnel
+/// 9`): a 404 says which was not found, and in which account.
+pub(crate) fn describe_missing(error: &Error, account: i64, what: &str) -> Failure {
+    match error {
+        Error::NotFound { message, .. } => Failure::new(
+            exit::NOT_FOUND,
+            format!(
+                "{what} not found in account {account} (404: {message}). Check the id, --account and --base-url."
+            ),
+        ),
+        _ => describe(error, account, 0),
+    }
+}
+
 /// [`describe`], for an error after `written` records of `noun` (`leads`,
 /// `companies`) were written.
 pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &str) -> Failure {

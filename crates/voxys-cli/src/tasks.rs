@@ -243,7 +243,7 @@ pub async fn tasks(command: TasksCommand) -> Result<(), Failure> {
                 .get(args.id)
                 .send()
                 .await
-                .map_err(|e| describe(&e, account, 0))?;
+                .map_err(|e| crate::describe_missing(&e, account, &format!("task {}", args.id)))?;
             args.output.write_all(&[task])
         }
         TasksCommand::Update(args) => update(args).await,

@@ -691,3 +691,28 @@ async fn a_cards_csv_header_prefixes_its_leads_columns_once() {
     let unique: std::collections::BTreeSet<&String> = header.iter().collect();
     assert_eq!(unique.len(), header.len(), "{header:?}");
 }
+
+/// A 404 says what was not found, and in which account (exit 4).
+#[cfg(feature = "demo")]
+#[tokio::test]
+async fn a_missing_lead_or_funnel_is_named_in_the_404() {
+    for (args, said) in [
+        (
+            &["leads", "get", "999999", "--demo"][..],
+            "lead 999999 not found in account",
+        ),
+        (
+            &["pipelines", "get", "9", "--demo"][..],
+            "funnel 9 not found in account",
+        ),
+        (
+            &["tasks", "get", "999999", "--demo"][..],
+            "task 999999 not found in account",
+        ),
+    ] {
+        let output = common::voxys_env(args, &[]).await;
+        assert_eq!(output.status.code(), Some(4), "{args:?}: {output:?}");
+        let stderr = common::stderr(&output);
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+}

@@ -194,7 +194,9 @@ pub async fn pipelines(command: PipelinesCommand) -> Result<(), Failure> {
                 .get(args.funnel)
                 .send()
                 .await
-                .map_err(|e| describe(&e, account, 0))?;
+                .map_err(|e| {
+                    crate::describe_missing(&e, account, &format!("funnel {}", args.funnel))
+                })?;
             args.output.write_all(&[funnel])
         }
         PipelinesCommand::Create(args) => create(args).await,
