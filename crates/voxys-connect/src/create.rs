@@ -293,6 +293,12 @@ pub(crate) fn same_instant(a: Timestamp, b: Timestamp) -> bool {
     (a.as_datetime() - b.as_datetime()).num_milliseconds().abs() < 1000
 }
 
+/// Whether a text member a create sent (when it sent one) is the one held,
+/// in any case: the server may change the case of codes and colors.
+pub(crate) fn sent_any_case(sent: Option<&str>, held: Option<&str>) -> bool {
+    sent.is_none_or(|sent| held.is_some_and(|held| sent.eq_ignore_ascii_case(held)))
+}
+
 /// `began`, less [`CLOCK_ALLOWANCE`], as a timestamp.
 pub(crate) fn window_start(began: SystemTime) -> Timestamp {
     let began = chrono::DateTime::<chrono::Utc>::from(began);
@@ -348,13 +354,7 @@ impl<R: Record> LookForTheRecord<R> {
                 record.id()
             ));
         }
-        match serde_json::to_vec(&record) {
-            Ok(body) => Settled::Found(body),
-            Err(e) => Settled::Unknown(format!(
-                "the {} found could not be encoded: {e}",
-                self.kind.one
-            )),
-        }
+        Settled::found(&record, self.kind.one)
     }
 
     fn unclear(&self, found: Found<R>) -> Option<String> {

@@ -94,6 +94,17 @@ pub(crate) enum Settled {
     Unknown(String),
 }
 
+impl Settled {
+    /// The `what` (`card`, `task`...) found: as the answer that was lost
+    /// would have carried it.
+    pub(crate) fn found(record: &impl serde::Serialize, what: &str) -> Settled {
+        match serde_json::to_vec(record) {
+            Ok(body) => Settled::Found(body),
+            Err(e) => Settled::Unknown(format!("the {what} found could not be encoded: {e}")),
+        }
+    }
+}
+
 /// An attempt whose failure leaves it unknown whether it was applied.
 #[derive(Debug)]
 pub(crate) struct Failure {

@@ -191,7 +191,7 @@ impl Settle for ReadBoth {
                 ))
             };
             match self.read_both().await {
-                Ok(Seen::Merged(target)) => return found(&target),
+                Ok(Seen::Merged(target)) => return Settled::found(&target, "target"),
                 // The application answered: it is done, and did not merge.
                 Ok(Seen::SourceThere) if failure.answered_by_the_application() => {
                     return Settled::Absent;
@@ -203,7 +203,7 @@ impl Settle for ReadBoth {
             // again.
             tokio::time::sleep(self.merge.settle_after).await;
             match self.read_both().await {
-                Ok(Seen::Merged(target)) => found(&target),
+                Ok(Seen::Merged(target)) => Settled::found(&target, "target"),
                 Ok(Seen::SourceThere) => Settled::Absent,
                 Err(look) => unreadable(look),
             }
@@ -222,14 +222,6 @@ impl Settle for ReadBoth {
         format!(
             "read the source company: gone means it was merged (Client::companies({account}).get({source}), or `voxys companies get {source}`)"
         )
-    }
-}
-
-/// The target found, as the answer that was lost would have carried it.
-fn found(target: &Company) -> Settled {
-    match serde_json::to_vec(target) {
-        Ok(body) => Settled::Found(body),
-        Err(e) => Settled::Unknown(format!("the target could not be encoded: {e}")),
     }
 }
 

@@ -183,7 +183,7 @@ impl Settle for LookForTheCard {
     fn settle<'a>(&'a self, failure: &'a Failure) -> BoxFuture<'a, Settled> {
         Box::pin(async move {
             match self.new_cards().await {
-                Ok(Found::One(card)) => return found(&card),
+                Ok(Found::One(card)) => return Settled::found(&card, "card"),
                 // The application answered with a failure: it is done with
                 // the request, and made no card.
                 Ok(Found::None) if failure.answered_by_the_application() => {
@@ -199,7 +199,7 @@ impl Settle for LookForTheCard {
             let wait = self.convert.settle_after;
             tokio::time::sleep(wait).await;
             match self.new_cards().await {
-                Ok(Found::One(card)) => found(&card),
+                Ok(Found::One(card)) => Settled::found(&card, "card"),
                 Ok(Found::None) => Settled::Unknown(format!(
                     "no card of the lead appeared in the funnel, but the server may have been working on it when the answer was lost, and may still make it (looked again after {} ms)",
                     wait.as_millis()
@@ -223,14 +223,6 @@ impl Settle for LookForTheCard {
             "look for a card of lead {} in the funnel's cards (Client::pipelines(account).cards({funnel}).list(), or `voxys pipelines cards list {funnel}`)",
             self.convert.lead_id
         )
-    }
-}
-
-/// The card found, as the answer that was lost would have carried it.
-fn found(card: &Card) -> Settled {
-    match serde_json::to_vec(card) {
-        Ok(body) => Settled::Found(body),
-        Err(e) => Settled::Unknown(format!("the card found could not be encoded: {e}")),
     }
 }
 

@@ -9,7 +9,7 @@ use voxys_connect_api::types::{Lead, LeadCreate, LeadSortField, SortOrder};
 use voxys_connect_api::{Amount, Timestamp};
 
 use crate::client::Client;
-use crate::create::{Create, Kind, LookForTheRecord, Record};
+use crate::create::{Create, Kind, LookForTheRecord, Record, sent_any_case};
 use crate::error::{Error, Result};
 use crate::leads::{DEFAULT_SETTLE_AFTER, ListLeads, max_per_page};
 use crate::pipeline::Call;
@@ -238,12 +238,7 @@ impl CreateLead {
     fn matches(&self, lead: &Lead) -> bool {
         same(&self.name, &lead.custom_name)
             && same(&self.value, &lead.lead_value)
-            && (self.currency.is_none()
-                || self
-                    .currency
-                    .as_deref()
-                    .zip(lead.lead_currency.as_deref())
-                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
+            && sent_any_case(self.currency.as_deref(), lead.lead_currency.as_deref())
             && same(&self.conversation, &lead.conversation_id)
             && same(&self.agent, &lead.assigned_agent.as_ref().map(|a| a.id))
             && same(&self.company, &lead.company.as_ref().map(|c| c.id))

@@ -8,7 +8,7 @@ use voxys_connect_api::types::{Card, CardCreate, CardEvent, CardMove};
 use voxys_connect_api::{Amount, CardUpdate, Change, LeadStatus, Timestamp};
 
 use crate::client::Client;
-use crate::create::{Create, Kind, LookForTheRecord, Record};
+use crate::create::{Create, Kind, LookForTheRecord, Record, sent_any_case};
 use crate::delete::Delete;
 use crate::error::{Error, Result};
 use crate::leads::{DEFAULT_SETTLE_AFTER, id, positive_id, required_id};
@@ -323,12 +323,7 @@ impl CreateCard {
             && (self.stage.is_none() || self.stage == card.funnel_stage_id)
             && (self.name.is_none() || self.name == lead.custom_name)
             && (self.value.is_none() || self.value == lead.lead_value)
-            && (self.currency.is_none()
-                || self
-                    .currency
-                    .as_deref()
-                    .zip(lead.lead_currency.as_deref())
-                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
+            && sent_any_case(self.currency.as_deref(), lead.lead_currency.as_deref())
             && (self.agent.is_none() || self.agent == lead.assigned_agent.as_ref().map(|a| a.id))
     }
 }

@@ -7,7 +7,7 @@ use voxys_connect_api::types::{Funnel, FunnelCreate, FunnelCreateName};
 use voxys_connect_api::{Change, FunnelUpdate, Timestamp};
 
 use crate::client::Client;
-use crate::create::{Create, Kind, LookForTheRecord, Record};
+use crate::create::{Create, Kind, LookForTheRecord, Record, sent_any_case};
 use crate::error::{Error, Result};
 use crate::leads::{DEFAULT_SETTLE_AFTER, id};
 use crate::pipeline::Call;
@@ -143,12 +143,7 @@ impl CreateFunnel {
     fn matches(&self, funnel: &Funnel) -> bool {
         funnel.name == self.name
             && (self.description.is_none() || self.description == funnel.description)
-            && (self.color.is_none()
-                || self
-                    .color
-                    .as_deref()
-                    .zip(funnel.color.as_deref())
-                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
+            && sent_any_case(self.color.as_deref(), funnel.color.as_deref())
     }
 }
 

@@ -9,7 +9,7 @@ use voxys_connect_api::types::{Stage, StageCreate, StageCreateName, StageOrder};
 use voxys_connect_api::{Change, ChatwootStatus, StageUpdate, Timestamp};
 
 use crate::client::Client;
-use crate::create::{Create, Kind, LookForTheRecord, Record};
+use crate::create::{Create, Kind, LookForTheRecord, Record, sent_any_case};
 use crate::delete::Delete;
 use crate::error::{Error, Result};
 use crate::leads::{DEFAULT_SETTLE_AFTER, id, required_id};
@@ -182,12 +182,7 @@ impl CreateStage {
                 candidates: Box::new(move |_| Box::pin(list.clone().send())),
                 matches: Arc::new(move |stage: &Stage| {
                     stage.name == this.name
-                        && (this.color.is_none()
-                            || this
-                                .color
-                                .as_deref()
-                                .zip(stage.color.as_deref())
-                                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
+                        && sent_any_case(this.color.as_deref(), stage.color.as_deref())
                         && (this.status.is_none() || this.status == stage.chatwoot_status)
                 }),
                 settle_after: self.settle_after,

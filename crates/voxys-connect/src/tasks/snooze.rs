@@ -158,7 +158,7 @@ impl Settle for ReadTheTask {
             };
             let since = window_start(failure.began);
             match self.read(since).await {
-                Ok(Seen::Applied(task)) => return found(&task),
+                Ok(Seen::Applied(task)) => return Settled::found(&task, "task"),
                 Ok(Seen::NotYet) if failure.answered_by_the_application() => {
                     return Settled::Absent;
                 }
@@ -168,7 +168,7 @@ impl Settle for ReadTheTask {
             // The server may still be at it: read again.
             tokio::time::sleep(self.snooze.settle_after).await;
             match self.read(since).await {
-                Ok(Seen::Applied(task)) => found(&task),
+                Ok(Seen::Applied(task)) => Settled::found(&task, "task"),
                 // Until an instant: sending it again gives the same task.
                 Ok(Seen::NotYet) if !self.snooze.snooze.is_relative() => Settled::Absent,
                 Ok(Seen::NotYet) => Settled::Unknown(format!(
@@ -197,13 +197,5 @@ impl Settle for ReadTheTask {
         format!(
             "read the task's due_at ({before}) to see whether it moved (Client::tasks({account}).get({task}), or `voxys tasks get {task}`)"
         )
-    }
-}
-
-/// The task found, as the answer that was lost would have carried it.
-fn found(task: &Task) -> Settled {
-    match serde_json::to_vec(task) {
-        Ok(body) => Settled::Found(body),
-        Err(e) => Settled::Unknown(format!("the task could not be encoded: {e}")),
     }
 }
