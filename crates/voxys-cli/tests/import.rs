@@ -577,14 +577,18 @@ async fn killed_after_the_server_made_a_lead_whose_answer_was_lost_a_rerun_takes
     let args = copy_args(b);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut child = spawn_in(dir.path(), &server, &args, &input);
+    let journal_path = dir.path().join("a.ndjson.journal");
+    // The held-back create applied, and the ones before it journaled done
+    // (the answer of the last of them may reach the journal just after the
+    // server counts the next create).
     wait_for("the held-back create to be applied", || {
         creates_in(&server, b) == DONE_FIRST as usize + 1
+            && events(&journal(&journal_path), "done").len() == DONE_FIRST as usize
     })
     .await;
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let journal_path = dir.path().join("a.ndjson.journal");
     let recorded = journal(&journal_path);
     assert_eq!(events(&recorded, "done").len(), DONE_FIRST as usize);
     let pending = unsettled(&recorded);
