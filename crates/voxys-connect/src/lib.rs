@@ -67,7 +67,8 @@
 //! too:
 //! - `reqwest`: [`ClientBuilder::configure_http`] takes its `ClientBuilder`
 //!   (the integration point for HTTP settings this crate does not offer), and
-//!   [`Error::Transport`], [`Error::Dns`] and [`Error::Tls`] keep its `Error`
+//!   [`Error::Transport`], [`Error::Dns`], [`Error::Tls`] and
+//!   [`Error::WrongScheme`] keep its `Error`
 //!   as their source. Re-exported as [`reqwest`].
 //! - `rust_decimal` ([`Decimal`](types::Decimal), behind
 //!   [`Amount`](types::Amount)), `chrono` (a [`Timestamp`](types::Timestamp)

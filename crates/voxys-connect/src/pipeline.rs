@@ -235,9 +235,10 @@ impl Verdict {
                 TransportFailure::Timeout | TransportFailure::Broken => {
                     Verdict::MayPass(Reach::Unknown)
                 }
-                TransportFailure::Tls(_) | TransportFailure::Dns | TransportFailure::BadUrl => {
-                    Verdict::Final
-                }
+                TransportFailure::Tls(_)
+                | TransportFailure::WrongScheme { .. }
+                | TransportFailure::Dns
+                | TransportFailure::BadUrl => Verdict::Final,
             },
         }
     }
@@ -251,6 +252,14 @@ pub(crate) enum TransportFailure {
     /// TLS failed, for the reason given: it will fail the same way until the
     /// configuration changes.
     Tls(String),
+    /// The server speaks another protocol than the URL's scheme: TLS on an
+    /// `http://` URL, or plain HTTP on an `https://` one. Nothing reached the
+    /// application (the server could not read the request), and it fails
+    /// the same way until the base URL changes.
+    WrongScheme {
+        /// The scheme the server speaks: `https` or `http`.
+        server_speaks: &'static str,
+    },
     /// The host name did not resolve.
     Dns,
     /// The URL cannot be used (its scheme, or its shape).
@@ -266,6 +275,8 @@ impl TransportFailure {
     pub(crate) fn of(error: &reqwest::Error) -> TransportFailure {
         if error.is_timeout() {
             TransportFailure::Timeout
+        } else if let Some(server_speaks) = wrong_scheme(error) {
+            TransportFailure::WrongScheme { server_speaks }
         } else if let Some(reason) = crate::tls::failure(error) {
             TransportFailure::Tls(reason)
         } else if is_dns_failure(error) {
@@ -286,6 +297,36 @@ fn causes(error: &reqwest::Error) -> impl Iterator<Item = String> + '_ {
         e.source()
     })
     .map(ToString::to_string)
+}
+
+/// The scheme the server speaks, when it is not the URL's: `https` when an
+/// `http://` request was answered with bytes that are not HTTP (a TLS
+/// alert), `http` when a TLS handshake was answered with bytes that are not
+/// TLS (an HTTP 400).
+fn wrong_scheme(error: &reqwest::Error) -> Option<&'static str> {
+    let scheme = error.url()?.scheme();
+    let texts: Vec<String> = causes(error).collect();
+    let any = |needles: &[&str]| {
+        texts
+            .iter()
+            .any(|text| needles.iter().any(|needle| text.contains(needle)))
+    };
+    match scheme {
+        // hyper's parse error for a status line that does not start "HTTP/".
+        "http" if any(&["invalid HTTP version parsed"]) => Some("https"),
+        // rustls reads the first byte of "HTTP/1.1 400" as a record type;
+        // OpenSSL says "wrong version number" or "packet length too long".
+        "https"
+            if any(&[
+                "InvalidContentType",
+                "wrong version number",
+                "packet length too long",
+            ]) =>
+        {
+            Some("http")
+        }
+        _ => None,
+    }
 }
 
 /// Whether connecting failed because the host name did not resolve.

@@ -128,6 +128,52 @@ async fn an_untrusted_certificate_is_refused_at_once_and_says_what_to_do() {
 }
 
 #[tokio::test]
+async fn a_scheme_the_server_does_not_speak_is_said_at_once_for_each_way() {
+    // https:// to a plain-http port: the handshake meets "HTTP/1.1 400".
+    let plain = MockServer::start().await;
+    let client = Client::builder()
+        .token(plain.token())
+        .base_url(plain.url().replacen("http://", "https://", 1))
+        .build()
+        .unwrap();
+    let error = client.leads(1).list().send().await.unwrap_err();
+    let Error::WrongScheme { server_speaks, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(*server_speaks, "http");
+    assert!(!error.is_retryable());
+    assert!(error.to_string().contains("starts with http://"), "{error}");
+
+    // http:// to a TLS port: the answer to the request is a TLS alert, not
+    // HTTP. Not retried as a network error would be (five attempts), and
+    // not a write of unknown outcome: the server read no request.
+    let tls = MockServer::builder().tls().start().await.unwrap();
+    let client = Client::builder()
+        .token(tls.token())
+        .base_url(tls.url().replacen("https://", "http://", 1))
+        .build()
+        .unwrap();
+    let error = client
+        .leads(1)
+        .set_status(1, voxys_connect::types::LeadStatus::Won)
+        .send()
+        .await
+        .unwrap_err();
+    let Error::WrongScheme { server_speaks, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(*server_speaks, "https");
+    assert!(
+        error.to_string().contains("starts with https://"),
+        "{error}"
+    );
+    // One connection: no second attempt.
+    assert_eq!(tls.connection_count(), 1);
+    assert_eq!(tls.request_count(), 0);
+    assert_eq!(error.operation(), Some("update_lead_status"));
+}
+
+#[tokio::test]
 async fn a_certificate_for_another_host_is_refused() {
     let server = MockServer::builder()
         .tls_for(["crm.other.example"])

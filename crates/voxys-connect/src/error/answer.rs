@@ -90,6 +90,11 @@ fn transport(operation: &'static str, error: reqwest::Error) -> Error {
             reason,
             source: error,
         },
+        TransportFailure::WrongScheme { server_speaks } => Error::WrongScheme {
+            operation,
+            server_speaks,
+            source: error,
+        },
         TransportFailure::Dns => Error::Dns {
             operation,
             host: error

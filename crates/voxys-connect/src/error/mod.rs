@@ -241,6 +241,26 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The server speaks another protocol than the base URL's scheme says:
+    /// TLS behind an `http://` URL, or plain HTTP behind an `https://` one.
+    /// Not retried: the server could not read the request, so nothing was
+    /// applied, and it fails the same way until the base URL changes.
+    #[error(
+        "{operation}: the server at this address speaks {}, not {}: use a base URL that starts with {server_speaks}:// (or check the port)",
+        scheme_name(.server_speaks),
+        scheme_name(if *.server_speaks == "https" { "http" } else { "https" })
+    )]
+    #[non_exhaustive]
+    WrongScheme {
+        /// The API operation.
+        operation: &'static str,
+        /// The scheme the server speaks: `"https"` or `"http"`.
+        server_speaks: &'static str,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+
     /// The response body is larger than the client accepts
     /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes));
     /// it was not read into memory.
@@ -462,6 +482,35 @@ impl Error {
         }
     }
 
+    /// The API operation the error comes from (`list_leads`,
+    /// `create_card`...), as the document names it; `None` for an invalid
+    /// parameter or setting, found before any request.
+    ///
+    /// Every message starts with it (`list_leads: ...`); a program that shows
+    /// errors to people who never see the document may strip it.
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Error::Unauthorized { operation, .. }
+            | Error::NotFound { operation, .. }
+            | Error::Validation { operation, .. }
+            | Error::RateLimited { operation, .. }
+            | Error::Server { operation, .. }
+            | Error::UnexpectedStatus { operation, .. }
+            | Error::Decode { operation, .. }
+            | Error::Timeout { operation, .. }
+            | Error::Transport { operation, .. }
+            | Error::Dns { operation, .. }
+            | Error::Tls { operation, .. }
+            | Error::WrongScheme { operation, .. }
+            | Error::BodyTooLarge { operation, .. }
+            | Error::Pagination { operation, .. }
+            | Error::NotApplied { operation, .. }
+            | Error::Conflict { operation, .. }
+            | Error::OutcomeUnknown { operation, .. } => Some(operation),
+            Error::InvalidParameter { .. } | Error::Config(_) => None,
+        }
+    }
+
     /// The server's id for the request (its `X-Request-Id` header), when the
     /// error comes from an answer that had one: quote it to support.
     pub fn request_id(&self) -> Option<&str> {
@@ -568,6 +617,15 @@ fn location_hint(location: &Option<String>) -> String {
 }
 
 /// reqwest's message, with its chain of causes ("connection refused"...).
+/// A scheme as people name the protocol: `https (TLS)` or `plain http`.
+fn scheme_name(scheme: &str) -> &'static str {
+    if scheme == "https" {
+        "https (TLS)"
+    } else {
+        "plain http"
+    }
+}
+
 fn transport_detail(error: &reqwest::Error) -> String {
     let mut out = error.to_string();
     let mut source = std::error::Error::source(error);
