@@ -86,7 +86,9 @@ impl ServeArgs {
     }
 
     /// Starts a server, prints how to use it, and serves until Ctrl-C.
-    pub async fn serve_until_interrupted(&self) -> std::process::ExitCode {
+    /// `cli` is how the banner's example runs the CLI: `voxys` from the
+    /// CLI's own `voxys mock`, `cargo run -p voxys-cli --` from `voxys-mock`.
+    pub async fn serve_until_interrupted(&self, cli: &str) -> std::process::ExitCode {
         let server = match self.start().await {
             Ok(server) => server,
             // A choice the server refuses, or a document it cannot serve.
@@ -97,6 +99,13 @@ impl ServeArgs {
                 ) =>
             {
                 eprintln!("cannot start the mock server: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                eprintln!(
+                    "cannot listen on {}:{}: port taken (another server, or a mock still running): try --port 0, which picks a free one",
+                    self.host, self.port
+                );
                 return std::process::ExitCode::FAILURE;
             }
             Err(e) => {
@@ -143,7 +152,7 @@ impl ServeArgs {
             server.account_id()
         );
         println!(
-            "or:\n  {env_ca}VOXYS_BASE_URL={} VOXYS_API_TOKEN={} VOXYS_ACCOUNT_ID={} cargo run -p voxys-cli -- leads list",
+            "or:\n  {env_ca}VOXYS_BASE_URL={} VOXYS_API_TOKEN={} VOXYS_ACCOUNT_ID={} {cli} leads list",
             server.url(),
             server.token(),
             server.account_id()

@@ -13,5 +13,8 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    Cli::parse().serve.serve_until_interrupted().await
+    Cli::parse()
+        .serve
+        .serve_until_interrupted("cargo run -p voxys-cli --")
+        .await
 }
