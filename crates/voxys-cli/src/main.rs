@@ -55,7 +55,9 @@ Exit codes:
        data changed while a reorder was under way)
   2    usage: a wrong flag or value, or one the API rejected (422); a
        delete, merge, removal or unlink refused: no terminal to ask on and
-       no --yes
+       no --yes; a conversion refused: the lead has a card in that funnel
+       already, and no --again; a scheme the server does not speak
+       (http:// to an https server, or the reverse)
   3    authentication: no token, or the API refused it (401)
   4    not found (404): check --account and --base-url
   5    rate limited (429), still after retries
@@ -178,7 +180,7 @@ enum Command {
         #[command(subcommand)]
         command: conversations::ConversationsCommand,
     },
-    /// Serve a local mock of the Voxys Connect Leads API, in the foreground.
+    /// Serve a local mock of the Voxys Connect CRM API, in the foreground.
     #[cfg(feature = "demo")]
     Mock(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -265,7 +267,7 @@ async fn main() -> ExitCode {
         Command::Tasks { command } => tasks::tasks(command).await,
         Command::Conversations { command } => conversations::conversations(command).await,
         #[cfg(feature = "demo")]
-        Command::Mock(args) => return args.serve_until_interrupted().await,
+        Command::Mock(args) => return args.serve_until_interrupted("voxys").await,
         Command::Completions { shell } => {
             // Made in memory, then written: clap_complete panics when its
             // writer fails, as stdout does when the reader went away
@@ -328,53 +330,112 @@ pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &s
         } => (
             exit::AUTH,
             format!(
-                "the API refused the token ({status}: {message}). Check VOXYS_API_TOKEN or --token-file, and that its user belongs to account {account}."
+                "the API refused the token ({status}: {}). Check VOXYS_API_TOKEN or --token-file, and that its user belongs to account {account}.",
+                message.trim_end_matches('.')
             ),
         ),
         Error::NotFound { message, .. } => (
             exit::NOT_FOUND,
-            format!("not found (404: {message}). Check --account and --base-url."),
+            format!(
+                "not found (404: {}). Check --account and --base-url.",
+                message.trim_end_matches('.')
+            ),
         ),
         Error::Validation {
             message, fields, ..
         } => (
             exit::USAGE,
             if fields.is_empty() {
-                format!("the API rejected the request (422: {message}). Correct it and try again.")
+                format!(
+                    "the API rejected the request (422: {}). Correct it and try again.",
+                    message.trim_end_matches('.')
+                )
             } else {
                 format!(
                     "the API rejected the request (422: {}). Correct {} and try again.",
                     field_errors(fields),
                     fields
                         .keys()
-                        .map(|f| format!("`{f}`"))
+                        .map(|f| flag_for(f))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
             },
         ),
-        Error::InvalidParameter { .. } => (exit::USAGE, format!("{error}.")),
+        Error::InvalidParameter {
+            name,
+            value,
+            expected,
+            ..
+        } => (
+            exit::USAGE,
+            format!(
+                "{} {value} is not allowed: give {expected}.",
+                flag_for(name)
+            ),
+        ),
         Error::RateLimited { attempts, .. } => (
             exit::RATE_LIMITED,
             format!(
-                "the API is rate limiting these requests (429, {attempts} attempts). Wait a minute, or lower --concurrency."
+                "the API kept answering 429 (rate limited), {} attempt{}. Wait a minute and try again; with --all, lower --concurrency or set --max-rate.",
+                attempts,
+                if *attempts == 1 { "" } else { "s" }
             ),
         ),
         Error::Server {
             status, snippet, ..
         } => (
             exit::SERVER_OR_NETWORK,
-            format!("the server failed ({status}: {snippet}). Try again later."),
+            format!(
+                "the server failed ({}). Try again later.",
+                status_and(*status, snippet)
+            ),
         ),
         Error::Tls { reason, .. } => (
             exit::SERVER_OR_NETWORK,
             format!(
-                "TLS failed: {reason}. If the instance uses a private certificate authority, pass its certificate with --ca-cert FILE (or set VOXYS_CA_CERT); check --base-url."
+                "TLS failed: {reason}. If the instance uses a private certificate authority, pass its certificate with --ca-cert FILE (or set VOXYS_CA_CERT); else check --base-url."
             ),
         ),
-        Error::Timeout { .. } | Error::Transport { .. } => (
+        Error::WrongScheme { server_speaks, .. } => (
+            exit::USAGE,
+            format!(
+                "the server at this address speaks {}: use a --base-url that starts with {server_speaks}://, or check the port.",
+                if *server_speaks == "https" {
+                    "https (TLS), not plain http"
+                } else {
+                    "plain http, not https"
+                }
+            ),
+        ),
+        Error::Dns { host, .. } => (
             exit::SERVER_OR_NETWORK,
-            format!("{error}. Check the network and --base-url, then try again."),
+            format!(
+                "cannot resolve the host {host}. Check --base-url (or VOXYS_BASE_URL) and this machine's DNS."
+            ),
+        ),
+        Error::Timeout { attempts, .. } => (
+            exit::SERVER_OR_NETWORK,
+            format!(
+                "no answer in time ({attempts} attempt{}): the server or the network is slow. Try again later, or raise --timeout (seconds an attempt may take).",
+                if *attempts == 1 { "" } else { "s" }
+            ),
+        ),
+        Error::Transport {
+            attempts, source, ..
+        } => (
+            exit::SERVER_OR_NETWORK,
+            format!(
+                "cannot reach the server ({}; {attempts} attempt{}). Check --base-url and the network, then try again.",
+                root_cause(source),
+                if *attempts == 1 { "" } else { "s" }
+            ),
+        ),
+        Error::BodyTooLarge { limit, .. } => (
+            exit::SERVER_OR_NETWORK,
+            format!(
+                "the answer is larger than {limit} bytes, far more than a page: another service may be answering. Check --base-url."
+            ),
         ),
         // The data changed while the request was under way (a reorder whose
         // stages changed meanwhile): nothing for the network or the flags.
@@ -387,7 +448,10 @@ pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &s
         ),
         Error::Config(e) if e.setting == Setting::Token => (exit::AUTH, format!("{e}.")),
         Error::Config(e) => (exit::USAGE, format!("{e}.")),
-        other => (exit::SERVER_OR_NETWORK, format!("{other}.")),
+        other => (
+            exit::SERVER_OR_NETWORK,
+            format!("{}.", without_operation(other)),
+        ),
     };
     // The server's id for the request, for support; the SDK's own message
     // (the `other` arm) says it already.
@@ -398,14 +462,89 @@ pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &s
     Failure::new(code, format!("{message}{so_far}{request_id}"))
 }
 
-/// A 422's field errors in one line: `company_id: must exist; name: can't
-/// be blank`.
+/// A 422's field errors in one line, by the flags that set them: `--company:
+/// must exist; --name: can't be blank`.
 pub(crate) fn field_errors(fields: &std::collections::BTreeMap<String, Vec<String>>) -> String {
     fields
         .iter()
-        .map(|(field, messages)| format!("{field}: {}", messages.join(", ")))
+        .map(|(field, messages)| format!("{}: {}", flag_for(field), messages.join(", ")))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The flag or argument of this CLI that sets an API member or an SDK
+/// parameter (`assigned_agent_id` is `--agent`), as the user typed it; a
+/// member no flag sets is named as the API names it, in backquotes.
+pub(crate) fn flag_for(name: &str) -> String {
+    let flag = match name {
+        "assigned_agent" | "assigned_agent_id" | "agent" | "agent_id" => "--agent",
+        "lead_value" | "value" => "--value",
+        "lead_currency" | "currency" => "--currency",
+        "custom_name" => "--name",
+        "company" | "company_id" => "--company",
+        "conversation" | "conversation_id" => "--conversation",
+        "custom_attributes" => "--attributes (or --attribute)",
+        "funnel" | "funnel_id" => "--funnel",
+        "stage" | "stage_id" | "funnel_stage_id" => "--stage",
+        "lead" | "lead_id" => "--lead",
+        "inbox" | "inbox_id" => "--inbox",
+        "due_at" | "due_date" => "--due",
+        "taskable" | "taskable_type" | "taskable_id" => "--about",
+        "is_public" => "--public",
+        "is_active" => "--active",
+        "per_page" => "--per-page",
+        "page" => "--page",
+        "concurrency" => "--concurrency",
+        "sort" | "sort_by" => "--sort",
+        "order" | "sort_order" => "--order",
+        "max_requests_per_second" => "--max-rate",
+        "position" | "description" | "domain" | "color" | "chatwoot_status" | "priority"
+        | "status" | "since" | "until" | "group_by" | "notes" => {
+            return format!("--{}", name.replace('_', "-"));
+        }
+        _ => return format!("`{name}`"),
+    };
+    flag.to_owned()
+}
+
+/// `503 Service Temporarily Unavailable`, or `500: snippet`: the status and
+/// what the body says, without saying the status twice or ending on a dot.
+fn status_and(status: u16, snippet: &str) -> String {
+    let snippet = snippet.trim().trim_end_matches('.').trim();
+    if snippet.is_empty() {
+        status.to_string()
+    } else if snippet.starts_with(&status.to_string()) {
+        snippet.to_owned()
+    } else {
+        format!("{status}: {snippet}")
+    }
+}
+
+/// What finally failed under a transport error: `Connection refused (os
+/// error 111)`, not the chain of wrappers above it.
+fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut last = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        last = cause.to_string();
+        source = cause.source();
+    }
+    last
+}
+
+/// An SDK error's message without the operation name it starts with
+/// (`list_leads: ...`): the CLI's users name commands, not operations.
+fn without_operation(error: &Error) -> String {
+    let text = error.to_string();
+    let text = match error.operation() {
+        Some(operation) => text
+            .strip_prefix(operation)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .map(str::to_owned)
+            .unwrap_or(text),
+        None => text,
+    };
+    text.trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]
@@ -414,6 +553,17 @@ mod tests {
     use crate::list::SORT_FIELDS;
     use std::str::FromStr;
     use voxys_connect::types::LeadSortField;
+
+    #[test]
+    fn a_status_is_said_once_and_the_sentence_ends_once() {
+        // nginx's page, as the SDK's snippet gives it.
+        assert_eq!(
+            status_and(503, "503 Service Temporarily Unavailable. nginx."),
+            "503 Service Temporarily Unavailable. nginx"
+        );
+        assert_eq!(status_and(500, "boom"), "500: boom");
+        assert_eq!(status_and(502, "  "), "502");
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -58,6 +58,20 @@ pub async fn set_status(args: SetStatusArgs) -> Result<(), Failure> {
         change = change.clear_notes();
     }
     let lead = change.send().await.map_err(|e| describe(&e, account, 0))?;
+    // The table has no notes column: say what the lead's notes now are,
+    // as the server stored them, when this command changed them.
+    if args.notes.is_some() || args.clear_notes {
+        match &lead.notes {
+            Some(notes) => eprintln!(
+                "lead {}: set-status {}; notes: {notes:?}",
+                lead.id, args.status
+            ),
+            None => eprintln!(
+                "lead {}: set-status {}; notes cleared",
+                lead.id, args.status
+            ),
+        }
+    }
     args.output.write_all(&[lead])
 }
 
@@ -73,8 +87,8 @@ pub enum BulkCommand {
         #[command(flatten)]
         job: BulkJobArgs,
     },
-    /// Set the status of leads.
-    #[command(after_help = BULK_HELP)]
+    /// Set the status of leads (as `voxys leads set-status` does for one).
+    #[command(after_help = BULK_HELP, visible_alias = "set-status")]
     Status {
         /// The new status.
         #[arg(value_parser = PossibleValuesParser::new(STATUSES.iter().map(LeadStatus::as_str)))]
@@ -144,18 +158,24 @@ pub struct BulkJobArgs {
 
 /// `voxys leads bulk ...`.
 pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
-    let (action, job, confirmed) = match command {
-        BulkCommand::Assign { agent, job } => {
-            (BulkActionKind::Assign { agent_id: agent }, job, true)
-        }
+    // `what` names the action in the summary, in the words of the command
+    // line: `set-status won`, as `voxys leads set-status` says it too.
+    let (action, what, job, confirmed) = match command {
+        BulkCommand::Assign { agent, job } => (
+            BulkActionKind::Assign { agent_id: agent },
+            format!("assign --agent {agent}"),
+            job,
+            true,
+        ),
         BulkCommand::Status { status, job } => (
             BulkActionKind::SetStatus {
                 status: LeadStatus::from(status.as_str()),
             },
+            format!("set-status {status}"),
             job,
             true,
         ),
-        BulkCommand::Delete { yes, job } => (BulkActionKind::Delete, job, yes),
+        BulkCommand::Delete { yes, job } => (BulkActionKind::Delete, "delete".to_owned(), job, yes),
     };
     let ids = read_ids(&job.ids, job.ids_from.as_deref())?;
     if ids.is_empty() {
@@ -260,7 +280,7 @@ pub async fn bulk(command: BulkCommand) -> Result<(), Failure> {
     }
     progress.finish_and_clear();
     let outcome = run.finish().await;
-    report(&outcome, action.as_str(), job.failed_ids.as_deref())?;
+    report(&outcome, &what, job.failed_ids.as_deref())?;
     if interrupted {
         return Err(Failure::new(
             exit::INTERRUPTED,
@@ -414,10 +434,11 @@ fn progress_bar(total: u64) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} ids  {msg}  {eta} left")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} ids  {msg}  {eta} left")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
+    crate::connect::bar_shown();
     bar
 }
 
@@ -432,15 +453,49 @@ pub struct ConvertArgs {
     /// The stage of the funnel [default: its first stage].
     #[arg(long, value_name = "ID")]
     pub stage: Option<i64>,
+    /// Convert even when the lead already has a card in the funnel: each
+    /// conversion makes one more card. Without it, such a lead is refused
+    /// (exit 2) and nothing is sent.
+    #[arg(long)]
+    pub again: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
 
-/// `voxys leads convert`: prints the card.
+/// `voxys leads convert`: prints the card. Looks first at the funnel's cards:
+/// a lead that has one there already is converted again only with
+/// `--again`, for each conversion makes a new card.
 pub async fn convert(args: ConvertArgs) -> Result<(), Failure> {
     let (client, account, _demo) = connect(&args.connection).await?;
+    if !args.again {
+        let cards = client
+            .pipelines(account)
+            .cards(args.funnel)
+            .list()
+            .send()
+            .await
+            .map_err(|e| {
+                crate::describe_missing(&e, account, &format!("funnel {}", args.funnel))
+            })?;
+        let made: Vec<String> = cards
+            .iter()
+            .filter(|card| card.lead.id == args.id)
+            .map(|card| card.id.to_string())
+            .collect();
+        if !made.is_empty() {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!(
+                    "lead {} already has card {} in funnel {}; a conversion would make one more. Nothing was sent: pass --again to convert it again.",
+                    args.id,
+                    made.join(", "),
+                    args.funnel
+                ),
+            ));
+        }
+    }
     let mut conversion = client.leads(account).convert(args.id, args.funnel);
     if let Some(stage) = args.stage {
         conversion = conversion.stage(stage);

@@ -360,7 +360,7 @@ async fn exit_codes_tell_what_went_wrong() {
     let per_page = voxys(&server, &["leads", "list", "--per-page", "500"]).await;
     assert_eq!(code(&per_page), 2, "{}", stderr(&per_page));
     assert!(
-        stderr(&per_page).contains("per_page"),
+        stderr(&per_page).contains("--per-page 500"),
         "{}",
         stderr(&per_page)
     );

@@ -79,7 +79,7 @@ async fn create_makes_one_lead_with_the_members_given_and_prints_it() {
     .await;
     assert_eq!(code(&refused), Some(2), "{}", stderr(&refused));
     assert!(
-        stderr(&refused).contains("company_id: must exist"),
+        stderr(&refused).contains("--company: must exist"),
         "{}",
         stderr(&refused)
     );
@@ -212,7 +212,7 @@ async fn update_sets_and_clears_each_member_and_leaves_the_others() {
     let bad_agent = voxys(&server, &["leads", "update", &id, "--agent", "999999"]).await;
     assert_eq!(code(&bad_agent), Some(2), "{}", stderr(&bad_agent));
     assert!(
-        stderr(&bad_agent).contains("assigned_agent_id"),
+        stderr(&bad_agent).contains("--agent: "),
         "{}",
         stderr(&bad_agent)
     );

@@ -555,7 +555,14 @@ async fn convert_prints_the_card_and_an_uncertain_conversion_has_its_own_exit_co
     );
     let uncertain = voxys(
         &server,
-        &["leads", "convert", &id_arg, "--funnel", &funnel_arg],
+        &[
+            "leads",
+            "convert",
+            &id_arg,
+            "--funnel",
+            &funnel_arg,
+            "--again",
+        ],
     )
     .await;
     assert_eq!(code(&uncertain), Some(8), "{}", stderr(&uncertain));

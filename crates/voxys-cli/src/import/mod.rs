@@ -243,10 +243,11 @@ fn progress_bar(total: u64) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} lines  {msg}  {eta} left")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} lines  {msg}  {eta} left")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
+    crate::connect::bar_shown();
     bar
 }
 

@@ -37,10 +37,21 @@ pub struct ShowArgs {
     pub funnel: i64,
     /// The width to draw in, in columns [default: the terminal's, else
     /// $COLUMNS, else 100].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    #[arg(long, value_name = "N", value_parser = parse_width)]
     pub width: Option<u16>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// A width for `--width`: 20 to 1000 columns (clap's own range check
+/// would say `20..`, which people do not write).
+fn parse_width(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u16>() {
+        Ok(width) if (20..=1000).contains(&width) => Ok(width),
+        _ => Err(format!(
+            "{text:?} is not a width: give a number of columns from 20 to 1000"
+        )),
+    }
 }
 
 /// `voxys pipelines show`.
