@@ -495,6 +495,7 @@ pub(crate) fn flag_for(name: &str) -> String {
         "per_page" => "--per-page",
         "page" => "--page",
         "concurrency" => "--concurrency",
+        "batch_size" => "--batch-size",
         "sort" | "sort_by" => "--sort",
         "order" | "sort_order" => "--order",
         "max_requests_per_second" => "--max-rate",
