@@ -15,7 +15,7 @@ use voxys_connect::pagination::Page;
 use voxys_connect::types::{LeadSortField, LeadStatus, SortOrder};
 
 use crate::connect::{ConnectionArgs, connect, rate_note};
-use crate::output::{OutputArgs, RecordWriter, Sink, Tabular};
+use crate::output::{OutputArgs, PageInfo, Tabular};
 use crate::signals::Interrupts;
 use crate::{Failure, describe_after, exit, write_failure};
 
@@ -130,7 +130,9 @@ pub async fn list(args: ListArgs) -> Result<(), Failure> {
 /// Writes every record of `pages` as `flags.output` says, with a progress
 /// bar on a terminal with `--all` (records written of the total, the rate,
 /// the client's rate limit). Ctrl-C, SIGTERM or SIGHUP stops cleanly: what was written is complete
-/// records. `noun` names the records in messages (`leads`).
+/// records. `noun` names the records in messages (`leads`). One page (no
+/// `--all`) in a table ends with a footer (`25 of 498 leads · --page 2 or
+/// --all`), and an empty one is `No leads`.
 pub async fn write_pages<T: Tabular>(
     client: &Client,
     account: i64,
@@ -138,9 +140,7 @@ pub async fn write_pages<T: Tabular>(
     flags: &PagesArgs,
     noun: &str,
 ) -> Result<(), Failure> {
-    let output = &flags.output;
-    let (out, format) = output.destination()?;
-    let mut writer = RecordWriter::new::<T>(format, out, output.csv_raw).map_err(write_failure)?;
+    let mut writer = flags.output.writer::<T>()?;
 
     let progress = if flags.all && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -180,6 +180,14 @@ pub async fn write_pages<T: Tabular>(
                     break;
                 }
                 Some(Ok(page)) => {
+                    if !flags.all {
+                        // One page: a table's footer says where it stands.
+                        writer.set_page(PageInfo {
+                            current_page: page.current_page(),
+                            total_pages: page.total_pages(),
+                            total_count: page.total_count(),
+                        });
+                    }
                     total = Some(page.total_count());
                     progress.set_length(page.total_count());
                     for record in page.items() {
@@ -212,7 +220,7 @@ pub async fn write_pages<T: Tabular>(
         // (never a lone `[]`); an -o file is left as it was.
         Some(failure) => {
             let out = writer.abandon().map_err(write_failure)?;
-            if matches!(out, Sink::Stdout(_)) {
+            if out.is_stdout() {
                 out.commit()?;
             }
             Err(failure)

@@ -11,14 +11,16 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use voxys_connect::types::{Agent, Card, Company, Contact, Lead, LeadStats, Note, TimelineEvent};
 
-/// How records (leads, cards) are written.
+/// How records are written (the help says "records": the same flag lists
+/// leads, cards, companies, notes, tasks and the rest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// An aligned table for people (buffers every lead before printing).
+    /// An aligned table for people (on a terminal, fitted to its width;
+    /// buffers every record before printing).
     Table,
-    /// One JSON array of leads.
+    /// One JSON array of the records.
     Json,
-    /// One JSON object per line, streamed.
+    /// One JSON object per record, a line each, streamed.
     Ndjson,
     /// CSV with a header row; nested members flattened, custom attributes as
     /// one JSON column; streamed.
@@ -39,7 +41,7 @@ impl Format {
 }
 
 /// Where and how records are written: the flags of every command that
-/// prints leads or cards.
+/// prints records (leads, cards, companies, tasks...).
 #[derive(Args)]
 pub struct OutputArgs {
     /// Output format [default: table on a terminal, else ndjson, or as the
@@ -55,30 +57,77 @@ pub struct OutputArgs {
     /// this for programs that read the CSV.
     #[arg(long)]
     pub csv_raw: bool,
+    /// CSV: start with a UTF-8 byte order mark (EF BB BF), which Excel needs
+    /// to show accented letters right. Off unless asked, with -o FILE.csv
+    /// too: programs that read CSV may take the mark for part of the first
+    /// column's name.
+    #[arg(long)]
+    pub csv_bom: bool,
 }
 
 impl OutputArgs {
     /// Where records go (the file, or standard output) and in what format.
     /// A file is written beside its target and takes its place only at
-    /// [`Sink::commit`]: until then the target keeps what it held.
+    /// [`Sink::commit`]: until then the target keeps what it held. With
+    /// `--csv-bom` the sink starts with the byte order mark, written just
+    /// before the first bytes (the CSV header), never alone.
     pub fn destination(&self) -> Result<(Sink, Format), crate::Failure> {
         let format = self.format.unwrap_or_else(|| match &self.output {
             Some(path) => Format::from_file_name(&path.to_string_lossy()).unwrap_or(Format::Ndjson),
             None if std::io::stdout().is_terminal() => Format::Table,
             None => Format::Ndjson,
         });
-        let out = match &self.output {
+        if self.csv_bom && format != Format::Csv {
+            return Err(crate::Failure::new(
+                crate::exit::USAGE,
+                "--csv-bom is for CSV output: add --format csv, or -o FILE.csv.",
+            ));
+        }
+        let to = match &self.output {
             Some(path) => Sink::file(path)?,
-            None => Sink::Stdout(io::BufWriter::new(std::io::stdout().lock())),
+            None => To::Stdout(io::BufWriter::new(std::io::stdout().lock())),
         };
-        Ok((out, format))
+        let pending: &'static [u8] = if self.csv_bom { BOM } else { b"" };
+        Ok((Sink { to, pending }, format))
+    }
+
+    /// The width a table is fitted to: the terminal's when records go to
+    /// standard output and it is a terminal (else `COLUMNS`, else 100, when
+    /// the terminal does not say); `None` (every column, full width) when
+    /// they go to a file or a pipe.
+    pub fn table_width(&self) -> Option<u16> {
+        if self.output.is_some() || !std::io::stdout().is_terminal() {
+            return None;
+        }
+        let of_terminal = console::Term::stdout()
+            .size_checked()
+            .map(|(_, columns)| columns);
+        Some(
+            of_terminal
+                .or_else(|| {
+                    std::env::var("COLUMNS")
+                        .ok()
+                        .and_then(|c| c.trim().parse::<u16>().ok())
+                        .filter(|&c| c >= 20)
+                })
+                .unwrap_or(DEFAULT_WIDTH),
+        )
+    }
+
+    /// A writer of records of type `T` as these flags say (format, file,
+    /// `--csv-raw`, `--csv-bom`, a table fitted to the terminal).
+    pub fn writer<T: Tabular>(&self) -> Result<RecordWriter<Sink>, crate::Failure> {
+        let (out, format) = self.destination()?;
+        let options = WriteOptions {
+            csv_raw: self.csv_raw,
+            width: self.table_width(),
+        };
+        RecordWriter::with_options::<T>(format, out, options).map_err(crate::write_failure)
     }
 
     /// Writes `records` as these flags say.
     pub fn write_all<T: Tabular>(&self, records: &[T]) -> Result<(), crate::Failure> {
-        let (out, format) = self.destination()?;
-        let mut writer =
-            RecordWriter::new::<T>(format, out, self.csv_raw).map_err(crate::write_failure)?;
+        let mut writer = self.writer::<T>()?;
         for record in records {
             writer.write(record).map_err(crate::write_failure)?;
         }
@@ -86,11 +135,26 @@ impl OutputArgs {
     }
 }
 
+/// The UTF-8 byte order mark `--csv-bom` writes before the CSV header.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The width a table is fitted to on a terminal that does not say its own
+/// (nor `COLUMNS`).
+const DEFAULT_WIDTH: u16 = 100;
+
 /// Where records are written: standard output, or a temporary file beside
 /// the `--output` file that replaces it only when [`committed`](Sink::commit)
 /// (dropped without it, the temporary file is removed and the target is left
 /// byte for byte as it was).
-pub enum Sink {
+pub struct Sink {
+    to: To,
+    /// Bytes written before the first bytes written (the `--csv-bom` mark),
+    /// so that they never come alone.
+    pending: &'static [u8],
+}
+
+/// Standard output, or the temporary file.
+enum To {
     Stdout(io::BufWriter<io::StdoutLock<'static>>),
     File {
         temp: io::BufWriter<tempfile::NamedTempFile>,
@@ -103,7 +167,12 @@ pub enum Sink {
 }
 
 impl Sink {
-    fn file(path: &std::path::Path) -> Result<Sink, crate::Failure> {
+    /// Whether the records go to standard output (not an `-o` file).
+    pub fn is_stdout(&self) -> bool {
+        matches!(self.to, To::Stdout(_))
+    }
+
+    fn file(path: &std::path::Path) -> Result<To, crate::Failure> {
         let cannot = |e: io::Error| {
             crate::Failure::new(
                 crate::exit::OTHER,
@@ -133,7 +202,7 @@ impl Sink {
             builder.permissions(std::fs::Permissions::from_mode(mode));
         }
         let temp = builder.tempfile_in(&dir).map_err(cannot)?;
-        Ok(Sink::File {
+        Ok(To::File {
             temp: io::BufWriter::new(temp),
             target,
             shown: path.to_owned(),
@@ -143,9 +212,9 @@ impl Sink {
     /// Puts what was written in place of the target (nothing to do for
     /// standard output).
     pub fn commit(self) -> Result<(), crate::Failure> {
-        match self {
-            Sink::Stdout(mut out) => out.flush().map_err(crate::write_failure),
-            Sink::File {
+        match self.to {
+            To::Stdout(mut out) => out.flush().map_err(crate::write_failure),
+            To::File {
                 temp,
                 target,
                 shown,
@@ -165,26 +234,33 @@ impl Sink {
     }
 }
 
+impl Sink {
+    /// The stream written to, after the pending bytes when `buf` is the
+    /// first thing written.
+    fn stream(&mut self, buf: &[u8]) -> io::Result<&mut dyn Write> {
+        let to: &mut dyn Write = match &mut self.to {
+            To::Stdout(out) => out,
+            To::File { temp, .. } => temp,
+        };
+        if !buf.is_empty() && !self.pending.is_empty() {
+            to.write_all(self.pending)?;
+            self.pending = b"";
+        }
+        Ok(to)
+    }
+}
+
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Sink::Stdout(out) => out.write(buf),
-            Sink::File { temp, .. } => temp.write(buf),
-        }
+        self.stream(buf)?.write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Sink::Stdout(out) => out.write_all(buf),
-            Sink::File { temp, .. } => temp.write_all(buf),
-        }
+        self.stream(buf)?.write_all(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Stdout(out) => out.flush(),
-            Sink::File { temp, .. } => temp.flush(),
-        }
+        self.stream(b"")?.flush()
     }
 }
 
@@ -429,6 +505,9 @@ pub fn names(columns: &[&str]) -> Vec<String> {
 pub trait Tabular: Serialize + schemars::JsonSchema {
     /// The table's header.
     const TABLE: &'static [&'static str];
+    /// What the records are called, plural, in a table's footer and in its
+    /// place when there are none (`No leads`).
+    const NOUN: &'static str = "records";
     /// The CSV header.
     fn csv_columns() -> Vec<String>;
     /// A table row.
@@ -438,6 +517,7 @@ pub trait Tabular: Serialize + schemars::JsonSchema {
 }
 
 impl Tabular for Lead {
+    const NOUN: &'static str = "leads";
     const TABLE: &'static [&'static str] = &[
         "id",
         "name",
@@ -493,6 +573,7 @@ const STATS_COLUMNS: [&str; 7] = [
 ];
 
 impl Tabular for LeadStats {
+    const NOUN: &'static str = "totals";
     const TABLE: &'static [&'static str] =
         &["total", "open", "won", "lost", "total value", "won value"];
 
@@ -538,6 +619,7 @@ const CARD_COLUMNS: [&str; 7] = [
 ];
 
 impl Tabular for Card {
+    const NOUN: &'static str = "cards";
     const TABLE: &'static [&'static str] = &[
         "card", "funnel", "stage", "position", "lead", "name", "status", "value", "agent",
         "created",
@@ -594,50 +676,212 @@ impl Tabular for Card {
     }
 }
 
+/// How a [`RecordWriter`] writes, besides its format.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteOptions {
+    /// CSV: text cells as they are, not neutralised for spreadsheets.
+    pub csv_raw: bool,
+    /// A table: the width to fit it to (columns wrapped, and the last ones
+    /// left out when even wrapped they would not fit); `None` for every
+    /// column at full width.
+    pub width: Option<u16>,
+}
+
+/// Where one page stands in the whole listing, for a table's footer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageInfo {
+    /// The page's number, from 1.
+    pub current_page: u64,
+    /// How many pages the listing has.
+    pub total_pages: u64,
+    /// How many records the listing has, over all pages.
+    pub total_count: u64,
+}
+
+/// A table being filled: its rows wait for the end, to align the columns.
+pub struct TableRows {
+    table: comfy_table::Table,
+    /// The records' name, plural (`leads`).
+    noun: &'static str,
+    /// The width to fit to, if any.
+    width: Option<u16>,
+    /// The page shown, when one page of a listing is.
+    page: Option<PageInfo>,
+}
+
+/// A column is not wrapped narrower than this (or than its widest cell),
+/// when choosing which columns fit.
+const NARROWEST: u16 = 10;
+
+impl TableRows {
+    fn new<T: Tabular>(width: Option<u16>) -> TableRows {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        table.set_header(T::TABLE);
+        TableRows {
+            table,
+            noun: T::NOUN,
+            width,
+            page: None,
+        }
+    }
+
+    /// The table as text (with what it left out and its footer), or, with
+    /// no rows, a line saying so; `footer` adds the page's footer.
+    fn render(mut self, footer: bool) -> String {
+        let rows = self.table.row_count() as u64;
+        if rows == 0 {
+            return match self.page.filter(|p| p.total_count > 0) {
+                Some(page) => format!(
+                    "No {} on page {}: {} {} in {} page{}.\n",
+                    self.noun,
+                    page.current_page,
+                    page.total_count,
+                    self.noun,
+                    page.total_pages,
+                    if page.total_pages == 1 { "" } else { "s" }
+                ),
+                None => format!("No {}\n", self.noun),
+            };
+        }
+        let left_out = match self.width {
+            Some(width) => fit(&mut self.table, width),
+            None => Vec::new(),
+        };
+        let mut text = format!("{}\n", self.table);
+        if !left_out.is_empty() {
+            text.push_str(&format!(
+                "Not shown, for want of width: {} (--format csv has every column).\n",
+                left_out.join(", ")
+            ));
+        }
+        if footer && let Some(page) = self.page {
+            text.push_str(&page_footer(rows, page, self.noun));
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// What a one-page table says under it: `25 of 498 leads · --page 2 or
+/// --all`; nothing about more pages on the last one.
+pub fn page_footer(rows: u64, page: PageInfo, noun: &str) -> String {
+    let PageInfo {
+        current_page,
+        total_pages,
+        total_count,
+    } = page;
+    if total_pages <= 1 && current_page <= 1 && rows == total_count {
+        return format!("{rows} {noun}");
+    }
+    let mut text = format!("{rows} of {total_count} {noun}");
+    if current_page > 1 {
+        text.push_str(&format!(" (page {current_page} of {total_pages})"));
+    }
+    if current_page < total_pages {
+        text.push_str(&format!(" · --page {} or --all", current_page + 1));
+    }
+    text
+}
+
+/// Fits `table` to `width` columns: the last columns are left out while
+/// the ones before them, each wrapped to [`NARROWEST`] (or its widest cell
+/// if narrower), would not fit; the rest are wrapped to the width. The
+/// first column always stays. Gives the names of the columns left out.
+fn fit(table: &mut comfy_table::Table, width: u16) -> Vec<String> {
+    let widest = table.column_max_content_widths();
+    // A column takes its content, a space either side and one border; the
+    // table one more border.
+    let needs = |widths: &mut dyn Iterator<Item = u16>| -> u32 {
+        widths.map(|w| u32::from(w) + 3).sum::<u32>() + 1
+    };
+    if needs(&mut widest.iter().copied()) <= u32::from(width) {
+        return Vec::new();
+    }
+    let narrowest: Vec<u16> = widest.iter().map(|w| (*w).min(NARROWEST)).collect();
+    let mut kept = narrowest.len();
+    while kept > 1 && needs(&mut narrowest[..kept].iter().copied()) > u32::from(width) {
+        kept -= 1;
+    }
+    let headers: Vec<String> = table
+        .header()
+        .map(|h| h.cell_iter().map(|c| c.content()).collect())
+        .unwrap_or_default();
+    let mut left_out = Vec::new();
+    for index in kept..narrowest.len() {
+        if let Some(column) = table.column_mut(index) {
+            column.set_constraint(comfy_table::ColumnConstraint::Hidden);
+        }
+        left_out.push(headers.get(index).cloned().unwrap_or_default());
+    }
+    table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    table.set_width(width);
+    left_out
+}
+
 /// Writes records in one format. Each `write` writes whole records only, so
 /// that what was written is complete when writing stops early.
 pub enum RecordWriter<W: Write> {
-    /// Rows kept until `finish`, to align the columns.
-    Table(W, comfy_table::Table),
+    /// Rows kept until `finish`, to align the columns and fit them.
+    Table(W, Box<TableRows>),
     /// Whether the first record has been written.
     Json(W, bool, Shape),
     /// Plain lines.
     Ndjson(W, Shape),
-    /// The CSV writer, and whether text is written raw (not neutralised).
-    Csv(Box<csv::Writer<W>>, bool),
+    /// The CSV writer, whether text is written raw (not neutralised), and
+    /// the header while it waits for the first record (or the end).
+    Csv(Box<csv::Writer<W>>, bool, Option<Vec<String>>),
 }
 
 impl<W: Write> RecordWriter<W> {
-    /// A writer of records of type `T` in `format` into `out`; writes the
-    /// header, if any. `raw_csv` writes CSV text cells as they are, not
-    /// neutralised for spreadsheets.
+    /// A writer of records of type `T` in `format` into `out`. `raw_csv`
+    /// writes CSV text cells as they are, not neutralised for spreadsheets;
+    /// a table keeps every column at full width.
     pub fn new<T: Tabular>(format: Format, out: W, raw_csv: bool) -> io::Result<RecordWriter<W>> {
+        RecordWriter::with_options::<T>(
+            format,
+            out,
+            WriteOptions {
+                csv_raw: raw_csv,
+                width: None,
+            },
+        )
+    }
+
+    /// A writer of records of type `T` in `format` into `out`, as `options`
+    /// say. Nothing is written before the first record or the end (no
+    /// header, no `[`, no frame), so that a listing that fails first prints
+    /// nothing.
+    pub fn with_options<T: Tabular>(
+        format: Format,
+        out: W,
+        options: WriteOptions,
+    ) -> io::Result<RecordWriter<W>> {
         Ok(match format {
-            Format::Table => {
-                let mut table = comfy_table::Table::new();
-                table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-                table.set_header(T::TABLE);
-                RecordWriter::Table(out, table)
-            }
-            // The `[` waits for the first record, so that a listing that
-            // fails before it prints nothing, not an empty array.
+            Format::Table => RecordWriter::Table(out, Box::new(TableRows::new::<T>(options.width))),
             Format::Json => RecordWriter::Json(out, false, Shape::of::<T>()),
             Format::Ndjson => RecordWriter::Ndjson(out, Shape::of::<T>()),
-            Format::Csv => {
-                let mut writer = csv::Writer::from_writer(out);
-                writer
-                    .write_record(T::csv_columns())
-                    .map_err(csv_io_error)?;
-                RecordWriter::Csv(Box::new(writer), raw_csv)
-            }
+            Format::Csv => RecordWriter::Csv(
+                Box::new(csv::Writer::from_writer(out)),
+                options.csv_raw,
+                Some(T::csv_columns()),
+            ),
         })
+    }
+
+    /// Says which page of a listing the records are, for a table's footer
+    /// (`25 of 498 leads · --page 2 or --all`); other formats say nothing.
+    pub fn set_page(&mut self, page: PageInfo) {
+        if let RecordWriter::Table(_, rows) = self {
+            rows.page = Some(page);
+        }
     }
 
     /// Writes one record.
     pub fn write<T: Tabular>(&mut self, record: &T) -> io::Result<()> {
         match self {
-            RecordWriter::Table(_, table) => {
-                table.add_row(record.table_row());
+            RecordWriter::Table(_, rows) => {
+                rows.table.add_row(record.table_row());
                 Ok(())
             }
             RecordWriter::Json(out, started, shape) => {
@@ -652,18 +896,24 @@ impl<W: Write> RecordWriter<W> {
                 line.push('\n');
                 out.write_all(line.as_bytes())
             }
-            RecordWriter::Csv(writer, raw) => writer
-                .write_record(record.csv_row(*raw))
-                .map_err(csv_io_error),
+            RecordWriter::Csv(writer, raw, header) => {
+                if let Some(header) = header.take() {
+                    writer.write_record(header).map_err(csv_io_error)?;
+                }
+                writer
+                    .write_record(record.csv_row(*raw))
+                    .map_err(csv_io_error)
+            }
         }
     }
 
-    /// Closes what the format opened (the JSON array, the table), flushes,
-    /// and gives back the output (a [`Sink`] to commit).
+    /// Closes what the format opened (the JSON array, the table: `No leads`
+    /// when there are none, with the page's footer), flushes, and gives back
+    /// the output (a [`Sink`] to commit).
     pub fn finish(self) -> io::Result<W> {
         match self {
-            RecordWriter::Table(mut out, table) => {
-                writeln!(out, "{table}")?;
+            RecordWriter::Table(mut out, rows) => {
+                out.write_all(rows.render(true).as_bytes())?;
                 out.flush()?;
                 Ok(out)
             }
@@ -676,17 +926,23 @@ impl<W: Write> RecordWriter<W> {
                 out.flush()?;
                 Ok(out)
             }
-            RecordWriter::Csv(writer, _) => writer.into_inner().map_err(|e| e.into_error()),
+            RecordWriter::Csv(mut writer, _, header) => {
+                if let Some(header) = header {
+                    writer.write_record(header).map_err(csv_io_error)?;
+                }
+                writer.into_inner().map_err(|e| e.into_error())
+            }
         }
     }
 
     /// Ends writing after a failure: the complete records written stay (a
     /// JSON array is closed if one was opened), but nothing is added that
-    /// would look like a complete, empty answer (no `[]`, no empty table).
+    /// would look like a complete, empty answer (no `[]`, no empty table,
+    /// no lone CSV header, no footer).
     pub fn abandon(self) -> io::Result<W> {
         match self {
-            RecordWriter::Table(mut out, table) if !table.is_empty() => {
-                writeln!(out, "{table}")?;
+            RecordWriter::Table(mut out, rows) if !rows.table.is_empty() => {
+                out.write_all(rows.render(false).as_bytes())?;
                 out.flush()?;
                 Ok(out)
             }
@@ -696,6 +952,11 @@ impl<W: Write> RecordWriter<W> {
                 Ok(out)
             }
             RecordWriter::Table(mut out, _) | RecordWriter::Json(mut out, false, _) => {
+                out.flush()?;
+                Ok(out)
+            }
+            RecordWriter::Csv(writer, _, Some(_)) => {
+                let mut out = writer.into_inner().map_err(|e| e.into_error())?;
                 out.flush()?;
                 Ok(out)
             }
@@ -728,6 +989,7 @@ const COMPANY_COLUMNS: [&str; 9] = [
 ];
 
 impl Tabular for Company {
+    const NOUN: &'static str = "companies";
     const TABLE: &'static [&'static str] =
         &["id", "name", "domain", "description", "contacts", "created"];
 
@@ -787,6 +1049,7 @@ const NOTE_COLUMNS: [&str; 7] = [
 ];
 
 impl Tabular for Note {
+    const NOUN: &'static str = "notes";
     const TABLE: &'static [&'static str] = &["id", "created", "author", "content"];
 
     fn csv_columns() -> Vec<String> {
@@ -837,6 +1100,7 @@ const EVENT_COLUMNS: [&str; 8] = [
 ];
 
 impl Tabular for TimelineEvent {
+    const NOUN: &'static str = "events";
     const TABLE: &'static [&'static str] = &["id", "when", "event", "actor", "description"];
 
     fn csv_columns() -> Vec<String> {
@@ -880,6 +1144,7 @@ impl Tabular for TimelineEvent {
 const CONTACT_COLUMNS: [&str; 6] = ["id", "name", "email", "phone_number", "avatar_url", "extra"];
 
 impl Tabular for Contact {
+    const NOUN: &'static str = "contacts";
     const TABLE: &'static [&'static str] = &["id", "name", "email", "phone"];
 
     fn csv_columns() -> Vec<String> {

@@ -41,6 +41,7 @@ const FUNNEL_COLUMNS: [&str; 11] = [
 ];
 
 impl Tabular for Funnel {
+    const NOUN: &'static str = "funnels";
     const TABLE: &'static [&'static str] = &[
         "id",
         "name",
@@ -103,6 +104,7 @@ const FUNNEL_STATS_COLUMNS: [&str; 7] = [
 ];
 
 impl Tabular for FunnelStats {
+    const NOUN: &'static str = "totals";
     const TABLE: &'static [&'static str] = &[
         "cards",
         "won",
@@ -154,6 +156,7 @@ const STAGE_COLUMNS: [&str; 10] = [
 ];
 
 impl Tabular for Stage {
+    const NOUN: &'static str = "stages";
     const TABLE: &'static [&'static str] = &[
         "id",
         "position",
@@ -214,6 +217,7 @@ const CARD_EVENT_COLUMNS: [&str; 10] = [
 ];
 
 impl Tabular for CardEvent {
+    const NOUN: &'static str = "events";
     const TABLE: &'static [&'static str] =
         &["id", "when", "event", "from", "to", "actor", "description"];
 
@@ -288,6 +292,7 @@ fn about(task: &Task) -> String {
 }
 
 impl Tabular for Task {
+    const NOUN: &'static str = "tasks";
     const TABLE: &'static [&'static str] = &[
         "id", "title", "status", "priority", "due", "about", "agent", "created",
     ];
@@ -352,6 +357,7 @@ const PANEL_COLUMNS: [&str; 8] = [
 ];
 
 impl Tabular for CrmPanel {
+    const NOUN: &'static str = "panels";
     const TABLE: &'static [&'static str] = &[
         "conversation",
         "lead",
