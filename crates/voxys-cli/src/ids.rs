@@ -1,11 +1,15 @@
 //! Lead ids for bulk commands: from the command line, a file or standard
-//! input; one per line, or NDJSON records with an `id` member (what
-//! `voxys leads list --format ndjson` writes).
+//! input; in any form `voxys leads list` writes: one id a line, NDJSON
+//! records with an `id` member (`--format ndjson`), a JSON array of records
+//! (`--format json`, pretty-printed or not; also JSON records one after the
+//! other, as `jq '.[]'` prints them), or CSV with a header row that has an
+//! `id` column (`--format csv`, with or without `--csv-bom`).
 
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::{IsTerminal, Read as _};
 use std::path::Path;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::{Failure, exit};
 
@@ -34,7 +38,7 @@ pub fn read_ids(given: &[i64], from: Option<&Path>) -> Result<Vec<i64>, Failure>
         (true, None) => {
             return Err(Failure::new(
                 exit::USAGE,
-                "no ids: give them as arguments, with --ids-from FILE, or on standard input (one per line, or NDJSON with an `id`).",
+                "no ids: give them as arguments, with --ids-from FILE, or on standard input (one per line, NDJSON or a JSON array of records with an `id`, or CSV with an `id` column).",
             ));
         }
     };
@@ -65,24 +69,34 @@ fn read_stdin() -> Result<String, Failure> {
     Ok(text)
 }
 
-/// The ids of `text`: one a line (blank lines and `#` comments skipped), a
-/// number or a JSON object with an `id`. Every invalid line is an error, and
-/// then no id is returned, so that nothing is sent. Empty input gives no ids.
+/// The ids of `text`, whose form is told by its start (a UTF-8 byte order
+/// mark skipped):
+///
+/// - `[`: a JSON array (as `--format json` writes it) of records with an
+///   `id`, or of ids;
+/// - a first line (blank lines and `#` comments skipped) that is neither a
+///   number nor a JSON object, and that names an `id` column: CSV with that
+///   header (as `--format csv` writes it);
+/// - else one a line (blank lines and `#` comments skipped), a number or a
+///   JSON object with an `id` (NDJSON); JSON records spread over several
+///   lines each (`jq '.[]'`) are read as such when the text is nothing else.
+///
+/// Every invalid record is an error, named by its line, and then no id is
+/// returned, so that nothing is sent. Empty input (or `[]`, or a CSV header
+/// alone) gives no ids.
 pub fn parse_ids(text: &str) -> Result<Vec<i64>, Failure> {
-    let mut ids = Vec::new();
-    let mut invalid = Vec::new();
-    for (number, line) in std::io::Cursor::new(text).lines().enumerate() {
-        let number = number + 1;
-        let line = line.unwrap_or_default();
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (ids, invalid) = if text.trim_start().starts_with('[') {
+        json_array(text)?
+    } else if let Some(header) = csv_header(text) {
+        csv_ids(text, header)
+    } else {
+        let (ids, invalid) = lines(text);
+        match json_records(text) {
+            Some(read) if !invalid.is_empty() => read,
+            _ => (ids, invalid),
         }
-        match id_of(line) {
-            Ok(id) => ids.push(id),
-            Err(why) => invalid.push(format!("line {number}: {why}")),
-        }
-    }
+    };
     if !invalid.is_empty() {
         let shown: Vec<&str> = invalid.iter().take(LISTED).map(String::as_str).collect();
         let more = match invalid.len().saturating_sub(LISTED) {
@@ -103,31 +117,196 @@ pub fn parse_ids(text: &str) -> Result<Vec<i64>, Failure> {
     Ok(ids)
 }
 
+/// Ids read, and what was wrong (`line N: why`).
+type Read = (Vec<i64>, Vec<String>);
+
+/// One id a line, or one NDJSON record a line.
+fn lines(text: &str) -> Read {
+    let mut ids = Vec::new();
+    let mut invalid = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let number = number + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match id_of(line) {
+            Ok(id) => ids.push(id),
+            Err(why) => invalid.push(format!("line {number}: {why}")),
+        }
+    }
+    (ids, invalid)
+}
+
+/// The line (from 1) at which `part`, a slice of `text`, starts.
+fn line_of(text: &str, part: &str) -> usize {
+    let offset = (part.as_ptr() as usize)
+        .saturating_sub(text.as_ptr() as usize)
+        .min(text.len());
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// The id of one JSON value of an array or a stream: a record with an `id`,
+/// or an id.
+fn id_of_value(raw: &RawValue) -> Result<i64, String> {
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(Value::Object(record)) => match (record.get("id"), id_member(record.get("id"))) {
+            (_, Some(id)) => Ok(id),
+            (Some(id), None) => Err(format!("`id` {} is not a lead id", shown(&id.to_string()))),
+            (None, None) => Err("a record without an `id`".to_owned()),
+        },
+        Ok(value @ (Value::Number(_) | Value::String(_))) => match id_member(Some(&value)) {
+            Some(id) => Ok(id),
+            None => Err(format!("{} is not a lead id", shown(raw.get()))),
+        },
+        Ok(_) => Err(format!(
+            "{} is neither a record with an `id` nor an id",
+            shown(raw.get())
+        )),
+        Err(e) => Err(format!("not JSON ({e})")),
+    }
+}
+
+/// An `id` member's lead id: a number or a string holding one, from 1.
+fn id_member(member: Option<&Value>) -> Option<i64> {
+    let id = match member? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    id.filter(|id| *id >= 1)
+}
+
+/// A JSON array of records (or ids), each named by the line it starts on.
+/// Text that is not one JSON array is one error, with where it went wrong.
+fn json_array(text: &str) -> Result<Read, Failure> {
+    let values: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| {
+        Failure::new(
+            exit::USAGE,
+            format!(
+                "the ids start with `[` but are not a JSON array of records ({e}), so nothing was sent."
+            ),
+        )
+    })?;
+    Ok(read_values(text, values))
+}
+
+/// JSON values one after the other, spread over lines as they may be
+/// (`jq '.[]'`), if `text` is nothing else.
+fn json_records(text: &str) -> Option<Read> {
+    let values = serde_json::Deserializer::from_str(text)
+        .into_iter::<&RawValue>()
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    Some(read_values(text, values))
+}
+
+/// The ids of JSON values that are slices of `text`.
+fn read_values(text: &str, values: Vec<&RawValue>) -> Read {
+    let mut ids = Vec::new();
+    let mut invalid = Vec::new();
+    for raw in values {
+        match id_of_value(raw) {
+            Ok(id) => ids.push(id),
+            Err(why) => invalid.push(format!("line {}: {why}", line_of(text, raw.get()))),
+        }
+    }
+    (ids, invalid)
+}
+
+/// The first line that is not blank nor a `#` comment, if it is a CSV
+/// header with an `id` column: its line number (from 1) and that column.
+fn csv_header(text: &str) -> Option<(usize, usize)> {
+    let (index, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let line = line.trim();
+    if line.starts_with('{') || line.parse::<i64>().is_ok() {
+        return None;
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    let header = reader.records().next()?.ok()?;
+    let column = header
+        .iter()
+        .position(|name| name.trim().eq_ignore_ascii_case("id"))?;
+    Some((index + 1, column))
+}
+
+/// The ids of the `id` column of CSV whose header is on line
+/// `header_line`, each named by the line its record starts on.
+fn csv_ids(text: &str, (header_line, column): (usize, usize)) -> Read {
+    // From the header on (lines before it are blank or comments).
+    let start = text
+        .split_inclusive('\n')
+        .take(header_line - 1)
+        .map(str::len)
+        .sum::<usize>();
+    let body = text.get(start..).unwrap_or_default();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let mut ids = Vec::new();
+    let mut invalid = Vec::new();
+    let line = |position: Option<&csv::Position>| {
+        position.map_or(0, |p| p.line() as usize) + header_line - 1
+    };
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                invalid.push(format!("line {}: not CSV ({e})", line(e.position())));
+                // An I/O error (not UTF-8) would repeat: stop at the first.
+                break;
+            }
+        };
+        let number = line(record.position());
+        if record.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        match record.get(column).map(str::trim) {
+            Some(cell) => match cell.parse::<i64>() {
+                Ok(id) if id >= 1 => ids.push(id),
+                _ => invalid.push(format!(
+                    "line {number}: {:?} in the `id` column is not a lead id",
+                    shown(cell)
+                )),
+            },
+            None => invalid.push(format!("line {number}: no `id` cell")),
+        }
+    }
+    (ids, invalid)
+}
+
+/// `text` cut to 40 characters, for messages.
+fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(40).collect();
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
 /// The id of one line.
 fn id_of(line: &str) -> Result<i64, String> {
-    let shown = || {
-        let cut: String = line.chars().take(40).collect();
-        if cut.len() < line.len() {
-            format!("{cut}…")
-        } else {
-            cut
-        }
-    };
     if line.starts_with('{') {
         let record: Value = serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
-        let id = match record.get("id") {
-            Some(Value::Number(n)) => n.as_i64(),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            _ => None,
-        };
-        return match id {
-            Some(id) if id >= 1 => Ok(id),
-            _ => Err("an NDJSON record without a lead id in `id`".to_owned()),
+        return match id_member(record.get("id")) {
+            Some(id) => Ok(id),
+            None => Err("an NDJSON record without a lead id in `id`".to_owned()),
         };
     }
     match line.parse::<i64>() {
         Ok(id) if id >= 1 => Ok(id),
-        _ => Err(format!("{:?} is not a lead id", shown())),
+        _ => Err(format!("{:?} is not a lead id", shown(line))),
     }
 }
 
@@ -168,5 +347,46 @@ mod tests {
                 error.message
             );
         }
+    }
+
+    #[test]
+    fn the_tools_own_json_and_csv_give_ids() {
+        let json = "\u{feff}[\n{\"id\": 3, \"lead\": {\"id\": 9}},\n{\"id\": \"4\"},\n5\n]\n";
+        assert_eq!(parse_ids(json).unwrap(), [3, 4, 5]);
+        assert_eq!(parse_ids("  []").unwrap(), Vec::<i64>::new());
+        let csv = "\u{feff}id,custom_name\n6,\"a, b\"\n7,\"two\nlines\"\n\n";
+        assert_eq!(parse_ids(csv).unwrap(), [6, 7]);
+        assert_eq!(parse_ids("\n# ids\nname,ID\nx,8\n").unwrap(), [8]);
+        assert_eq!(parse_ids("id\n").unwrap(), Vec::<i64>::new());
+        assert_eq!(parse_ids("{\n \"id\": 1\n}\n{\"id\": 2}").unwrap(), [1, 2]);
+    }
+
+    #[test]
+    fn no_input_makes_it_panic() {
+        for text in [
+            "[",
+            "]",
+            "[{",
+            "\u{feff}",
+            "\u{feff}[",
+            "id,\"",
+            "id\n\"",
+            "{",
+            "{\n}",
+            "[[]]",
+            "[null]",
+            "[{\"id\": 1e99}]",
+            "[-1]",
+            "id,id\n1,2",
+            "a,b\n1,2",
+        ] {
+            let _ = parse_ids(text);
+        }
+        let error = parse_ids("[null, true]").unwrap_err();
+        assert!(
+            error.message.contains("line 1: null is neither"),
+            "{}",
+            error.message
+        );
     }
 }
