@@ -16,9 +16,10 @@
 #   is cargo, run on this workspace from any folder (--manifest-path).
 # - Each code block runs in a folder of its own, its commands in README
 #   order; a block's `voxys` commands go to a fresh mock (`voxys mock --port
-#   0`, its defaults: seed 42, accounts 1 and 2 of 120 leads), with
-#   VOXYS_BASE_URL, VOXYS_API_TOKEN and VOXYS_ACCOUNT_ID=1 read from its
-#   banner. The README's ids are those of that data.
+#   0 --tls`, its data the defaults: seed 42, accounts 1 and 2 of 120 leads),
+#   with VOXYS_BASE_URL, VOXYS_API_TOKEN and VOXYS_ACCOUNT_ID=1 read from its
+#   banner and VOXYS_CA_CERT its CA, over HTTPS as against the service. The
+#   README's ids are those of that data.
 # - No terminal (setsid, stdin from /dev/null): what asks on a terminal
 #   refuses there, so those commands run with `--yes` (the README says
 #   "asks; --yes"); the table says so for each.
@@ -293,12 +294,12 @@ start_server() { # FOLDER COMMAND FRAGMENT OUT
 
 mock_env=""
 start_block_mock() {
-  start_server "$blockdir" "voxys mock --port 0" "token:" "$blockdir/.mock.out" || {
+  start_server "$blockdir" "voxys mock --port 0 --tls --write-ca .mock-ca.pem" "token:" "$blockdir/.mock.out" || {
     echo "check-readme: the block's mock did not start:" >&2
     cat "$blockdir/.mock.out" >&2
     exit 1
   }
-  mock_env="VOXYS_BASE_URL=$SERVER_URL VOXYS_API_TOKEN=$(awk '$1 == "token:" { print $2; exit }' "$blockdir/.mock.out") VOXYS_ACCOUNT_ID=1"
+  mock_env="VOXYS_BASE_URL=$SERVER_URL VOXYS_API_TOKEN=$(awk '$1 == "token:" { print $2; exit }' "$blockdir/.mock.out") VOXYS_ACCOUNT_ID=1 VOXYS_CA_CERT=$blockdir/.mock-ca.pem"
 }
 
 failures=0 ran=0 skipped=0
