@@ -3,7 +3,9 @@
 //! records with an `id` member (`--format ndjson`), a JSON array of records
 //! (`--format json`, pretty-printed or not; also JSON records one after the
 //! other, as `jq '.[]'` prints them), or CSV with a header row that has an
-//! `id` column (`--format csv`, with or without `--csv-bom`).
+//! `id` column (`--format csv`, with or without `--csv-bom`). A card's
+//! record (`voxys pipelines cards list`, `leads convert`) gives its lead's
+//! id; records that are not leads (tasks, companies...) are refused.
 
 use std::io::{IsTerminal, Read as _};
 use std::path::Path;
@@ -81,6 +83,9 @@ fn read_stdin() -> Result<String, Failure> {
 ///   JSON object with an `id` (NDJSON); JSON records spread over several
 ///   lines each (`jq '.[]'`) are read as such when the text is nothing else.
 ///
+/// A card gives its lead's id (`lead.id`, CSV `lead_id`), not its own; a
+/// record that is plainly not a lead ([`NOT_LEADS`]) is an error.
+///
 /// Every invalid record is an error, named by its line, and then no id is
 /// returned, so that nothing is sent. Empty input (or `[]`, or a CSV header
 /// alone) gives no ids.
@@ -154,11 +159,19 @@ fn line_of(text: &str, part: &str) -> usize {
 /// or an id.
 fn id_of_value(raw: &RawValue) -> Result<i64, String> {
     match serde_json::from_str::<Value>(raw.get()) {
-        Ok(Value::Object(record)) => match (record.get("id"), id_member(record.get("id"))) {
-            (_, Some(id)) => Ok(id),
-            (Some(id), None) => Err(format!("`id` {} is not a lead id", shown(&id.to_string()))),
-            (None, None) => Err("a record without an `id`".to_owned()),
-        },
+        Ok(Value::Object(record)) => {
+            if let Some(id) = card_lead(&record) {
+                return id;
+            }
+            not_a_lead(|key| record.contains_key(key))?;
+            match (record.get("id"), id_member(record.get("id"))) {
+                (_, Some(id)) => Ok(id),
+                (Some(id), None) => {
+                    Err(format!("`id` {} is not a lead id", shown(&id.to_string())))
+                }
+                (None, None) => Err("a record without an `id`".to_owned()),
+            }
+        }
         Ok(value @ (Value::Number(_) | Value::String(_))) => match id_member(Some(&value)) {
             Some(id) => Ok(id),
             None => Err(format!("{} is not a lead id", shown(raw.get()))),
@@ -169,6 +182,40 @@ fn id_of_value(raw: &RawValue) -> Result<i64, String> {
         )),
         Err(e) => Err(format!("not JSON ({e})")),
     }
+}
+
+/// Records the tool writes that are not leads, told by a member (or CSV
+/// column) only they have: their `id` is not a lead's, so they are refused.
+const NOT_LEADS: [(&str, &str); 7] = [
+    ("taskable_type", "task"),
+    ("contacts_count", "company"),
+    ("stages_count", "funnel"),
+    ("chatwoot_status", "stage"),
+    ("event_type", "history event"),
+    ("content", "note"),
+    ("phone_number", "contact"),
+];
+
+/// Why a record (or CSV header) with these members is not a lead, if it
+/// is one of [`NOT_LEADS`].
+fn not_a_lead(has: impl Fn(&str) -> bool) -> Result<(), String> {
+    match NOT_LEADS.iter().find(|(key, _)| has(key)) {
+        Some((key, what)) => Err(format!(
+            "a {what} (it has `{key}`), not a lead: its `id` is the {what}'s"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A card (what `voxys pipelines cards list` and `leads convert` print: a
+/// `funnel_id` and its `lead`): its lead's id, since the card's own `id`
+/// is not a lead's. `None` for a record that is not a card.
+fn card_lead(record: &serde_json::Map<String, Value>) -> Option<Result<i64, String>> {
+    let lead = record.get("lead").filter(|l| l.is_object())?;
+    if !record.contains_key("funnel_id") {
+        return None;
+    }
+    Some(id_member(lead.get("id")).ok_or_else(|| "a card whose `lead` has no lead id".to_owned()))
 }
 
 /// An `id` member's lead id: a number or a string holding one, from 1.
@@ -219,8 +266,8 @@ fn read_values(text: &str, values: Vec<&RawValue>) -> Read {
 }
 
 /// The first line that is not blank nor a `#` comment, if it is a CSV
-/// header with an `id` column: its line number (from 1) and that column.
-fn csv_header(text: &str) -> Option<(usize, usize)> {
+/// header with an `id` column: its line and the column of lead ids.
+fn csv_header(text: &str) -> Option<CsvHeader> {
     let (index, line) = text
         .lines()
         .enumerate()
@@ -233,15 +280,40 @@ fn csv_header(text: &str) -> Option<(usize, usize)> {
         .has_headers(false)
         .from_reader(line.as_bytes());
     let header = reader.records().next()?.ok()?;
-    let column = header
+    let names: Vec<String> = header
         .iter()
-        .position(|name| name.trim().eq_ignore_ascii_case("id"))?;
-    Some((index + 1, column))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    let position = |wanted: &str| names.iter().position(|name| name == wanted);
+    let id = position("id")?;
+    // A card's CSV: its lead's id is in `lead_id`.
+    let column = match (position("funnel_id"), position("lead_id")) {
+        (Some(_), Some(lead)) => Ok((lead, "lead_id")),
+        _ => not_a_lead(|key| position(key).is_some()).map(|()| (id, "id")),
+    };
+    Some(CsvHeader {
+        line: index + 1,
+        column,
+    })
 }
 
-/// The ids of the `id` column of CSV whose header is on line
-/// `header_line`, each named by the line its record starts on.
-fn csv_ids(text: &str, (header_line, column): (usize, usize)) -> Read {
+/// A CSV header with an `id` column.
+struct CsvHeader {
+    /// Its line, from 1.
+    line: usize,
+    /// The column that holds lead ids and its name, or why none does (not
+    /// leads).
+    column: Result<(usize, &'static str), String>,
+}
+
+/// The ids of the lead id column of CSV (`id`, or a card's `lead_id`) whose
+/// header is `header`, each named by the line its record starts on.
+fn csv_ids(text: &str, header: CsvHeader) -> Read {
+    let header_line = header.line;
+    let (column, name) = match header.column {
+        Ok(column) => column,
+        Err(why) => return (Vec::new(), vec![format!("line {header_line}: {why}")]),
+    };
     // From the header on (lines before it are blank or comments).
     let start = text
         .split_inclusive('\n')
@@ -275,11 +347,11 @@ fn csv_ids(text: &str, (header_line, column): (usize, usize)) -> Read {
             Some(cell) => match cell.parse::<i64>() {
                 Ok(id) if id >= 1 => ids.push(id),
                 _ => invalid.push(format!(
-                    "line {number}: {:?} in the `id` column is not a lead id",
+                    "line {number}: {:?} in the `{name}` column is not a lead id",
                     shown(cell)
                 )),
             },
-            None => invalid.push(format!("line {number}: no `id` cell")),
+            None => invalid.push(format!("line {number}: no `{name}` cell")),
         }
     }
     (ids, invalid)
@@ -299,6 +371,12 @@ fn shown(text: &str) -> String {
 fn id_of(line: &str) -> Result<i64, String> {
     if line.starts_with('{') {
         let record: Value = serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
+        if let Some(record) = record.as_object() {
+            if let Some(id) = card_lead(record) {
+                return id;
+            }
+            not_a_lead(|key| record.contains_key(key))?;
+        }
         return match id_member(record.get("id")) {
             Some(id) => Ok(id),
             None => Err("an NDJSON record without a lead id in `id`".to_owned()),
@@ -385,6 +463,38 @@ mod tests {
         let error = parse_ids("[null, true]").unwrap_err();
         assert!(
             error.message.contains("line 1: null is neither"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn cards_give_their_leads_and_other_records_are_refused() {
+        let card = r#"{"id": 90, "funnel_id": 1, "lead": {"id": 12, "status": "open"}}"#;
+        assert_eq!(parse_ids(card).unwrap(), [12]);
+        assert_eq!(parse_ids(&format!("[{card}]")).unwrap(), [12]);
+        let csv =
+            "id,funnel_id,funnel_stage_id,lead_id,lead_status\n90,1,2,12,open\n91,1,2,x,open\n";
+        let error = parse_ids(csv).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("line 3: \"x\" in the `lead_id` column"),
+            "{}",
+            error.message
+        );
+        let task = r#"{"id": 7, "taskable_type": "Lead", "taskable_id": 12}"#;
+        let error = parse_ids(task).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("line 1: a task (it has `taskable_type`), not a lead"),
+            "{}",
+            error.message
+        );
+        let error = parse_ids("id,name,contacts_count\n3,Acme,2\n").unwrap_err();
+        assert!(
+            error.message.contains("line 1: a company"),
             "{}",
             error.message
         );

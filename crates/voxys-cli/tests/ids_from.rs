@@ -251,3 +251,70 @@ async fn bad_records_are_named_by_their_line_and_nothing_is_sent() {
     assert_eq!(applied_ids(&server), [1, 2]);
     assert_eq!(server.applied_writes().len(), 1, "only the valid input");
 }
+
+#[tokio::test]
+async fn cards_act_on_their_leads_and_other_records_are_refused() {
+    // Enough leads for the mock to put some on cards.
+    let server = MockServer::builder().leads(60).start().await.unwrap();
+    let account = server.account_id();
+    let (funnel, cards) = server
+        .funnels(account)
+        .into_iter()
+        .map(|f| (f.id, server.cards(account, f.id)))
+        .find(|(_, cards)| !cards.is_empty())
+        .expect("a funnel with cards");
+    let card_leads: Vec<i64> = cards.iter().map(|c| c.lead_id).collect();
+    let funnel = funnel.to_string();
+    for format in ["json", "csv", "ndjson"] {
+        let listed = voxys(
+            &server,
+            &["pipelines", "cards", "list", &funnel, "--format", format],
+        )
+        .await;
+        assert_ok(&listed);
+        let dry = voxys_stdin(
+            &server,
+            &[
+                "leads",
+                "bulk",
+                "status",
+                "won",
+                "--dry-run",
+                "--batch-size",
+                "1000",
+            ],
+            Some(&listed.stdout),
+        )
+        .await;
+        assert_ok(&dry);
+        let line = stdout(&dry);
+        let body = common::dry_run_body(&server, line.trim_end(), "POST", "leads/bulk");
+        // Each lead once, in the order of the cards.
+        let mut expected = Vec::new();
+        for id in &card_leads {
+            if !expected.contains(id) {
+                expected.push(*id);
+            }
+        }
+        assert_eq!(body["lead_ids"], serde_json::json!(expected), "{format}");
+    }
+
+    // Tasks' ids are not leads': refused, nothing sent.
+    for format in ["json", "csv", "ndjson"] {
+        let listed = voxys(&server, &["tasks", "list", "--format", format]).await;
+        assert_ok(&listed);
+        let refused = voxys_stdin(
+            &server,
+            &["leads", "bulk", "status", "won"],
+            Some(&listed.stdout),
+        )
+        .await;
+        assert_eq!(code(&refused), Some(2), "{format}: {}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("a task (it has `taskable_type`), not a lead"),
+            "{format}: {}",
+            stderr(&refused)
+        );
+    }
+    assert!(server.applied_writes().is_empty());
+}
