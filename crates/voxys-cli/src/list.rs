@@ -146,11 +146,12 @@ pub async fn write_pages<T: Tabular>(
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(&format!(
-                "{{bar:40}} {{human_pos}}/{{human_len}} {noun}  {{msg}}  {{eta}} left"
+                "{{bar:40}} {{pos}}/{{len}} {noun}  {{msg}}  {{eta}} left"
             ))
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
+        crate::connect::bar_shown();
         bar
     } else {
         ProgressBar::hidden()
@@ -169,7 +170,10 @@ pub async fn write_pages<T: Tabular>(
             true = &mut interrupt => {
                 failure = Some(Failure::new(
                     exit::INTERRUPTED,
-                    format!("interrupted after {written} of {} {noun}; what was written is complete.", total.map_or("?".to_owned(), |t: u64| t.to_string())),
+                    match total {
+                        Some(total) => format!("interrupted after {written} of {total} {noun}; what was written is complete."),
+                        None => format!("interrupted after {written} {noun}, before the first page came; what was written is complete."),
+                    },
                 ));
                 break;
             }

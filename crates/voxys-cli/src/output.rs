@@ -834,20 +834,6 @@ pub enum RecordWriter<W: Write> {
 }
 
 impl<W: Write> RecordWriter<W> {
-    /// A writer of records of type `T` in `format` into `out`. `raw_csv`
-    /// writes CSV text cells as they are, not neutralised for spreadsheets;
-    /// a table keeps every column at full width.
-    pub fn new<T: Tabular>(format: Format, out: W, raw_csv: bool) -> io::Result<RecordWriter<W>> {
-        RecordWriter::with_options::<T>(
-            format,
-            out,
-            WriteOptions {
-                csv_raw: raw_csv,
-                width: None,
-            },
-        )
-    }
-
     /// A writer of records of type `T` in `format` into `out`, as `options`
     /// say. Nothing is written before the first record or the end (no
     /// header, no `[`, no frame), so that a listing that fails first prints

@@ -117,9 +117,12 @@ Examples:
   voxys leads bulk status won --ids-from rest.txt   # exactly the ids not done
 
 Ids come from the arguments, from --ids-from FILE (- for standard input), or
-from standard input when it is a pipe: one id a line, or NDJSON records with
-an `id` member, such as `voxys leads list --format ndjson` writes. A line that
-is neither is reported with its number, and nothing is sent.
+from standard input when it is a pipe: one id a line, NDJSON records with an
+`id`, or what `voxys leads list` writes in any format: --format json
+(pretty-printed too) or --format csv (its `id` column; a byte order mark is
+skipped). A card's record gives its lead's id; records that are not leads
+(tasks, companies...) are refused. A bad record is reported with its line
+number, and nothing is sent.
 
 Exit codes: 0 every batch done, or no ids at all (an empty file or pipe:
 \"nothing to do\" on standard error); 7 some batches failed (the summary
@@ -136,7 +139,8 @@ pub struct BulkJobArgs {
     /// Lead ids (else --ids-from, else standard input).
     #[arg(value_name = "IDS")]
     pub ids: Vec<i64>,
-    /// Read the ids from this file, - for standard input.
+    /// Read the ids from this file, - for standard input: ids, NDJSON, JSON
+    /// or CSV as voxys writes them.
     #[arg(long, value_name = "FILE")]
     pub ids_from: Option<PathBuf>,
     /// Ids a request, 1 to 1000.

@@ -113,6 +113,7 @@ pub struct Made {
 const MADE_COLUMNS: [&str; 4] = ["line", "source_id", "id", "outcome"];
 
 impl Tabular for Made {
+    const NOUN: &'static str = "leads";
     const TABLE: &'static [&'static str] = &["line", "source id", "lead", "outcome"];
 
     fn csv_columns() -> Vec<String> {
@@ -873,9 +874,7 @@ pub async fn import(
         input: from.display().to_string(),
     })?;
 
-    let (out, out_format) = output.destination()?;
-    let writer =
-        RecordWriter::new::<Made>(out_format, out, output.csv_raw).map_err(write_failure)?;
+    let writer = output.writer::<Made>()?;
     let stop = watch_interrupts()?;
     let mut import = Import {
         client,
