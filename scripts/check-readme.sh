@@ -126,6 +126,7 @@ run 'voxys leads get 42' 0 '"id":42'
 run 'voxys leads stats' 0 '"total":120'
 run 'voxys companies list --all --sort name' 0 '"name":"Acme Corp"'
 run 'voxys companies search acme' 0 '"domain":"acme.com"'
+# The mock's data has no look-alikes: an empty list, exit 0.
 run 'voxys companies duplicates 10' 0 ''
 run 'voxys companies timeline 10' 0 'company_created'
 run 'voxys mock --leads 500' 0 '500 leads each' --server \
