@@ -853,3 +853,59 @@ async fn a_line_that_could_be_taken_for_an_unknown_one_waits_for_it() {
     assert_eq!(new_leads(&server, account, &before).len(), 3);
     assert_eq!(creates_in(&server, account), 3);
 }
+
+#[tokio::test]
+async fn a_journal_of_another_server_does_not_mistake_its_lead_ids_for_this_ones() {
+    // Two servers with the same data hand out the same ids for new leads,
+    // as a new mock, or a staging copy of production, does.
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..2 {
+        let server = MockServer::builder().leads(20).start().await.unwrap();
+        let (a, b) = accounts(&server);
+        let source = server.account(a).unwrap().leads;
+        let before_b = lead_ids(&server, b);
+        let list = listed(&server, a).await;
+        let b_arg = b.to_string();
+        let copy = [
+            "leads",
+            "create",
+            "--from",
+            "-",
+            "--account",
+            &b_arg,
+            "--omit",
+            "agent,company",
+        ];
+        // The same folder, so the same journal of standard input.
+        let output = voxys_in(dir.path(), &server, &copy, &list.stdout).await;
+        assert_eq!(code(&output), Some(0), "round {round}: {}", stderr(&output));
+        assert_each_once(&source, &new_leads(&server, b, &before_b));
+        assert!(
+            printed(&output).iter().all(|r| r["outcome"] == "created"),
+            "round {round}: {}",
+            stdout(&output)
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_empty_input_is_nothing_to_do() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    for input in [&b""[..], b"\n", b"custom_name,lead_value\n"] {
+        let output = voxys_in(
+            dir.path(),
+            &server,
+            &["leads", "create", "--from", "-"],
+            input,
+        )
+        .await;
+        assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("nothing to do"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(server.request_count(), 0);
+}

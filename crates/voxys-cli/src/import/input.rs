@@ -292,21 +292,21 @@ pub fn detect(format: Option<InputFormat>, path: &Path, text: &str) -> InputForm
     }
 }
 
-/// Reads `text` as `format`, leaving out the `omit` members.
+/// Reads `text` as `format`, leaving out the `omit` members. No line at
+/// all (an empty input, a CSV header alone) is no error: nothing to do.
 pub fn read(text: &str, format: InputFormat, omit: &[Member]) -> Result<Input, Failure> {
     let mut input = Input {
         lines: Vec::new(),
         unknown: BTreeSet::new(),
     };
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        // An empty file, or a pipe whose command found nothing (or failed
+        // before writing): no lead to make, as a CSV of a header alone.
+        return Ok(input);
+    }
     match format {
         InputFormat::Ndjson => read_ndjson(text, omit, &mut input),
         InputFormat::Csv => read_csv(text, omit, &mut input)?,
-    }
-    if input.lines.is_empty() {
-        return Err(Failure::new(
-            exit::USAGE,
-            "no leads in the input; nothing was sent.",
-        ));
     }
     Ok(input)
 }

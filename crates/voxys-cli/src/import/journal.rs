@@ -151,10 +151,15 @@ pub struct Journal {
     file: File,
     path: PathBuf,
     states: HashMap<String, State>,
-    /// The leads lines made, by account: never the answer for another line.
-    made: HashMap<i64, HashSet<i64>>,
-    /// The account and line number of each key's last `sent`.
-    sent_where: HashMap<String, (i64, usize)>,
+    /// The leads lines made, by instance (base URL) and account: never the
+    /// answer for another line. Ids are an instance's own: another server
+    /// (a new mock, a staging copy) hands out the same ids for other leads.
+    made: HashMap<(String, i64), HashSet<i64>>,
+    /// The instance, account and line number of each key's last `sent`.
+    sent_where: HashMap<String, (String, i64, usize)>,
+    /// The instance of the run whose events are being read: the last `run`
+    /// event's base URL (events name only their account).
+    instance: String,
 }
 
 impl Journal {
@@ -211,6 +216,7 @@ impl Journal {
             states: HashMap::new(),
             made: HashMap::new(),
             sent_where: HashMap::new(),
+            instance: String::new(),
         };
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
@@ -241,15 +247,24 @@ impl Journal {
         self.states.get(key)
     }
 
-    /// Whether a line made the lead `id` in `account`.
-    pub fn made(&self, account: i64, id: i64) -> bool {
-        self.made.get(&account).is_some_and(|ids| ids.contains(&id))
+    /// Whether a line made the lead `id` in `account` of the instance at
+    /// `base_url`.
+    pub fn made(&self, base_url: &str, account: i64, id: i64) -> bool {
+        self.made
+            .get(&(base_url.to_owned(), account))
+            .is_some_and(|ids| ids.contains(&id))
     }
 
     /// The line numbers (in the input of the run that sent them) of the
-    /// lines of `account` sent and never settled whose keys `known` does not
-    /// hold: lines of an earlier input that are not in this one.
-    pub fn unsettled_elsewhere(&self, account: i64, known: &HashSet<&str>) -> Vec<usize> {
+    /// lines of `account` of the instance at `base_url` sent and never
+    /// settled whose keys `known` does not hold: lines of an earlier input
+    /// that are not in this one.
+    pub fn unsettled_elsewhere(
+        &self,
+        base_url: &str,
+        account: i64,
+        known: &HashSet<&str>,
+    ) -> Vec<usize> {
         let mut lines: Vec<usize> = self
             .states
             .iter()
@@ -257,8 +272,8 @@ impl Journal {
                 matches!(state, State::Sent(..)) && !known.contains(key.as_str())
             })
             .filter_map(|(key, _)| self.sent_where.get(key))
-            .filter(|(of, _)| *of == account)
-            .map(|(_, line)| *line)
+            .filter(|(url, of, _)| url == base_url && *of == account)
+            .map(|(_, _, line)| *line)
             .collect();
         lines.sort_unstable();
         lines
@@ -297,24 +312,32 @@ impl Journal {
             } => {
                 self.states
                     .insert(key.clone(), State::Sent(*at, body.clone()));
-                self.sent_where.insert(key.clone(), (*account, *line));
+                self.sent_where
+                    .insert(key.clone(), (self.instance.clone(), *account, *line));
             }
             Event::Created {
                 key, account, id, ..
             } => {
                 self.states.insert(key.clone(), State::Created(*id));
-                self.made.entry(*account).or_default().insert(*id);
+                self.made
+                    .entry((self.instance.clone(), *account))
+                    .or_default()
+                    .insert(*id);
             }
             Event::Done {
                 key, account, id, ..
             } => {
                 self.states.insert(key.clone(), State::Done(*id));
-                self.made.entry(*account).or_default().insert(*id);
+                self.made
+                    .entry((self.instance.clone(), *account))
+                    .or_default()
+                    .insert(*id);
             }
             Event::Failed { key, .. } => {
                 self.states.insert(key.clone(), State::Failed);
             }
-            Event::Run { .. } | Event::Other => {}
+            Event::Run { base_url, .. } => self.instance.clone_from(base_url),
+            Event::Other => {}
         }
     }
 }
@@ -363,6 +386,15 @@ mod tests {
         let path = dir.path().join("j.journal");
         {
             let mut journal = Journal::open(&path).unwrap();
+            journal
+                .record(Event::Run {
+                    v: VERSION,
+                    at: at("2026-01-01T00:00:00Z"),
+                    account: 2,
+                    base_url: "https://crm.example.com".into(),
+                    input: "-".into(),
+                })
+                .unwrap();
             for (key, line) in [("a", 1), ("b", 2), ("c", 3)] {
                 journal
                     .record(Event::Sent {
@@ -405,7 +437,19 @@ mod tests {
         );
         assert_eq!(journal.state("c"), Some(&State::Failed));
         assert_eq!(journal.state("d"), None);
-        assert!(journal.made(2, 50) && !journal.made(1, 50));
+        let here = "https://crm.example.com";
+        assert!(journal.made(here, 2, 50) && !journal.made(here, 1, 50));
+        // Another instance's lead 50 is another lead.
+        assert!(!journal.made("http://127.0.0.1:8787", 2, 50));
+        assert_eq!(
+            journal.unsettled_elsewhere(here, 2, &HashSet::new()),
+            vec![2]
+        );
+        assert!(
+            journal
+                .unsettled_elsewhere("http://127.0.0.1:8787", 2, &HashSet::new())
+                .is_empty()
+        );
         assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
     }
 

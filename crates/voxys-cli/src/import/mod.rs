@@ -460,7 +460,10 @@ impl<'a> Import<'a> {
     ) -> Result<Option<BoxFuture<'static, Answer>>, Failure> {
         match answer {
             Answer::Created(index, Ok(lead)) => {
-                if self.journal.made(self.account, lead.id) {
+                if self
+                    .journal
+                    .made(self.client.base_url(), self.account, lead.id)
+                {
                     // The SDK settled a lost answer on a lead an earlier
                     // run made for another line: this line's own may or may
                     // not exist. The next run settles it from the journal.
@@ -577,7 +580,7 @@ impl<'a> Import<'a> {
         let mut candidates: Vec<i64> = found
             .iter()
             .map(|lead| lead.id)
-            .filter(|id| !self.journal.made(self.account, *id))
+            .filter(|id| !self.journal.made(self.client.base_url(), self.account, *id))
             .collect();
         candidates.sort_unstable();
         if candidates.len() > group.len() {
@@ -821,6 +824,12 @@ pub async fn import(
     let text = read_input(from)?;
     let format = input::detect(args.input_format, from, &text);
     let input = input::read(&text, format, &args.omit)?;
+    if input.lines.is_empty() {
+        // As a bulk action given no ids: a pipe that matched nothing is a
+        // quiet night, not a failure.
+        eprintln!("nothing to do: no leads in the input; nothing was sent.");
+        return Ok(());
+    }
     if !input.unknown.is_empty() {
         eprintln!(
             "note: left out of every lead, as the import does not know them: {}.",
@@ -851,7 +860,7 @@ pub async fn import(
         .unwrap_or_else(|| next_to(from, ".failures.ndjson", STDIN_FAILURES));
     let mut journal = Journal::open(&journal_path)?;
     let known: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
-    let elsewhere = journal.unsettled_elsewhere(account, &known);
+    let elsewhere = journal.unsettled_elsewhere(&base_url, account, &known);
     if !elsewhere.is_empty() {
         eprintln!(
             "note: the journal {} has {} line(s) sent by an earlier run into account {account} that are not in this input (edited, or another input: line(s) {} of it) and were never settled. If they made leads, this run does not know them: run the earlier input again to settle them, or check the newest leads (voxys leads list --sort created_at).",
