@@ -825,8 +825,10 @@ async fn second_interrupt(first: &str, then: &str) {
     let took = second.elapsed();
     reader.join().unwrap();
     let message = lines.lock().unwrap().join("\n");
+    // The bound: within a second (measured: about 4 ms; the
+    // process writes the file and exits, nothing waits on the network).
     assert!(
-        took < Duration::from_secs(5),
+        took < Duration::from_secs(1),
         "{first} {then}: {took:?}: {message}"
     );
     assert_eq!(status.code(), Some(130), "{message}");
