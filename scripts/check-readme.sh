@@ -240,8 +240,12 @@ expected_output() { # FILE LINE
 
 # --- Running them --------------------------------------------------------------
 
-echo "==> cargo build -p voxys-cli"
+echo "==> cargo build -p voxys-cli, the mock's binary and the examples"
 cargo build -p voxys-cli --locked --quiet
+# Built here, before any server is waited on: a `cargo run` below then only
+# checks that they are fresh, well within the wait for a server's banner.
+cargo build -p voxys-connect-mock --bins --locked --quiet
+cargo build -p voxys-connect --examples --locked --quiet
 real_cargo=$(command -v cargo)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/check-readme.XXXXXX")
@@ -350,7 +354,7 @@ while IFS=$'\t' read -r where this_block cmd; do
   fi
   out="$blockdir/.out"
   if [ -n "${SETUP[$cmd]:-}" ]; then
-    (cd "$blockdir" && bash -c "${SETUP[$cmd]}") || { fail "its setup failed: ${SETUP[$cmd]}"; continue; }
+    (cd "$blockdir" && bash -c "${SETUP[$cmd]}" < /dev/null) || { fail "its setup failed: ${SETUP[$cmd]}"; continue; }
   fi
   if [ "$kind" = server ]; then
     if ! start_server "$blockdir" "$env_prefix ${torun% &}" "${FRAG[$cmd]}" "$out"; then

@@ -163,19 +163,26 @@ const NEXT_NOTICE: Duration = Duration::from_secs(30);
 /// not silent for minutes. Quiet while a progress bar shows it.
 fn watch_rate_limit(client: Client) {
     tokio::spawn(async move {
-        let mut first_429: Option<Instant> = None;
+        // The spell of refusals under way: since when, and the 429s counted
+        // at the last tick; a tick with no new 429 and no pause ends it.
+        let mut spell: Option<Instant> = None;
+        let mut seen = 0;
         let mut told: Option<(Instant, u64)> = None;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
             let status = client.rate_limit();
-            if status.throttled == 0 {
+            let refused = status.throttled > seen || status.paused;
+            seen = status.throttled;
+            if !refused {
+                spell = None;
+                told = None;
                 continue;
             }
-            let first = *first_429.get_or_insert_with(Instant::now);
+            let since = *spell.get_or_insert_with(Instant::now);
             let due = match told {
-                None => first.elapsed() >= FIRST_NOTICE,
-                Some((at, seen)) => at.elapsed() >= NEXT_NOTICE && status.throttled > seen,
+                None => since.elapsed() >= FIRST_NOTICE,
+                Some((at, then)) => at.elapsed() >= NEXT_NOTICE && status.throttled > then,
             };
             if due && !BAR_SHOWN.load(Ordering::Relaxed) {
                 let what = if told.is_none() {
@@ -184,8 +191,13 @@ fn watch_rate_limit(client: Client) {
                     "still rate limited"
                 };
                 eprintln!(
-                    "voxys: {what} ({} answers 429 so far): waiting, then trying again, up to two minutes a request. Ctrl-C stops.",
-                    status.throttled
+                    "voxys: {what} ({} {} so far): waiting, then trying again, up to two minutes a request. Ctrl-C stops.",
+                    status.throttled,
+                    if status.throttled == 1 {
+                        "answer 429"
+                    } else {
+                        "answers 429"
+                    }
                 );
                 told = Some((Instant::now(), status.throttled));
             }

@@ -215,9 +215,13 @@ pub async fn write_pages<T: Tabular>(
     match failure {
         None => writer.finish().map_err(write_failure)?.commit(),
         // Interrupted: the complete records fetched so far are written, to
-        // the -o file too (as the user stopped it, not a failure).
+        // the -o file too (as the user stopped it, not a failure); before
+        // the first record, an -o file is left as it was.
         Some(failure) if failure.code == exit::INTERRUPTED => {
-            writer.abandon().map_err(write_failure)?.commit()?;
+            let out = writer.abandon().map_err(write_failure)?;
+            if written > 0 || out.is_stdout() {
+                out.commit()?;
+            }
             Err(failure)
         }
         // Failed: standard output has the complete records written so far

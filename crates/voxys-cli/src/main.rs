@@ -397,16 +397,17 @@ pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &s
                 "TLS failed: {reason}. If the instance uses a private certificate authority, pass its certificate with --ca-cert FILE (or set VOXYS_CA_CERT); else check --base-url."
             ),
         ),
-        Error::WrongScheme { server_speaks, .. } => (
+        Error::WrongScheme {
+            server_speaks,
+            loopback,
+            ..
+        } => (
             exit::USAGE,
-            format!(
-                "the server at this address speaks {}: use a --base-url that starts with {server_speaks}://, or check the port.",
-                if *server_speaks == "https" {
-                    "https (TLS), not plain http"
-                } else {
-                    "plain http, not https"
-                }
-            ),
+            match (*server_speaks, *loopback) {
+                ("https", _) => "the server at this address speaks https (TLS), not plain http: use a --base-url that starts with https://, or check the port.".to_owned(),
+                (_, true) => "the server at this address speaks plain http, not https: use a --base-url that starts with http://, or check the port.".to_owned(),
+                _ => "something at this address answered the TLS handshake in plain http: check the port in --base-url (https is usually 443) and any proxy in between (HTTPS_PROXY). Plain http would send the token unencrypted.".to_owned(),
+            },
         ),
         Error::Dns { host, .. } => (
             exit::SERVER_OR_NETWORK,

@@ -480,8 +480,17 @@ pub async fn convert(args: ConvertArgs) -> Result<(), Failure> {
             .list()
             .send()
             .await
-            .map_err(|e| {
-                crate::describe_missing(&e, account, &format!("funnel {}", args.funnel))
+            .map_err(|e| match e {
+                // The API does not page a funnel's cards: one too big to
+                // read cannot be checked, which is no reason to refuse.
+                Error::BodyTooLarge { .. } => Failure::new(
+                    exit::OTHER,
+                    format!(
+                        "funnel {}'s cards are too many to read at once, so whether lead {} has a card there already cannot be checked. Pass --again to convert without checking.",
+                        args.funnel, args.id
+                    ),
+                ),
+                e => crate::describe_missing(&e, account, &format!("funnel {}", args.funnel)),
             })?;
         let made: Vec<String> = cards
             .iter()

@@ -144,14 +144,22 @@ async fn plain_http_to_another_host_advises_a_flag_that_lifts_the_refusal() {
 
 #[tokio::test]
 async fn a_refused_connection_is_one_sentence_of_advice_without_operation_names() {
-    // A port nothing listens on: the mock's, once it is gone.
+    // Port 1: nothing listens there (a port below 1024 that no test
+    // binds), so the connection is refused.
     let server = MockServer::start().await;
-    let url = server.url().to_owned();
-    let token = server.token().to_owned();
-    drop(server);
     let output = voxys_env(
-        &["leads", "list", "--base-url", &url, "--retries", "1"],
-        &[("VOXYS_API_TOKEN", &token), ("VOXYS_ACCOUNT_ID", "1")],
+        &[
+            "leads",
+            "list",
+            "--base-url",
+            "http://127.0.0.1:1",
+            "--retries",
+            "1",
+        ],
+        &[
+            ("VOXYS_API_TOKEN", server.token()),
+            ("VOXYS_ACCOUNT_ID", "1"),
+        ],
     )
     .await;
     let (code, message) = failed(&output);
@@ -275,13 +283,22 @@ async fn a_long_wait_on_a_rate_limit_is_said_while_it_lasts() {
     let stderr = child.stderr.take().unwrap();
     // The first line on standard error, long before the two minutes the
     // retries may take: that the command waits on the rate limit.
-    let first = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stderr).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
+    let first = tokio::time::timeout(
+        std::time::Duration::from_secs(90),
+        tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stderr).read_line(&mut line).unwrap();
+            line
+        }),
+    )
+    .await;
+    let first = match first {
+        Ok(line) => line.unwrap(),
+        Err(_) => {
+            child.kill().unwrap();
+            panic!("nothing said on standard error in 90 s of 429s");
+        }
+    };
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(first.contains("rate limiting this command"), "{first}");
@@ -435,4 +452,59 @@ async fn the_mock_banner_runs_the_cli_and_a_taken_port_says_so() {
     child.wait().unwrap();
     assert!(banner.contains(" voxys leads list"), "{banner}");
     assert!(!banner.contains("cargo run"), "{banner}");
+}
+
+#[tokio::test]
+async fn one_429_retried_at_once_is_no_wait_to_announce() {
+    // A listing that lasts well past the notice's 5 s, with one 429 near
+    // its start: nothing waits, so nothing is said.
+    let server = MockServer::builder()
+        .latency(std::time::Duration::from_millis(60))
+        .fault(FaultRule::new(Fault::RateLimited { retry_after: None }).times(1))
+        .start()
+        .await
+        .unwrap();
+    let output = voxys(
+        &server,
+        &[
+            "leads",
+            "list",
+            "--all",
+            "--per-page",
+            "1",
+            "--concurrency",
+            "1",
+            "--format",
+            "ndjson",
+        ],
+    )
+    .await;
+    assert_ok(&output);
+    assert_eq!(stdout(&output).lines().count(), 120);
+    assert!(
+        !stderr(&output).contains("rate limit"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn an_interrupt_before_the_first_page_leaves_the_output_file_as_it_was() {
+    let server = common::slow_server(50, std::time::Duration::from_secs(30)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prev.csv");
+    std::fs::write(&file, "important\n").unwrap();
+    let child = voxys_command(&server)
+        .args(["leads", "list", "--all", "-o", file.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first page is asked for, and held back by the server.
+    common::wait_until("the first request", || server.request_count() >= 1).await;
+    let output = common::interrupt(child).await;
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "important\n");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file left: {left:?}");
 }

@@ -655,12 +655,7 @@ fn checked_base_url(raw: &str, allow_plain_http: bool) -> Result<String> {
     match url.scheme() {
         "https" => {}
         "http" => {
-            let loopback = match host {
-                url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-                url::Host::Ipv4(ip) => IpAddr::V4(ip).is_loopback(),
-                url::Host::Ipv6(ip) => IpAddr::V6(ip).is_loopback(),
-            };
-            if !loopback && !allow_plain_http {
+            if !is_loopback_host(&host) && !allow_plain_http {
                 return Err(ConfigError::new(
                     Setting::BaseUrl,
                     Problem::Insecure,
@@ -679,6 +674,20 @@ fn checked_base_url(raw: &str, allow_plain_http: bool) -> Result<String> {
         }
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether `host` is this machine: `localhost`, or a loopback address.
+fn is_loopback_host<S: AsRef<str>>(host: &url::Host<S>) -> bool {
+    match host {
+        url::Host::Domain(name) => name.as_ref().eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        url::Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+    }
+}
+
+/// Whether `url`'s host is this machine.
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
+    url.host().is_some_and(|host| is_loopback_host(&host))
 }
 
 #[cfg(test)]

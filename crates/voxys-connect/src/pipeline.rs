@@ -316,12 +316,14 @@ fn wrong_scheme(error: &reqwest::Error) -> Option<&'static str> {
         "http" if any(&["invalid HTTP version parsed"]) => Some("https"),
         // rustls reads the first byte of "HTTP/1.1 400" as a record type;
         // OpenSSL says "wrong version number" or "packet length too long".
+        // Only in the handshake (a connect error): nothing was sent yet.
         "https"
-            if any(&[
-                "InvalidContentType",
-                "wrong version number",
-                "packet length too long",
-            ]) =>
+            if error.is_connect()
+                && any(&[
+                    "InvalidContentType",
+                    "wrong version number",
+                    "packet length too long",
+                ]) =>
         {
             Some("http")
         }
@@ -489,6 +491,27 @@ impl Pipeline {
                         return Step::Done(result);
                     }
                 }
+            }
+            // An answer that was not HTTP to an `http://` request: a TLS
+            // server's, which read no request, or a broken server's, which
+            // may have applied it. A request that makes something new each
+            // time cannot tell, and the reads that would settle it fail the
+            // same way.
+            Verdict::Final
+                if operation.retry == RetryClass::SecondEffect
+                    && result.as_ref().err().map(TransportFailure::of)
+                        == Some(TransportFailure::WrongScheme {
+                            server_speaks: "https",
+                        }) =>
+            {
+                if let Some(call) = call {
+                    call.note(|notes| {
+                        notes.uncertain = Some(
+                            "the answer was not HTTP: a TLS server answers so without reading the request, but so may a broken server after applying it".to_owned(),
+                        )
+                    });
+                }
+                return Step::Done(result);
             }
             Verdict::Final => {
                 tracing::debug!(outcome = %describe(&result), "request failed");

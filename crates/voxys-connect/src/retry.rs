@@ -98,7 +98,7 @@ impl RetryPolicy {
     }
 
     /// The wait before retry number `retry` (1 for the first retry).
-    fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(asked) = retry_after {
             return asked.min(self.max_retry_after);
         }
@@ -182,7 +182,9 @@ impl RetryPolicy {
         if counts {
             tries.counted += 1;
         }
-        if tries.counted >= self.max_attempts {
+        // One attempt means one: not even a 429 the rate limiter would wait
+        // out goes again.
+        if tries.counted >= self.max_attempts || self.max_attempts <= 1 {
             return false;
         }
         let wait = match pacing {

@@ -565,3 +565,25 @@ async fn a_host_that_does_not_resolve_fails_at_once_saying_so() {
     );
     assert!(error.to_string().contains("check the base URL"), "{error}");
 }
+
+#[tokio::test]
+async fn nginx_answering_plain_http_on_its_tls_port_is_the_wrong_scheme() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(400).set_body_string(
+            "<html><head><title>400 The plain HTTP request was sent to HTTPS port</title></head><body><center><h1>400 Bad Request</h1></center><center>The plain HTTP request was sent to HTTPS port</center><hr><center>nginx</center></body></html>",
+        ))
+        .mount(&server)
+        .await;
+    let client = voxys_connect::Client::builder()
+        .token("t0ken")
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    let error = client.leads(1).get(1).send().await.unwrap_err();
+    let voxys_connect::Error::WrongScheme { server_speaks, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(*server_speaks, "https");
+    assert!(error.to_string().contains("https://"), "{error}");
+}

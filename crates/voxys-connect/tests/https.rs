@@ -174,6 +174,31 @@ async fn a_scheme_the_server_does_not_speak_is_said_at_once_for_each_way() {
 }
 
 #[tokio::test]
+async fn a_create_answered_in_something_not_http_is_reported_unknown_not_refused() {
+    // A TLS server read no request; a broken server could have answered
+    // so after making the lead. The SDK cannot tell, and says so, with the
+    // scheme as the cause; it never sends the create twice.
+    let tls = MockServer::builder().tls().start().await.unwrap();
+    let client = Client::builder()
+        .token(tls.token())
+        .base_url(tls.url().replacen("https://", "http://", 1))
+        .build()
+        .unwrap();
+    let error = client
+        .leads(1)
+        .create()
+        .name("Acme renewal")
+        .send()
+        .await
+        .unwrap_err();
+    let Error::OutcomeUnknown { cause, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert!(matches!(**cause, Error::WrongScheme { .. }), "{cause:?}");
+    assert_eq!(tls.connection_count(), 1, "sent once");
+}
+
+#[tokio::test]
 async fn a_certificate_for_another_host_is_refused() {
     let server = MockServer::builder()
         .tls_for(["crm.other.example"])

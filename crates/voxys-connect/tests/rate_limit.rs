@@ -403,3 +403,30 @@ async fn a_cap_holds_from_the_start_and_bad_caps_are_refused() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_disabled_retry_policy_sends_each_request_once_even_in_a_run_of_429s() {
+    use voxys_connect_mock::{Fault, FaultRule};
+    let server = MockServer::builder()
+        .fault(FaultRule::new(Fault::RateLimited { retry_after: None }).times(1_000))
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let leads = client.leads(server.account_id());
+    // Eight at once: a run of 429s the limiter would otherwise wait out,
+    // without counting them as attempts.
+    let results = futures::future::join_all((1..=8).map(|id| leads.get(id).send())).await;
+    for result in results {
+        assert!(
+            matches!(result, Err(Error::RateLimited { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(server.request_count(), 8);
+}

@@ -93,7 +93,8 @@ fn transport(operation: &'static str, error: reqwest::Error) -> Error {
         TransportFailure::WrongScheme { server_speaks } => Error::WrongScheme {
             operation,
             server_speaks,
-            source: error,
+            loopback: error.url().is_some_and(crate::config::is_loopback),
+            source: Some(error),
         },
         TransportFailure::Dns => Error::Dns {
             operation,
@@ -205,6 +206,18 @@ async fn answer_error(
         None => (snippet(&body, token), Vec::new(), BTreeMap::new()),
     };
     match status {
+        // nginx's (and others') answer to plain HTTP on its TLS port: the
+        // request never reached the application.
+        400 if String::from_utf8_lossy(&body)
+            .contains("plain HTTP request was sent to HTTPS port") =>
+        {
+            Error::WrongScheme {
+                operation,
+                server_speaks: "https",
+                loopback: false,
+                source: None,
+            }
+        }
         401 | 403 => Error::Unauthorized {
             operation,
             status,

@@ -242,23 +242,30 @@ pub enum Error {
     },
 
     /// The server speaks another protocol than the base URL's scheme says:
-    /// TLS behind an `http://` URL, or plain HTTP behind an `https://` one.
-    /// Not retried: the server could not read the request, so nothing was
-    /// applied, and it fails the same way until the base URL changes.
+    /// TLS behind an `http://` URL (its answer was not HTTP, or nginx's
+    /// "plain HTTP request was sent to HTTPS port"), or plain HTTP behind an
+    /// `https://` one (the TLS handshake was answered in HTTP). Not retried:
+    /// it fails the same way until the base URL changes. A handshake that
+    /// failed sent nothing; after an `http://` request the SDK cannot be
+    /// sure, and a create whose answer was this is reported
+    /// [`OutcomeUnknown`](Error::OutcomeUnknown) with this as its cause.
     #[error(
-        "{operation}: the server at this address speaks {}, not {}: use a base URL that starts with {server_speaks}:// (or check the port)",
-        scheme_name(.server_speaks),
-        scheme_name(if *.server_speaks == "https" { "http" } else { "https" })
+        "{operation}: {}",
+        scheme_advice(.server_speaks, *.loopback)
     )]
     #[non_exhaustive]
     WrongScheme {
         /// The API operation.
         operation: &'static str,
-        /// The scheme the server speaks: `"https"` or `"http"`.
+        /// The scheme the answer was in: `"https"` or `"http"`.
         server_speaks: &'static str,
-        /// The underlying error.
+        /// Whether the base URL's host is this machine (where plain http is
+        /// harmless); elsewhere the answer may come from a proxy, and plain
+        /// http would send the token in clear.
+        loopback: bool,
+        /// The underlying error, when the failure was not an answer.
         #[source]
-        source: reqwest::Error,
+        source: Option<reqwest::Error>,
     },
 
     /// The response body is larger than the client accepts
@@ -617,15 +624,18 @@ fn location_hint(location: &Option<String>) -> String {
 }
 
 /// reqwest's message, with its chain of causes ("connection refused"...).
-/// A scheme as people name the protocol: `https (TLS)` or `plain http`.
-fn scheme_name(scheme: &str) -> &'static str {
-    if scheme == "https" {
-        "https (TLS)"
-    } else {
-        "plain http"
+/// What to do about an answer in `server_speaks` (`https` or `http`) to a
+/// request in the other scheme, on this machine (`loopback`) or not.
+fn scheme_advice(server_speaks: &str, loopback: bool) -> String {
+    match (server_speaks, loopback) {
+        ("https", _) => "the server at this address speaks https (TLS), not plain http: use a base URL that starts with https:// (or check the port)".to_owned(),
+        (_, true) => "the server at this address speaks plain http, not https (TLS): use a base URL that starts with http:// (or check the port)".to_owned(),
+        _ => "something at this address answered the TLS handshake in plain http: check the base URL's port (https is usually 443) and any proxy in between (HTTPS_PROXY); plain http would send the token unencrypted".to_owned(),
     }
 }
 
+/// An error's text with the texts of its causes that it does not already
+/// hold, joined by `: `.
 fn transport_detail(error: &reqwest::Error) -> String {
     let mut out = error.to_string();
     let mut source = std::error::Error::source(error);
