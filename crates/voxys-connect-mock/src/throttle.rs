@@ -23,6 +23,15 @@ pub enum Window {
     /// requests were let through in the `period` before it. Refused requests
     /// do not count.
     Sliding,
+    /// A token bucket (GCRA, as nginx's `limit_req`, Envoy and most API
+    /// gateways): it holds at most `burst` tokens, earns `limit` a
+    /// `period`, and a request takes one or is refused. It refuses single
+    /// requests spread among those it lets through, never a window's run.
+    /// Refused requests take nothing.
+    Bucket {
+        /// The most tokens it holds: the most requests let through at once.
+        burst: u64,
+    },
 }
 
 /// A rate limit: at most `limit` requests per `period` for each token, as
@@ -73,6 +82,15 @@ impl Throttle {
         self
     }
 
+    /// A token bucket instead of windows: `limit` a `period` on average,
+    /// at most `burst` (at least 1) at once.
+    pub fn bucket(mut self, burst: u64) -> Throttle {
+        self.window = Window::Bucket {
+            burst: burst.max(1),
+        };
+        self
+    }
+
     /// Counts in fixed windows (the default).
     pub fn fixed(mut self) -> Throttle {
         self.window = Window::Fixed;
@@ -110,8 +128,10 @@ impl fmt::Display for Throttle {
             _ if ms.is_multiple_of(1000) => write!(f, "{}/{}s", self.limit, ms / 1000)?,
             _ => write!(f, "{}/{ms}ms", self.limit)?,
         }
-        if self.window == Window::Sliding {
-            f.write_str(",sliding")?;
+        match self.window {
+            Window::Fixed => {}
+            Window::Sliding => f.write_str(",sliding")?,
+            Window::Bucket { burst } => write!(f, ",burst={burst}")?,
         }
         if self.retry_after {
             f.write_str(",retry-after")?;
@@ -128,7 +148,7 @@ impl fmt::Display for InvalidThrottle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid throttle {:?}: expected LIMIT/PERIOD[,sliding][,retry-after], PERIOD a number with ms, s or m (such as 50/1s or 3000/1m)",
+            "invalid throttle {:?}: expected LIMIT/PERIOD[,sliding|,burst=N][,retry-after], PERIOD a number with ms, s or m (such as 50/1s, 3000/1m or 50/1s,burst=10)",
             self.0
         )
     }
@@ -139,7 +159,8 @@ impl std::error::Error for InvalidThrottle {}
 impl FromStr for Throttle {
     type Err = InvalidThrottle;
 
-    /// `LIMIT/PERIOD[,sliding][,retry-after]`: `3000/1m`, `50/1s,sliding`,
+    /// `LIMIT/PERIOD[,sliding|,burst=N][,retry-after]`: `3000/1m`,
+    /// `50/1s,sliding`, `50/1s,burst=10` (a token bucket),
     /// `10/500ms,retry-after`.
     fn from_str(text: &str) -> Result<Throttle, InvalidThrottle> {
         let invalid = || InvalidThrottle(text.to_owned());
@@ -170,7 +191,10 @@ impl FromStr for Throttle {
                 "sliding" => throttle.sliding(),
                 "fixed" => throttle.fixed(),
                 "retry-after" => throttle.retry_after(true),
-                _ => return Err(invalid()),
+                other => match other.strip_prefix("burst=").map(str::parse::<u64>) {
+                    Some(Ok(burst)) if burst > 0 => throttle.bucket(burst),
+                    _ => return Err(invalid()),
+                },
             };
         }
         Ok(throttle)
@@ -197,6 +221,8 @@ struct State {
     fixed: HashMap<String, (u64, u64)>,
     /// Sliding window: per key, when the requests let through arrived.
     sliding: HashMap<String, VecDeque<Instant>>,
+    /// Token bucket: per key, the tokens held and when they were counted.
+    buckets: HashMap<String, (f64, Instant)>,
 }
 
 impl Limiter {
@@ -207,6 +233,7 @@ impl Limiter {
                 started: Instant::now(),
                 fixed: HashMap::new(),
                 sliding: HashMap::new(),
+                buckets: HashMap::new(),
             }),
             refused: std::sync::atomic::AtomicU64::new(0),
         }
@@ -224,6 +251,7 @@ impl Limiter {
         state.started = Instant::now();
         state.fixed.clear();
         state.sliding.clear();
+        state.buckets.clear();
     }
 
     /// How many requests were refused.
@@ -276,6 +304,22 @@ impl Limiter {
                     ))
                 }
             }
+            Window::Bucket { burst } => {
+                let rate = throttle.per_second();
+                let (tokens, at) = state
+                    .buckets
+                    .entry(key.to_owned())
+                    .or_insert((burst as f64, now));
+                let earned = now.saturating_duration_since(*at).as_secs_f64() * rate;
+                *tokens = (*tokens + earned).min(burst as f64);
+                *at = now;
+                if *tokens >= 1.0 {
+                    *tokens -= 1.0;
+                    Verdict::Pass
+                } else {
+                    Verdict::Refuse(Some(Duration::from_secs_f64((1.0 - *tokens) / rate)))
+                }
+            }
         };
         match verdict {
             Verdict::Pass => Verdict::Pass,
@@ -299,6 +343,8 @@ mod tests {
             "50/1s,sliding",
             "10/500ms,retry-after",
             "7/2s,sliding,retry-after",
+            "50/1s,burst=10",
+            "50/1s,burst=10,retry-after",
         ] {
             let throttle: Throttle = text.parse().unwrap();
             assert_eq!(throttle.to_string().parse::<Throttle>().unwrap(), throttle);
@@ -307,7 +353,17 @@ mod tests {
             "3000/1m".parse::<Throttle>().unwrap(),
             Throttle::new(3000, Duration::from_secs(60))
         );
-        for bad in ["", "50", "0/1s", "50/0s", "50/1h", "x/1s", "50/1s,later"] {
+        for bad in [
+            "",
+            "50",
+            "0/1s",
+            "50/0s",
+            "50/1h",
+            "x/1s",
+            "50/1s,later",
+            "50/1s,burst=0",
+            "50/1s,burst=x",
+        ] {
             assert!(bad.parse::<Throttle>().is_err(), "{bad}");
         }
     }
@@ -368,5 +424,31 @@ mod tests {
         limiter.set(None);
         assert!((0..100).all(|_| matches!(limiter.check("t"), Verdict::Pass)));
         assert_eq!(limiter.refused(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_bucket_lets_its_burst_through_then_its_rate() {
+        let limiter = Limiter::new(Some(
+            Throttle::new(10, Duration::from_secs(1))
+                .bucket(3)
+                .retry_after(true),
+        ));
+        let passes = |n: usize| {
+            (0..n)
+                .filter(|_| matches!(limiter.check("t"), Verdict::Pass))
+                .count()
+        };
+        assert_eq!(passes(5), 3, "the burst");
+        // A token every 100 ms: one here and there, never a run.
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert_eq!(passes(2), 1);
+        match limiter.check("t") {
+            Verdict::Refuse(Some(wait)) => assert_eq!(wait, Duration::from_millis(100)),
+            _ => panic!("refused, with the time to the next token"),
+        }
+        // Idle for long: no more than the burst at once.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(passes(10), 3);
+        assert_eq!(limiter.refused(), 2 + 1 + 1 + 7);
     }
 }

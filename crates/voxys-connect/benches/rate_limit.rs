@@ -1,35 +1,55 @@
-//! Throughput against a server that rate-limits: sequential, a fixed
-//! concurrency of 16 with per-request retries only, and the adaptive client
-//! at a concurrency of 16, side by side in one run.
+//! Throughput against a server that rate-limits, for every common kind of
+//! limit, side by side in one run.
 //!
-//! `cargo bench -p voxys-connect --bench rate_limit`
+//! `cargo bench -p voxys-connect --bench rate_limit` (about 25 minutes with
+//! the defaults; `VOXYS_BENCH_SHAPE`, `VOXYS_BENCH_SETUP` and a job name,
+//! `export` or `bulk`, run a part).
 //!
 //! The mock serves with latency L and lets R requests a second through per
-//! token (Rack::Attack's fixed one-second windows, `429 Retry later`, no
-//! `Retry-After`); R x L = 5, so one request at a time reaches a fifth of
-//! the limit, and 16 at a time would send 3.2 times it. Two jobs:
+//! token, in each of these shapes (`Throttle`, as `voxys mock --throttle`
+//! sets them):
+//! - fixed windows of a second (Rack::Attack's kind, `R/1s`), and the same
+//!   with `Retry-After`;
+//! - a sliding log of a second (`R/1s,sliding`);
+//! - fixed windows of five seconds (`5R/5s`);
+//! - a token bucket with a burst of a fifth of a second (`R/1s,burst=R/5`,
+//!   as nginx's `limit_req` or an API gateway), and the same with
+//!   `Retry-After`.
+//!
+//! For each shape, four setups of one client: sequential; a fixed
+//! concurrency of 16 with per-request retries only; a fixed client-side
+//! rate equal to R (`max_requests_per_second`, adaptation off) at a
+//! concurrency of 16; and the adaptive client (the default) at a
+//! concurrency of 16. Then four adaptive clients at once, 4 at a time each,
+//! sharing the one limit (one token), each with a quarter of the job.
+//!
+//! Two jobs:
 //! - an export of `PAGES` pages of 100 leads, every lead checked to arrive
 //!   once and in order;
-//! - a bulk status change of 10,000 ids, 10 a request, checked against the
+//! - a bulk status change of `PAGES` requests of 10 ids, checked against the
 //!   mock's journal: every id applied exactly once.
 //!
-//! Where a job starts against the server's fixed windows moves its results
-//! (a burst that straddles two windows gets twice the budget): round k of
-//! n starts k/n of the way into the server's first window, the same for
-//! every setup.
+//! Each row gives the share of the fastest possible time, and the share of
+//! requests answered 429. The fastest possible time is the windows that
+//! must pass (for windows) or the time to earn the tokens past the burst
+//! (for a bucket), then the last requests' own time at a concurrency of
+//! 16, and never less than the job takes at that concurrency with
+//! no limit; the setup's concurrency being 16 for every row, sequential
+//! shows how far under the limit one request at a time stays. Concurrent setups run `VOXYS_BENCH_ROUNDS` times, each round
+//! starting another share of the way into the server's first window;
+//! the medians are printed, and the range.
 //!
-//! Environment: `VOXYS_BENCH_PAGES` (default 1000), `VOXYS_BENCH_RATE`
+//! Environment: `VOXYS_BENCH_PAGES` (default 500), `VOXYS_BENCH_RATE`
 //! (requests a second, default 100), `VOXYS_BENCH_LATENCY_MS` (default 50),
-//! `VOXYS_BENCH_SETUP` (run only the setups whose name holds it),
-//! `VOXYS_BENCH_ROUNDS` (rounds of the concurrent setups, default 5),
+//! `VOXYS_BENCH_SHAPE`, `VOXYS_BENCH_SETUP` (run only the shapes and setups
+//! whose name holds it), `VOXYS_BENCH_ROUNDS` (default 5),
 //! `VOXYS_BENCH_TRACE` (`info` or `debug`: the limiter's decisions on
-//! stderr), `VOXYS_BENCH_TIMELINE` (set: the requests let through and
-//! refused in each second of each job, on stderr).
+//! stderr).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use voxys_connect::types::LeadStatus;
 use voxys_connect::{Client, RetryPolicy};
 use voxys_connect_mock::{MockServer, Throttle};
@@ -40,36 +60,114 @@ struct Setup {
     name: &'static str,
     concurrency: usize,
     adaptive: bool,
+    /// A fixed client-side rate equal to the limit.
+    capped: bool,
+    /// Clients sharing the limit (each with its share of the job).
+    clients: usize,
 }
 
-const SETUPS: [Setup; 3] = [
+const SETUPS: [Setup; 5] = [
     Setup {
         name: "sequential",
         concurrency: 1,
         adaptive: true,
+        capped: false,
+        clients: 1,
     },
     Setup {
-        name: "fixed concurrency 16, per-request retries",
+        name: "concurrency 16, per-request retries",
         concurrency: 16,
         adaptive: false,
+        capped: false,
+        clients: 1,
+    },
+    Setup {
+        name: "a fixed rate of R, concurrency 16",
+        concurrency: 16,
+        adaptive: false,
+        capped: true,
+        clients: 1,
     },
     Setup {
         name: "adaptive, concurrency 16",
         concurrency: 16,
         adaptive: true,
+        capped: false,
+        clients: 1,
+    },
+    Setup {
+        name: "4 adaptive clients, 4 each",
+        concurrency: 4,
+        adaptive: true,
+        capped: false,
+        clients: 4,
     },
 ];
 
-/// One row of the results.
+/// A kind of server limit, at R requests a second.
+#[derive(Clone, Copy)]
+enum Shape {
+    Fixed { seconds: u64 },
+    Sliding,
+    Bucket,
+}
+
+/// The shapes, by name, and whether refusals carry `Retry-After`.
+const SHAPES: [(&str, Shape, bool); 6] = [
+    ("fixed windows of 1 s", Shape::Fixed { seconds: 1 }, false),
+    (
+        "fixed windows of 1 s, Retry-After",
+        Shape::Fixed { seconds: 1 },
+        true,
+    ),
+    ("sliding window of 1 s", Shape::Sliding, false),
+    ("fixed windows of 5 s", Shape::Fixed { seconds: 5 }, false),
+    ("token bucket, burst R/5", Shape::Bucket, false),
+    ("token bucket, burst R/5, Retry-After", Shape::Bucket, true),
+];
+
+impl Shape {
+    fn throttle(self, rate: u64, retry_after: bool) -> Throttle {
+        let throttle = match self {
+            Shape::Fixed { seconds } => Throttle::new(rate * seconds, Duration::from_secs(seconds)),
+            Shape::Sliding => Throttle::new(rate, Duration::from_secs(1)).sliding(),
+            Shape::Bucket => Throttle::new(rate, Duration::from_secs(1)).bucket((rate / 5).max(1)),
+        };
+        throttle.retry_after(retry_after)
+    }
+
+    /// The fastest `n` requests can be answered at `rate`, `at_once` at a
+    /// time, each after `latency`, from a server that was idle.
+    fn fastest(self, n: u64, rate: u64, at_once: u64, latency: Duration) -> Duration {
+        let rounds =
+            |k: u64| latency * u32::try_from(k.div_ceil(at_once.max(1))).unwrap_or(u32::MAX);
+        let limited = match self {
+            Shape::Fixed { seconds } => {
+                let limit = rate * seconds;
+                let passed = n.saturating_sub(1) / limit;
+                Duration::from_secs(seconds * passed) + rounds(n - passed * limit)
+            }
+            Shape::Sliding => {
+                let passed = n.saturating_sub(1) / rate;
+                Duration::from_secs(passed) + rounds(n - passed * rate)
+            }
+            Shape::Bucket => {
+                let burst = (rate / 5).max(1);
+                Duration::from_secs_f64(n.saturating_sub(burst) as f64 / rate as f64) + latency
+            }
+        };
+        limited.max(rounds(n))
+    }
+}
+
+/// One job's outcome.
 struct Row {
-    setup: &'static str,
-    /// How far into the server's first window the job started.
-    phase: Duration,
-    units: u64,
-    took: Duration,
-    requests: u64,
-    refused: u64,
-    checked: &'static str,
+    /// The share of the fastest possible time.
+    speed: f64,
+    /// The share of requests answered 429.
+    refused: f64,
+    /// Jain's fairness index of the clients' throughputs.
+    fairness: f64,
 }
 
 fn env(name: &str, default: u64) -> u64 {
@@ -89,16 +187,8 @@ async fn server(leads: u64, latency: Duration) -> MockServer {
         .expect("the mock server starts")
 }
 
-/// Starts the server's rate limit (its fixed windows start now), then waits
-/// `phase` into the first window: where the job starts against the windows
-/// moves its results, so each round starts at another point of the window.
-async fn throttle(server: &MockServer, rate: u64, phase: Duration) {
-    server.set_throttle(Some(Throttle::new(rate, Duration::from_secs(1))));
-    tokio::time::sleep(phase).await;
-}
-
-fn client(server: &MockServer, setup: Setup) -> Client {
-    Client::builder()
+fn client(server: &MockServer, setup: Setup, rate: u64) -> Client {
+    let mut builder = Client::builder()
         .token(server.token())
         .base_url(server.url())
         .adaptive_rate_limit(setup.adaptive)
@@ -108,46 +198,29 @@ fn client(server: &MockServer, setup: Setup) -> Client {
             RetryPolicy::default()
                 .max_attempts(50)
                 .max_elapsed(Duration::from_secs(600)),
-        )
-        .build()
-        .expect("a client")
+        );
+    if setup.capped {
+        builder = builder.max_requests_per_second(rate as f64);
+    }
+    builder.build().expect("a client")
 }
 
-/// With `VOXYS_BENCH_TIMELINE` set, runs `job` while reading the mock's
-/// counts every second, and prints the requests it let through and refused
-/// in each second of the run.
-async fn timeline<T>(server: &MockServer, job: impl std::future::Future<Output = T>) -> T {
-    if std::env::var_os("VOXYS_BENCH_TIMELINE").is_none() {
-        return job.await;
-    }
-    let counts = || (server.request_count(), server.throttled_count());
-    let mut samples = Vec::new();
-    // The first tick is at once; the job's end takes the last sample.
-    let mut every_second = tokio::time::interval(Duration::from_secs(1));
-    tokio::pin!(job);
-    let out = loop {
-        tokio::select! {
-            out = &mut job => {
-                samples.push(counts());
-                break out;
-            }
-            _ = every_second.tick() => samples.push(counts()),
-        }
-    };
-    let mut line = String::from("through/refused each second:");
-    for pair in samples.windows(2) {
-        let ((sent, refused), (sent_then, refused_then)) = (pair[1], pair[0]);
-        let refused_now = refused - refused_then;
-        line.push_str(&format!(
-            " {}/{refused_now}",
-            sent - sent_then - refused_now
-        ));
-    }
-    eprintln!("{line}");
-    out
+/// Jain's fairness index of `rates`.
+fn jain(rates: &[f64]) -> f64 {
+    let sum: f64 = rates.iter().sum();
+    let squares: f64 = rates.iter().map(|r| r * r).sum();
+    sum * sum / (rates.len() as f64 * squares).max(f64::MIN_POSITIVE)
 }
 
-async fn export(pages: u64, rate: u64, latency: Duration, setup: Setup, phase: Duration) -> Row {
+/// The export of `pages` pages, shared among the setup's clients (each
+/// lists its own range of pages), checked lead by lead.
+async fn export(
+    pages: u64,
+    throttle: Throttle,
+    latency: Duration,
+    setup: Setup,
+    phase: Duration,
+) -> (u64, Vec<Duration>, MockServer) {
     let server = server(pages * 100, latency).await;
     let expected: Vec<i64> = server
         .account(server.account_id())
@@ -156,37 +229,58 @@ async fn export(pages: u64, rate: u64, latency: Duration, setup: Setup, phase: D
         .iter()
         .map(|l| l["id"].as_i64().expect("an id"))
         .collect();
-    let client = client(&server, setup);
-    throttle(&server, rate, phase).await;
+    let clients: Vec<Client> = (0..setup.clients)
+        .map(|_| client(&server, setup, throttle.per_second() as u64))
+        .collect();
+    server.set_throttle(Some(throttle));
+    tokio::time::sleep(phase).await;
+    let share = pages / setup.clients as u64;
     let started = Instant::now();
-    let leads: Vec<i64> = timeline(
-        &server,
-        client
-            .leads(server.account_id())
-            .list()
-            .per_page(100)
-            .concurrency(setup.concurrency)
-            .stream()
-            .map_ok(|lead| lead.id)
-            .try_collect(),
-    )
-    .await
-    .expect("the export completes");
-    let took = started.elapsed();
-    assert_eq!(leads, expected, "{}: every lead once, in order", setup.name);
-    Row {
-        setup: setup.name,
-        phase,
-        units: pages,
-        took,
-        requests: server.request_count(),
-        refused: server.throttled_count(),
-        checked: "every lead once, in order",
+    let jobs = clients.iter().enumerate().map(|(i, client)| {
+        let first = 1 + i as u64 * share;
+        let account = server.account_id();
+        async move {
+            // Its own range of pages (a client fetching ahead may ask for
+            // a page or two past it, as a shared export would).
+            let pages: Vec<_> = client
+                .leads(account)
+                .list()
+                .per_page(100)
+                .page(first)
+                .concurrency(setup.concurrency)
+                .pages()
+                .take(share as usize)
+                .try_collect()
+                .await
+                .expect("the export completes");
+            let ids: Vec<i64> = pages
+                .iter()
+                .flat_map(|page| page.items().iter().map(|lead| lead.id))
+                .collect();
+            (ids, started.elapsed())
+        }
+    });
+    let done = futures::future::join_all(jobs).await;
+    let mut ids = Vec::new();
+    let mut took = Vec::new();
+    for (part, time) in done {
+        ids.extend(part);
+        took.push(time);
     }
+    assert_eq!(ids, expected, "{}: every lead once, in order", setup.name);
+    (pages, took, server)
 }
 
-async fn bulk(ids: u64, rate: u64, latency: Duration, setup: Setup, phase: Duration) -> Row {
-    let server = server(ids, latency).await;
+/// The bulk job of `requests` requests of 10 ids, shared among the setup's
+/// clients, checked against the mock's journal.
+async fn bulk(
+    requests: u64,
+    throttle: Throttle,
+    latency: Duration,
+    setup: Setup,
+    phase: Duration,
+) -> (u64, Vec<Duration>, MockServer) {
+    let server = server(requests * 10, latency).await;
     let all: Vec<i64> = server
         .account(server.account_id())
         .expect("the account")
@@ -194,22 +288,29 @@ async fn bulk(ids: u64, rate: u64, latency: Duration, setup: Setup, phase: Durat
         .iter()
         .map(|l| l.id)
         .collect();
-    let client = client(&server, setup);
-    throttle(&server, rate, phase).await;
+    let clients: Vec<Client> = (0..setup.clients)
+        .map(|_| client(&server, setup, throttle.per_second() as u64))
+        .collect();
+    server.set_throttle(Some(throttle));
+    tokio::time::sleep(phase).await;
+    let share = all.len().div_ceil(setup.clients);
     let started = Instant::now();
-    let outcome = timeline(
-        &server,
-        client
-            .leads(server.account_id())
-            .bulk_set_status(all.clone(), LeadStatus::Won)
-            .batch_size(10)
-            .concurrency(setup.concurrency)
-            .send(),
-    )
-    .await
-    .expect("a valid request");
-    let took = started.elapsed();
-    assert!(outcome.is_complete(), "{}: {outcome}", setup.name);
+    let jobs = clients.iter().zip(all.chunks(share)).map(|(client, ids)| {
+        let account = server.account_id();
+        async move {
+            let outcome = client
+                .leads(account)
+                .bulk_set_status(ids.to_vec(), LeadStatus::Won)
+                .batch_size(10)
+                .concurrency(setup.concurrency)
+                .send()
+                .await
+                .expect("a valid request");
+            assert!(outcome.is_complete(), "{}: {outcome}", setup.name);
+            started.elapsed()
+        }
+    });
+    let took = futures::future::join_all(jobs).await;
     let mut applied: BTreeMap<i64, u32> = BTreeMap::new();
     for write in server.applied_writes() {
         for id in write.lead_ids {
@@ -218,73 +319,43 @@ async fn bulk(ids: u64, rate: u64, latency: Duration, setup: Setup, phase: Durat
     }
     assert_eq!(applied.len(), all.len(), "{}: every id applied", setup.name);
     assert!(applied.values().all(|n| *n == 1), "{}: once", setup.name);
+    (requests, took, server)
+}
+
+/// A job's row, from the requests it needed, each client's time, and the
+/// server's counts.
+fn row(
+    units: u64,
+    took: &[Duration],
+    server: &MockServer,
+    shape: Shape,
+    rate: u64,
+    latency: Duration,
+) -> Row {
+    let total = took.iter().max().copied().unwrap_or_default();
+    // The same for every setup: what 16 requests at a time could do within
+    // the limit (so that sequential shows how far below it one at a time
+    // is).
+    let fastest = shape.fastest(units, rate, 16, latency);
+    let rates: Vec<f64> = took
+        .iter()
+        .map(|t| (units as f64 / took.len() as f64) / t.as_secs_f64())
+        .collect();
     Row {
-        setup: setup.name,
-        phase,
-        units: server.applied_writes().len() as u64,
-        took,
-        requests: server.request_count(),
-        refused: server.throttled_count(),
-        checked: "every id applied exactly once",
+        speed: fastest.as_secs_f64() / total.as_secs_f64(),
+        refused: server.throttled_count() as f64 / server.request_count().max(1) as f64,
+        fairness: jain(&rates),
     }
 }
 
-fn print(title: &str, unit: &str, rate: u64, rows: &[Row]) {
-    println!("\n{title}");
-    let mut rows: Vec<&Row> = rows.iter().collect();
-    // Each setup's rows together, in the order of SETUPS.
-    rows.sort_by_key(|row| SETUPS.iter().position(|s| s.name == row.setup));
-    println!(
-        "| setup | start in window | time | {unit}/s | share of R | requests | answered 429 | checked |"
-    );
-    println!("|---|---|---|---|---|---|---|---|");
-    for row in &rows {
-        let per_second = row.units as f64 / row.took.as_secs_f64();
-        println!(
-            "| {} | {} ms | {:.1} s | {:.1} | {:.0}% | {} | {} ({:.1}%) | {} |",
-            row.setup,
-            row.phase.as_millis(),
-            row.took.as_secs_f64(),
-            per_second,
-            100.0 * per_second / rate as f64,
-            row.requests,
-            row.refused,
-            100.0 * row.refused as f64 / row.requests.max(1) as f64,
-            row.checked,
-        );
-    }
-    // The medians, for setups run more than once.
-    for setup in SETUPS {
-        let shares: Vec<(f64, f64)> = rows
-            .iter()
-            .filter(|row| row.setup == setup.name)
-            .map(|row| {
-                let per_second = row.units as f64 / row.took.as_secs_f64();
-                (
-                    100.0 * per_second / rate as f64,
-                    100.0 * row.refused as f64 / row.requests.max(1) as f64,
-                )
-            })
-            .collect();
-        if shares.len() < 2 {
-            continue;
-        }
-        let median = |values: &mut Vec<f64>| {
-            values.sort_by(f64::total_cmp);
-            (
-                values[values.len() / 2],
-                values[0],
-                values[values.len() - 1],
-            )
-        };
-        let (reached, low, high) = median(&mut shares.iter().map(|s| s.0).collect());
-        let (refused, fewest, most) = median(&mut shares.iter().map(|s| s.1).collect());
-        println!(
-            "{}: median of {} rounds: {reached:.0}% of R ({low:.0}% to {high:.0}%), {refused:.1}% answered 429 ({fewest:.1}% to {most:.1}%)",
-            setup.name,
-            shares.len(),
-        );
-    }
+/// The median, the least and the most of `values`.
+fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (
+        values[values.len() / 2],
+        values[0],
+        values[values.len() - 1],
+    )
 }
 
 #[tokio::main]
@@ -295,8 +366,6 @@ async fn main() {
         .find(|a| !a.starts_with('-'))
         .unwrap_or_default();
     if let Some(level) = std::env::var_os("VOXYS_BENCH_TRACE") {
-        // The limiter's decisions, to see how it finds the limit (`debug`
-        // shows the rate as it moves).
         let level = match level.to_str() {
             Some("debug") => tracing::Level::DEBUG,
             _ => tracing::Level::INFO,
@@ -312,53 +381,65 @@ async fn main() {
             );
         tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
     }
-    let pages = env("VOXYS_BENCH_PAGES", 1000);
+    let pages = env("VOXYS_BENCH_PAGES", 500);
     let rate = env("VOXYS_BENCH_RATE", 100);
     let latency = Duration::from_millis(env("VOXYS_BENCH_LATENCY_MS", 50));
-    // `VOXYS_BENCH_SETUP=adaptive` runs the setups whose name holds it.
-    let only = std::env::var("VOXYS_BENCH_SETUP").unwrap_or_default();
-    let setups = SETUPS.iter().filter(|s| s.name.contains(only.as_str()));
-    // The concurrent setups vary from run to run (where a fixed window
-    // falls against a burst): they run `VOXYS_BENCH_ROUNDS` times,
-    // interleaved; sequential once.
     let rounds = env("VOXYS_BENCH_ROUNDS", 5).max(1);
-    // Round k starts k/rounds of the way into the server's first window.
-    let runs: Vec<(Setup, Duration)> = (0..rounds)
-        .flat_map(|round| {
-            let phase = Duration::from_millis(1000 * round / rounds);
-            setups
-                .clone()
-                .filter(move |s| round == 0 || s.concurrency > 1)
-                .map(move |s| (*s, phase))
-        })
-        .collect();
+    let only_shape = std::env::var("VOXYS_BENCH_SHAPE").unwrap_or_default();
+    let only_setup = std::env::var("VOXYS_BENCH_SETUP").unwrap_or_default();
     println!(
-        "R = {rate} requests/s (fixed 1 s windows), L = {} ms, R x L = {:.1}",
-        latency.as_millis(),
-        rate as f64 * latency.as_secs_f64()
+        "R = {rate} requests/s, L = {} ms, {pages} requests a job, {rounds} rounds of the concurrent setups",
+        latency.as_millis()
     );
-    if "export".contains(&filter) {
-        let mut rows = Vec::new();
-        for &(setup, phase) in &runs {
-            rows.push(export(pages, rate, latency, setup, phase).await);
+    for job in ["export", "bulk"] {
+        if !job.contains(&filter) {
+            continue;
         }
-        print(
-            &format!("export of {pages} pages of 100 leads"),
-            "pages",
-            rate,
-            &rows,
+        println!("\n### {job}: {pages} requests\n");
+        println!(
+            "| server limit | setup | share of the fastest possible (median, range) | share refused (median, range) | fairness |"
         );
-    }
-    if "bulk".contains(&filter) {
-        let mut rows = Vec::new();
-        for &(setup, phase) in &runs {
-            rows.push(bulk(10_000, rate, latency, setup, phase).await);
+        println!("|---|---|---|---|---|");
+        for (shape_name, shape, retry_after) in SHAPES {
+            if !shape_name.contains(&only_shape) {
+                continue;
+            }
+            let throttle = shape.throttle(rate, retry_after);
+            for setup in SETUPS.iter().filter(|s| s.name.contains(&only_setup)) {
+                let n = if setup.concurrency == 1 && setup.clients == 1 {
+                    1
+                } else {
+                    rounds
+                };
+                let mut rows = Vec::new();
+                for round in 0..n {
+                    // Round k starts k/n of the way into the first window.
+                    let phase = Duration::from_millis(1000 * round / rounds);
+                    let (units, took, server) = match job {
+                        "export" => export(pages, throttle, latency, *setup, phase).await,
+                        _ => bulk(pages, throttle, latency, *setup, phase).await,
+                    };
+                    rows.push(row(units, &took, &server, shape, rate, latency));
+                }
+                let (speed, slowest, fastest) = spread(rows.iter().map(|r| r.speed).collect());
+                let (refused, fewest, most) = spread(rows.iter().map(|r| r.refused).collect());
+                let fairness = if setup.clients > 1 {
+                    let (f, low, _) = spread(rows.iter().map(|r| r.fairness).collect());
+                    format!("{f:.2} (least {low:.2})")
+                } else {
+                    "".to_owned()
+                };
+                println!(
+                    "| {shape_name} | {} | {:.0}% ({:.0}% to {:.0}%) | {:.1}% ({:.1}% to {:.1}%) | {fairness} |",
+                    setup.name,
+                    speed * 100.0,
+                    slowest * 100.0,
+                    fastest * 100.0,
+                    refused * 100.0,
+                    fewest * 100.0,
+                    most * 100.0,
+                );
+            }
         }
-        print(
-            "bulk status change of 10,000 ids, 10 a request",
-            "requests",
-            rate,
-            &rows,
-        );
     }
 }

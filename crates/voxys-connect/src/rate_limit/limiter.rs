@@ -14,9 +14,13 @@ use tokio::time::Instant;
 use super::bucket::{Bucket, Turn};
 use super::curve::{self, Curve};
 use super::probe::{self, Probe};
-use super::window::{CONFIRM, LastSecond, RefusalRun, SendingRate};
+use super::window::{LastSecond, RECENT_LIMIT, RecentRefusals, SendingRate};
 use super::{LOG_TARGET, Outcome, Permit, RateLimitStatus};
 use crate::retry::Pacing;
+
+/// How much sooner than its `Retry-After` a server may take requests again:
+/// the header counts whole seconds.
+const RETRY_AFTER_ROUNDING: Duration = Duration::from_secs(1);
 
 /// The rate limiter of one client.
 #[derive(Debug)]
@@ -27,18 +31,18 @@ pub(crate) struct RateLimiter {
     cap: Option<f64>,
     /// The longest pause a `Retry-After` can cause.
     max_retry_after: Duration,
-    /// Whether requests wait for tokens: after the first run of 429s, or from the
+    /// Whether requests wait for tokens: after the 429s first kept coming, or from the
     /// start with a cap. Read without the lock.
     engaged: AtomicBool,
     /// Requests sent, ever; read under the lock to measure the rate.
     sent: AtomicU64,
     /// Requests sent in the last second: the rate the client was sending
-    /// at when a run of 429s comes.
+    /// at when the server's limit shows.
     sent_recently: LastSecond,
     /// Wakes the requests waiting for a probe's answer.
     resumed: Notify,
     /// Answers in a row that were 429, up to the latest.
-    refused_in_a_row: RefusalRun,
+    recent_refusals: RecentRefusals,
     /// Answers other than 429 in the last second.
     accepted: LastSecond,
     /// Everything else, behind one lock.
@@ -73,6 +77,19 @@ struct State {
     probe: Probe,
     /// 429s seen.
     throttled: u64,
+    /// The refused rate measured over the client's life rather than a
+    /// second, when it was higher: the rate to go on at if the first probe
+    /// after the decrease gets through (the limit refills at once: a token
+    /// bucket, not a window).
+    if_probe_passes_at_once: Option<f64>,
+    /// Probes refused since the last decrease.
+    refused_probes: u32,
+    /// The last cycle (from one pause's end to the next), when its pause
+    /// refused probes for a while: about a window of the server's.
+    window_cycle: Option<Duration>,
+    /// Whether the pause under way (or just ended) waits for a window
+    /// foreseen from the last cycle.
+    foreseen_pause: bool,
 }
 
 /// What a request waiting to leave does next.
@@ -106,7 +123,7 @@ impl RateLimiter {
             sent: AtomicU64::new(0),
             sent_recently: LastSecond::new(now),
             resumed: Notify::new(),
-            refused_in_a_row: RefusalRun::default(),
+            recent_refusals: RecentRefusals::default(),
             accepted: LastSecond::new(now),
             state: Mutex::new(State {
                 bucket: Bucket::new(rate, now),
@@ -119,6 +136,10 @@ impl RateLimiter {
                 sending: SendingRate::default(),
                 probe: Probe::Off,
                 throttled: 0,
+                if_probe_passes_at_once: None,
+                refused_probes: 0,
+                window_cycle: None,
+                foreseen_pause: false,
             }),
         }
     }
@@ -200,14 +221,13 @@ impl RateLimiter {
     }
 
     /// Learns from what became of the request `permit` let go, and says who
-    /// decides when it goes again if it failed: the limiter, for a 429 of a
-    /// run it took charge of (it pauses the client, then probes) and for
-    /// a passing 429 without `Retry-After` while it holds the client to a
-    /// rate; otherwise the retry policy.
+    /// decides when it goes again if it failed: the limiter, for a 429 once
+    /// the client holds back or the 429s keep coming (it pauses the
+    /// client, then probes); otherwise the retry policy.
     ///
     /// In steps: without adaptation, [`record_fixed`](Self::record_fixed);
-    /// otherwise the answer is counted (in the run of 429s, and among those
-    /// let through) and, unless the limiter is not holding back and the
+    /// otherwise the answer is counted (among the recent 429s, and among
+    /// those let through) and, unless the limiter is not holding back and the
     /// answer got through, it goes to the step for its kind:
     /// [`probe_refused`](Self::probe_refused),
     /// [`probe_through`](Self::probe_through),
@@ -219,7 +239,7 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let throttled = matches!(outcome, Outcome::Throttled(_));
-        let in_a_row = self.refused_in_a_row.count(throttled);
+        let recent = self.recent_refusals.count(throttled);
         if !throttled {
             self.accepted.count(now);
             if !self.engaged.load(Ordering::Acquire) {
@@ -232,7 +252,16 @@ impl RateLimiter {
         let retry_after = match outcome {
             Outcome::Throttled(after) => {
                 state.throttled += 1;
-                after.map(|a| a.min(self.max_retry_after))
+                // Whole seconds, rounded up (the header has no finer
+                // unit): the server may take requests again up to a
+                // second sooner, and the probe finds out.
+                // A `Retry-After: 1` then says nothing a probe would not.
+                after
+                    .map(|a| {
+                        a.min(self.max_retry_after)
+                            .saturating_sub(RETRY_AFTER_ROUNDING)
+                    })
+                    .filter(|a| !a.is_zero())
             }
             Outcome::Other => None,
         };
@@ -254,7 +283,7 @@ impl RateLimiter {
                 Pacing::Policy
             }
             (false, Outcome::Throttled(_)) => {
-                self.refused(&mut state, now, permit.sent_at, in_a_row, retry_after)
+                self.refused(&mut state, now, permit.sent_at, recent, retry_after)
             }
             (false, Outcome::Other) => {
                 self.grow(&mut state, now);
@@ -278,6 +307,8 @@ impl RateLimiter {
     /// that waited for its answer (the caller wakes them once the lock is
     /// released).
     fn probe_refused(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
+        state.if_probe_passes_at_once = None;
+        state.refused_probes = state.refused_probes.saturating_add(1);
         let refused_for = state
             .decreased_at
             .map_or(Duration::ZERO, |d| now.saturating_duration_since(d));
@@ -299,6 +330,10 @@ impl RateLimiter {
     /// lock is released.
     fn probe_through(&self, state: &mut State, now: Instant, sent: u64) {
         state.probe = Probe::Off;
+        if let Some(refused) = state.if_probe_passes_at_once.take() {
+            state.curve = Curve::level_off_at(refused);
+            state.bucket.rate = self.capped(curve::decreased(refused));
+        }
         state.curve_from = Some(now);
         state.flowing_since = Some(now);
         self.correct_from_cycle(state, now);
@@ -317,6 +352,17 @@ impl RateLimiter {
             return;
         };
         let cycle = now.saturating_duration_since(from);
+        // Probes refused for a while before this one got through: the limit
+        // counts in windows, and a cycle is about one.
+        state.window_cycle = if state.refused_probes >= probe::WINDOW_PROBES {
+            Some(cycle)
+        } else if state.foreseen_pause {
+            // The probe went at the window foreseen: got through at once,
+            // it may have been late, so the cycle is no longer than that.
+            state.window_cycle.map(|known| known.min(cycle))
+        } else {
+            None
+        };
         let Some(limit) = curve::cycle_limit(total - then, cycle, state.curve.refused_rate) else {
             return;
         };
@@ -331,19 +377,18 @@ impl RateLimiter {
         );
     }
 
-    /// A 429 to a request other than the probe, `in_a_row` in a run of
-    /// 429s: a `Retry-After` lengthens a pause under way; then decides
-    /// whether it belongs to the event already dealt with
-    /// ([`State::same_event`]), is a passing refusal
-    /// ([`passing_refusal`](Self::passing_refusal)), or confirms the
-    /// server's limit ([`decrease`](Self::decrease)); and who paces the
-    /// request's retry.
+    /// A 429 to a request other than the probe, `recent` 429s among the
+    /// last answers: a `Retry-After` lengthens a pause under way; then
+    /// decides whether it belongs to the event already dealt with
+    /// ([`State::same_event`]), is a passing refusal (a lone one, before
+    /// the client holds back), or is the server's limit
+    /// ([`decrease`](Self::decrease)); and who paces the request's retry.
     fn refused(
         &self,
         state: &mut State,
         now: Instant,
         sent_at: Instant,
-        in_a_row: u32,
+        recent: u32,
         retry_after: Option<Duration>,
     ) -> Pacing {
         if let Some(after) = retry_after {
@@ -352,23 +397,17 @@ impl RateLimiter {
         if state.same_event(sent_at) {
             return Pacing::Limiter { counts: false };
         }
-        if in_a_row < CONFIRM {
-            return self.passing_refusal(retry_after);
+        // The server's limit: 429s that keep coming (a window refuses
+        // every request, a token bucket one here and there); once the
+        // client is held to a rate, any 429 it sent after the last
+        // decrease.
+        if recent < RECENT_LIMIT && !self.engaged.load(Ordering::Acquire) {
+            // A passing refusal, before the client holds back: retried
+            // after the retry policy's backoff.
+            return Pacing::Policy;
         }
         self.decrease(state, now, retry_after);
         Pacing::Limiter { counts: false }
-    }
-
-    /// Who paces the retry of a 429 that is not (yet) the server's limit:
-    /// while the client is held to a rate and the server gave no
-    /// `Retry-After`, the limiter (the retry takes the next token, and
-    /// counts as an attempt); otherwise the retry policy.
-    fn passing_refusal(&self, retry_after: Option<Duration>) -> Pacing {
-        if self.engaged.load(Ordering::Acquire) && retry_after.is_none() {
-            Pacing::Limiter { counts: true }
-        } else {
-            Pacing::Policy
-        }
     }
 
     /// A run of 429s confirms the server's limit: the rate drops to `BETA`
@@ -379,7 +418,14 @@ impl RateLimiter {
     /// [`curve::at_window_edge`]) the curve starts at once; otherwise the
     /// client pauses, then probes.
     fn decrease(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
-        let (refused, let_through) = self.refused_rate(state, now);
+        let (refused, let_through) = self.refused_rate(state, now, true);
+        // A client younger than a second took its life for a second: right
+        // for a window, which let a burst through and refuses the rest of
+        // it; far too low for a token bucket, which lets requests through
+        // again at its rate at once. Which it was, the probe tells: kept
+        // for `probe_through`.
+        let (refused_over_life, _) = self.refused_rate(state, now, false);
+        state.if_probe_passes_at_once = (refused_over_life > refused).then_some(refused_over_life);
         let edge = curve::at_window_edge(
             state.bucket.rate,
             let_through,
@@ -403,7 +449,25 @@ impl RateLimiter {
             );
         } else {
             let pause = probe::first_pause(retry_after);
-            state.probe = Probe::pause_from(now, pause);
+            // A window refused the probes of the last pause, and a cycle
+            // (one pause's end to the next) is known: the next window opens
+            // about a cycle after the last one did. The first probe goes a
+            // little before that, rather than many from now on.
+            let foreseen = match (state.window_cycle, state.cycle_from) {
+                (Some(cycle), Some((from, _))) => {
+                    Some(from + cycle - cycle.mul_f64(probe::EARLY_SHARE))
+                }
+                _ => None,
+            };
+            state.foreseen_pause = false;
+            state.probe = match foreseen {
+                Some(until) if until > now + pause => {
+                    state.foreseen_pause = true;
+                    Probe::Waiting { until, pause }
+                }
+                _ => Probe::pause_from(now, pause),
+            };
+            state.refused_probes = 0;
             tracing::info!(
                 target: LOG_TARGET,
                 rate = state.bucket.rate,
@@ -419,9 +483,13 @@ impl RateLimiter {
     /// at: measured over the last second, or since the last pause ended if
     /// that was less than a second ago (the pause is not a rate the server
     /// asked for); see [`curve::refused_rate`].
-    fn refused_rate(&self, state: &State, now: Instant) -> (f64, f64) {
-        let sending = self.sent_recently.per_second(now, state.flowing_since);
-        let let_through = self.accepted.per_second(now, state.flowing_since);
+    fn refused_rate(&self, state: &State, now: Instant, young_as_a_second: bool) -> (f64, f64) {
+        let sending = self
+            .sent_recently
+            .per_second(now, state.flowing_since, young_as_a_second);
+        let let_through = self
+            .accepted
+            .per_second(now, state.flowing_since, young_as_a_second);
         (
             curve::refused_rate(sending, state.bucket.rate, let_through),
             let_through,

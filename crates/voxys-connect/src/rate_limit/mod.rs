@@ -24,6 +24,8 @@ mod curve;
 mod limiter;
 mod probe;
 #[cfg(test)]
+mod sim;
+#[cfg(test)]
 mod tests;
 mod window;
 

@@ -16,6 +16,13 @@ pub(super) const LONGEST_PAUSE: Duration = Duration::from_secs(10);
 /// of that pause is lost.
 pub(super) const PAUSE_SHARE: f64 = 0.25;
 
+/// How early the first probe goes before the window the limiter foresees,
+/// as a share of the cycle: the probe is refused once rather than late.
+pub(super) const EARLY_SHARE: f64 = 0.02;
+/// Probes refused in one pause that show the limit counts in windows (a
+/// token bucket lets the first or second through).
+pub(super) const WINDOW_PROBES: u32 = 2;
+
 /// Where the limiter is after a decrease.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Probe {

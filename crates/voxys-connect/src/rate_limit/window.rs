@@ -8,11 +8,6 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// How many answers in a row must be 429 before the client takes them for
-/// the server's limit: a limit refuses every request until its window
-/// moves on, while a lone 429 between answers that got through is a passing
-/// refusal, retried like any other.
-pub(super) const CONFIRM: u32 = 3;
 /// How long the sending rate is measured over before it is smoothed in.
 pub(super) const MEASURE_EVERY: Duration = Duration::from_millis(500);
 /// The weight of the latest measurement of the sending rate.
@@ -70,19 +65,27 @@ impl LastSecond {
     /// now, the one under way included).
     #[cfg(test)]
     fn total(&self, now: Instant) -> u64 {
-        self.last_second(now).0
+        self.last_second(now, true).0
     }
 
     /// The events of the ten periods of 100 ms up to now (the one under way
     /// included), and the time they cover (from 0.9 s to 1 s). A limiter
     /// younger than that counts its life as a second: a burst in the first
     /// moments says how many the server lets through, not how fast.
-    fn last_second(&self, now: Instant) -> (u64, Duration) {
+    fn last_second(&self, now: Instant, young_as_a_second: bool) -> (u64, Duration) {
         let period = self.period(now);
         let first = period.saturating_sub(9);
         let count = self.sum(first, period);
         if period < 9 {
-            return (count, Duration::from_secs(1));
+            let life = now.saturating_duration_since(self.origin);
+            return (
+                count,
+                if young_as_a_second {
+                    Duration::from_secs(1)
+                } else {
+                    life.max(Duration::from_millis(200))
+                },
+            );
         }
         let start = self.origin + Duration::from_millis(first.saturating_mul(100));
         (count, now.saturating_duration_since(start))
@@ -101,15 +104,23 @@ impl LastSecond {
     }
 
     /// The events a second over the last second, or since `since` if that
-    /// was less than a second ago (over at least 200 ms).
-    pub(super) fn per_second(&self, now: Instant, since: Option<Instant>) -> f64 {
+    /// was less than a second ago (over at least 200 ms). A count younger
+    /// than a second counts its life as a second when `young_as_a_second`
+    /// (a burst at the start says how many a window lets through, not how
+    /// fast), else its life (at least 200 ms).
+    pub(super) fn per_second(
+        &self,
+        now: Instant,
+        since: Option<Instant>,
+        young_as_a_second: bool,
+    ) -> f64 {
         match since {
             Some(since) if now.saturating_duration_since(since) < Duration::from_secs(1) => {
                 let (count, over) = self.since(now, since);
                 count as f64 / over.max(Duration::from_millis(200)).as_secs_f64()
             }
             _ => {
-                let (count, over) = self.last_second(now);
+                let (count, over) = self.last_second(now, young_as_a_second);
                 count as f64 / over.as_secs_f64().max(0.1)
             }
         }
@@ -124,25 +135,34 @@ impl LastSecond {
     }
 }
 
-/// The answers in a row that were 429, up to the latest; without a lock.
+/// How many of the last [`RECENT`] answers were 429; without a lock.
 #[derive(Debug, Default)]
-pub(super) struct RefusalRun {
-    /// 429s since the last answer that was not one.
-    in_a_row: AtomicU32,
+pub(super) struct RecentRefusals {
+    /// The last 32 answers, newest in the lowest bit: 1 for a 429.
+    answers: AtomicU32,
 }
 
-impl RefusalRun {
-    /// Counts an answer, `throttled` (429) or not, and returns the 429s in
-    /// a row up to it: 0 for an answer that was not one.
+/// 429s among the last [`RECENT`] answers that are the server's limit: a
+/// window refuses every request until it ends, a token bucket one here and
+/// there among those it lets through; either way they keep coming. One
+/// alone (a proxy's, a fault) is only retried.
+pub(super) const RECENT_LIMIT: u32 = 2;
+
+/// How many of the latest answers [`RecentRefusals::count`] looks back on.
+pub(super) const RECENT: u32 = 16;
+
+impl RecentRefusals {
+    /// Counts an answer, `throttled` (429) or not, and returns the 429s
+    /// among the last [`RECENT`] answers, this one included.
     pub(super) fn count(&self, throttled: bool) -> u32 {
-        if throttled {
-            self.in_a_row.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            if self.in_a_row.load(Ordering::Relaxed) != 0 {
-                self.in_a_row.store(0, Ordering::Relaxed);
-            }
-            0
-        }
+        let bit = u32::from(throttled);
+        let previous = self
+            .answers
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| {
+                Some((r << 1) | bit)
+            })
+            .unwrap_or_default();
+        (((previous << 1) | bit) & ((1 << RECENT) - 1)).count_ones()
     }
 }
 
@@ -226,7 +246,7 @@ mod tests {
         for _ in 0..20 {
             counter.count(Instant::now());
         }
-        assert_eq!(counter.per_second(Instant::now(), None), 20.0);
+        assert_eq!(counter.per_second(Instant::now(), None, true), 20.0);
         tokio::time::advance(Duration::from_secs(3)).await;
         let since = Instant::now();
         for _ in 0..30 {
@@ -236,28 +256,31 @@ mod tests {
         let now = Instant::now();
         // 30 in the 300 ms since `since`; 30 in the last ten periods, which
         // cover 900 ms at the start of a period.
-        assert!((counter.per_second(now, Some(since)) - 100.0).abs() < 1e-9);
-        assert!((counter.per_second(now, None) - 30.0 / 0.9).abs() < 1e-9);
+        assert!((counter.per_second(now, Some(since), true) - 100.0).abs() < 1e-9);
+        assert!((counter.per_second(now, None, true) - 30.0 / 0.9).abs() < 1e-9);
         // Ten of them in the last 100 ms: over 200 ms at least.
         let late = now - Duration::from_millis(100);
-        assert!((counter.per_second(now, Some(late)) - 50.0).abs() < 1e-9);
+        assert!((counter.per_second(now, Some(late), true) - 50.0).abs() < 1e-9);
         // A second ago or more: the last second.
         assert_eq!(
-            counter.per_second(now, Some(since - Duration::from_secs(1))),
-            counter.per_second(now, None)
+            counter.per_second(now, Some(since - Duration::from_secs(1)), true),
+            counter.per_second(now, None, true)
         );
         assert_eq!(counter.ever(), 50);
     }
 
     #[test]
-    fn a_run_counts_429s_until_an_answer_gets_through() {
-        let run = RefusalRun::default();
-        assert_eq!(run.count(true), 1);
-        assert_eq!(run.count(true), 2);
-        assert_eq!(run.count(false), 0);
-        assert_eq!(run.count(true), 1);
-        assert_eq!(run.count(true), 2);
-        assert_eq!(run.count(true), CONFIRM);
+    fn the_recent_429s_are_those_of_the_last_sixteen_answers() {
+        let recent = RecentRefusals::default();
+        assert_eq!(recent.count(true), 1);
+        assert_eq!(recent.count(false), 1);
+        assert_eq!(recent.count(true), 2);
+        for _ in 0..RECENT - 2 {
+            recent.count(false);
+        }
+        // The first 429 is now seventeen answers back.
+        assert_eq!(recent.count(false), 1);
+        assert_eq!(recent.count(false), 0);
     }
 
     #[test]

@@ -1,0 +1,294 @@
+//! A simulation of clients against a server's rate limit, on tokio's paused
+//! clock: the limiter as the pipeline drives it (acquire, send, record, go
+//! again as [`Pacing`] says), against a server model of each common kind of
+//! limit. Thousands of requests take milliseconds of real time and the same
+//! on any machine, so the limiter's promises are tested here with figures
+//! (share of the fastest possible time, share refused, fairness), and the
+//! HTTP benchmark (`benches/rate_limit.rs`) checks the same through the
+//! mock.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{Outcome, RateLimiter};
+use crate::RetryPolicy;
+use crate::retry::Pacing;
+
+/// A kind of server limit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Shape {
+    /// At most `limit` a `period`, in fixed windows counted from the
+    /// server's start (Rack::Attack); refused requests count.
+    Fixed { limit: u64, period: Duration },
+    /// At most `limit` let through in any `period` (a sliding log).
+    Sliding { limit: u64, period: Duration },
+    /// A token bucket (GCRA): `rate` a second, at most `burst` at once.
+    Bucket { rate: f64, burst: f64 },
+}
+
+impl Shape {
+    /// The fastest `n` requests can all be answered, sent as the limit
+    /// allows from a server that was idle, `at_once` at a time, each
+    /// answered after `latency`: the windows that must pass (or the time to
+    /// earn the tokens past the burst), then the last requests' own time.
+    pub(crate) fn fastest(&self, n: u64, at_once: u64, latency: Duration) -> Duration {
+        let rounds =
+            |k: u64| latency * u32::try_from(k.div_ceil(at_once.max(1))).unwrap_or(u32::MAX);
+        match *self {
+            Shape::Fixed { limit, period } | Shape::Sliding { limit, period } => {
+                let passed = n.saturating_sub(1) / limit;
+                let waits = period * u32::try_from(passed).unwrap_or(u32::MAX);
+                waits + rounds(n - passed * limit)
+            }
+            Shape::Bucket { rate, burst } => {
+                let earned = Duration::from_secs_f64(((n as f64 - burst).max(0.0)) / rate);
+                earned.max(rounds(n).saturating_sub(latency)) + latency
+            }
+        }
+    }
+}
+
+/// The server's limit: one, shared by every client of the simulation.
+#[derive(Debug)]
+pub(crate) struct Server {
+    shape: Shape,
+    retry_after: bool,
+    started: Instant,
+    window: (u64, u64),
+    log: VecDeque<Instant>,
+    tokens: f64,
+    filled_at: Instant,
+}
+
+impl Server {
+    pub(crate) fn new(shape: Shape, retry_after: bool) -> Server {
+        let now = Instant::now();
+        Server {
+            shape,
+            retry_after,
+            started: now,
+            window: (0, 0),
+            log: VecDeque::new(),
+            tokens: match shape {
+                Shape::Bucket { burst, .. } => burst,
+                _ => 0.0,
+            },
+            filled_at: now,
+        }
+    }
+
+    /// Whether a request arriving now is let through; if not, the
+    /// `Retry-After` it gets (when the server sends one).
+    fn check(&mut self) -> Result<(), Option<Duration>> {
+        let now = Instant::now();
+        let refused = |wait: Duration| Err(self_retry(self.retry_after, wait));
+        match self.shape {
+            Shape::Fixed { limit, period } => {
+                let since = now.duration_since(self.started).as_nanos();
+                let index = u64::try_from(since / period.as_nanos()).unwrap_or(u64::MAX);
+                if self.window.0 != index {
+                    self.window = (index, 0);
+                }
+                self.window.1 += 1;
+                if self.window.1 <= limit {
+                    Ok(())
+                } else {
+                    let left = period.as_nanos() - since % period.as_nanos();
+                    refused(Duration::from_nanos(
+                        u64::try_from(left).unwrap_or(u64::MAX),
+                    ))
+                }
+            }
+            Shape::Sliding { limit, period } => {
+                while self
+                    .log
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= period)
+                {
+                    self.log.pop_front();
+                }
+                if (self.log.len() as u64) < limit {
+                    self.log.push_back(now);
+                    Ok(())
+                } else {
+                    let oldest = self.log.front().copied().unwrap_or(now);
+                    refused(period.saturating_sub(now.duration_since(oldest)))
+                }
+            }
+            Shape::Bucket { rate, burst } => {
+                let earned = now.duration_since(self.filled_at).as_secs_f64() * rate;
+                self.tokens = (self.tokens + earned).min(burst);
+                self.filled_at = now;
+                if self.tokens >= 1.0 {
+                    self.tokens -= 1.0;
+                    Ok(())
+                } else {
+                    refused(Duration::from_secs_f64((1.0 - self.tokens) / rate))
+                }
+            }
+        }
+    }
+}
+
+/// A `Retry-After` as a server sends it: whole seconds, rounded up.
+fn self_retry(send: bool, wait: Duration) -> Option<Duration> {
+    send.then(|| Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)))
+}
+
+/// What became of one client's job.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Job {
+    /// Requests let through (the job's size).
+    pub(crate) done: u64,
+    /// Answers that were 429.
+    pub(crate) refused: u64,
+    /// From the start until the last request was let through.
+    pub(crate) took: Duration,
+}
+
+/// Runs `n` requests of one client (`limiter`), `concurrency` at a time,
+/// each answered after `latency`, against `server`; a refused request goes
+/// again as the limiter's answer says: at once through the limiter, or
+/// after the retry policy's backoff (or the `Retry-After`).
+pub(crate) async fn job(
+    limiter: Arc<RateLimiter>,
+    server: Arc<Mutex<Server>>,
+    n: u64,
+    concurrency: usize,
+    latency: Duration,
+) -> Job {
+    let started = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let policy = RetryPolicy::default();
+    let workers = (0..concurrency).map(|_| {
+        let (limiter, server, next, refused) = (
+            limiter.clone(),
+            server.clone(),
+            next.clone(),
+            refused.clone(),
+        );
+        let policy = policy.clone();
+        async move {
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
+                let mut retries = 0;
+                loop {
+                    let permit = limiter.acquire().await;
+                    tokio::time::sleep(latency / 2).await;
+                    let verdict = server.lock().unwrap().check();
+                    tokio::time::sleep(latency / 2).await;
+                    match verdict {
+                        Ok(()) => {
+                            limiter.record(permit, Outcome::Other);
+                            break;
+                        }
+                        Err(after) => {
+                            refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            match limiter.record(permit, Outcome::Throttled(after)) {
+                                Pacing::Limiter { .. } => {}
+                                Pacing::Policy => {
+                                    retries += 1;
+                                    tokio::time::sleep(policy.wait(retries, after)).await;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Instant::now()
+        }
+    });
+    let ends = futures::future::join_all(workers).await;
+    let last = ends.into_iter().max().unwrap_or(started);
+    Job {
+        done: n,
+        refused: refused.load(std::sync::atomic::Ordering::Relaxed),
+        took: last.duration_since(started),
+    }
+}
+
+/// The outcome of `clients` clients, each with its own limiter, running
+/// `n` requests each at once against one limit.
+#[derive(Debug)]
+pub(crate) struct Run {
+    /// Each client's job.
+    pub(crate) jobs: Vec<Job>,
+    /// The share of the fastest possible time for all of them together
+    /// (1.0: as fast as the limit allows).
+    pub(crate) speed: f64,
+    /// The share of all answers that were 429.
+    pub(crate) refused: f64,
+    /// Jain's fairness index of the clients' throughputs (1.0: equal).
+    pub(crate) fairness: f64,
+}
+
+/// Runs `clients` clients of `n` requests each, `concurrency` at a time,
+/// through limiters made by `limiter`, against one server limit of `shape`.
+pub(crate) async fn run(
+    shape: Shape,
+    retry_after: bool,
+    clients: usize,
+    n: u64,
+    concurrency: usize,
+    latency: Duration,
+    limiter: impl Fn() -> RateLimiter,
+) -> Run {
+    // The retry policy's jitter, the same in every run.
+    fastrand::seed(7);
+    let server = Arc::new(Mutex::new(Server::new(shape, retry_after)));
+    let started = Instant::now();
+    let limiters: Vec<Arc<RateLimiter>> = (0..clients).map(|_| Arc::new(limiter())).collect();
+    let trace = std::env::var_os("SIM_TRACE").map(|_| {
+        let limiters = limiters.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let rates: Vec<String> = limiters
+                    .iter()
+                    .map(|l| {
+                        let s = l.status();
+                        format!(
+                            "{:>6.1}{} {:>4}",
+                            s.requests_per_second.unwrap_or(f64::NAN),
+                            if s.paused { "p" } else { " " },
+                            s.throttled
+                        )
+                    })
+                    .collect();
+                eprintln!(
+                    "{:>6.2}s {}",
+                    started.elapsed().as_secs_f64(),
+                    rates.join(" | ")
+                );
+            }
+        })
+    });
+    let jobs = futures::future::join_all(
+        limiters
+            .iter()
+            .map(|l| job(l.clone(), server.clone(), n, concurrency, latency)),
+    )
+    .await;
+    if let Some(trace) = trace {
+        trace.abort();
+    }
+    let took = started.elapsed();
+    let total = n * clients as u64;
+    let fastest = shape.fastest(total, (concurrency * clients) as u64, latency);
+    let refused: u64 = jobs.iter().map(|j| j.refused).sum();
+    let rates: Vec<f64> = jobs
+        .iter()
+        .map(|j| j.done as f64 / j.took.as_secs_f64().max(1e-9))
+        .collect();
+    let sum: f64 = rates.iter().sum();
+    let squares: f64 = rates.iter().map(|r| r * r).sum();
+    Run {
+        jobs,
+        speed: fastest.as_secs_f64() / took.as_secs_f64(),
+        refused: refused as f64 / (refused + total) as f64,
+        fairness: sum * sum / (rates.len() as f64 * squares),
+    }
+}
