@@ -55,8 +55,9 @@ pub struct ConnectionArgs {
     #[arg(long)]
     pub demo: bool,
     /// Retries of a failed request (429, 502-504, timeouts, network errors).
-    /// Once the rate limiter has met three 429s in a row, it waits out the
-    /// server's limit (up to two minutes a request) without using up these;
+    /// Once 429s keep coming (a lone one is retried as any failure), the
+    /// rate limiter waits out the server's limit (up to two minutes a
+    /// request) without using up these;
     /// with 0, every request goes once, and a 429 fails it at once.
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
@@ -71,8 +72,8 @@ pub struct ConnectionArgs {
     pub allow_plain_http: bool,
     /// Send at most this many requests a second (the whole command, every
     /// page and batch together). Without it the rate adapts on its own: it
-    /// slows down when the server answers 429 (three in a row), finds the
-    /// server's limit and holds there.
+    /// slows down when the server's 429s keep coming, finds the server's
+    /// limit and holds there.
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub max_rate: Option<f64>,
 }

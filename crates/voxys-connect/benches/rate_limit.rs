@@ -229,11 +229,11 @@ async fn export(
         .iter()
         .map(|l| l["id"].as_i64().expect("an id"))
         .collect();
+    server.set_throttle(Some(throttle));
+    tokio::time::sleep(phase).await;
     let clients: Vec<Client> = (0..setup.clients)
         .map(|_| client(&server, setup, throttle.per_second() as u64))
         .collect();
-    server.set_throttle(Some(throttle));
-    tokio::time::sleep(phase).await;
     let share = pages / setup.clients as u64;
     let started = Instant::now();
     let jobs = clients.iter().enumerate().map(|(i, client)| {
@@ -288,11 +288,11 @@ async fn bulk(
         .iter()
         .map(|l| l.id)
         .collect();
+    server.set_throttle(Some(throttle));
+    tokio::time::sleep(phase).await;
     let clients: Vec<Client> = (0..setup.clients)
         .map(|_| client(&server, setup, throttle.per_second() as u64))
         .collect();
-    server.set_throttle(Some(throttle));
-    tokio::time::sleep(phase).await;
     let share = all.len().div_ceil(setup.clients);
     let started = Instant::now();
     let jobs = clients.iter().zip(all.chunks(share)).map(|(client, ids)| {
@@ -381,8 +381,9 @@ async fn main() {
             );
         tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
     }
-    let pages = env("VOXYS_BENCH_PAGES", 500);
-    let rate = env("VOXYS_BENCH_RATE", 100);
+    // A multiple of the four clients, each with an equal share.
+    let pages = (env("VOXYS_BENCH_PAGES", 500) / 4).max(1) * 4;
+    let rate = env("VOXYS_BENCH_RATE", 100).max(1);
     let latency = Duration::from_millis(env("VOXYS_BENCH_LATENCY_MS", 50));
     let rounds = env("VOXYS_BENCH_ROUNDS", 5).max(1);
     let only_shape = std::env::var("VOXYS_BENCH_SHAPE").unwrap_or_default();
@@ -414,7 +415,11 @@ async fn main() {
                 let mut rows = Vec::new();
                 for round in 0..n {
                     // Round k starts k/n of the way into the first window.
-                    let phase = Duration::from_millis(1000 * round / rounds);
+                    let window_ms = match shape {
+                        Shape::Fixed { seconds } => 1000 * seconds,
+                        _ => 1000,
+                    };
+                    let phase = Duration::from_millis(window_ms * round / rounds);
                     let (units, took, server) = match job {
                         "export" => export(pages, throttle, latency, *setup, phase).await,
                         _ => bulk(pages, throttle, latency, *setup, phase).await,

@@ -398,8 +398,10 @@ impl Pipeline {
                         rate_limit = tracing::field::Empty,
                     );
                     let began = std::time::SystemTime::now();
-                    let (result, pacing) =
-                        self.attempt(http, request).instrument(span.clone()).await;
+                    let (result, pacing) = self
+                        .attempt(http, request, attempt > 1)
+                        .instrument(span.clone())
+                        .await;
                     self.judge(result, pacing, operation, call.as_deref(), retryable, began)
                         .instrument(span)
                         .await
@@ -412,14 +414,16 @@ impl Pipeline {
         result
     }
 
-    /// One attempt, in the current span: waits for the rate limiter, sends,
-    /// reads the body, and tells the limiter how it went.
+    /// One attempt (`retry`: not the first), in the current span: waits
+    /// for the rate limiter, sends, reads the body, and tells the limiter
+    /// how it went.
     async fn attempt(
         &self,
         http: &reqwest::Client,
         request: reqwest::Request,
+        retry: bool,
     ) -> (reqwest::Result<reqwest::Response>, Pacing) {
-        let permit = self.limiter.acquire().await;
+        let permit = self.limiter.acquire().await.for_retry(retry);
         let span = tracing::Span::current();
         if let Some(rate) = self.limiter.current_rate() {
             span.record("rate_limit", rate);

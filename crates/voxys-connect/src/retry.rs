@@ -15,12 +15,12 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// attempts, or when the next wait would end past `max_elapsed` since the first
 /// attempt; the last error is returned then.
 ///
-/// 429s the client's rate limiter takes charge of (a run of them: see
-/// [`ClientBuilder::adaptive_rate_limit`](crate::ClientBuilder::adaptive_rate_limit))
+/// 429s the client's rate limiter takes charge of (429s that keep coming:
+/// see [`ClientBuilder::adaptive_rate_limit`](crate::ClientBuilder::adaptive_rate_limit))
 /// are not backed off: the limiter pauses the whole client and decides when
 /// they go again, and they do not count against `max_attempts`;
-/// `max_elapsed` still bounds them. A lone 429 while the limiter holds the
-/// client to a rate goes again with the limiter's next token, and counts.
+/// `max_elapsed` still bounds them. A lone 429 is backed off as any
+/// failure, and counts. With `max_attempts` 1 nothing goes again.
 ///
 /// ```
 /// use std::time::Duration;

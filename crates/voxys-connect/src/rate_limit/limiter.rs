@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::bucket::{Bucket, Turn};
 use super::curve::{self, Curve};
 use super::probe::{self, Probe};
-use super::window::{LastSecond, RECENT_LIMIT, RecentRefusals, SendingRate};
+use super::window::{LastSecond, RECENT, RECENT_LIMIT, RecentRefusals, SendingRate};
 use super::{LOG_TARGET, Outcome, Permit, RateLimitStatus};
 use crate::retry::Pacing;
 
@@ -90,7 +90,37 @@ struct State {
     /// Whether the pause under way (or just ended) waits for a window
     /// foreseen from the last cycle.
     foreseen_pause: bool,
+    /// After a decrease: whether the 429s stop once the client slows down.
+    check: Option<Check>,
+    /// The share of answers that are 429 whatever the client's rate (a
+    /// proxy's or a fault's), once a check found some: 429s count as the
+    /// limit only when they come far more often than that.
+    noise: f64,
 }
+
+/// The answers after a decrease, counted to tell whether the 429s were the
+/// server's limit: a limit refuses less once the client slows down; 429s
+/// that come at random, whatever the rate, keep coming.
+#[derive(Clone, Copy, Debug)]
+struct Check {
+    /// The rate before the decrease (infinite when the client was not held),
+    /// and whether the client was held.
+    rate_before: f64,
+    engaged_before: bool,
+    /// The share of 429s among the 64 answers before the decrease.
+    share_before: f64,
+    /// Answers to requests sent after the decrease, and the 429s among them.
+    seen: u32,
+    refused: u32,
+}
+
+/// How many answers after a decrease the check counts.
+const CHECK_ANSWERS: u32 = 64;
+/// 429s among them that say the 429s do not depend on the rate.
+const CHECK_REFUSED: u32 = 3;
+/// The share of 429s after a decrease, against the share before, that says
+/// they did not drop.
+const SAME_SHARE: f64 = 0.6;
 
 /// What a request waiting to leave does next.
 enum Step {
@@ -140,6 +170,8 @@ impl RateLimiter {
                 refused_probes: 0,
                 window_cycle: None,
                 foreseen_pause: false,
+                check: None,
+                noise: 0.0,
             }),
         }
     }
@@ -210,6 +242,7 @@ impl RateLimiter {
             sent_at: Instant::now(),
             probe,
             recorded: false,
+            retry: false,
         }
     }
 
@@ -239,7 +272,13 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let throttled = matches!(outcome, Outcome::Throttled(_));
-        let recent = self.recent_refusals.count(throttled);
+        // The 429s of retries are left out: one request that keeps being
+        // refused while others get through is no limit of the server's.
+        let recent = if throttled && permit.retry {
+            self.recent_refusals.peek()
+        } else {
+            self.recent_refusals.count(throttled)
+        };
         if !throttled {
             self.accepted.count(now);
             if !self.engaged.load(Ordering::Acquire) {
@@ -258,13 +297,20 @@ impl RateLimiter {
                 // A `Retry-After: 1` then says nothing a probe would not.
                 after
                     .map(|a| {
-                        a.min(self.max_retry_after)
-                            .saturating_sub(RETRY_AFTER_ROUNDING)
+                        a.saturating_sub(RETRY_AFTER_ROUNDING)
+                            .min(self.max_retry_after)
                     })
                     .filter(|a| !a.is_zero())
             }
             Outcome::Other => None,
         };
+        if !permit.probe && !permit.retry {
+            self.check_after_decrease(
+                &mut state,
+                permit.sent_at,
+                matches!(outcome, Outcome::Throttled(_)),
+            );
+        }
         match (permit.probe, outcome) {
             (true, Outcome::Throttled(_)) => {
                 self.probe_refused(&mut state, now, retry_after);
@@ -354,7 +400,13 @@ impl RateLimiter {
         let cycle = now.saturating_duration_since(from);
         // Probes refused for a while before this one got through: the limit
         // counts in windows, and a cycle is about one.
-        state.window_cycle = if state.refused_probes >= probe::WINDOW_PROBES {
+        // A cycle in which the client was idle part of the time says
+        // nothing of the window: it must have let through at least half the
+        // rate refused.
+        let busy = (total - then) as f64 >= 0.5 * state.curve.refused_rate * cycle.as_secs_f64();
+        state.window_cycle = if !busy {
+            None
+        } else if state.refused_probes >= probe::WINDOW_PROBES {
             Some(cycle)
         } else if state.foreseen_pause {
             // The probe went at the window foreseen: got through at once,
@@ -398,12 +450,12 @@ impl RateLimiter {
             return Pacing::Limiter { counts: false };
         }
         // The server's limit: 429s that keep coming (a window refuses
-        // every request, a token bucket one here and there); once the
-        // client is held to a rate, any 429 it sent after the last
-        // decrease.
-        if recent < RECENT_LIMIT && !self.engaged.load(Ordering::Acquire) {
-            // A passing refusal, before the client holds back: retried
-            // after the retry policy's backoff.
+        // every request, a token bucket one here and there). A lone one (a
+        // proxy's, a fault) is a passing refusal: retried after the retry
+        // policy's backoff, and nothing slows down, even once the client
+        // is held to a rate (random 429s would hold it down otherwise).
+        let noisy = f64::from(recent) <= 4.0 * state.noise * f64::from(RECENT);
+        if recent < RECENT_LIMIT || noisy {
             return Pacing::Policy;
         }
         self.decrease(state, now, retry_after);
@@ -418,6 +470,20 @@ impl RateLimiter {
     /// [`curve::at_window_edge`]) the curve starts at once; otherwise the
     /// client pauses, then probes.
     fn decrease(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
+        if state.check.is_none() {
+            let engaged = self.engaged.load(Ordering::Acquire);
+            state.check = Some(Check {
+                rate_before: if engaged {
+                    state.bucket.rate
+                } else {
+                    f64::INFINITY
+                },
+                engaged_before: engaged,
+                share_before: self.recent_refusals.share_of_64(),
+                seen: 0,
+                refused: 0,
+            });
+        }
         let (refused, let_through) = self.refused_rate(state, now, true);
         // A client younger than a second took its life for a second: right
         // for a window, which let a burst through and refuses the rest of
@@ -454,14 +520,21 @@ impl RateLimiter {
             // about a cycle after the last one did. The first probe goes a
             // little before that, rather than many from now on.
             let foreseen = match (state.window_cycle, state.cycle_from) {
-                (Some(cycle), Some((from, _))) => {
-                    Some(from + cycle - cycle.mul_f64(probe::EARLY_SHARE))
+                (Some(cycle), Some((from, _))) if cycle > probe::FIRST_PAUSE => {
+                    // The first window boundary after now, a little early.
+                    let since = now.saturating_duration_since(from).as_secs_f64();
+                    let cycles = (since / cycle.as_secs_f64()).floor() + 1.0;
+                    Some(from + cycle.mul_f64(cycles) - cycle.mul_f64(probe::EARLY_SHARE))
                 }
                 _ => None,
             };
             state.foreseen_pause = false;
             state.probe = match foreseen {
-                Some(until) if until > now + pause => {
+                // Never longer than the longest pause between probes, or a
+                // Retry-After: a cycle that is wrong costs little.
+                Some(until)
+                    if until > now + pause && until <= now + probe::LONGEST_PAUSE.max(pause) =>
+                {
                     state.foreseen_pause = true;
                     Probe::Waiting { until, pause }
                 }
@@ -515,6 +588,48 @@ impl RateLimiter {
             );
         }
         state.bucket.rate = rate;
+    }
+
+    /// Counts an answer (`refused`: a 429) to a first attempt that left at
+    /// `sent_at`, for the check after the last decrease. Once it has seen
+    /// [`CHECK_ANSWERS`] sent after the decrease: when 429s kept coming
+    /// ([`CHECK_REFUSED`] or more, and at more than 60% of the share
+    /// before) although the client slowed down, they do
+    /// not depend on the rate: the decrease is undone (the client lets go
+    /// if it was not held before), and such a share of 429s is counted as
+    /// noise from then on.
+    fn check_after_decrease(&self, state: &mut State, sent_at: Instant, refused: bool) {
+        let (Some(check), Some(decreased)) = (state.check.as_mut(), state.decreased_at) else {
+            return;
+        };
+        if sent_at <= decreased {
+            return;
+        }
+        check.seen += 1;
+        check.refused += u32::from(refused);
+        if check.seen < CHECK_ANSWERS {
+            return;
+        }
+        let check = *check;
+        state.check = None;
+        let share = f64::from(check.refused) / f64::from(check.seen);
+        // A limit refuses far less once the client slows down (and the
+        // noise measured before was less than thought).
+        if check.refused < CHECK_REFUSED || share < SAME_SHARE * check.share_before {
+            state.noise /= 2.0;
+            return;
+        }
+        state.noise = state.noise.max(share);
+        state.bucket.rate = self.capped(check.rate_before);
+        state.curve = Curve::flat(state.bucket.rate);
+        if !check.engaged_before && self.cap.is_none() {
+            self.engaged.store(false, Ordering::Release);
+        }
+        tracing::info!(
+            target: LOG_TARGET,
+            share,
+            "429s kept coming after the client slowed down: they do not depend on its rate, and it goes back to where it was"
+        );
     }
 
     /// `rate`, within the cap and the floor.

@@ -4,12 +4,14 @@
 //! Each [`Client`](crate::Client) has one, shared by every request it makes
 //! (each page of every stream, every bulk batch, single calls, and clones of
 //! the client). It stays out of the way (a few atomic operations a request)
-//! until the server answers 429 three times in a row, or from the first
-//! request when the client has a cap
+//! until 429s keep coming (two among the last 16 answers, in a row as a
+//! window refuses or one here and there as a token bucket does), or from
+//! the first request when the client has a cap
 //! ([`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)).
-//! Then requests wait for tokens at a rate that drops on a run of 429s and
-//! grows back along a CUBIC curve; after a drop the client pauses, and one
-//! request probes before the others go.
+//! Then requests wait for tokens at a rate that drops when they come again
+//! and grows back along a CUBIC curve; after a drop the client pauses, and
+//! one request probes before the others go. 429s that keep coming although
+//! the client slowed down (a flaky proxy's, at random) undo the drop.
 //! [`ClientBuilder::adaptive_rate_limit`](crate::ClientBuilder::adaptive_rate_limit)
 //! turns the adaptation off.
 //!
@@ -51,6 +53,18 @@ pub(crate) struct Permit<'a> {
     probe: bool,
     /// Whether the request's outcome was recorded.
     recorded: bool,
+    /// Whether this is a retry of a request refused before: its 429 says
+    /// nothing new of the server's limit (one request that keeps being
+    /// refused while others get through is a fault of its own).
+    retry: bool,
+}
+
+impl Permit<'_> {
+    /// Marks the request as a retry of one that failed before.
+    pub(crate) fn for_retry(mut self, retry: bool) -> Self {
+        self.retry = retry;
+        self
+    }
 }
 
 impl Drop for Permit<'_> {

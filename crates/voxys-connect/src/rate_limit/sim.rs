@@ -27,6 +27,9 @@ pub(crate) enum Shape {
     Sliding { limit: u64, period: Duration },
     /// A token bucket (GCRA): `rate` a second, at most `burst` at once.
     Bucket { rate: f64, burst: f64 },
+    /// No limit, but a proxy that answers 429 to a share of requests at
+    /// random, whatever the rate.
+    Random { share: f64 },
 }
 
 impl Shape {
@@ -47,6 +50,7 @@ impl Shape {
                 let earned = Duration::from_secs_f64(((n as f64 - burst).max(0.0)) / rate);
                 earned.max(rounds(n).saturating_sub(latency)) + latency
             }
+            Shape::Random { share } => rounds((n as f64 / (1.0 - share)).ceil() as u64),
         }
     }
 }
@@ -118,6 +122,13 @@ impl Server {
                     refused(period.saturating_sub(now.duration_since(oldest)))
                 }
             }
+            Shape::Random { share } => {
+                if fastrand::f64() < share {
+                    refused(Duration::from_secs(1))
+                } else {
+                    Ok(())
+                }
+            }
             Shape::Bucket { rate, burst } => {
                 let earned = now.duration_since(self.filled_at).as_secs_f64() * rate;
                 self.tokens = (self.tokens + earned).min(burst);
@@ -176,7 +187,7 @@ pub(crate) async fn job(
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
                 let mut retries = 0;
                 loop {
-                    let permit = limiter.acquire().await;
+                    let permit = limiter.acquire().await.for_retry(retries > 0);
                     tokio::time::sleep(latency / 2).await;
                     let verdict = server.lock().unwrap().check();
                     tokio::time::sleep(latency / 2).await;
@@ -187,10 +198,10 @@ pub(crate) async fn job(
                         }
                         Err(after) => {
                             refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            retries += 1;
                             match limiter.record(permit, Outcome::Throttled(after)) {
                                 Pacing::Limiter { .. } => {}
                                 Pacing::Policy => {
-                                    retries += 1;
                                     tokio::time::sleep(policy.wait(retries, after)).await;
                                 }
                             }

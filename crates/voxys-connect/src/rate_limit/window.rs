@@ -3,7 +3,7 @@
 //! a row, and the client's smoothed sending rate. Counts only; what they
 //! mean for the rate is the limiter's and the curve's.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -138,8 +138,8 @@ impl LastSecond {
 /// How many of the last [`RECENT`] answers were 429; without a lock.
 #[derive(Debug, Default)]
 pub(super) struct RecentRefusals {
-    /// The last 32 answers, newest in the lowest bit: 1 for a 429.
-    answers: AtomicU32,
+    /// The last 64 answers, newest in the lowest bit: 1 for a 429.
+    answers: AtomicU64,
 }
 
 /// 429s among the last [`RECENT`] answers that are the server's limit: a
@@ -152,10 +152,25 @@ pub(super) const RECENT_LIMIT: u32 = 2;
 pub(super) const RECENT: u32 = 16;
 
 impl RecentRefusals {
+    /// The 429s among the last [`RECENT`] answers, counting nothing.
+    pub(super) fn peek(&self) -> u32 {
+        (self.answers.load(Ordering::Relaxed) & ((1 << RECENT) - 1)).count_ones()
+    }
+
+    /// The share of 429s among the last 64 answers.
+    pub(super) fn share_of_64(&self) -> f64 {
+        f64::from(self.answers.load(Ordering::Relaxed).count_ones()) / 64.0
+    }
+
     /// Counts an answer, `throttled` (429) or not, and returns the 429s
     /// among the last [`RECENT`] answers, this one included.
     pub(super) fn count(&self, throttled: bool) -> u32 {
-        let bit = u32::from(throttled);
+        // The common case, an answer that got through with no 429 among the
+        // last: nothing to write.
+        if !throttled && self.answers.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        let bit = u64::from(throttled);
         let previous = self
             .answers
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| {
