@@ -99,19 +99,7 @@ impl OutputArgs {
         if self.output.is_some() || !std::io::stdout().is_terminal() {
             return None;
         }
-        let of_terminal = console::Term::stdout()
-            .size_checked()
-            .map(|(_, columns)| columns);
-        Some(
-            of_terminal
-                .or_else(|| {
-                    std::env::var("COLUMNS")
-                        .ok()
-                        .and_then(|c| c.trim().parse::<u16>().ok())
-                        .filter(|&c| c >= 20)
-                })
-                .unwrap_or(DEFAULT_WIDTH),
-        )
+        Some(terminal_width(true))
     }
 
     /// A writer of records of type `T` as these flags say (format, file,
@@ -141,6 +129,22 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The width a table is fitted to on a terminal that does not say its own
 /// (nor `COLUMNS`).
 const DEFAULT_WIDTH: u16 = 100;
+
+/// The width to draw in: the terminal's (when `terminal`), else `COLUMNS`
+/// (20 or more), else 100.
+pub(crate) fn terminal_width(terminal: bool) -> u16 {
+    terminal
+        .then(|| console::Term::stdout().size_checked())
+        .flatten()
+        .map(|(_, columns)| columns)
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse::<u16>().ok())
+                .filter(|&c| c >= 20)
+        })
+        .unwrap_or(DEFAULT_WIDTH)
+}
 
 /// Where records are written: standard output, or a temporary file beside
 /// the `--output` file that replaces it only when [`committed`](Sink::commit)

@@ -27,8 +27,6 @@ below. Piped, the same board in plain text, without colors.";
 const MIN_COLUMN: usize = 16;
 /// The widest a column gets.
 const MAX_COLUMN: usize = 32;
-/// The width when neither the terminal nor `COLUMNS` says.
-const DEFAULT_WIDTH: usize = 100;
 
 /// `voxys pipelines show`.
 #[derive(Args)]
@@ -81,18 +79,7 @@ pub async fn show(args: ShowArgs) -> Result<(), Failure> {
 
 /// The width to draw in: the terminal's, else `COLUMNS`, else 100.
 fn width(terminal: bool) -> usize {
-    let of_terminal = terminal
-        .then(|| console::Term::stdout().size_checked())
-        .flatten()
-        .map(|(_, columns)| usize::from(columns));
-    of_terminal
-        .or_else(|| {
-            std::env::var("COLUMNS")
-                .ok()
-                .and_then(|c| c.trim().parse::<usize>().ok())
-                .filter(|&c| c >= 20)
-        })
-        .unwrap_or(DEFAULT_WIDTH)
+    usize::from(crate::output::terminal_width(terminal))
 }
 
 /// Values by currency (`""` for none), summed exactly.
