@@ -272,9 +272,11 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let throttled = matches!(outcome, Outcome::Throttled(_));
-        // The 429s of retries are left out: one request that keeps being
-        // refused while others get through is no limit of the server's.
-        let recent = if throttled && permit.retry {
+        // The 429s of retries are left out while other answers get through:
+        // one request that keeps being refused while others get through is
+        // no limit of the server's. A lone request refused again and again
+        // is.
+        let recent = if throttled && permit.retry && self.recent_refusals.any_through_lately() {
             self.recent_refusals.peek()
         } else {
             self.recent_refusals.count(throttled)

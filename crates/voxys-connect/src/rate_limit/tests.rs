@@ -596,3 +596,41 @@ async fn random_429s_do_not_hold_the_client_down_to_nothing() {
     let run = super::sim::run(shape, retry_after, 1, 1000, 16, latency, adaptive).await;
     assert!(run.speed >= 0.3, "{name}: {run:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_request_refused_again_while_others_get_through_is_no_limit() {
+    let limiter = adaptive();
+    let record = |outcome, retry| {
+        let limiter = &limiter;
+        async move {
+            let permit = limiter.acquire().await.for_retry(retry);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            limiter.record(permit, outcome)
+        }
+    };
+    // One request keeps being refused, others get through between its
+    // tries: its retries are backed off by the policy, and nothing slows.
+    assert_eq!(
+        record(Outcome::Throttled(None), false).await,
+        Pacing::Policy
+    );
+    for _ in 0..10 {
+        assert_eq!(record(Outcome::Other, false).await, Pacing::Policy);
+        assert_eq!(record(Outcome::Throttled(None), true).await, Pacing::Policy);
+    }
+    assert_eq!(limiter.status().requests_per_second, None);
+    // A lone request refused again and again, nothing else getting
+    // through: that is a limit, and the limiter waits it out.
+    let lone = adaptive();
+    let permit = lone.acquire().await;
+    assert_eq!(
+        lone.record(permit, Outcome::Throttled(None)),
+        Pacing::Policy
+    );
+    let permit = lone.acquire().await.for_retry(true);
+    assert_eq!(
+        lone.record(permit, Outcome::Throttled(None)),
+        Pacing::Limiter { counts: false }
+    );
+    assert!(lone.status().paused);
+}

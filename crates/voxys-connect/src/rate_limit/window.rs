@@ -140,6 +140,8 @@ impl LastSecond {
 pub(super) struct RecentRefusals {
     /// The last 64 answers, newest in the lowest bit: 1 for a 429.
     answers: AtomicU64,
+    /// Answers counted, ever.
+    seen: AtomicU64,
 }
 
 /// 429s among the last [`RECENT`] answers that are the server's limit: a
@@ -157,6 +159,19 @@ impl RecentRefusals {
         (self.answers.load(Ordering::Relaxed) & ((1 << RECENT) - 1)).count_ones()
     }
 
+    /// Whether an answer among the last [`RECENT`] counted got through (a
+    /// client with no answer yet has none).
+    pub(super) fn any_through_lately(&self) -> bool {
+        let answers = self.answers.load(Ordering::Relaxed);
+        let seen = self.seen.load(Ordering::Relaxed).min(u64::from(RECENT));
+        if answers == 0 {
+            // No 429 in the history: every answer counted got through.
+            return self.seen.load(Ordering::Relaxed) > 0;
+        }
+        let mask = (1u64 << seen) - 1;
+        (answers & mask).count_ones() < seen as u32
+    }
+
     /// The share of 429s among the last 64 answers.
     pub(super) fn share_of_64(&self) -> f64 {
         f64::from(self.answers.load(Ordering::Relaxed).count_ones()) / 64.0
@@ -168,8 +183,11 @@ impl RecentRefusals {
         // The common case, an answer that got through with no 429 among the
         // last: nothing to write.
         if !throttled && self.answers.load(Ordering::Relaxed) == 0 {
+            // Counted once there is a 429 to tell apart from: `seen` only
+            // matters while the history holds one.
             return 0;
         }
+        self.seen.fetch_add(1, Ordering::Relaxed);
         let bit = u64::from(throttled);
         let previous = self
             .answers
