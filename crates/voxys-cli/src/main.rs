@@ -377,9 +377,8 @@ pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &s
         Error::RateLimited { attempts, .. } => (
             exit::RATE_LIMITED,
             format!(
-                "the API kept answering 429 (rate limited), {} attempt{}. Wait a minute and try again; with --all, lower --concurrency or set --max-rate.",
-                attempts,
-                if *attempts == 1 { "" } else { "s" }
+                "the API kept answering 429 (rate limited), {}. Wait a minute and try again; with --all, lower --concurrency or set --max-rate.",
+                attempts_text(*attempts)
             ),
         ),
         Error::Server {
@@ -418,8 +417,8 @@ pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &s
         Error::Timeout { attempts, .. } => (
             exit::SERVER_OR_NETWORK,
             format!(
-                "no answer in time ({attempts} attempt{}): the server or the network is slow. Try again later, or raise --timeout (seconds an attempt may take).",
-                if *attempts == 1 { "" } else { "s" }
+                "no answer in time ({}): the server or the network is slow. Try again later, or raise --timeout (seconds an attempt may take).",
+                attempts_text(*attempts)
             ),
         ),
         Error::Transport {
@@ -427,9 +426,9 @@ pub(crate) fn describe_after(error: &Error, account: i64, written: u64, noun: &s
         } => (
             exit::SERVER_OR_NETWORK,
             format!(
-                "cannot reach the server ({}; {attempts} attempt{}). Check --base-url and the network, then try again.",
+                "cannot reach the server ({}; {}). Check --base-url and the network, then try again.",
                 root_cause(source),
-                if *attempts == 1 { "" } else { "s" }
+                attempts_text(*attempts)
             ),
         ),
         Error::BodyTooLarge { limit, .. } => (
@@ -507,6 +506,14 @@ pub(crate) fn flag_for(name: &str) -> String {
         _ => return format!("`{name}`"),
     };
     flag.to_owned()
+}
+
+/// `1 attempt`, `5 attempts`.
+fn attempts_text(attempts: u32) -> String {
+    match attempts {
+        1 => "1 attempt".to_owned(),
+        n => format!("{n} attempts"),
+    }
 }
 
 /// `503 Service Temporarily Unavailable`, or `500: snippet`: the status and
