@@ -43,6 +43,9 @@ pub(crate) struct RateLimiter {
     resumed: Notify,
     /// Answers in a row that were 429, up to the latest.
     recent_refusals: RecentRefusals,
+    /// Every answer, retries and all: when most are 429, that is a limit
+    /// whatever else says otherwise.
+    all_refusals: RecentRefusals,
     /// Answers other than 429 in the last second.
     accepted: LastSecond,
     /// Everything else, behind one lock.
@@ -82,6 +85,8 @@ struct State {
     /// after the decrease gets through (the limit refills at once: a token
     /// bucket, not a window).
     if_probe_passes_at_once: Option<f64>,
+    /// When the last refused probe left, since the last pause ended.
+    probe_refused_at: Option<Instant>,
     /// Probes refused since the last decrease.
     refused_probes: u32,
     /// The last cycle (from one pause's end to the next), when its pause
@@ -100,13 +105,19 @@ struct State {
 
 /// The answers after a decrease, counted to tell whether the 429s were the
 /// server's limit: a limit refuses less once the client slows down; 429s
-/// that come at random, whatever the rate, keep coming.
+/// that come at random, whatever the rate, keep coming. Counted in rounds
+/// of [`CHECK_ANSWERS`] until the 429s drop (a limit) or the client has
+/// slowed to half its rate and they have not (noise): other clients that
+/// share a limit keep it refusing while one slows down alone.
 #[derive(Clone, Copy, Debug)]
 struct Check {
-    /// The rate before the decrease (infinite when the client was not held),
-    /// and whether the client was held.
+    /// The rate before the decrease (infinite when the client was not
+    /// held).
     rate_before: f64,
-    engaged_before: bool,
+    /// The fastest the client sent at while the 429s came (the refused
+    /// rate of each decrease): the check concludes only once the client
+    /// has slowed to [`DEEP`] times it.
+    sending_before: f64,
     /// The share of 429s among the 64 answers before the decrease.
     share_before: f64,
     /// Answers to requests sent after the decrease, and the 429s among them.
@@ -114,13 +125,22 @@ struct Check {
     refused: u32,
 }
 
+/// How far under the rate it sent at when the 429s began the client must
+/// have slowed before 429s that keep coming are taken for noise.
+const DEEP: f64 = 0.5;
+/// The most 429s, as a share of answers, that can be noise: more than that,
+/// even after the client slowed down, is a limit others share.
+const MOST_NOISE: f64 = 0.15;
+/// 429s among the last [`RECENT`] answers of any kind (retries included)
+/// that are a limit, whatever else the limiter has learnt.
+const MOSTLY_REFUSED: u32 = RECENT * 3 / 4;
 /// How many answers after a decrease the check counts.
-const CHECK_ANSWERS: u32 = 64;
+const CHECK_ANSWERS: u32 = 128;
 /// 429s among them that say the 429s do not depend on the rate.
 const CHECK_REFUSED: u32 = 3;
 /// The share of 429s after a decrease, against the share before, that says
 /// they did not drop.
-const SAME_SHARE: f64 = 0.6;
+const SAME_SHARE: f64 = 0.4;
 
 /// What a request waiting to leave does next.
 enum Step {
@@ -154,6 +174,7 @@ impl RateLimiter {
             sent_recently: LastSecond::new(now),
             resumed: Notify::new(),
             recent_refusals: RecentRefusals::default(),
+            all_refusals: RecentRefusals::default(),
             accepted: LastSecond::new(now),
             state: Mutex::new(State {
                 bucket: Bucket::new(rate, now),
@@ -168,6 +189,7 @@ impl RateLimiter {
                 throttled: 0,
                 if_probe_passes_at_once: None,
                 refused_probes: 0,
+                probe_refused_at: None,
                 window_cycle: None,
                 foreseen_pause: false,
                 check: None,
@@ -272,16 +294,20 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let throttled = matches!(outcome, Outcome::Throttled(_));
+        let all_recent = self.all_refusals.count(throttled);
         // The 429s of retries are left out while other answers get through:
         // one request that keeps being refused while others get through is
         // no limit of the server's. A lone request refused again and again
         // is.
-        let recent = if throttled && permit.retry && self.recent_refusals.any_through_lately() {
+        let recent = if throttled && permit.retry && self.recent_refusals.first_through_lately() {
             self.recent_refusals.peek()
         } else {
             self.recent_refusals.count(throttled)
         };
         if !throttled {
+            if !permit.retry {
+                self.recent_refusals.first_through();
+            }
             self.accepted.count(now);
             if !self.engaged.load(Ordering::Acquire) {
                 return Pacing::Policy;
@@ -315,7 +341,7 @@ impl RateLimiter {
         }
         match (permit.probe, outcome) {
             (true, Outcome::Throttled(_)) => {
-                self.probe_refused(&mut state, now, retry_after);
+                self.probe_refused(&mut state, now, permit.sent_at, retry_after);
                 drop(state);
                 // Those waiting for the probe's answer wait out the next
                 // pause now, and one of them probes after it: the refused
@@ -325,12 +351,19 @@ impl RateLimiter {
                 Pacing::Limiter { counts: false }
             }
             (true, Outcome::Other) => {
-                self.probe_through(&mut state, now, sent);
+                self.probe_through(&mut state, now, permit.sent_at, sent);
                 drop(state);
                 self.resumed.notify_waiters();
                 Pacing::Policy
             }
             (false, Outcome::Throttled(_)) => {
+                let recent = if all_recent >= MOSTLY_REFUSED {
+                    // Most answers, retries included, are 429: whatever
+                    // the first attempts and the noise say, it is a limit.
+                    RECENT
+                } else {
+                    recent
+                };
                 self.refused(&mut state, now, permit.sent_at, recent, retry_after)
             }
             (false, Outcome::Other) => {
@@ -354,7 +387,14 @@ impl RateLimiter {
     /// the next probe, with the limiter pacing it, and so do the requests
     /// that waited for its answer (the caller wakes them once the lock is
     /// released).
-    fn probe_refused(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
+    fn probe_refused(
+        &self,
+        state: &mut State,
+        now: Instant,
+        sent_at: Instant,
+        retry_after: Option<Duration>,
+    ) {
+        state.probe_refused_at = Some(sent_at);
         state.if_probe_passes_at_once = None;
         state.refused_probes = state.refused_probes.saturating_add(1);
         let refused_for = state
@@ -376,7 +416,7 @@ impl RateLimiter {
     /// not the client's sending rate: that is measured afresh, and the
     /// bucket starts empty. The caller wakes the waiting requests once the
     /// lock is released.
-    fn probe_through(&self, state: &mut State, now: Instant, sent: u64) {
+    fn probe_through(&self, state: &mut State, now: Instant, sent_at: Instant, sent: u64) {
         state.probe = Probe::Off;
         if let Some(refused) = state.if_probe_passes_at_once.take() {
             state.curve = Curve::level_off_at(refused);
@@ -384,7 +424,13 @@ impl RateLimiter {
         }
         state.curve_from = Some(now);
         state.flowing_since = Some(now);
-        self.correct_from_cycle(state, now);
+        // Where the server's window turned: between the last refused
+        // probe and this one, as the server saw them.
+        let turned = match state.probe_refused_at.take() {
+            Some(refused) => refused + sent_at.saturating_duration_since(refused) / 2,
+            None => sent_at,
+        };
+        self.correct_from_cycle(state, turned);
         state.sending.restart(now, sent);
         state.bucket.empty(now);
     }
@@ -403,9 +449,15 @@ impl RateLimiter {
         // Probes refused for a while before this one got through: the limit
         // counts in windows, and a cycle is about one.
         // A cycle in which the client was idle part of the time says
-        // nothing of the window: it must have let through at least half the
-        // rate refused.
-        let busy = (total - then) as f64 >= 0.5 * state.curve.refused_rate * cycle.as_secs_f64();
+        // nothing of the window: while it flowed (from the start of the
+        // cycle to the decrease that paused it), it must have let through at
+        // least half the rate refused. The pause is not idleness: several
+        // clients that share a window use it up early and wait for the next.
+        let flowing = state
+            .decreased_at
+            .filter(|&d| d > from)
+            .map_or(cycle, |d| d.saturating_duration_since(from));
+        let busy = (total - then) as f64 >= 0.5 * state.curve.refused_rate * flowing.as_secs_f64();
         state.window_cycle = if !busy {
             None
         } else if state.refused_probes >= probe::WINDOW_PROBES {
@@ -417,7 +469,9 @@ impl RateLimiter {
         } else {
             None
         };
-        let Some(limit) = curve::cycle_limit(total - then, cycle, state.curve.refused_rate) else {
+        let Some(limit) =
+            curve::cycle_limit(total - then, cycle, state.curve.refused_rate).filter(|_| busy)
+        else {
             return;
         };
         state.curve = Curve::level_off_at(limit);
@@ -458,9 +512,16 @@ impl RateLimiter {
         // is held to a rate (random 429s would hold it down otherwise).
         let noisy = f64::from(recent) <= 4.0 * state.noise * f64::from(RECENT);
         if recent < RECENT_LIMIT || noisy {
+            // Once the client is held to a rate, the retry waits its turn
+            // among the others: the rate spaces the requests, and a
+            // `Retry-After` of a second or less (a bucket's token, rounded
+            // up) asks for nothing more. It counts as an attempt.
+            if self.engaged.load(Ordering::Acquire) && retry_after.is_none() {
+                return Pacing::Limiter { counts: true };
+            }
             return Pacing::Policy;
         }
-        self.decrease(state, now, retry_after);
+        self.decrease(state, now, retry_after, recent);
         Pacing::Limiter { counts: false }
     }
 
@@ -471,7 +532,13 @@ impl RateLimiter {
     /// now on. At the end of a window reached a little early (see
     /// [`curve::at_window_edge`]) the curve starts at once; otherwise the
     /// client pauses, then probes.
-    fn decrease(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
+    fn decrease(
+        &self,
+        state: &mut State,
+        now: Instant,
+        retry_after: Option<Duration>,
+        recent: u32,
+    ) {
         if state.check.is_none() {
             let engaged = self.engaged.load(Ordering::Acquire);
             state.check = Some(Check {
@@ -480,7 +547,7 @@ impl RateLimiter {
                 } else {
                     f64::INFINITY
                 },
-                engaged_before: engaged,
+                sending_before: 0.0,
                 share_before: self.recent_refusals.share_of_64(),
                 seen: 0,
                 refused: 0,
@@ -493,13 +560,27 @@ impl RateLimiter {
         // again at its rate at once. Which it was, the probe tells: kept
         // for `probe_through`.
         let (refused_over_life, _) = self.refused_rate(state, now, false);
+        // The check measures how far the client slowed from the fastest it
+        // sent at while the 429s came.
+        if let Some(check) = state.check.as_mut() {
+            check.sending_before = check.sending_before.max(refused);
+        }
         state.if_probe_passes_at_once = (refused_over_life > refused).then_some(refused_over_life);
-        let edge = curve::at_window_edge(
-            state.bucket.rate,
-            let_through,
-            state.decreased_at.map(|d| now.saturating_duration_since(d)),
-            retry_after,
-        );
+        // 429s here and there among answers that get through, to a client
+        // already held to a rate: a token bucket refusing the few requests
+        // over its rate, not a window that refuses all until it ends. The
+        // rate decreases without a pause, as TCP's does on a lost packet: a
+        // pause would leave the limit to the clients that share it and did
+        // not pause.
+        let scattered =
+            self.engaged.load(Ordering::Acquire) && recent <= RECENT_LIMIT && retry_after.is_none();
+        let edge = scattered
+            || curve::at_window_edge(
+                state.bucket.rate,
+                let_through,
+                state.decreased_at.map(|d| now.saturating_duration_since(d)),
+                retry_after,
+            );
         state.curve = Curve::level_off_at(refused);
         state.decreased_at = Some(now);
         state.generation += 1;
@@ -559,16 +640,20 @@ impl RateLimiter {
     /// that was less than a second ago (the pause is not a rate the server
     /// asked for); see [`curve::refused_rate`].
     fn refused_rate(&self, state: &State, now: Instant, young_as_a_second: bool) -> (f64, f64) {
-        let sending = self
-            .sent_recently
-            .per_second(now, state.flowing_since, young_as_a_second);
-        let let_through = self
-            .accepted
-            .per_second(now, state.flowing_since, young_as_a_second);
-        (
-            curve::refused_rate(sending, state.bucket.rate, let_through),
-            let_through,
-        )
+        let measured = |since: Option<Instant>| {
+            let sending = self.sent_recently.per_second(now, since, young_as_a_second);
+            let let_through = self.accepted.per_second(now, since, young_as_a_second);
+            (
+                curve::refused_rate(sending, state.bucket.rate, let_through),
+                let_through,
+            )
+        };
+        match measured(state.flowing_since) {
+            // Too soon after a pause to measure, and not held to a rate
+            // either: the last second, pause and all, is all there is.
+            (refused, _) if refused.is_infinite() => measured(None),
+            known => known,
+        }
     }
 
     /// An answer other than 429, while requests flow along a curve: the
@@ -612,21 +697,33 @@ impl RateLimiter {
         if check.seen < CHECK_ANSWERS {
             return;
         }
-        let check = *check;
-        state.check = None;
         let share = f64::from(check.refused) / f64::from(check.seen);
         // A limit refuses far less once the client slows down (and the
         // noise measured before was less than thought).
         if check.refused < CHECK_REFUSED || share < SAME_SHARE * check.share_before {
+            state.check = None;
             state.noise /= 2.0;
             return;
         }
-        state.noise = state.noise.max(share);
-        state.bucket.rate = self.capped(check.rate_before);
-        state.curve = Curve::flat(state.bucket.rate);
-        if !check.engaged_before && self.cap.is_none() {
-            self.engaged.store(false, Ordering::Release);
+        if state.bucket.rate > DEEP * check.sending_before {
+            // Not slowed down enough to tell yet: other clients sharing the
+            // limit may keep it refusing. Count again.
+            check.seen = 0;
+            check.refused = 0;
+            return;
         }
+        let check = *check;
+        state.check = None;
+        // So many 429s, even after the client slowed down, are no proxy's
+        // noise: other clients share the limit and keep it refusing.
+        if share > MOST_NOISE {
+            return;
+        }
+        state.noise = state.noise.max(share);
+        // Back to where the client was, but still held to a rate: if the
+        // noise was a limit after all, the client must not flood it.
+        state.bucket.rate = self.capped(check.rate_before.min(check.sending_before));
+        state.curve = Curve::flat(state.bucket.rate);
         tracing::info!(
             target: LOG_TARGET,
             share,

@@ -35,16 +35,40 @@ pub(crate) enum Shape {
 impl Shape {
     /// The fastest `n` requests can all be answered, sent as the limit
     /// allows from a server that was idle, `at_once` at a time, each
-    /// answered after `latency`: the windows that must pass (or the time to
-    /// earn the tokens past the burst), then the last requests' own time.
-    pub(crate) fn fastest(&self, n: u64, at_once: u64, latency: Duration) -> Duration {
+    /// answered after `latency`, starting `phase` into the server's first
+    /// fixed window: window by window, as many as each lets through or as
+    /// `at_once` at a time can send before it ends (or the time to earn the
+    /// tokens past the burst), then the last requests' own time.
+    pub(crate) fn fastest(
+        &self,
+        n: u64,
+        at_once: u64,
+        latency: Duration,
+        phase: Duration,
+    ) -> Duration {
         let rounds =
             |k: u64| latency * u32::try_from(k.div_ceil(at_once.max(1))).unwrap_or(u32::MAX);
         match *self {
-            Shape::Fixed { limit, period } | Shape::Sliding { limit, period } => {
+            Shape::Fixed { limit, period } => {
+                // Window by window: as many as the window lets through, or
+                // as `at_once` at a time can send before it ends.
+                let mut left = n;
+                let mut from = Duration::ZERO;
+                let mut end = period.saturating_sub(phase);
+                loop {
+                    let rounds_in = (end - from).as_secs_f64() / latency.as_secs_f64().max(1e-9);
+                    let can = limit.min(at_once.max(1) * (rounds_in.ceil() as u64));
+                    if left <= can {
+                        return from + rounds(left);
+                    }
+                    left -= can;
+                    from = end;
+                    end += period;
+                }
+            }
+            Shape::Sliding { limit, period } => {
                 let passed = n.saturating_sub(1) / limit;
-                let waits = period * u32::try_from(passed).unwrap_or(u32::MAX);
-                waits + rounds(n - passed * limit)
+                period * u32::try_from(passed).unwrap_or(u32::MAX) + rounds(n - passed * limit)
             }
             Shape::Bucket { rate, burst } => {
                 let earned = Duration::from_secs_f64(((n as f64 - burst).max(0.0)) / rate);
@@ -68,12 +92,13 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    pub(crate) fn new(shape: Shape, retry_after: bool) -> Server {
+    /// A server whose first fixed window started `phase` ago.
+    pub(crate) fn new(shape: Shape, retry_after: bool, phase: Duration) -> Server {
         let now = Instant::now();
         Server {
             shape,
             retry_after,
-            started: now,
+            started: now.checked_sub(phase).unwrap_or(now),
             window: (0, 0),
             log: VecDeque::new(),
             tokens: match shape {
@@ -247,9 +272,39 @@ pub(crate) async fn run(
     latency: Duration,
     limiter: impl Fn() -> RateLimiter,
 ) -> Run {
-    // The retry policy's jitter, the same in every run.
-    fastrand::seed(7);
-    let server = Arc::new(Mutex::new(Server::new(shape, retry_after)));
+    run_seeded(
+        7,
+        shape,
+        retry_after,
+        clients,
+        n,
+        concurrency,
+        latency,
+        limiter,
+    )
+    .await
+}
+
+/// [`run`] with the retry policy's jitter from `seed`, and the server's
+/// fixed windows at a phase `seed` chooses: seed 7 starts at a window's
+/// start.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn run_seeded(
+    seed: u64,
+    shape: Shape,
+    retry_after: bool,
+    clients: usize,
+    n: u64,
+    concurrency: usize,
+    latency: Duration,
+    limiter: impl Fn() -> RateLimiter,
+) -> Run {
+    fastrand::seed(seed);
+    let phase = match shape {
+        Shape::Fixed { period, .. } if seed != 7 => period.mul_f64((seed as f64 * 0.377).fract()),
+        _ => Duration::ZERO,
+    };
+    let server = Arc::new(Mutex::new(Server::new(shape, retry_after, phase)));
     let started = Instant::now();
     let limiters: Vec<Arc<RateLimiter>> = (0..clients).map(|_| Arc::new(limiter())).collect();
     let trace = std::env::var_os("SIM_TRACE").map(|_| {
@@ -288,7 +343,7 @@ pub(crate) async fn run(
     }
     let took = started.elapsed();
     let total = n * clients as u64;
-    let fastest = shape.fastest(total, (concurrency * clients) as u64, latency);
+    let fastest = shape.fastest(total, (concurrency * clients) as u64, latency, phase);
     let refused: u64 = jobs.iter().map(|j| j.refused).sum();
     let rates: Vec<f64> = jobs
         .iter()

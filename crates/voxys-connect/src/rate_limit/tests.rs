@@ -433,56 +433,46 @@ async fn without_adaptation_a_429_changes_nothing() {
 /// The shapes of server limit the limiter is held to, at 100 requests a
 /// second: fixed windows of a second and of five, a sliding log, a token
 /// bucket with a burst of a fifth of a second; `true`: with `Retry-After`.
-pub(super) fn shapes() -> Vec<(&'static str, super::sim::Shape, bool)> {
+pub(super) fn shapes() -> Vec<(String, super::sim::Shape, bool)> {
+    shapes_at(100)
+}
+
+/// [`shapes`] at `rate` requests a second.
+pub(super) fn shapes_at(rate: u64) -> Vec<(String, super::sim::Shape, bool)> {
     use super::sim::Shape;
     let s = Duration::from_secs;
+    let fixed = |limit, period| Shape::Fixed {
+        limit,
+        period: s(period),
+    };
+    let bucket = Shape::Bucket {
+        rate: rate as f64,
+        burst: rate as f64 / 5.0,
+    };
     vec![
+        (format!("fixed {rate}/1s"), fixed(rate, 1), false),
         (
-            "fixed 100/1s",
-            Shape::Fixed {
-                limit: 100,
-                period: s(1),
-            },
-            false,
-        ),
-        (
-            "fixed 100/1s, Retry-After",
-            Shape::Fixed {
-                limit: 100,
-                period: s(1),
-            },
+            format!("fixed {rate}/1s, Retry-After"),
+            fixed(rate, 1),
             true,
         ),
         (
-            "sliding 100/1s",
+            format!("sliding {rate}/1s"),
             Shape::Sliding {
-                limit: 100,
+                limit: rate,
                 period: s(1),
             },
             false,
         ),
+        (format!("fixed {}/5s", rate * 5), fixed(rate * 5, 5), false),
         (
-            "fixed 500/5s",
-            Shape::Fixed {
-                limit: 500,
-                period: s(5),
-            },
+            format!("bucket {rate}/s, burst {}", rate / 5),
+            bucket,
             false,
         ),
         (
-            "bucket 100/s, burst 20",
-            Shape::Bucket {
-                rate: 100.0,
-                burst: 20.0,
-            },
-            false,
-        ),
-        (
-            "bucket 100/s, burst 20, Retry-After",
-            Shape::Bucket {
-                rate: 100.0,
-                burst: 20.0,
-            },
+            format!("bucket {rate}/s, burst {}, Retry-After", rate / 5),
+            bucket,
             true,
         ),
     ]
@@ -490,9 +480,9 @@ pub(super) fn shapes() -> Vec<(&'static str, super::sim::Shape, bool)> {
 
 /// No limit, but a proxy (or a fault) that answers 429 to 6% of requests
 /// whatever the rate, as the write fault suite's mock does.
-pub(super) fn random_429s() -> (&'static str, super::sim::Shape, bool) {
+pub(super) fn random_429s() -> (String, super::sim::Shape, bool) {
     (
-        "6% of requests 429 at random",
+        "6% of requests 429 at random".to_owned(),
         super::sim::Shape::Random { share: 0.06 },
         false,
     )
@@ -501,7 +491,13 @@ pub(super) fn random_429s() -> (&'static str, super::sim::Shape, bool) {
 #[tokio::test(start_paused = true)]
 #[ignore = "prints the simulated figures: cargo test -p voxys-connect --lib figures -- --ignored --nocapture"]
 async fn figures() {
-    let latency = Duration::from_millis(50);
+    let number = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let latency = Duration::from_millis(number("SIM_LATENCY_MS", 50));
     let only = std::env::var("SIM_SHAPE").unwrap_or_default();
     let runs: Vec<(usize, u64, usize)> = match std::env::var("SIM_RUNS") {
         Ok(text) => text
@@ -513,27 +509,48 @@ async fn figures() {
             .collect(),
         Err(_) => vec![(1, 1000, 16), (1, 4000, 16), (4, 250, 4), (4, 1000, 4)],
     };
-    for (name, shape, retry_after) in shapes()
+    for (name, shape, retry_after) in shapes_at(number("SIM_RATE", 100))
         .into_iter()
         .chain([random_429s()])
         .filter(|s| s.0.contains(&only))
     {
         for &(clients, n, concurrency) in &runs {
-            let run = super::sim::run(
-                shape,
-                retry_after,
-                clients,
-                n,
-                concurrency,
-                latency,
-                adaptive,
-            )
-            .await;
+            let seeds = number("SIM_SEEDS", 1);
+            let mut all = Vec::new();
+            for seed in 0..seeds {
+                let seed = match std::env::var("SIM_SEED") {
+                    Ok(only) => only.parse().unwrap_or(7),
+                    Err(_) if seeds == 1 => 7,
+                    Err(_) => seed + 100,
+                };
+                all.push(
+                    super::sim::run_seeded(
+                        seed,
+                        shape,
+                        retry_after,
+                        clients,
+                        n,
+                        concurrency,
+                        latency,
+                        adaptive,
+                    )
+                    .await,
+                );
+            }
+            let worst_speed = all.iter().map(|r| r.speed).fold(f64::INFINITY, f64::min);
+            let worst_refused = all.iter().map(|r| r.refused).fold(0.0, f64::max);
+            let worst_fairness = all.iter().map(|r| r.fairness).fold(f64::INFINITY, f64::min);
+            let mean = |f: &dyn Fn(&super::sim::Run) -> f64| {
+                all.iter().map(f).sum::<f64>() / all.len() as f64
+            };
             println!(
-                "{name:40} clients {clients} c{concurrency:<2}  speed {:5.1}%  refused {:5.1}%  fairness {:.2}",
-                run.speed * 100.0,
-                run.refused * 100.0,
-                run.fairness
+                "{name:40} clients {clients} c{concurrency:<2}  speed {:5.1}%  refused {:5.1}%  fairness {:.2}  (worst of {seeds}: {:5.1}% {:5.1}% {:.2})",
+                mean(&|r| r.speed) * 100.0,
+                mean(&|r| r.refused) * 100.0,
+                mean(&|r| r.fairness),
+                worst_speed * 100.0,
+                worst_refused * 100.0,
+                worst_fairness,
             );
         }
     }
@@ -559,25 +576,18 @@ async fn one_client_reaches_every_kind_of_limit_with_few_refusals() {
 
 /// Four clients, each with its own limiter and no word between them,
 /// sharing one limit: 1000 requests each, 4 at a time. Together they come
-/// near the fastest the limit allows, and share it. The goal is
-/// 90%, 5% refused and a fairness (Jain's index) of 0.9 for every shape;
-/// fixed windows of a second reach it, and the bounds here say how far
-/// the others are (a sliding window: 12% refused, fairness 0.89; fixed
-/// windows of five seconds: 8.8% refused; a token bucket: fairness 0.84,
-/// and 10% refused with `Retry-After`).
+/// near the fastest the limit allows, and share it fairly (Jain's index of
+/// 0.9 or more). The goal is 90% and 5% refused for every shape;
+/// the bounds here are what the limiter holds to (a sliding window: 84%,
+/// fixed windows of five seconds: 6.9% refused).
 #[tokio::test(start_paused = true)]
 async fn four_clients_share_one_limit() {
     let latency = Duration::from_millis(50);
     for (name, shape, retry_after) in shapes() {
         let run = super::sim::run(shape, retry_after, 4, 1000, 4, latency, adaptive).await;
-        assert!(run.speed >= 0.88, "{name}: {run:?}");
-        assert!(run.refused <= 0.13, "{name}: {run:?}");
-        assert!(run.fairness >= 0.84, "{name}: {run:?}");
-        if name.starts_with("fixed 100/1s") {
-            assert!(run.speed >= 0.9, "{name}: {run:?}");
-            assert!(run.refused <= 0.05, "{name}: {run:?}");
-            assert!(run.fairness >= 0.9, "{name}: {run:?}");
-        }
+        assert!(run.speed >= 0.83, "{name}: {run:?}");
+        assert!(run.refused <= 0.07, "{name}: {run:?}");
+        assert!(run.fairness >= 0.9, "{name}: {run:?}");
     }
 }
 

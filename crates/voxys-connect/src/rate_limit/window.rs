@@ -104,7 +104,9 @@ impl LastSecond {
     }
 
     /// The events a second over the last second, or since `since` if that
-    /// was less than a second ago (over at least 200 ms). A count younger
+    /// was less than a second ago; unknown (infinite) when `since` was
+    /// less than 200 ms ago: a few answers just after a pause are no rate
+    /// (counted over 200 ms, they made one far under the client's). A count younger
     /// than a second counts its life as a second when `young_as_a_second`
     /// (a burst at the start says how many a window lets through, not how
     /// fast), else its life (at least 200 ms).
@@ -116,8 +118,12 @@ impl LastSecond {
     ) -> f64 {
         match since {
             Some(since) if now.saturating_duration_since(since) < Duration::from_secs(1) => {
+                // Too short a time to tell a rate from: unknown.
+                if now.saturating_duration_since(since) < Duration::from_millis(200) {
+                    return f64::INFINITY;
+                }
                 let (count, over) = self.since(now, since);
-                count as f64 / over.max(Duration::from_millis(200)).as_secs_f64()
+                count as f64 / over.as_secs_f64()
             }
             _ => {
                 let (count, over) = self.last_second(now, young_as_a_second);
@@ -136,12 +142,27 @@ impl LastSecond {
 }
 
 /// How many of the last [`RECENT`] answers were 429; without a lock.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct RecentRefusals {
     /// The last 64 answers, newest in the lowest bit: 1 for a 429.
     answers: AtomicU64,
     /// Answers counted, ever.
     seen: AtomicU64,
+    /// `seen` when a first attempt last got through; [`NEVER`] before.
+    first_through: AtomicU64,
+}
+
+/// No first attempt got through yet.
+const NEVER: u64 = u64::MAX;
+
+impl Default for RecentRefusals {
+    fn default() -> Self {
+        RecentRefusals {
+            answers: AtomicU64::new(0),
+            seen: AtomicU64::new(0),
+            first_through: AtomicU64::new(NEVER),
+        }
+    }
 }
 
 /// 429s among the last [`RECENT`] answers that are the server's limit: a
@@ -159,17 +180,23 @@ impl RecentRefusals {
         (self.answers.load(Ordering::Relaxed) & ((1 << RECENT) - 1)).count_ones()
     }
 
-    /// Whether an answer among the last [`RECENT`] counted got through (a
-    /// client with no answer yet has none).
-    pub(super) fn any_through_lately(&self) -> bool {
-        let answers = self.answers.load(Ordering::Relaxed);
-        let seen = self.seen.load(Ordering::Relaxed).min(u64::from(RECENT));
-        if answers == 0 {
-            // No 429 in the history: every answer counted got through.
-            return self.seen.load(Ordering::Relaxed) > 0;
+    /// Counts that a first attempt (not a retry) got through.
+    pub(super) fn first_through(&self) {
+        let seen = self.seen.load(Ordering::Relaxed);
+        if self.first_through.load(Ordering::Relaxed) != seen {
+            self.first_through.store(seen, Ordering::Relaxed);
         }
-        let mask = (1u64 << seen) - 1;
-        (answers & mask).count_ones() < seen as u32
+    }
+
+    /// Whether a first attempt got through among the last [`RECENT`]
+    /// answers counted: other requests get through, and a retry refused
+    /// again is a fault of its own, not the server's limit. Retries that
+    /// get through do not count: when every request in flight is a retry of
+    /// a refused one, the limit refuses them all but the few a window
+    /// lets through.
+    pub(super) fn first_through_lately(&self) -> bool {
+        let at = self.first_through.load(Ordering::Relaxed);
+        at != NEVER && self.seen.load(Ordering::Relaxed).saturating_sub(at) < u64::from(RECENT)
     }
 
     /// The share of 429s among the last 64 answers.
@@ -272,7 +299,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_rate_since_a_recent_instant_is_over_that_time_but_at_least_200_ms() {
+    async fn a_rate_since_a_recent_instant_is_over_that_time_and_unknown_under_200_ms() {
         let origin = Instant::now();
         let counter = LastSecond::new(origin);
         // A young count takes its life for a second.
@@ -291,9 +318,11 @@ mod tests {
         // cover 900 ms at the start of a period.
         assert!((counter.per_second(now, Some(since), true) - 100.0).abs() < 1e-9);
         assert!((counter.per_second(now, None, true) - 30.0 / 0.9).abs() < 1e-9);
-        // Ten of them in the last 100 ms: over 200 ms at least.
+        // Ten of them in the last 100 ms: too short a time to tell.
         let late = now - Duration::from_millis(100);
-        assert!((counter.per_second(now, Some(late), true) - 50.0).abs() < 1e-9);
+        assert_eq!(counter.per_second(now, Some(late), true), f64::INFINITY);
+        let early = now - Duration::from_millis(200);
+        assert!((counter.per_second(now, Some(early), true) - 100.0).abs() < 1e-9);
         // A second ago or more: the last second.
         assert_eq!(
             counter.per_second(now, Some(since - Duration::from_secs(1)), true),
