@@ -173,8 +173,8 @@ impl RateLimiter {
             sent: AtomicU64::new(0),
             sent_recently: LastSecond::new(now),
             resumed: Notify::new(),
-            recent_refusals: RecentRefusals::default(),
-            all_refusals: RecentRefusals::default(),
+            recent_refusals: RecentRefusals::new(now),
+            all_refusals: RecentRefusals::new(now),
             accepted: LastSecond::new(now),
             state: Mutex::new(State {
                 bucket: Bucket::new(rate, now),
@@ -294,7 +294,7 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let throttled = matches!(outcome, Outcome::Throttled(_));
-        let all_recent = self.all_refusals.count(throttled);
+        let all_recent = self.all_refusals.count(throttled, now);
         // The 429s of retries are left out while other answers get through:
         // one request that keeps being refused while others get through is
         // no limit of the server's. A lone request refused again and again
@@ -302,7 +302,7 @@ impl RateLimiter {
         let recent = if throttled && permit.retry && self.recent_refusals.first_through_lately() {
             self.recent_refusals.peek()
         } else {
-            self.recent_refusals.count(throttled)
+            self.recent_refusals.count(throttled, now)
         };
         if !throttled {
             if !permit.retry {

@@ -181,6 +181,9 @@ pub(crate) struct Job {
     pub(crate) done: u64,
     /// Answers that were 429.
     pub(crate) refused: u64,
+    /// Of those: to probes, and to retries (the rest to first attempts).
+    pub(crate) refused_probes: u64,
+    pub(crate) refused_retries: u64,
     /// From the start until the last request was let through.
     pub(crate) took: Duration,
 }
@@ -199,6 +202,8 @@ pub(crate) async fn job(
     let started = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let refused_probes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let refused_retries = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let policy = RetryPolicy::default();
     let workers = (0..concurrency).map(|_| {
         let (limiter, server, next, refused) = (
@@ -207,6 +212,7 @@ pub(crate) async fn job(
             next.clone(),
             refused.clone(),
         );
+        let (refused_probes, refused_retries) = (refused_probes.clone(), refused_retries.clone());
         let policy = policy.clone();
         async move {
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
@@ -223,6 +229,11 @@ pub(crate) async fn job(
                         }
                         Err(after) => {
                             refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if permit.probe {
+                                refused_probes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            } else if retries > 0 {
+                                refused_retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
                             retries += 1;
                             match limiter.record(permit, Outcome::Throttled(after)) {
                                 Pacing::Limiter { .. } => {}
@@ -242,6 +253,8 @@ pub(crate) async fn job(
     Job {
         done: n,
         refused: refused.load(std::sync::atomic::Ordering::Relaxed),
+        refused_probes: refused_probes.load(std::sync::atomic::Ordering::Relaxed),
+        refused_retries: refused_retries.load(std::sync::atomic::Ordering::Relaxed),
         took: last.duration_since(started),
     }
 }
@@ -311,7 +324,13 @@ pub(crate) async fn run_seeded(
         let limiters = limiters.clone();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_millis(250)).await;
+                tokio::time::sleep(Duration::from_millis(
+                    std::env::var("SIM_TRACE")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(250),
+                ))
+                .await;
                 let rates: Vec<String> = limiters
                     .iter()
                     .map(|l| {

@@ -150,17 +150,28 @@ pub(super) struct RecentRefusals {
     seen: AtomicU64,
     /// `seen` when a first attempt last got through; [`NEVER`] before.
     first_through: AtomicU64,
+    /// The instant the milliseconds below count from.
+    origin: Instant,
+    /// When the last 429 came, in milliseconds from `origin`.
+    last_refused_ms: AtomicU64,
 }
+
+/// 429s further apart than this are not the same limit at work: the history
+/// forgets those before (two 429s an hour apart are no run).
+pub(super) const FORGET_AFTER: Duration = Duration::from_secs(30);
 
 /// No first attempt got through yet.
 const NEVER: u64 = u64::MAX;
 
-impl Default for RecentRefusals {
-    fn default() -> Self {
+impl RecentRefusals {
+    /// No answer counted yet; times count from `origin`.
+    pub(super) fn new(origin: Instant) -> Self {
         RecentRefusals {
             answers: AtomicU64::new(0),
             seen: AtomicU64::new(0),
             first_through: AtomicU64::new(NEVER),
+            origin,
+            last_refused_ms: AtomicU64::new(0),
         }
     }
 }
@@ -204,15 +215,25 @@ impl RecentRefusals {
         f64::from(self.answers.load(Ordering::Relaxed).count_ones()) / 64.0
     }
 
-    /// Counts an answer, `throttled` (429) or not, and returns the 429s
-    /// among the last [`RECENT`] answers, this one included.
-    pub(super) fn count(&self, throttled: bool) -> u32 {
+    /// Counts an answer, `throttled` (429) or not, that came `now`, and
+    /// returns the 429s among the last [`RECENT`] answers, this one
+    /// included; a 429 more than [`FORGET_AFTER`] after the last one
+    /// forgets those before.
+    pub(super) fn count(&self, throttled: bool, now: Instant) -> u32 {
         // The common case, an answer that got through with no 429 among the
         // last: nothing to write.
         if !throttled && self.answers.load(Ordering::Relaxed) == 0 {
             // Counted once there is a 429 to tell apart from: `seen` only
             // matters while the history holds one.
             return 0;
+        }
+        if throttled {
+            let ms = u64::try_from(now.saturating_duration_since(self.origin).as_millis())
+                .unwrap_or(u64::MAX);
+            let last = self.last_refused_ms.swap(ms, Ordering::Relaxed);
+            if ms.saturating_sub(last) > FORGET_AFTER.as_millis() as u64 {
+                self.answers.store(0, Ordering::Relaxed);
+            }
         }
         self.seen.fetch_add(1, Ordering::Relaxed);
         let bit = u64::from(throttled);
@@ -331,18 +352,33 @@ mod tests {
         assert_eq!(counter.ever(), 50);
     }
 
-    #[test]
-    fn the_recent_429s_are_those_of_the_last_sixteen_answers() {
-        let recent = RecentRefusals::default();
-        assert_eq!(recent.count(true), 1);
-        assert_eq!(recent.count(false), 1);
-        assert_eq!(recent.count(true), 2);
+    #[tokio::test(start_paused = true)]
+    async fn the_recent_429s_are_those_of_the_last_sixteen_answers() {
+        let recent = RecentRefusals::new(Instant::now());
+        let now = Instant::now();
+        assert_eq!(recent.count(true, now), 1);
+        assert_eq!(recent.count(false, now), 1);
+        assert_eq!(recent.count(true, now), 2);
         for _ in 0..RECENT - 2 {
-            recent.count(false);
+            recent.count(false, now);
         }
         // The first 429 is now seventeen answers back.
-        assert_eq!(recent.count(false), 1);
-        assert_eq!(recent.count(false), 0);
+        assert_eq!(recent.count(false, now), 1);
+        assert_eq!(recent.count(false, now), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refusals_far_apart_in_time_are_no_run() {
+        let recent = RecentRefusals::new(Instant::now());
+        assert_eq!(recent.count(true, Instant::now()), 1);
+        tokio::time::advance(FORGET_AFTER).await;
+        // Thirty seconds apart, and two answers: a run.
+        assert_eq!(recent.count(false, Instant::now()), 1);
+        assert_eq!(recent.count(true, Instant::now()), 2);
+        tokio::time::advance(FORGET_AFTER + Duration::from_millis(1)).await;
+        // Longer: the 429s before are forgotten.
+        assert_eq!(recent.count(true, Instant::now()), 1);
+        assert_eq!(recent.peek(), 1);
     }
 
     #[test]
