@@ -430,14 +430,9 @@ async fn without_adaptation_a_429_changes_nothing() {
     assert_eq!(limiter.status().throttled, 1);
 }
 
-/// The shapes of server limit the limiter is held to, at 100 requests a
+/// The shapes of server limit the limiter is held to, at `rate` requests a
 /// second: fixed windows of a second and of five, a sliding log, a token
 /// bucket with a burst of a fifth of a second; `true`: with `Retry-After`.
-pub(super) fn shapes() -> Vec<(String, super::sim::Shape, bool)> {
-    shapes_at(100)
-}
-
-/// [`shapes`] at `rate` requests a second.
 pub(super) fn shapes_at(rate: u64) -> Vec<(String, super::sim::Shape, bool)> {
     use super::sim::Shape;
     let s = Duration::from_secs;
