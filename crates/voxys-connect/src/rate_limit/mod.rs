@@ -9,9 +9,11 @@
 //! the first request when the client has a cap
 //! ([`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)).
 //! Then requests wait for tokens at a rate that drops when they come again
-//! and grows back along a CUBIC curve; after a drop the client pauses, and
-//! one request probes before the others go. 429s that keep coming although
-//! the client slowed down (a flaky proxy's, at random) undo the drop.
+//! and grows back along a CUBIC curve; after a drop on a run of 429s the
+//! client pauses, and one request probes before the others go (429s here
+//! and there to a client already held to a rate drop it without a pause).
+//! 429s that keep coming although the client slowed to half its rate (a
+//! flaky proxy's, at random) undo the drop.
 //! [`ClientBuilder::adaptive_rate_limit`](crate::ClientBuilder::adaptive_rate_limit)
 //! turns the adaptation off.
 //!
