@@ -20,7 +20,10 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// are not backed off: the limiter pauses the whole client and decides when
 /// they go again, and they do not count against `max_attempts`;
 /// `max_elapsed` still bounds them. A lone 429 is backed off as any
-/// failure, and counts. With `max_attempts` 1 nothing goes again.
+/// failure, and counts; once the limiter holds the client to a rate, a lone
+/// 429 with no `Retry-After` over a second goes again when the limiter lets
+/// it (the rate spaces it), and counts. With `max_attempts` 1 nothing goes
+/// again.
 ///
 /// ```
 /// use std::time::Duration;

@@ -115,6 +115,7 @@ pub(super) fn at_window_edge(
 ) -> bool {
     retry_after.is_none()
         && held_to.is_finite()
+        && let_through.is_finite()
         && held_to < EDGE * let_through
         && since_decrease.is_none_or(|since| since > Duration::from_secs(1))
 }

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::bucket::{Bucket, Turn};
 use super::curve::{self, Curve};
 use super::probe::{self, Probe};
-use super::window::{LastSecond, RECENT, RECENT_LIMIT, RecentRefusals, SendingRate};
+use super::window::{LastSecond, RECENT, RECENT_LIMIT, RecentRefusals, SCATTERED, SendingRate};
 use super::{LOG_TARGET, Outcome, Permit, RateLimitStatus};
 use crate::retry::Pacing;
 
@@ -133,7 +133,7 @@ const DEEP: f64 = 0.5;
 const MOST_NOISE: f64 = 0.15;
 /// 429s among the last [`RECENT`] answers of any kind (retries included)
 /// that are a limit, whatever else the limiter has learnt.
-const MOSTLY_REFUSED: u32 = RECENT * 3 / 4;
+pub(super) const MOSTLY_REFUSED: u32 = RECENT * 3 / 4;
 /// How many answers after a decrease the check counts.
 const CHECK_ANSWERS: u32 = 128;
 /// 429s among them that say the 429s do not depend on the rate.
@@ -299,14 +299,14 @@ impl RateLimiter {
         // one request that keeps being refused while others get through is
         // no limit of the server's. A lone request refused again and again
         // is.
-        let recent = if throttled && permit.retry && self.recent_refusals.first_through_lately() {
+        let recent = if throttled && permit.retry && self.all_refusals.first_through_lately() {
             self.recent_refusals.peek()
         } else {
             self.recent_refusals.count(throttled, now)
         };
         if !throttled {
             if !permit.retry {
-                self.recent_refusals.first_through();
+                self.all_refusals.first_through();
             }
             self.accepted.count(now);
             if !self.engaged.load(Ordering::Acquire) {
@@ -423,24 +423,26 @@ impl RateLimiter {
             state.bucket.rate = self.capped(curve::decreased(refused));
         }
         state.curve_from = Some(now);
-        state.flowing_since = Some(now);
+        let flowed_from = state.flowing_since.replace(now);
         // Where the server's window turned: between the last refused
         // probe and this one, as the server saw them.
         let turned = match state.probe_refused_at.take() {
             Some(refused) => refused + sent_at.saturating_duration_since(refused) / 2,
             None => sent_at,
         };
-        self.correct_from_cycle(state, turned);
+        self.correct_from_cycle(state, turned, flowed_from);
         state.sending.restart(now, sent);
         state.bucket.empty(now);
     }
 
-    /// At the end of a pause: when a whole cycle of the server's window
-    /// (from the end of the last pause to now: sending, refused, paused)
-    /// let through well under the estimate made at the decrease, that is
-    /// the server's limit, and the curve levels off there instead (see
-    /// [`curve::cycle_limit`]). Starts the next cycle.
-    fn correct_from_cycle(&self, state: &mut State, now: Instant) {
+    /// At the end of a pause, the window having turned at `now`: when a
+    /// whole cycle of the server's window (from the last turn to this one:
+    /// sending, refused, paused) let through well under the estimate made
+    /// at the decrease, that is the server's limit, and the curve levels
+    /// off there instead (see [`curve::cycle_limit`]). Learns the cycle when
+    /// the pause showed a window. Starts the next cycle. `flowed_from`:
+    /// when requests last flowed again, after the pause before.
+    fn correct_from_cycle(&self, state: &mut State, now: Instant, flowed_from: Option<Instant>) {
         let total = self.accepted.ever();
         let Some((from, then)) = state.cycle_from.replace((now, total)) else {
             return;
@@ -449,18 +451,33 @@ impl RateLimiter {
         // Probes refused for a while before this one got through: the limit
         // counts in windows, and a cycle is about one.
         // A cycle in which the client was idle part of the time says
-        // nothing of the window: while it flowed (from the start of the
-        // cycle to the decrease that paused it), it must have let through at
-        // least half the rate refused. The pause is not idleness: several
-        // clients that share a window use it up early and wait for the next.
+        // nothing of the window: while it flowed (from the end of the last
+        // pause to the decrease that started this one), it must have let
+        // through at least half the rate refused. The pause is not
+        // idleness: several clients that share a window use it up early
+        // and wait for the next.
+        let flowed_from = flowed_from.unwrap_or(from).max(from);
         let flowing = state
             .decreased_at
-            .filter(|&d| d > from)
-            .map_or(cycle, |d| d.saturating_duration_since(from));
+            .filter(|&d| d > flowed_from)
+            .map_or(now.saturating_duration_since(flowed_from), |d| {
+                d.saturating_duration_since(flowed_from)
+            });
         let busy = (total - then) as f64 >= 0.5 * state.curve.refused_rate * flowing.as_secs_f64();
+        // A cycle whose pause refused probes for a while, and was a good
+        // part of it: about a window. (A token bucket shared with other
+        // clients refuses probes now and then too, but after a long time
+        // flowing: taken for a window's cycle, that time was a pause of up
+        // to `LONGEST_PAUSE`.)
+        let paused = state
+            .decreased_at
+            .filter(|&d| d > from)
+            .map_or(Duration::ZERO, |d| now.saturating_duration_since(d));
+        let window_like = state.refused_probes >= probe::WINDOW_PROBES
+            && paused.as_secs_f64() >= probe::WINDOW_PAUSE_SHARE * cycle.as_secs_f64();
         state.window_cycle = if !busy {
             None
-        } else if state.refused_probes >= probe::WINDOW_PROBES {
+        } else if window_like {
             Some(cycle)
         } else if state.foreseen_pause {
             // The probe went at the window foreseen: got through at once,
@@ -488,9 +505,9 @@ impl RateLimiter {
     /// A 429 to a request other than the probe, `recent` 429s among the
     /// last answers: a `Retry-After` lengthens a pause under way; then
     /// decides whether it belongs to the event already dealt with
-    /// ([`State::same_event`]), is a passing refusal (a lone one, before
-    /// the client holds back), or is the server's limit
-    /// ([`decrease`](Self::decrease)); and who paces the request's retry.
+    /// ([`State::same_event`]), is a passing refusal (a lone one, or within
+    /// the noise), or is the server's limit ([`decrease`](Self::decrease));
+    /// and who paces the request's retry.
     fn refused(
         &self,
         state: &mut State,
@@ -507,9 +524,15 @@ impl RateLimiter {
         }
         // The server's limit: 429s that keep coming (a window refuses
         // every request, a token bucket one here and there). A lone one (a
-        // proxy's, a fault) is a passing refusal: retried after the retry
-        // policy's backoff, and nothing slows down, even once the client
-        // is held to a rate (random 429s would hold it down otherwise).
+        // proxy's, a fault), or no more than the noise, is a passing
+        // refusal: nothing slows down (random 429s would hold the client
+        // down otherwise). Noise is a share of 429s that does not depend
+        // on the rate: once far more come than that, the client sped into
+        // a limit, and the noise was wrong.
+        if state.noise > 0.0 && self.recent_refusals.share_of_64() > 2.0 * state.noise + 1.0 / 16.0
+        {
+            state.noise = 0.0;
+        }
         let noisy = f64::from(recent) <= 4.0 * state.noise * f64::from(RECENT);
         if recent < RECENT_LIMIT || noisy {
             // Once the client is held to a rate, the retry waits its turn
@@ -521,7 +544,7 @@ impl RateLimiter {
             }
             return Pacing::Policy;
         }
-        self.decrease(state, now, retry_after, recent);
+        self.decrease(state, now, retry_after);
         Pacing::Limiter { counts: false }
     }
 
@@ -532,13 +555,7 @@ impl RateLimiter {
     /// now on. At the end of a window reached a little early (see
     /// [`curve::at_window_edge`]) the curve starts at once; otherwise the
     /// client pauses, then probes.
-    fn decrease(
-        &self,
-        state: &mut State,
-        now: Instant,
-        retry_after: Option<Duration>,
-        recent: u32,
-    ) {
+    fn decrease(&self, state: &mut State, now: Instant, retry_after: Option<Duration>) {
         if state.check.is_none() {
             let engaged = self.engaged.load(Ordering::Acquire);
             state.check = Some(Check {
@@ -572,8 +589,11 @@ impl RateLimiter {
         // rate decreases without a pause, as TCP's does on a lost packet: a
         // pause would leave the limit to the clients that share it and did
         // not pause.
-        let scattered =
-            self.engaged.load(Ordering::Acquire) && recent <= RECENT_LIMIT && retry_after.is_none();
+        // Answers to first attempts that got through between this 429 and
+        // the last: a window refuses every request in a row.
+        let scattered = self.engaged.load(Ordering::Acquire)
+            && self.recent_refusals.through_before_latest() >= SCATTERED
+            && retry_after.is_none();
         let edge = scattered
             || curve::at_window_edge(
                 state.bucket.rate,
@@ -678,13 +698,16 @@ impl RateLimiter {
     }
 
     /// Counts an answer (`refused`: a 429) to a first attempt that left at
-    /// `sent_at`, for the check after the last decrease. Once it has seen
-    /// [`CHECK_ANSWERS`] sent after the decrease: when 429s kept coming
-    /// ([`CHECK_REFUSED`] or more, and at more than 60% of the share
-    /// before) although the client slowed down, they do
-    /// not depend on the rate: the decrease is undone (the client lets go
-    /// if it was not held before), and such a share of 429s is counted as
-    /// noise from then on.
+    /// `sent_at`, for the check after the last decrease. At each round of
+    /// [`CHECK_ANSWERS`] sent after a decrease: fewer than
+    /// [`CHECK_REFUSED`] 429s, or a share under [`SAME_SHARE`] of the share
+    /// before, and they were a limit (the check ends); otherwise, once the
+    /// client has slowed to [`DEEP`] times the fastest it sent at (the
+    /// highest refused rate of its decreases), they do not depend on the
+    /// rate: unless they are more than [`MOST_NOISE`] of the answers, the
+    /// decrease is undone (the client stays held to a rate) and such a
+    /// share of 429s counts as noise from then on; before that, another
+    /// round.
     fn check_after_decrease(&self, state: &mut State, sent_at: Instant, refused: bool) {
         let (Some(check), Some(decreased)) = (state.check.as_mut(), state.decreased_at) else {
             return;
@@ -724,6 +747,8 @@ impl RateLimiter {
         // noise was a limit after all, the client must not flood it.
         state.bucket.rate = self.capped(check.rate_before.min(check.sending_before));
         state.curve = Curve::flat(state.bucket.rate);
+        // The rate grows from here, not from where the last curve started.
+        state.curve_from = Some(Instant::now());
         tracing::info!(
             target: LOG_TARGET,
             share,

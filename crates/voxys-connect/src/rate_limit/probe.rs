@@ -22,6 +22,9 @@ pub(super) const EARLY_SHARE: f64 = 0.02;
 /// Probes refused in one pause that show the limit counts in windows (a
 /// token bucket lets the first or second through).
 pub(super) const WINDOW_PROBES: u32 = 2;
+/// The least share of a cycle its pause takes, for the cycle to be a
+/// window's: a window refuses everything for the rest of it.
+pub(super) const WINDOW_PAUSE_SHARE: f64 = 0.2;
 
 /// Where the limiter is after a decrease.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -219,9 +219,14 @@ pub(crate) async fn job(
                 let mut retries = 0;
                 loop {
                     let permit = limiter.acquire().await.for_retry(retries > 0);
-                    tokio::time::sleep(latency / 2).await;
+                    // Each way takes half the latency, give or take a
+                    // fifth (a network's jitter: without it, a client
+                    // sending at a steady period can lock in phase with a
+                    // token bucket's refill and never be refused).
+                    let jitter = || latency.mul_f64(0.5 * (0.8 + 0.4 * fastrand::f64()));
+                    tokio::time::sleep(jitter()).await;
                     let verdict = server.lock().unwrap().check();
-                    tokio::time::sleep(latency / 2).await;
+                    tokio::time::sleep(jitter()).await;
                     match verdict {
                         Ok(()) => {
                             limiter.record(permit, Outcome::Other);

@@ -6,8 +6,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::curve::BETA;
+use super::limiter::MOSTLY_REFUSED;
 use super::probe::{FIRST_PAUSE, PAUSE_SHARE};
-use super::window::{RECENT, RECENT_LIMIT};
+use super::window::{RECENT, RECENT_LIMIT, SCATTERED};
 use super::{Outcome, RateLimiter};
 use crate::retry::Pacing;
 
@@ -153,6 +154,77 @@ async fn a_run_of_429s_at_the_end_of_a_window_slows_the_client_without_a_pause()
     // Refused again at once: the window was not about to end. Pause.
     refused(&limiter, Duration::from_millis(10)).await;
     assert!(limiter.status().paused);
+}
+
+/// Once the client is held to a rate: a lone 429 waits its turn in the
+/// limiter (and counts as an attempt); a second one after answers that got
+/// through (a token bucket refusing here and there) lowers the rate without
+/// a pause; a second one right after the first (a window's run) pauses.
+#[tokio::test(start_paused = true)]
+async fn a_held_client_lowers_its_rate_without_a_pause_for_429s_here_and_there() {
+    for here_and_there in [true, false] {
+        let limiter = adaptive();
+        for _ in 0..100 {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        refused(&limiter, Duration::from_millis(10)).await;
+        assert!(limiter.status().paused);
+        request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+        assert!(!limiter.status().paused, "the probe got through");
+        // The run leaves the last sixteen answers.
+        for _ in 0..RECENT {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        let before = limiter.status().requests_per_second.unwrap();
+        let permit = limiter.acquire().await;
+        assert_eq!(
+            limiter.record(permit, Outcome::Throttled(None)),
+            Pacing::Limiter { counts: true },
+            "a lone 429 waits its turn"
+        );
+        assert_eq!(limiter.status().requests_per_second, Some(before));
+        if here_and_there {
+            for _ in 0..SCATTERED {
+                request(&limiter, Duration::ZERO, Outcome::Other).await;
+            }
+        }
+        request(&limiter, Duration::ZERO, Outcome::Throttled(None)).await;
+        let status = limiter.status();
+        assert!(status.requests_per_second.unwrap() < before, "{status:?}");
+        assert_eq!(status.paused, !here_and_there, "{status:?}");
+    }
+    // A `Retry-After` longer than a second is the server's to keep: the
+    // policy waits it out.
+    let limiter = adaptive();
+    refused(&limiter, Duration::from_millis(10)).await;
+    request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+    for _ in 0..RECENT {
+        request(&limiter, Duration::ZERO, Outcome::Other).await;
+    }
+    let permit = limiter.acquire().await;
+    assert_eq!(
+        limiter.record(permit, Outcome::Throttled(Some(Duration::from_secs(5)))),
+        Pacing::Policy
+    );
+}
+
+/// Retries refused again and again while a first attempt got through
+/// lately are left out of the recent 429s (one request's fault); but when
+/// most answers of any kind are 429, that is a limit, waited out.
+#[tokio::test(start_paused = true)]
+async fn most_answers_refused_is_a_limit_even_when_they_are_retries() {
+    let limiter = adaptive();
+    request(&limiter, Duration::from_millis(1), Outcome::Other).await;
+    let mut pacing = Vec::new();
+    while !limiter.status().paused && pacing.len() < 2 * RECENT as usize {
+        let permit = limiter.acquire().await.for_retry(true);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        pacing.push(limiter.record(permit, Outcome::Throttled(None)));
+    }
+    assert_eq!(pacing[0], Pacing::Policy, "a passing refusal at first");
+    assert_eq!(pacing.len(), MOSTLY_REFUSED as usize, "{pacing:?}");
+    assert_eq!(pacing.last(), Some(&Pacing::Limiter { counts: false }));
+    assert!(limiter.status().requests_per_second.is_some());
 }
 
 #[tokio::test(start_paused = true)]
@@ -649,17 +721,17 @@ async fn one_client_reaches_every_kind_of_limit_with_few_refusals() {
 /// They share it fairly (Jain's index of 0.9 or more). The issue's goal is
 /// also 90% of the fastest and at most 5% refused for every shape; the
 /// bounds here are what the limiter holds to, and `docs/rate-limiter.md`
-/// gives each shape's figures: at 100 a second, a sliding window reaches
-/// 84% and windows of five seconds refuse 6.8%; at 50 a second, in 20 ms,
-/// windows refuse 8 to 10%.
+/// gives each shape's figures: at 100 a second, 89-93% of the fastest, and
+/// windows of five seconds refuse 6.1%; at 50 a second, in 20 ms, 89-95%,
+/// and 7.5-10.5% refused.
 #[tokio::test(start_paused = true)]
 async fn four_clients_share_one_limit() {
     for (rate, ms) in SCALES {
         let latency = Duration::from_millis(ms);
         let (least_speed, most_refused) = if rate == 100 {
-            (0.83, 0.07)
+            (0.85, 0.07)
         } else {
-            (0.85, 0.11)
+            (0.85, 0.12)
         };
         for (name, shape, retry_after) in shapes_at(rate) {
             let (speed, refused, fairness, runs) =
@@ -677,17 +749,17 @@ async fn four_clients_share_one_limit() {
 /// 429s at random, whatever the rate (a flaky proxy, the fault suites'
 /// mock): the client slows down for them, until it has slowed to half its
 /// rate and finds that they keep coming; then it goes back to where it was
-/// and counts such a share as noise. It is slowed (to a quarter of its
-/// speed at 6% in 1000 requests, the mean of eight starts, where three 429s
-/// in a row, the rule before issue 22, ignored them); this bounds how much.
+/// and counts such a share as noise. It is slowed (to 39% of its speed at
+/// 6% in 1000 requests, the mean of eight starts, where three 429s in a
+/// row, the rule before issue 22, ignored them); this bounds how much.
 #[tokio::test(start_paused = true)]
 async fn random_429s_do_not_hold_the_client_down_to_nothing() {
     let latency = Duration::from_millis(50);
     let (name, shape, retry_after) = random_429s();
     let (speed, ..) = mean_of_seeds(shape, retry_after, 1, 4000, 16, latency).await;
-    assert!(speed >= 0.35, "{name}: {speed}");
+    assert!(speed >= 0.45, "{name}: {speed}");
     let (speed, ..) = mean_of_seeds(shape, retry_after, 1, 1000, 16, latency).await;
-    assert!(speed >= 0.15, "{name}: {speed}");
+    assert!(speed >= 0.25, "{name}: {speed}");
 }
 
 #[tokio::test(start_paused = true)]

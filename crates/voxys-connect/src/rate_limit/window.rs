@@ -182,6 +182,10 @@ impl RecentRefusals {
 /// alone (a proxy's, a fault) is only retried.
 pub(super) const RECENT_LIMIT: u32 = 2;
 
+/// Answers that got through between a 429 and the one before it that show
+/// a limit refusing here and there (a token bucket), not a window's run.
+pub(super) const SCATTERED: u32 = 3;
+
 /// How many of the latest answers [`RecentRefusals::count`] looks back on.
 pub(super) const RECENT: u32 = 16;
 
@@ -208,6 +212,19 @@ impl RecentRefusals {
     pub(super) fn first_through_lately(&self) -> bool {
         let at = self.first_through.load(Ordering::Relaxed);
         at != NEVER && self.seen.load(Ordering::Relaxed).saturating_sub(at) < u64::from(RECENT)
+    }
+
+    /// The answers that got through between the latest 429 counted and
+    /// the 429 before it, among the last 64 (63 when there is none): few
+    /// for a window, which refuses every request until it ends; more for a
+    /// token bucket, which refuses one here and there.
+    pub(super) fn through_before_latest(&self) -> u32 {
+        let answers = self.answers.load(Ordering::Relaxed);
+        let latest = answers.trailing_zeros();
+        match answers.checked_shr(latest + 1) {
+            Some(before) if before != 0 => before.trailing_zeros(),
+            _ => 63,
+        }
     }
 
     /// The share of 429s among the last 64 answers.
@@ -365,6 +382,24 @@ mod tests {
         // The first 429 is now seventeen answers back.
         assert_eq!(recent.count(false, now), 1);
         assert_eq!(recent.count(false, now), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_answers_between_the_last_two_429s_are_counted() {
+        let recent = RecentRefusals::new(Instant::now());
+        let now = Instant::now();
+        assert_eq!(recent.through_before_latest(), 63, "no 429 yet");
+        recent.count(true, now);
+        assert_eq!(recent.through_before_latest(), 63, "one 429");
+        recent.count(true, now);
+        assert_eq!(recent.through_before_latest(), 0, "in a row, as a window");
+        for _ in 0..5 {
+            recent.count(false, now);
+        }
+        recent.count(true, now);
+        assert_eq!(recent.through_before_latest(), 5, "here and there");
+        recent.count(false, now);
+        assert_eq!(recent.through_before_latest(), 5, "from the latest 429");
     }
 
     #[tokio::test(start_paused = true)]
