@@ -12,8 +12,9 @@
 //! and grows back along a CUBIC curve; after a drop on a run of 429s the
 //! client pauses, and one request probes before the others go (429s here
 //! and there to a client already held to a rate drop it without a pause).
-//! 429s that keep coming although the client slowed to half its rate (a
-//! flaky proxy's, at random) undo the drop.
+//! 429s that keep coming (up to 15% of answers) although the client slowed
+//! to half the rate it was refused at (a flaky proxy's, at random) undo
+//! the drop.
 //! [`ClientBuilder::adaptive_rate_limit`](crate::ClientBuilder::adaptive_rate_limit)
 //! turns the adaptation off.
 //!

@@ -279,44 +279,33 @@ pub(crate) struct Run {
     pub(crate) fairness: f64,
 }
 
-/// Runs `clients` clients of `n` requests each, `concurrency` at a time,
-/// through limiters made by `limiter`, against one server limit of `shape`.
-pub(crate) async fn run(
-    shape: Shape,
-    retry_after: bool,
-    clients: usize,
-    n: u64,
-    concurrency: usize,
-    latency: Duration,
-    limiter: impl Fn() -> RateLimiter,
-) -> Run {
-    run_seeded(
-        7,
+/// A job to simulate: `clients` clients of `n` requests each,
+/// `concurrency` at a time, each request answered after about `latency`,
+/// against one server limit of `shape` (with `Retry-After` on refusals if
+/// `retry_after`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scenario {
+    pub(crate) shape: Shape,
+    pub(crate) retry_after: bool,
+    pub(crate) clients: usize,
+    pub(crate) n: u64,
+    pub(crate) concurrency: usize,
+    pub(crate) latency: Duration,
+}
+
+/// Runs `scenario` through limiters made by `limiter`, each client with
+/// its own. `seed` sets the retry policy's jitter, each request's time,
+/// and the phase of the server's fixed windows (seed 7 starts at a
+/// window's start).
+pub(crate) async fn run(scenario: Scenario, seed: u64, limiter: impl Fn() -> RateLimiter) -> Run {
+    let Scenario {
         shape,
         retry_after,
         clients,
         n,
         concurrency,
         latency,
-        limiter,
-    )
-    .await
-}
-
-/// [`run`] with the retry policy's jitter from `seed`, and the server's
-/// fixed windows at a phase `seed` chooses: seed 7 starts at a window's
-/// start.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn run_seeded(
-    seed: u64,
-    shape: Shape,
-    retry_after: bool,
-    clients: usize,
-    n: u64,
-    concurrency: usize,
-    latency: Duration,
-    limiter: impl Fn() -> RateLimiter,
-) -> Run {
+    } = scenario;
     fastrand::seed(seed);
     let phase = match shape {
         Shape::Fixed { period, .. } if seed != 7 => period.mul_f64((seed as f64 * 0.377).fract()),

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 use super::curve::BETA;
 use super::limiter::MOSTLY_REFUSED;
 use super::probe::{FIRST_PAUSE, PAUSE_SHARE};
+use super::sim::{Run, Scenario};
 use super::window::{RECENT, RECENT_LIMIT, SCATTERED};
 use super::{Outcome, RateLimiter};
 use crate::retry::Pacing;
@@ -566,7 +567,7 @@ async fn figures() {
     };
     let latency = Duration::from_millis(number("SIM_LATENCY_MS", 50));
     let only = std::env::var("SIM_SHAPE").unwrap_or_default();
-    let runs: Vec<(usize, u64, usize)> = match std::env::var("SIM_RUNS") {
+    let jobs: Vec<(usize, u64, usize)> = match std::env::var("SIM_RUNS") {
         Ok(text) => text
             .split(';')
             .map(|r| {
@@ -581,29 +582,22 @@ async fn figures() {
         .chain([random_429s()])
         .filter(|s| s.0.contains(&only))
     {
-        for &(clients, n, concurrency) in &runs {
+        for &(clients, n, concurrency) in &jobs {
             let seeds = number("SIM_SEEDS", 1);
-            let mut all = Vec::new();
-            for seed in 0..seeds {
-                let seed = match std::env::var("SIM_SEED") {
-                    Ok(only) => only.parse().unwrap_or(7),
-                    Err(_) if seeds == 1 => 7,
-                    Err(_) => seed + 100,
-                };
-                all.push(
-                    super::sim::run_seeded(
-                        seed,
-                        shape,
-                        retry_after,
-                        clients,
-                        n,
-                        concurrency,
-                        latency,
-                        adaptive,
-                    )
-                    .await,
-                );
-            }
+            let chosen: Vec<u64> = match std::env::var("SIM_SEED") {
+                Ok(only) => vec![only.parse().unwrap_or(7)],
+                Err(_) if seeds == 1 => vec![7],
+                Err(_) => (100..100 + seeds).collect(),
+            };
+            let scenario = Scenario {
+                shape,
+                retry_after,
+                clients,
+                n,
+                concurrency,
+                latency,
+            };
+            let all = runs(scenario, chosen).await;
             if std::env::var_os("SIM_KINDS").is_some() {
                 for run in &all {
                     let sum =
@@ -619,9 +613,7 @@ async fn figures() {
             let worst_speed = all.iter().map(|r| r.speed).fold(f64::INFINITY, f64::min);
             let worst_refused = all.iter().map(|r| r.refused).fold(0.0, f64::max);
             let worst_fairness = all.iter().map(|r| r.fairness).fold(f64::INFINITY, f64::min);
-            let mean = |f: &dyn Fn(&super::sim::Run) -> f64| {
-                all.iter().map(f).sum::<f64>() / all.len() as f64
-            };
+            let mean = |f: &dyn Fn(&Run) -> f64| all.iter().map(f).sum::<f64>() / all.len() as f64;
             println!(
                 "{name:40} clients {clients} c{concurrency:<2}  speed {:5.1}%  refused {:5.1}%  fairness {:.2}  (worst of {seeds}: {:5.1}% {:5.1}% {:.2})",
                 mean(&|r| r.speed) * 100.0,
@@ -644,33 +636,20 @@ const SCALES: [(u64, u64); 2] = [(100, 50), (50, 20)];
 /// the server's windows, with other jitter.
 const SEEDS: u64 = 8;
 
-/// The mean over [`SEEDS`] runs of a scenario (see [`super::sim::run`]):
-/// share of the fastest time, share refused, fairness; and the runs.
-async fn mean_of_seeds(
-    shape: super::sim::Shape,
-    retry_after: bool,
-    clients: usize,
-    n: u64,
-    concurrency: usize,
-    latency: Duration,
-) -> (f64, f64, f64, Vec<super::sim::Run>) {
+/// The runs of `scenario` from each of `seeds`.
+async fn runs(scenario: Scenario, seeds: impl IntoIterator<Item = u64>) -> Vec<Run> {
     let mut runs = Vec::new();
-    for seed in 100..100 + SEEDS {
-        runs.push(
-            super::sim::run_seeded(
-                seed,
-                shape,
-                retry_after,
-                clients,
-                n,
-                concurrency,
-                latency,
-                adaptive,
-            )
-            .await,
-        );
+    for seed in seeds {
+        runs.push(super::sim::run(scenario, seed, adaptive).await);
     }
-    let mean = |f: fn(&super::sim::Run) -> f64| runs.iter().map(f).sum::<f64>() / SEEDS as f64;
+    runs
+}
+
+/// The mean over [`SEEDS`] runs of `scenario` (see [`super::sim::run`]):
+/// share of the fastest time, share refused, fairness; and the runs.
+async fn mean_of_seeds(scenario: Scenario) -> (f64, f64, f64, Vec<Run>) {
+    let runs = runs(scenario, 100..100 + SEEDS).await;
+    let mean = |f: fn(&Run) -> f64| runs.iter().map(f).sum::<f64>() / SEEDS as f64;
     (
         mean(|r| r.speed),
         mean(|r| r.refused),
@@ -690,8 +669,15 @@ async fn one_client_reaches_every_kind_of_limit_with_few_refusals() {
     for (rate, ms) in SCALES {
         let latency = Duration::from_millis(ms);
         for (name, shape, retry_after) in shapes_at(rate) {
-            let (speed, refused, _, runs) =
-                mean_of_seeds(shape, retry_after, 1, 1000, 16, latency).await;
+            let (speed, refused, _, runs) = mean_of_seeds(Scenario {
+                shape,
+                retry_after,
+                clients: 1,
+                n: 1000,
+                concurrency: 16,
+                latency,
+            })
+            .await;
             assert!(speed >= 0.9, "{name}, {ms} ms: {speed} {runs:?}");
             let most = if name.contains("/5s") && rate == 50 {
                 0.065
@@ -704,8 +690,19 @@ async fn one_client_reaches_every_kind_of_limit_with_few_refusals() {
             if rate * ms < 1000 * 2 {
                 continue;
             }
-            let sequential =
-                super::sim::run(shape, retry_after, 1, 1000, 1, latency, adaptive).await;
+            let sequential = super::sim::run(
+                Scenario {
+                    shape,
+                    retry_after,
+                    clients: 1,
+                    n: 1000,
+                    concurrency: 1,
+                    latency,
+                },
+                7,
+                adaptive,
+            )
+            .await;
             for run in &runs {
                 assert!(
                     run.jobs[0].took <= sequential.jobs[0].took,
@@ -734,8 +731,15 @@ async fn four_clients_share_one_limit() {
             (0.85, 0.12)
         };
         for (name, shape, retry_after) in shapes_at(rate) {
-            let (speed, refused, fairness, runs) =
-                mean_of_seeds(shape, retry_after, 4, 1000, 4, latency).await;
+            let (speed, refused, fairness, runs) = mean_of_seeds(Scenario {
+                shape,
+                retry_after,
+                clients: 4,
+                n: 1000,
+                concurrency: 4,
+                latency,
+            })
+            .await;
             assert!(speed >= least_speed, "{name}, {ms} ms: {speed} {runs:?}");
             assert!(
                 refused <= most_refused,
@@ -756,9 +760,25 @@ async fn four_clients_share_one_limit() {
 async fn random_429s_do_not_hold_the_client_down_to_nothing() {
     let latency = Duration::from_millis(50);
     let (name, shape, retry_after) = random_429s();
-    let (speed, ..) = mean_of_seeds(shape, retry_after, 1, 4000, 16, latency).await;
+    let (speed, ..) = mean_of_seeds(Scenario {
+        shape,
+        retry_after,
+        clients: 1,
+        n: 4000,
+        concurrency: 16,
+        latency,
+    })
+    .await;
     assert!(speed >= 0.45, "{name}: {speed}");
-    let (speed, ..) = mean_of_seeds(shape, retry_after, 1, 1000, 16, latency).await;
+    let (speed, ..) = mean_of_seeds(Scenario {
+        shape,
+        retry_after,
+        clients: 1,
+        n: 1000,
+        concurrency: 16,
+        latency,
+    })
+    .await;
     assert!(speed >= 0.25, "{name}: {speed}");
 }
 
