@@ -658,22 +658,17 @@ impl RateLimiter {
     /// The rate the server refused, and the rate it let requests through
     /// at: measured over the last second, or since the last pause ended if
     /// that was less than a second ago (the pause is not a rate the server
-    /// asked for); see [`curve::refused_rate`].
+    /// asked for); see [`curve::refused_rate`]. Within 200 ms of a pause's
+    /// end both measures are unknown, and the refused rate is the rate the
+    /// client is held to: finite, since a pause follows a decrease.
     fn refused_rate(&self, state: &State, now: Instant, young_as_a_second: bool) -> (f64, f64) {
-        let measured = |since: Option<Instant>| {
-            let sending = self.sent_recently.per_second(now, since, young_as_a_second);
-            let let_through = self.accepted.per_second(now, since, young_as_a_second);
-            (
-                curve::refused_rate(sending, state.bucket.rate, let_through),
-                let_through,
-            )
-        };
-        match measured(state.flowing_since) {
-            // Too soon after a pause to measure, and not held to a rate
-            // either: the last second, pause and all, is all there is.
-            (refused, _) if refused.is_infinite() => measured(None),
-            known => known,
-        }
+        let since = state.flowing_since;
+        let sending = self.sent_recently.per_second(now, since, young_as_a_second);
+        let let_through = self.accepted.per_second(now, since, young_as_a_second);
+        (
+            curve::refused_rate(sending, state.bucket.rate, let_through),
+            let_through,
+        )
     }
 
     /// An answer other than 429, while requests flow along a curve: the
