@@ -523,23 +523,31 @@ impl RateLimiter {
             return Pacing::Limiter { counts: false };
         }
         // The server's limit: 429s that keep coming (a window refuses
-        // every request, a token bucket one here and there). A lone one (a
-        // proxy's, a fault), or no more than the noise, is a passing
-        // refusal: nothing slows down (random 429s would hold the client
-        // down otherwise). Noise is a share of 429s that does not depend
-        // on the rate: once far more come than that, the client sped into
-        // a limit, and the noise was wrong.
+        // every request, a token bucket one here and there). Before the
+        // client is held to a rate, a lone one (a proxy's, a fault) is a
+        // passing refusal: nothing slows down (random 429s would hold the
+        // client down otherwise). Once it is held, it has met the limit,
+        // and one 429 is the limit again: waiting for a second costs one
+        // more refusal at each overshoot, for every client sharing the
+        // limit. (A lone one with a `Retry-After` of more than a second is
+        // still left to the retry policy, which waits it out for that
+        // request alone.) No more 429s than the noise is a passing refusal
+        // either.
+        // Noise is a share of 429s that does not depend on the rate: once
+        // far more come than that, the client sped into a limit, and the
+        // noise was wrong.
         if state.noise > 0.0 && self.recent_refusals.share_of_64() > 2.0 * state.noise + 1.0 / 16.0
         {
             state.noise = 0.0;
         }
         let noisy = f64::from(recent) <= 4.0 * state.noise * f64::from(RECENT);
-        if recent < RECENT_LIMIT || noisy {
+        let engaged = self.engaged.load(Ordering::Acquire);
+        if noisy || (recent < RECENT_LIMIT && (!engaged || retry_after.is_some())) {
             // Once the client is held to a rate, the retry waits its turn
             // among the others: the rate spaces the requests, and a
             // `Retry-After` of a second or less (a bucket's token, rounded
             // up) asks for nothing more. It counts as an attempt.
-            if self.engaged.load(Ordering::Acquire) && retry_after.is_none() {
+            if engaged && retry_after.is_none() {
                 return Pacing::Limiter { counts: true };
             }
             return Pacing::Policy;
