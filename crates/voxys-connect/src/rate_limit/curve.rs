@@ -9,7 +9,7 @@ use std::time::Duration;
 /// The rate falls to this share of the refused rate on a run of 429s.
 pub(super) const BETA: f64 = 0.95;
 /// How fast the rate grows back (requests per second, per second cubed).
-pub(super) const SCALE: f64 = 0.4;
+pub(super) const SCALE: f64 = 0.1;
 /// The lowest rate the limiter falls to, in requests per second.
 pub(super) const MIN_RATE: f64 = 0.5;
 /// A run of 429s when the client was held to less than this many times what
@@ -162,8 +162,8 @@ mod tests {
     #[test]
     fn the_curve_grows_fast_then_flat_then_faster_and_faster() {
         let curve = Curve::level_off_at(100.0);
-        // Back at the refused rate in cbrt(100 * 0.05 / 0.4) s.
-        assert!(close(curve.time_to_refused, 12.5_f64.cbrt()));
+        // Back at the refused rate in cbrt(100 * 0.05 / 0.1) s.
+        assert!(close(curve.time_to_refused, 50.0_f64.cbrt()));
         let rates: Vec<f64> = (0..=40)
             .map(|i| curve.rate_at(f64::from(i) * 0.25))
             .collect();
@@ -172,8 +172,8 @@ mod tests {
         let flattest = steps.iter().copied().fold(f64::INFINITY, f64::min);
         assert!(steps[0] > 10.0 * flattest, "fast at first: {steps:?}");
         assert!(steps[39] > steps[20], "faster and faster: {steps:?}");
-        // Ten seconds past the flat part: 400 over the refused rate.
-        assert!((curve.rate_at(curve.time_to_refused + 10.0) - 500.0).abs() < 1e-6);
+        // Ten seconds past the flat part: 100 over the refused rate.
+        assert!((curve.rate_at(curve.time_to_refused + 10.0) - 200.0).abs() < 1e-6);
     }
 
     #[test]
@@ -187,11 +187,11 @@ mod tests {
     #[test]
     fn the_rate_grows_past_twice_the_sending_rate_only_down_to_the_start() {
         let curve = Curve::level_off_at(100.0);
-        let late = curve.time_to_refused + 5.0;
+        let late = curve.time_to_refused + 10.0;
         // Not measured yet: the curve alone.
         assert_eq!(grown(curve, late, 0.0), curve.rate_at(late));
-        // Sending at 60 a second: held to 120, not 150.
-        assert!((curve.rate_at(late) - 150.0).abs() < 1e-9);
+        // Sending at 60 a second: held to 120, not 200.
+        assert!((curve.rate_at(late) - 200.0).abs() < 1e-9);
         assert_eq!(grown(curve, late, 60.0), 120.0);
         // Sending at 30 a second, or nearly idle: held to where the curve
         // started, not under it.

@@ -602,13 +602,16 @@ impl RateLimiter {
         let scattered = self.engaged.load(Ordering::Acquire)
             && self.recent_refusals.through_before_latest() >= SCATTERED
             && retry_after.is_none();
-        let edge = scattered
-            || curve::at_window_edge(
-                state.bucket.rate,
-                let_through,
-                state.decreased_at.map(|d| now.saturating_duration_since(d)),
-                retry_after,
-            );
+        let edge = (scattered && state.window_cycle.is_none())
+            || (state
+                .window_cycle
+                .is_none_or(|c| c < Duration::from_secs(2))
+                && curve::at_window_edge(
+                    state.bucket.rate,
+                    let_through,
+                    state.decreased_at.map(|d| now.saturating_duration_since(d)),
+                    retry_after,
+                ));
         state.curve = Curve::level_off_at(refused);
         state.decreased_at = Some(now);
         state.generation += 1;

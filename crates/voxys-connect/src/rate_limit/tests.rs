@@ -268,6 +268,45 @@ async fn a_cycle_from_pause_to_pause_corrects_an_estimate_a_window_boundary_infl
     );
 }
 
+/// A client that learnt the server's windows, long ones (of 5 s), takes a
+/// 429 after answers that got through for the window's end, not a token
+/// bucket's: it pauses until the next window opens, instead of slowing
+/// down without a pause and going on into refusals (the test of the end of
+/// a window reached a little early measures over a second, which says
+/// nothing of a window of five).
+#[tokio::test(start_paused = true)]
+async fn a_client_that_learnt_long_windows_pauses_to_the_next_at_a_429() {
+    let limiter = adaptive();
+    let started = Instant::now();
+    let period = Duration::from_secs(5);
+    // 100 a window, requests one at a time, each answered in 10 ms.
+    let mut window = (0, 0);
+    let mut paused_at_first = Vec::new();
+    while started.elapsed() < 8 * period {
+        let permit = limiter.acquire().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let index = started.elapsed().as_millis() / period.as_millis();
+        if window.0 != index {
+            window = (index, 0);
+        }
+        window.1 += 1;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if window.1 <= 100 {
+            limiter.record(permit, Outcome::Other);
+            continue;
+        }
+        limiter.record(permit, Outcome::Throttled(None));
+        if window.1 == 101 {
+            paused_at_first.push((index, limiter.status().paused));
+        }
+    }
+    assert!(paused_at_first.len() >= 6, "{paused_at_first:?}");
+    assert!(
+        paused_at_first[3..].iter().all(|&(_, paused)| paused),
+        "{paused_at_first:?}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_client_that_meets_no_429_never_waits() {
     let limiter = adaptive();
