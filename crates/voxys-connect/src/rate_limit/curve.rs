@@ -83,6 +83,19 @@ pub(super) fn grown(curve: Curve, since: f64, sending: f64) -> f64 {
 /// [`MIN_RATE`]. A limit counted over a second (or less) is about
 /// `let_through`, whatever the client sent; a limit over a minute is far
 /// above it, and the sending rate is the bound.
+/// The rate `since` seconds into a slow start from `from` (after a run of
+/// 429s that measured a token bucket's burst, not its rate): doubled each
+/// second until 429s come again, but no more than twice the rate the
+/// client is `sending` at (0: not measured yet), as [`grown`] holds it.
+pub(super) fn slow_start(from: f64, since: f64, sending: f64) -> f64 {
+    let ceiling = if sending > 0.0 {
+        (2.0 * sending).max(from)
+    } else {
+        f64::INFINITY
+    };
+    (from * 2.0_f64.powf(since)).min(ceiling)
+}
+
 pub(super) fn refused_rate(sending: f64, held_to: f64, let_through: f64) -> f64 {
     sending.min(held_to).min(let_through).max(MIN_RATE)
 }
@@ -199,6 +212,15 @@ mod tests {
         assert!(close(grown(curve, late, 1.0), BETA * 100.0));
         // Sending a lot: the curve is the bound.
         assert_eq!(grown(curve, 0.5, 500.0), curve.rate_at(0.5));
+    }
+
+    #[test]
+    fn a_slow_start_doubles_each_second_within_twice_the_sending_rate() {
+        assert_eq!(slow_start(30.0, 0.0, 0.0), 30.0);
+        assert_eq!(slow_start(30.0, 1.0, 0.0), 60.0);
+        assert_eq!(slow_start(30.0, 2.5, 0.0), 30.0 * 2.0_f64.powf(2.5));
+        assert_eq!(slow_start(30.0, 2.0, 40.0), 80.0);
+        assert_eq!(slow_start(30.0, 2.0, 5.0), 30.0);
     }
 
     #[test]

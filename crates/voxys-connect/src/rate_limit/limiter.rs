@@ -85,6 +85,15 @@ struct State {
     /// after the decrease gets through (the limit refills at once: a token
     /// bucket, not a window).
     if_probe_passes_at_once: Option<f64>,
+    /// The rate the client went on at when the first probe after the run
+    /// of 429s that engaged the limiter got through at once: the limit
+    /// refills at once (a token bucket), and the run measured its burst,
+    /// not its rate. The rate doubles each second from there (TCP's slow
+    /// start) until 429s come again, then grows along the curve.
+    slow_start: Option<f64>,
+    /// Whether the pause under way (or just ended) is the first, after the
+    /// run of 429s that engaged the limiter.
+    first_pause: bool,
     /// When the last refused probe left, since the last pause ended.
     probe_refused_at: Option<Instant>,
     /// Probes refused since the last decrease.
@@ -188,6 +197,8 @@ impl RateLimiter {
                 probe: Probe::Off,
                 throttled: 0,
                 if_probe_passes_at_once: None,
+                slow_start: None,
+                first_pause: false,
                 refused_probes: 0,
                 probe_refused_at: None,
                 window_cycle: None,
@@ -422,6 +433,10 @@ impl RateLimiter {
             state.curve = Curve::level_off_at(refused);
             state.bucket.rate = self.capped(curve::decreased(refused));
         }
+        state.slow_start =
+            (state.first_pause && state.refused_probes == 0 && !state.foreseen_pause)
+                .then_some(state.bucket.rate)
+                .filter(|r| r.is_finite());
         state.curve_from = Some(now);
         let flowed_from = state.flowing_since.replace(now);
         // Where the server's window turned: between the last refused
@@ -612,7 +627,9 @@ impl RateLimiter {
                     state.decreased_at.map(|d| now.saturating_duration_since(d)),
                     retry_after,
                 ));
+        let first = !self.engaged.load(Ordering::Acquire);
         state.curve = Curve::level_off_at(refused);
+        state.slow_start = None;
         state.decreased_at = Some(now);
         state.generation += 1;
         state.bucket.rate = self.capped(curve::decreased(refused));
@@ -655,6 +672,7 @@ impl RateLimiter {
                 _ => Probe::pause_from(now, pause),
             };
             state.refused_probes = 0;
+            state.first_pause = first;
             tracing::info!(
                 target: LOG_TARGET,
                 rate = state.bucket.rate,
@@ -691,7 +709,10 @@ impl RateLimiter {
             return;
         };
         let since = now.saturating_duration_since(from).as_secs_f64();
-        let rate = self.capped(curve::grown(state.curve, since, state.sending.measured));
+        let rate = self.capped(match state.slow_start {
+            Some(from) => curve::slow_start(from, since, state.sending.measured),
+            None => curve::grown(state.curve, since, state.sending.measured),
+        });
         state.bucket.refill(now);
         if (rate - state.bucket.rate).abs() > state.bucket.rate * 0.1 {
             tracing::debug!(

@@ -137,6 +137,10 @@ async fn a_run_of_429s_at_the_end_of_a_window_slows_the_client_without_a_pause()
         request(&limiter, Duration::ZERO, Outcome::Other).await;
     }
     refused(&limiter, Duration::from_millis(10)).await;
+    // The window turns during the pause: one probe refused, the next let
+    // through.
+    let probe = limiter.acquire().await;
+    limiter.record(probe, Outcome::Throttled(None));
     request(&limiter, Duration::from_millis(10), Outcome::Other).await;
     // Two seconds at the limiter's rate, every request let through.
     let started = Instant::now();
@@ -155,6 +159,51 @@ async fn a_run_of_429s_at_the_end_of_a_window_slows_the_client_without_a_pause()
     // Refused again at once: the window was not about to end. Pause.
     refused(&limiter, Duration::from_millis(10)).await;
     assert!(limiter.status().paused);
+}
+
+/// The first probe after the run of 429s that engaged the limiter got
+/// through at once: the limit refills at once (a token bucket), and the run
+/// measured its burst, not its rate. The rate doubles each second until
+/// 429s come again, then grows along the curve. After a window's run (a
+/// probe refused until the window turned) it grows along the curve from
+/// the start.
+#[tokio::test(start_paused = true)]
+async fn after_a_bursts_run_the_rate_doubles_until_429s_come_again() {
+    /// Two seconds of requests, every one let through: how many times the
+    /// rate grew.
+    async fn two_seconds(limiter: &RateLimiter) -> f64 {
+        let from = limiter.status().requests_per_second.unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(2) {
+            request(limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        limiter.status().requests_per_second.unwrap() / from
+    }
+    for window in [false, true] {
+        let limiter = adaptive();
+        for _ in 0..20 {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        refused(&limiter, Duration::from_millis(10)).await;
+        if window {
+            let probe = limiter.acquire().await;
+            limiter.record(probe, Outcome::Throttled(None));
+        }
+        request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+        let grown = two_seconds(&limiter).await;
+        if window {
+            assert!(grown < 1.5, "a window's run: along the curve, {grown}");
+            continue;
+        }
+        assert!(grown > 3.5, "doubled twice in two seconds: {grown}");
+        // A 429 again: slower, then along the curve.
+        for _ in 0..RECENT {
+            request(&limiter, Duration::ZERO, Outcome::Other).await;
+        }
+        request(&limiter, Duration::ZERO, Outcome::Throttled(None)).await;
+        let grown = two_seconds(&limiter).await;
+        assert!(grown < 1.5, "along the curve after a 429: {grown}");
+    }
 }
 
 /// Once the client is held to a rate, one 429 is the limit again: after
