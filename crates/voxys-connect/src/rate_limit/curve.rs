@@ -17,6 +17,11 @@ pub(super) const MIN_RATE: f64 = 0.5;
 /// is the end of a window reached a little early: the rate decreases,
 /// without a pause, since the next window is about to open.
 pub(super) const EDGE: f64 = 1.1;
+/// Windows this long or longer end where no measure over a second can
+/// tell: a client that learnt them pauses at a 429 until the next opens.
+pub(super) const LONG_WINDOW: Duration = Duration::from_secs(2);
+/// How many times the rate grows each second of a slow start.
+pub(super) const SLOW_START_GROWTH: f64 = 2.0;
 /// A cycle's limit under this share of the estimate corrects it.
 const CORRECT_UNDER: f64 = 0.9;
 /// A cycle's limit under this share of the estimate says the client was
@@ -84,8 +89,8 @@ pub(super) fn grown(curve: Curve, since: f64, sending: f64) -> f64 {
 /// `let_through`, whatever the client sent; a limit over a minute is far
 /// above it, and the sending rate is the bound.
 /// The rate `since` seconds into a slow start from `from` (after a run of
-/// 429s that measured a token bucket's burst, not its rate): doubled each
-/// second until 429s come again, but no more than twice the rate the
+/// 429s that measured a token bucket's burst, not its rate): grown
+/// [`SLOW_START_GROWTH`] times each second until 429s come again, but no more than twice the rate the
 /// client is `sending` at (0: not measured yet), as [`grown`] holds it.
 pub(super) fn slow_start(from: f64, since: f64, sending: f64) -> f64 {
     let ceiling = if sending > 0.0 {
@@ -93,7 +98,7 @@ pub(super) fn slow_start(from: f64, since: f64, sending: f64) -> f64 {
     } else {
         f64::INFINITY
     };
-    (from * 2.0_f64.powf(since)).min(ceiling)
+    (from * SLOW_START_GROWTH.powf(since)).min(ceiling)
 }
 
 pub(super) fn refused_rate(sending: f64, held_to: f64, let_through: f64) -> f64 {
@@ -118,15 +123,20 @@ pub(super) fn within(rate: f64, cap: Option<f64>) -> f64 {
 /// Whether a run of 429s is the end of a window reached a little early
 /// (the next one is about to open, so the client slows down without a
 /// pause): it came without a `Retry-After`, the client was `held_to` a rate
-/// under [`EDGE`] times what the server `let_through`, and the last decrease
-/// (if any) was more than a second ago.
+/// under [`EDGE`] times what the server `let_through`, the last decrease
+/// (if any) was more than a second ago, and the server's windows, if the
+/// client learnt their `cycle`, are shorter than [`LONG_WINDOW`]: what got
+/// through is measured over a second, which says nothing of the end of a
+/// longer window.
 pub(super) fn at_window_edge(
     held_to: f64,
     let_through: f64,
     since_decrease: Option<Duration>,
     retry_after: Option<Duration>,
+    cycle: Option<Duration>,
 ) -> bool {
     retry_after.is_none()
+        && cycle.is_none_or(|cycle| cycle < LONG_WINDOW)
         && held_to.is_finite()
         && let_through.is_finite()
         && held_to < EDGE * let_through
@@ -247,27 +257,23 @@ mod tests {
     #[test]
     fn a_run_is_the_end_of_a_window_only_when_held_just_over_what_got_through() {
         let long_ago = Some(Duration::from_secs(5));
-        assert!(at_window_edge(105.0, 100.0, long_ago, None));
-        assert!(at_window_edge(105.0, 100.0, None, None));
+        let second = Some(Duration::from_secs(1));
+        assert!(at_window_edge(105.0, 100.0, long_ago, None, None));
+        assert!(at_window_edge(105.0, 100.0, None, None, None));
+        assert!(at_window_edge(105.0, 100.0, long_ago, None, second));
         // Held well over what got through: the limit, not its window's end.
-        assert!(!at_window_edge(120.0, 100.0, long_ago, None));
-        assert!(!at_window_edge(200.0, 100.0, long_ago, None));
+        assert!(!at_window_edge(120.0, 100.0, long_ago, None, None));
+        assert!(!at_window_edge(200.0, 100.0, long_ago, None, None));
         // Not held to a rate at all.
-        assert!(!at_window_edge(f64::INFINITY, 100.0, long_ago, None));
+        assert!(!at_window_edge(f64::INFINITY, 100.0, long_ago, None, None));
         // Refused again within a second of the last decrease.
-        assert!(!at_window_edge(
-            105.0,
-            100.0,
-            Some(Duration::from_secs(1)),
-            None
-        ));
+        assert!(!at_window_edge(105.0, 100.0, second, None, None));
         // The server said how long to wait.
-        assert!(!at_window_edge(
-            105.0,
-            100.0,
-            long_ago,
-            Some(Duration::ZERO)
-        ));
+        let now = Some(Duration::ZERO);
+        assert!(!at_window_edge(105.0, 100.0, long_ago, now, None));
+        // Windows of two seconds or more: a second says nothing of their end.
+        let long = Some(LONG_WINDOW);
+        assert!(!at_window_edge(105.0, 100.0, long_ago, None, long));
     }
 
     #[test]

@@ -613,20 +613,22 @@ impl RateLimiter {
         // pause would leave the limit to the clients that share it and did
         // not pause.
         // Answers to first attempts that got through between this 429 and
-        // the last: a window refuses every request in a row.
+        // the last: a window refuses every request in a row. Unless the
+        // client learnt the server's windows: then a 429 closed the window
+        // until it turns, however many got through before, and the client
+        // pauses until the turn it foresees.
         let scattered = self.engaged.load(Ordering::Acquire)
+            && state.window_cycle.is_none()
             && self.recent_refusals.through_before_latest() >= SCATTERED
             && retry_after.is_none();
-        let edge = (scattered && state.window_cycle.is_none())
-            || (state
-                .window_cycle
-                .is_none_or(|c| c < Duration::from_secs(2))
-                && curve::at_window_edge(
-                    state.bucket.rate,
-                    let_through,
-                    state.decreased_at.map(|d| now.saturating_duration_since(d)),
-                    retry_after,
-                ));
+        let edge = scattered
+            || curve::at_window_edge(
+                state.bucket.rate,
+                let_through,
+                state.decreased_at.map(|d| now.saturating_duration_since(d)),
+                retry_after,
+                state.window_cycle,
+            );
         let first = !self.engaged.load(Ordering::Acquire);
         state.curve = Curve::level_off_at(refused);
         state.slow_start = None;
