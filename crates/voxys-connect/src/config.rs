@@ -310,7 +310,8 @@ impl ClientBuilder {
 
     /// Whether the client slows down on its own when the server rate-limits
     /// it (default on). After a run of `429`s (a lone one between answers
-    /// that got through is only retried), every request of the client (every
+    /// that got through is only retried, until the client has met the
+    /// limit), every request of the client (every
     /// clone, every stream, every bulk batch) waits its turn at a rate that
     /// finds the server's limit and holds there, and grows again when 429s
     /// stop (a CUBIC curve, as the AWS SDKs' adaptive retry mode). The

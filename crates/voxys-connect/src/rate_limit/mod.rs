@@ -8,10 +8,13 @@
 //! window refuses or one here and there as a token bucket does), or from
 //! the first request when the client has a cap
 //! ([`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)).
-//! Then requests wait for tokens at a rate that drops when they come again
-//! and grows back along a CUBIC curve; after a drop on a run of 429s the
-//! client pauses, and one request probes before the others go (429s here
-//! and there to a client already held to a rate drop it without a pause).
+//! Then requests wait for tokens at a rate that drops at each 429 that
+//! comes again (one is enough once the client is held to a rate) and grows
+//! back along a CUBIC curve (doubling each second instead after a token
+//! bucket's burst); after a drop on a run of 429s the client pauses, and
+//! one request probes before the others go (429s here and there to a
+//! client already held to a rate drop it without a pause, unless it learnt
+//! the server's windows: then it pauses until the next one opens).
 //! 429s that keep coming (up to 15% of answers) although the client slowed
 //! to half the rate it was refused at (a flaky proxy's, at random) undo
 //! the drop.
