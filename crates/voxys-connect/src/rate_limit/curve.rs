@@ -82,16 +82,11 @@ pub(super) fn grown(curve: Curve, since: f64, sending: f64) -> f64 {
     curve.rate_at(since).min(ceiling)
 }
 
-/// The rate the server refused, from the rate the client was `sending` at,
-/// the rate it was `held_to`, and the rate the server `let_through`, each
-/// over the same recent time: the least of the three, and at least
-/// [`MIN_RATE`]. A limit counted over a second (or less) is about
-/// `let_through`, whatever the client sent; a limit over a minute is far
-/// above it, and the sending rate is the bound.
 /// The rate `since` seconds into a slow start from `from` (after a run of
 /// 429s that measured a token bucket's burst, not its rate): grown
-/// [`SLOW_START_GROWTH`] times each second until 429s come again, but no more than twice the rate the
-/// client is `sending` at (0: not measured yet), as [`grown`] holds it.
+/// [`SLOW_START_GROWTH`] times each second until 429s come again, but no
+/// more than twice the rate the client is `sending` at (0: not measured
+/// yet), as [`grown`] holds it.
 pub(super) fn slow_start(from: f64, since: f64, sending: f64) -> f64 {
     let ceiling = if sending > 0.0 {
         (2.0 * sending).max(from)
@@ -101,6 +96,12 @@ pub(super) fn slow_start(from: f64, since: f64, sending: f64) -> f64 {
     (from * SLOW_START_GROWTH.powf(since)).min(ceiling)
 }
 
+/// The rate the server refused, from the rate the client was `sending` at,
+/// the rate it was `held_to`, and the rate the server `let_through`, each
+/// over the same recent time: the least of the three, and at least
+/// [`MIN_RATE`]. A limit counted over a second (or less) is about
+/// `let_through`, whatever the client sent; a limit over a minute is far
+/// above it, and the sending rate is the bound.
 pub(super) fn refused_rate(sending: f64, held_to: f64, let_through: f64) -> f64 {
     sending.min(held_to).min(let_through).max(MIN_RATE)
 }

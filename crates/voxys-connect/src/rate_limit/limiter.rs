@@ -34,6 +34,10 @@ pub(crate) struct RateLimiter {
     /// Whether requests wait for tokens: after the 429s first kept coming, or from the
     /// start with a cap. Read without the lock.
     engaged: AtomicBool,
+    /// Whether the client met the server's limit (a decrease): from then
+    /// on one 429 is the limit again, a retry's included. Read without the
+    /// lock.
+    met_limit: AtomicBool,
     /// Requests sent, ever; read under the lock to measure the rate.
     sent: AtomicU64,
     /// Requests sent in the last second: the rate the client was sending
@@ -179,6 +183,7 @@ impl RateLimiter {
             cap,
             max_retry_after,
             engaged: AtomicBool::new(cap.is_some()),
+            met_limit: AtomicBool::new(false),
             sent: AtomicU64::new(0),
             sent_recently: LastSecond::new(now),
             resumed: Notify::new(),
@@ -308,9 +313,13 @@ impl RateLimiter {
         let all_recent = self.all_refusals.count(throttled, now);
         // The 429s of retries are left out while other answers get through:
         // one request that keeps being refused while others get through is
-        // no limit of the server's. A lone request refused again and again
-        // is.
-        let recent = if throttled && permit.retry && self.all_refusals.first_through_lately() {
+        // no limit of the server's (until the client met the limit: see
+        // `refused`). A lone request refused again and again is.
+        let left_out = throttled
+            && permit.retry
+            && !self.met_limit.load(Ordering::Acquire)
+            && self.all_refusals.first_through_lately();
+        let recent = if left_out {
             self.recent_refusals.peek()
         } else {
             self.recent_refusals.count(throttled, now)
@@ -368,14 +377,22 @@ impl RateLimiter {
                 Pacing::Policy
             }
             (false, Outcome::Throttled(_)) => {
-                let recent = if all_recent >= MOSTLY_REFUSED {
-                    // Most answers, retries included, are 429: whatever
-                    // the first attempts and the noise say, it is a limit.
-                    RECENT
+                // Most answers, retries included, are 429: whatever the
+                // first attempts and the noise say, it is a limit.
+                let mostly = all_recent >= MOSTLY_REFUSED;
+                let (recent, left_out) = if mostly {
+                    (RECENT, false)
                 } else {
-                    recent
+                    (recent, left_out)
                 };
-                self.refused(&mut state, now, permit.sent_at, recent, retry_after)
+                self.refused(
+                    &mut state,
+                    now,
+                    permit.sent_at,
+                    recent,
+                    left_out,
+                    retry_after,
+                )
             }
             (false, Outcome::Other) => {
                 self.grow(&mut state, now);
@@ -433,10 +450,18 @@ impl RateLimiter {
             state.curve = Curve::level_off_at(refused);
             state.bucket.rate = self.capped(curve::decreased(refused));
         }
-        state.slow_start =
-            (state.first_pause && state.refused_probes == 0 && !state.foreseen_pause)
-                .then_some(state.bucket.rate)
-                .filter(|r| r.is_finite());
+        // Got through at once: the first probe, after the first pause of
+        // 50 ms, not lengthened by a `Retry-After` (a window that turned
+        // within those 50 ms looks the same; its next window's end ends
+        // the doubling).
+        let at_once = state.refused_probes == 0
+            && !state.foreseen_pause
+            && state
+                .decreased_at
+                .is_some_and(|d| sent_at.saturating_duration_since(d) < probe::FIRST_PAUSE * 2);
+        state.slow_start = (state.first_pause && at_once)
+            .then_some(state.bucket.rate)
+            .filter(|r| r.is_finite());
         state.curve_from = Some(now);
         let flowed_from = state.flowing_since.replace(now);
         // Where the server's window turned: between the last refused
@@ -518,17 +543,21 @@ impl RateLimiter {
     }
 
     /// A 429 to a request other than the probe, `recent` 429s among the
-    /// last answers: a `Retry-After` lengthens a pause under way; then
-    /// decides whether it belongs to the event already dealt with
-    /// ([`State::same_event`]), is a passing refusal (a lone one, or within
-    /// the noise), or is the server's limit ([`decrease`](Self::decrease));
-    /// and who paces the request's retry.
+    /// last answers (`left_out`: a retry's, left out of them while first
+    /// attempts get through): a `Retry-After` lengthens a pause under way;
+    /// then decides whether it belongs to the event already dealt with
+    /// ([`State::same_event`]), is a passing refusal (before the client met
+    /// the limit, a lone one or a retry's left out; within the noise; one
+    /// with a `Retry-After` over a second among no others), or
+    /// is the server's limit ([`decrease`](Self::decrease)); and who paces
+    /// the request's retry.
     fn refused(
         &self,
         state: &mut State,
         now: Instant,
         sent_at: Instant,
         recent: u32,
+        left_out: bool,
         retry_after: Option<Duration>,
     ) -> Pacing {
         if let Some(after) = retry_after {
@@ -539,15 +568,18 @@ impl RateLimiter {
         }
         // The server's limit: 429s that keep coming (a window refuses
         // every request, a token bucket one here and there). Before the
-        // client is held to a rate, a lone one (a proxy's, a fault) is a
-        // passing refusal: nothing slows down (random 429s would hold the
-        // client down otherwise). Once it is held, it has met the limit,
-        // and one 429 is the limit again: waiting for a second costs one
+        // client met the limit (its first decrease), a lone one (a proxy's,
+        // a fault) is a passing refusal: nothing slows down (random 429s
+        // would hold the client down otherwise). Once it met it, one 429 is
+        // the limit again: waiting for a second costs one
         // more refusal at each overshoot, for every client sharing the
         // limit. (A lone one with a `Retry-After` of more than a second is
         // still left to the retry policy, which waits it out for that
         // request alone.) No more 429s than the noise is a passing refusal
-        // either.
+        // either. Before the client met the limit, nor is a retry's while
+        // first attempts get through (one request's fault of its own);
+        // after, a request refused again at the client's rate met the same
+        // limit as the others.
         // Noise is a share of 429s that does not depend on the rate: once
         // far more come than that, the client sped into a limit, and the
         // noise was wrong.
@@ -555,14 +587,20 @@ impl RateLimiter {
         {
             state.noise = 0.0;
         }
-        let noisy = f64::from(recent) <= 4.0 * state.noise * f64::from(RECENT);
-        let engaged = self.engaged.load(Ordering::Acquire);
-        if noisy || (recent < RECENT_LIMIT && (!engaged || retry_after.is_some())) {
-            // Once the client is held to a rate, the retry waits its turn
-            // among the others: the rate spaces the requests, and a
-            // `Retry-After` of a second or less (a bucket's token, rounded
-            // up) asks for nothing more. It counts as an attempt.
-            if engaged && retry_after.is_none() {
+        let noisy = state.noise > 0.0 && f64::from(recent) <= 4.0 * state.noise * f64::from(RECENT);
+        let met_limit = self.met_limit.load(Ordering::Acquire);
+        let passing = if met_limit {
+            recent < RECENT_LIMIT && retry_after.is_some()
+        } else {
+            left_out || recent < RECENT_LIMIT
+        };
+        if noisy || passing {
+            // Once the client is held to a rate (it met the limit, or has a
+            // cap), the retry waits its turn among the others: the rate
+            // spaces the requests, and a `Retry-After` of a second or less
+            // (a bucket's token, rounded up) asks for nothing more. It
+            // counts as an attempt.
+            if self.engaged.load(Ordering::Acquire) && retry_after.is_none() {
                 return Pacing::Limiter { counts: true };
             }
             return Pacing::Policy;
@@ -629,7 +667,7 @@ impl RateLimiter {
                 retry_after,
                 state.window_cycle,
             );
-        let first = !self.engaged.load(Ordering::Acquire);
+        let first = state.decreased_at.is_none();
         state.curve = Curve::level_off_at(refused);
         state.slow_start = None;
         state.decreased_at = Some(now);
@@ -637,6 +675,7 @@ impl RateLimiter {
         state.bucket.rate = self.capped(curve::decreased(refused));
         state.bucket.empty(now);
         self.engaged.store(true, Ordering::Release);
+        self.met_limit.store(true, Ordering::Release);
         if edge {
             state.curve_from = Some(now);
             tracing::info!(
@@ -776,6 +815,7 @@ impl RateLimiter {
         // noise was a limit after all, the client must not flood it.
         state.bucket.rate = self.capped(check.rate_before.min(check.sending_before));
         state.curve = Curve::flat(state.bucket.rate);
+        state.slow_start = None;
         // The rate grows from here, not from where the last curve started.
         state.curve_from = Some(Instant::now());
         tracing::info!(

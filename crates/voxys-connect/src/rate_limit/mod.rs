@@ -13,8 +13,10 @@
 //! back along a CUBIC curve (doubling each second instead after a token
 //! bucket's burst); after a drop on a run of 429s the client pauses, and
 //! one request probes before the others go (429s here and there to a
-//! client already held to a rate drop it without a pause, unless it learnt
-//! the server's windows: then it pauses until the next one opens).
+//! client already held to a rate drop it without a pause, as does a run at
+//! the end of a window of a second; a client that learnt the server's
+//! windows pauses at 429s here and there until the next window opens, and
+//! so it does at any 429 when the windows are two seconds or longer).
 //! 429s that keep coming (up to 15% of answers) although the client slowed
 //! to half the rate it was refused at (a flaky proxy's, at random) undo
 //! the drop.
