@@ -35,8 +35,7 @@ pub(crate) struct RateLimiter {
     /// start with a cap. Read without the lock.
     engaged: AtomicBool,
     /// Whether the client met the server's limit (a decrease): from then
-    /// on one 429 is the limit again, a retry's included. Read without the
-    /// lock.
+    /// on one 429 is the limit again. Read without the lock.
     met_limit: AtomicBool,
     /// Requests sent, ever; read under the lock to measure the rate.
     sent: AtomicU64,
@@ -313,12 +312,9 @@ impl RateLimiter {
         let all_recent = self.all_refusals.count(throttled, now);
         // The 429s of retries are left out while other answers get through:
         // one request that keeps being refused while others get through is
-        // no limit of the server's (until the client met the limit: see
-        // `refused`). A lone request refused again and again is.
-        let left_out = throttled
-            && permit.retry
-            && !self.met_limit.load(Ordering::Acquire)
-            && self.all_refusals.first_through_lately();
+        // no limit of the server's. A lone request refused again and again
+        // is.
+        let left_out = throttled && permit.retry && self.all_refusals.first_through_lately();
         let recent = if left_out {
             self.recent_refusals.peek()
         } else {
@@ -546,9 +542,9 @@ impl RateLimiter {
     /// last answers (`left_out`: a retry's, left out of them while first
     /// attempts get through): a `Retry-After` lengthens a pause under way;
     /// then decides whether it belongs to the event already dealt with
-    /// ([`State::same_event`]), is a passing refusal (before the client met
-    /// the limit, a lone one or a retry's left out; within the noise; one
-    /// with a `Retry-After` over a second among no others), or
+    /// ([`State::same_event`]), is a passing refusal (a retry's left out;
+    /// before the client met the limit, a lone one; within the noise; a
+    /// lone one with a `Retry-After` over a second), or
     /// is the server's limit ([`decrease`](Self::decrease)); and who paces
     /// the request's retry.
     fn refused(
@@ -576,10 +572,8 @@ impl RateLimiter {
         // limit. (A lone one with a `Retry-After` of more than a second is
         // still left to the retry policy, which waits it out for that
         // request alone.) No more 429s than the noise is a passing refusal
-        // either. Before the client met the limit, nor is a retry's while
-        // first attempts get through (one request's fault of its own);
-        // after, a request refused again at the client's rate met the same
-        // limit as the others.
+        // either, and nor is a retry's while first attempts get through
+        // (one request's fault of its own).
         // Noise is a share of 429s that does not depend on the rate: once
         // far more come than that, the client sped into a limit, and the
         // noise was wrong.
@@ -589,12 +583,8 @@ impl RateLimiter {
         }
         let noisy = state.noise > 0.0 && f64::from(recent) <= 4.0 * state.noise * f64::from(RECENT);
         let met_limit = self.met_limit.load(Ordering::Acquire);
-        let passing = if met_limit {
-            recent < RECENT_LIMIT && retry_after.is_some()
-        } else {
-            left_out || recent < RECENT_LIMIT
-        };
-        if noisy || passing {
+        let lone = recent < RECENT_LIMIT && (!met_limit || retry_after.is_some());
+        if noisy || left_out || lone {
             // Once the client is held to a rate (it met the limit, or has a
             // cap), the retry waits its turn among the others: the rate
             // spaces the requests, and a `Retry-After` of a second or less

@@ -773,7 +773,7 @@ async fn mean_of_seeds(scenario: Scenario) -> (f64, f64, f64, Vec<Run>) {
 /// request at a time (where that is under the limit). Two exceptions,
 /// written down in `docs/rate-limiter.md`: windows of five seconds at 50 a
 /// second, where the probes of the first windows make 5.6% refused; and
-/// sliding windows at 100 a second, at 89.95% of the fastest.
+/// sliding windows at 100 a second, at 89.9% of the fastest.
 #[tokio::test(start_paused = true)]
 async fn one_client_reaches_every_kind_of_limit_with_few_refusals() {
     for (rate, ms) in SCALES {
@@ -788,7 +788,7 @@ async fn one_client_reaches_every_kind_of_limit_with_few_refusals() {
                 latency,
             })
             .await;
-            // Sliding windows at 100 a second hold 89.95%: each 429 at the
+            // Sliding windows at 100 a second hold 89.9%: each 429 at the
             // log's edge lowers the rate (see docs/rate-limiter.md).
             let least = if name.starts_with("sliding") && rate == 100 {
                 0.895
@@ -835,17 +835,17 @@ async fn one_client_reaches_every_kind_of_limit_with_few_refusals() {
 /// They share it fairly (Jain's index of 0.9 or more). The goal is
 /// also 90% of the fastest and at most 5% refused for every shape; the
 /// bounds here are what the limiter holds to, and `docs/rate-limiter.md`
-/// gives each shape's figures: at 100 a second, 89-93% of the fastest, and
-/// windows of five seconds refuse 6.1%; at 50 a second, in 20 ms, 89-95%,
-/// and 7.5-10.5% refused.
+/// gives each shape's figures: at 100 a second, 88-96% of the fastest and
+/// 1.8-5.4% refused; at 50 a second, in 20 ms, 90-96%, and 3.7-7.5%
+/// refused.
 #[tokio::test(start_paused = true)]
 async fn four_clients_share_one_limit() {
     for (rate, ms) in SCALES {
         let latency = Duration::from_millis(ms);
         let (least_speed, most_refused) = if rate == 100 {
-            (0.85, 0.07)
+            (0.87, 0.06)
         } else {
-            (0.85, 0.12)
+            (0.88, 0.08)
         };
         for (name, shape, retry_after) in shapes_at(rate) {
             let (speed, refused, fairness, runs) = mean_of_seeds(Scenario {
@@ -900,7 +900,7 @@ async fn random_429s_do_not_hold_the_client_down_to_nothing() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_request_refused_again_while_others_get_through_is_no_limit_until_the_limit_was_met() {
+async fn a_request_refused_again_while_others_get_through_is_no_limit() {
     let limiter = adaptive();
     let record = |outcome, retry| {
         let limiter = &limiter;
@@ -921,23 +921,26 @@ async fn a_request_refused_again_while_others_get_through_is_no_limit_until_the_
         assert_eq!(record(Outcome::Throttled(None), true).await, Pacing::Policy);
     }
     assert_eq!(limiter.status().requests_per_second, None);
-    // Once the client met the limit, a request refused again at the
-    // client's rate met the same limit as the others: its retry's 429
-    // lowers the rate (without a pause, here and there), and the retry
-    // waits in the limiter without using up an attempt.
+    // The same once the client met the limit and is held to a rate, even
+    // with another 429 among the last answers: the retries wait their turn
+    // in the limiter (and use up attempts), and the rate stays where it is.
     refused(&limiter, Duration::from_millis(10)).await;
     request(&limiter, Duration::from_millis(10), Outcome::Other).await;
     for _ in 0..RECENT {
         request(&limiter, Duration::ZERO, Outcome::Other).await;
     }
+    request(&limiter, Duration::ZERO, Outcome::Throttled(None)).await;
     let held = limiter.status().requests_per_second.unwrap();
-    assert_eq!(
-        record(Outcome::Throttled(None), true).await,
-        Pacing::Limiter { counts: false }
-    );
+    for _ in 0..10 {
+        assert_eq!(record(Outcome::Other, false).await, Pacing::Policy);
+        assert_eq!(
+            record(Outcome::Throttled(None), true).await,
+            Pacing::Limiter { counts: true }
+        );
+    }
     let status = limiter.status();
     assert!(!status.paused, "{status:?}");
-    assert!(status.requests_per_second.unwrap() < held, "{status:?}");
+    assert!(status.requests_per_second.unwrap() >= held, "{status:?}");
     // A lone request refused again and again, nothing else getting
     // through: that is a limit, and the limiter waits it out.
     let lone = adaptive();
