@@ -9,7 +9,7 @@
 //! the first request when the client has a cap
 //! ([`ClientBuilder::max_requests_per_second`](crate::ClientBuilder::max_requests_per_second)).
 //! Then requests wait for tokens at a rate that drops at each 429 that
-//! comes again (one is enough once the client is held to a rate) and grows
+//! comes again (one is enough once the client met the limit) and grows
 //! back along a CUBIC curve (doubling each second instead after a token
 //! bucket's burst); after a drop on a run of 429s the client pauses, and
 //! one request probes before the others go (429s here and there to a
