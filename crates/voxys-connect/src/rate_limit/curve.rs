@@ -74,12 +74,18 @@ impl Curve {
 /// what it sends, so that an idle client does not bank a rate it then
 /// bursts with, but never under where the curve started because of that.
 pub(super) fn grown(curve: Curve, since: f64, sending: f64) -> f64 {
-    let ceiling = if sending > 0.0 {
-        (2.0 * sending).max(curve.start())
+    curve.rate_at(since).min(ceiling(sending, curve.start()))
+}
+
+/// The most a rate may grow to for a client measured sending `sending`
+/// requests a second (`0.0`: not measured yet, no bound): twice that, but
+/// never under `floor`, where the growth started.
+fn ceiling(sending: f64, floor: f64) -> f64 {
+    if sending > 0.0 {
+        (2.0 * sending).max(floor)
     } else {
         f64::INFINITY
-    };
-    curve.rate_at(since).min(ceiling)
+    }
 }
 
 /// The rate `since` seconds into a slow start from `from` (after a run of
@@ -88,12 +94,7 @@ pub(super) fn grown(curve: Curve, since: f64, sending: f64) -> f64 {
 /// more than twice the rate the client is `sending` at (0: not measured
 /// yet), as [`grown`] holds it.
 pub(super) fn slow_start(from: f64, since: f64, sending: f64) -> f64 {
-    let ceiling = if sending > 0.0 {
-        (2.0 * sending).max(from)
-    } else {
-        f64::INFINITY
-    };
-    (from * SLOW_START_GROWTH.powf(since)).min(ceiling)
+    (from * SLOW_START_GROWTH.powf(since)).min(ceiling(sending, from))
 }
 
 /// The rate the server refused, from the rate the client was `sending` at,

@@ -34,9 +34,6 @@ pub(crate) struct RateLimiter {
     /// Whether requests wait for tokens: after the 429s first kept coming, or from the
     /// start with a cap. Read without the lock.
     engaged: AtomicBool,
-    /// Whether the client met the server's limit (a decrease): from then
-    /// on one 429 is the limit again. Read without the lock.
-    met_limit: AtomicBool,
     /// Requests sent, ever; read under the lock to measure the rate.
     sent: AtomicU64,
     /// Requests sent in the last second: the rate the client was sending
@@ -182,7 +179,6 @@ impl RateLimiter {
             cap,
             max_retry_after,
             engaged: AtomicBool::new(cap.is_some()),
-            met_limit: AtomicBool::new(false),
             sent: AtomicU64::new(0),
             sent_recently: LastSecond::new(now),
             resumed: Notify::new(),
@@ -376,11 +372,8 @@ impl RateLimiter {
                 // Most answers, retries included, are 429: whatever the
                 // first attempts and the noise say, it is a limit.
                 let mostly = all_recent >= MOSTLY_REFUSED;
-                let (recent, left_out) = if mostly {
-                    (RECENT, false)
-                } else {
-                    (recent, left_out)
-                };
+                let recent = if mostly { RECENT } else { recent };
+                let left_out = left_out && !mostly;
                 self.refused(
                     &mut state,
                     now,
@@ -544,9 +537,9 @@ impl RateLimiter {
     /// then decides whether it belongs to the event already dealt with
     /// ([`State::same_event`]), is a passing refusal (a retry's left out;
     /// before the client met the limit, a lone one; within the noise; a
-    /// lone one with a `Retry-After` over a second), or
-    /// is the server's limit ([`decrease`](Self::decrease)); and who paces
-    /// the request's retry.
+    /// lone one with a `Retry-After` over a second), or is the server's
+    /// limit ([`decrease`](Self::decrease)); and who paces the request's
+    /// retry.
     fn refused(
         &self,
         state: &mut State,
@@ -567,9 +560,8 @@ impl RateLimiter {
         // client met the limit (its first decrease), a lone one (a proxy's,
         // a fault) is a passing refusal: nothing slows down (random 429s
         // would hold the client down otherwise). Once it met it, one 429 is
-        // the limit again: waiting for a second costs one
-        // more refusal at each overshoot, for every client sharing the
-        // limit. (A lone one with a `Retry-After` of more than a second is
+        // the limit again: waiting for a second costs one more refusal at
+        // each overshoot, for every client sharing the limit. (A lone one with a `Retry-After` of more than a second is
         // still left to the retry policy, which waits it out for that
         // request alone.) No more 429s than the noise is a passing refusal
         // either, and nor is a retry's while first attempts get through
@@ -582,7 +574,8 @@ impl RateLimiter {
             state.noise = 0.0;
         }
         let noisy = state.noise > 0.0 && f64::from(recent) <= 4.0 * state.noise * f64::from(RECENT);
-        let met_limit = self.met_limit.load(Ordering::Acquire);
+        // The client met the limit at its first decrease.
+        let met_limit = state.decreased_at.is_some();
         let lone = recent < RECENT_LIMIT && (!met_limit || retry_after.is_some());
         if noisy || left_out || lone {
             // Once the client is held to a rate (it met the limit, or has a
@@ -665,7 +658,6 @@ impl RateLimiter {
         state.bucket.rate = self.capped(curve::decreased(refused));
         state.bucket.empty(now);
         self.engaged.store(true, Ordering::Release);
-        self.met_limit.store(true, Ordering::Release);
         if edge {
             state.curve_from = Some(now);
             tracing::info!(
