@@ -164,6 +164,51 @@ async fn concurrency_fetches_ahead_and_keeps_the_order() {
     assert_eq!(server.most_requests_in_flight(), 5);
 }
 
+#[tokio::test]
+async fn a_page_that_waits_does_not_hold_up_the_pages_after_it() {
+    // Page 2 takes 2 s (as a retry waiting out a `Retry-After` would); the
+    // pages after it answer at once. 40 pages, 4 at a time.
+    let server = voxys_connect_mock::MockServer::builder()
+        .leads(400)
+        .fault(
+            voxys_connect_mock::FaultRule::new(voxys_connect_mock::Fault::Delay(
+                Duration::from_secs(2),
+            ))
+            .on_page(2),
+        )
+        .start()
+        .await
+        .unwrap();
+    let mut pages = voxys_connect::Client::builder()
+        .token(server.token())
+        .base_url(server.url())
+        .build()
+        .unwrap()
+        .leads(server.account_id())
+        .list()
+        .per_page(10)
+        .concurrency(4)
+        .pages();
+    let mut leads = Vec::new();
+    for _ in 0..2 {
+        leads.extend(pages.try_next().await.unwrap().unwrap().into_items());
+    }
+    // While page 2 waited, the other three slots went on past page 5 (the
+    // last a pager holding only 4 pages would have asked for), and no
+    // further than 8 times the concurrency past page 2.
+    let asked = server.request_count();
+    assert!(
+        (6..=1 + 32).contains(&asked),
+        "{asked} requests when page 2 came"
+    );
+    while let Some(page) = pages.try_next().await.unwrap() {
+        leads.extend(page.into_items());
+    }
+    assert_same_leads(&leads, &held(&server));
+    assert_eq!(server.request_count(), 40, "no page twice");
+    assert!(server.most_requests_in_flight() <= 4);
+}
+
 /// A server holding 40 leads, 10 a page, whose answer for page `n` claims
 /// `total_pages(n)` pages: a list that changes size while it is read.
 async fn server_whose_size_changes(total_pages: fn(u64) -> u64) -> MockServer {

@@ -302,7 +302,10 @@ impl ListLeads {
     /// order. The stream ends after the last page, or with an error, after
     /// which it yields nothing: a page is never handed out partly.
     ///
-    /// At most `concurrency` pages are held in memory, however long the list.
+    /// At most `concurrency` requests are under way at once. While one page
+    /// waits (a retry waiting out a `Retry-After`, say), the others go on
+    /// with the pages after it, which are held until it comes: at most 8
+    /// times `concurrency` pages are held in memory, however long the list.
     /// The stream is `Send`, `Unpin` and `'static`: poll it with
     /// `futures::TryStreamExt::try_next`, or hand it to a task.
     pub fn pages(self) -> BoxStream<'static, Result<Page<Lead>>> {
