@@ -120,9 +120,10 @@ type PageFetch<T> = BoxFuture<'static, (u64, Result<Page<T>>)>;
 /// a `Retry-After` of a second, say), the other slots keep fetching the
 /// pages after it, which are held until it comes; past this many, the pager
 /// waits for it. At 16 at a time that is 128 pages, more than a limit of
-/// 100 requests a second lets through while one page waits a second: an
-/// export through a token bucket that sends `Retry-After` went from 83% to
-/// 98% of the fastest possible (4 at a time reached 92%; BENCHMARKS.md).
+/// 100 requests a second lets through while one page waits a second: in
+/// the rate-limit bench, an export through a token bucket that sends
+/// `Retry-After` went from 83% to 98% of the fastest possible (at 4 times
+/// the concurrency, 92%; BENCHMARKS.md, "Pages that wait").
 pub(crate) const READ_AHEAD: u64 = 8;
 
 struct Pager<S: PageSource> {
@@ -139,6 +140,9 @@ struct Pager<S: PageSource> {
     in_flight: FuturesUnordered<PageFetch<S::Item>>,
     /// Answers that came before the page to hand out, by page number.
     answered: BTreeMap<u64, Result<Page<S::Item>>>,
+    /// The first page answered with an error: the stream ends there unless
+    /// the list ends before it, so no page past it is requested.
+    failed: Option<u64>,
     /// A fingerprint of each page handed out (a hash of its items' keys),
     /// with the page's number: a server that serves a page again, right after
     /// or pages later, is noticed, in memory that grows with the pages only.
@@ -158,7 +162,9 @@ impl<S: PageSource> Pager<S> {
             Some(last) => last,
         };
         let span = READ_AHEAD.saturating_mul(self.concurrency as u64).max(1);
-        let limit = limit.min(self.head.saturating_add(span - 1));
+        let limit = limit
+            .min(self.head.saturating_add(span - 1))
+            .min(self.failed.unwrap_or(u64::MAX));
         while self.in_flight.len() < self.concurrency && self.next <= limit {
             let number = self.next;
             let fetch = self.source.fetch(number);
@@ -201,6 +207,13 @@ impl<S: PageSource> Pager<S> {
         Ok(())
     }
 
+    /// Ends the stream: drops the requests under way and the pages held.
+    fn finish(&mut self) {
+        self.done = true;
+        self.in_flight = FuturesUnordered::new();
+        self.answered.clear();
+    }
+
     /// The next page to hand out, or `None` when the list is exhausted.
     async fn next_page(&mut self) -> Option<Result<Page<S::Item>>> {
         if self.done {
@@ -208,32 +221,45 @@ impl<S: PageSource> Pager<S> {
         }
         let number = self.head;
         let result = loop {
-            self.top_up();
             if let Some(result) = self.answered.remove(&number) {
                 break result;
             }
-            let (answered, result) = self.in_flight.next().await?;
+            self.top_up();
+            let Some((answered, result)) = self.in_flight.next().await else {
+                // Every page from the head to the next to request is under
+                // way or held, and the head is requested when nothing is:
+                // this cannot happen, and is not taken for the list's end.
+                self.finish();
+                return Some(Err(Error::Pagination {
+                    operation: S::OPERATION,
+                    page: number,
+                    message: format!(
+                        "page {number} was never requested (a defect of voxys-connect: please report it)"
+                    ),
+                }));
+            };
+            if result.is_err() {
+                self.failed = Some(self.failed.map_or(answered, |f| f.min(answered)));
+            }
             self.answered.insert(answered, result);
         };
         self.head += 1;
         let page = match result {
             Ok(page) => page,
             Err(error) => {
-                self.done = true;
+                self.finish();
                 return Some(Err(error));
             }
         };
         if let Err(error) = self.check(number, &page) {
-            self.done = true;
+            self.finish();
             return Some(Err(error));
         }
         // The most recent answer is the best count of pages: the list may grow
         // or shrink while it is read.
         self.last_page = Some(page.total_pages());
         if page.is_empty() || number >= page.total_pages() {
-            self.done = true;
-            self.in_flight = FuturesUnordered::new();
-            self.answered.clear();
+            self.finish();
         }
         // An empty page is only worth handing out when it is the only one (an
         // empty list still has totals to tell).
@@ -286,6 +312,7 @@ pub(crate) fn pages<S: PageSource>(
         last_page: None,
         in_flight: FuturesUnordered::new(),
         answered: BTreeMap::new(),
+        failed: None,
         seen: HashMap::new(),
         yielded_any: false,
         done: false,

@@ -353,6 +353,48 @@ async fn an_error_mid_way_ends_the_stream_after_the_good_pages() {
 }
 
 #[tokio::test]
+async fn an_error_ahead_stops_the_requests_past_it() {
+    // 50 pages, 4 at a time. Page 3 fails at once while page 2 takes 2 s
+    // and the pages after 3 half a second: the stream will end at page 3,
+    // so nothing past the pages already asked for is worth requesting.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            let page = page_of(request);
+            if page == 3 {
+                return ResponseTemplate::new(404)
+                    .set_body_json(serde_json::json!({"error": "Resource could not be found"}));
+            }
+            let ids = ((page - 1) * 10 + 1..=page * 10).map(|i| i as i64);
+            let delay = match page {
+                1 => 0,
+                2 => 2000,
+                _ => 500,
+            };
+            ResponseTemplate::new(200)
+                .set_body_json(list_body(ids, page, 50, 500))
+                .set_delay(Duration::from_millis(delay))
+        })
+        .mount(&server)
+        .await;
+    let results: Vec<_> = client_for(&server)
+        .leads(ACCOUNT)
+        .list()
+        .per_page(10)
+        .concurrency(4)
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(results.len(), 3, "pages 1 and 2, then the error");
+    assert!(matches!(results[2], Err(Error::NotFound { .. })));
+    // Pages 1 to 5 (page 1 alone, then 2 to 5); a round more if the
+    // machine was slow to take page 3's answer. Without the stop, the slots
+    // freed by pages 4 and 5 go on while page 2 waits.
+    let asked = server.received_requests().await.unwrap().len();
+    assert!(asked <= 7, "{asked} requests");
+}
+
+#[tokio::test]
 async fn a_server_that_alternates_two_pages_stops_too() {
     // Odd pages serve leads 1..=10, even pages 11..=20: A, B, A, B...
     let server = MockServer::start().await;
