@@ -38,9 +38,13 @@
 //! this machine is the bound (the mock and the client share its cores: an
 //! export's pages of 100 leads take longer than the latency to serve and
 //! decode), as measured: each job first runs three times with no limit,
-//! adaptive at 16 at a time, and the median time over the rounds it needs
-//! is a round's length. The fastest being the same for every setup,
-//! sequential shows how far under the limit one request at a time stays.
+//! adaptive at 16 at a time, and its best time over the rounds it needs (an
+//! export's first page goes alone, a round of its own) is a round's length.
+//! Where the limit hardly binds (windows of 5 s), the adaptive client is
+//! thus measured against its own time with no limit, and reads about 100%:
+//! what it costs with no limit does not show there. The fastest being the
+//! same for every setup, sequential shows how far under the limit one
+//! request at a time stays.
 //! Concurrent
 //! setups run `VOXYS_BENCH_ROUNDS` times, each round starting another share
 //! of the way into the server's first window (the fastest time counts the
@@ -426,21 +430,26 @@ async fn main() {
         // What this machine does with no limit, 16 at a time: a round of
         // 16 takes at least the latency, and longer where the machine (the
         // mock's work and the client's, on the same cores) is the bound.
+        // The best of three runs; the export asks for its first page alone
+        // (it says how many there are), a round of its own.
         let adaptive = SETUPS[3];
-        let mut unlimited = Vec::new();
+        let mut unlimited = f64::INFINITY;
         for _ in 0..3 {
             let (_, took, _) = match job {
                 "export" => export(pages, None, latency, adaptive, Duration::ZERO).await,
                 _ => bulk(pages, None, latency, adaptive, Duration::ZERO).await,
             };
-            unlimited.push(took.iter().max().copied().unwrap_or_default().as_secs_f64());
+            let took = took.iter().max().copied().unwrap_or_default();
+            unlimited = unlimited.min(took.as_secs_f64());
         }
-        let (unlimited, _, _) = spread(unlimited);
-        let machine_round =
-            Duration::from_secs_f64(unlimited / pages.div_ceil(16) as f64).max(latency);
+        let rounds = match job {
+            "export" => 1 + (pages - 1).div_ceil(16),
+            _ => pages.div_ceil(16),
+        };
+        let machine_round = Duration::from_secs_f64(unlimited / rounds as f64).max(latency);
         println!("\n### {job}: {pages} requests\n");
         println!(
-            "With no limit, 16 at a time: {unlimited:.2} s (median of 3), a round of 16 in {} ms; the fastest possible counts rounds of that length.\n",
+            "With no limit, 16 at a time: {unlimited:.2} s (the best of 3), {rounds} rounds of 16 in {} ms each; the fastest possible counts rounds of that length.\n",
             machine_round.as_millis()
         );
         println!(
