@@ -134,6 +134,12 @@ impl Client {
         self.inner.pipeline.limiter.status()
     }
 
+    /// Whether the client paces its requests: with the adaptive rate limit
+    /// or a maximum rate.
+    pub(crate) fn paces(&self) -> bool {
+        self.inner.pipeline.limiter.paces()
+    }
+
     /// Stops retrying, for good: from now on no request of this client (or
     /// of its clones) is retried. Each call under way ends with what its
     /// current attempt comes to (a wait before a retry ends at once); a

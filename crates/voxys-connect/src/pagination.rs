@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, FuturesUnordered, Stream, StreamExt, TryStreamExt};
 use voxys_connect_api::PaginationMeta;
 
+use crate::Client;
 use crate::error::{Error, Result};
 
 /// One page of a list: its items and where it stands in the whole result.
@@ -110,25 +111,44 @@ pub(crate) trait PageSource: Clone + Send + Sync + 'static {
     fn fetch(&self, page: u64) -> BoxFuture<'static, Result<Page<Self::Item>>>;
     /// A key that identifies an item, to notice a page served twice.
     fn key(item: &Self::Item) -> i64;
+    /// The client the pages are fetched with.
+    fn client(&self) -> &Client;
 }
 
 /// A page request under way, with the number of the page it asks for.
 type PageFetch<T> = BoxFuture<'static, (u64, Result<Page<T>>)>;
 
 /// How far ahead of the page to hand out next the pager may request, in
-/// multiples of the concurrency. While one page waits (a retry waiting out
-/// a `Retry-After` of a second, say), the other slots keep fetching the
-/// pages after it, which are held until it comes; past this many, the pager
-/// waits for it. At 16 at a time that is 128 pages, more than a limit of
-/// 100 requests a second lets through while one page waits a second: in
-/// the rate-limit bench, an export through a token bucket that sends
-/// `Retry-After` went from 83% to 98% of the fastest possible (at 4 times
-/// the concurrency, 92%; BENCHMARKS.md, "Pages that wait").
+/// multiples of the concurrency, when the client paces its requests. While
+/// one page waits (a retry waiting out a `Retry-After` of a second, say),
+/// the other slots keep fetching the pages after it, which are held until
+/// it comes; past this many, the pager waits for it. At 16 at a time that
+/// is 128 pages, more than a limit of 100 requests a second lets through
+/// while one page waits a second: in the rate-limit bench, an export
+/// through a token bucket that sends `Retry-After` went from 83% to 98% of
+/// the fastest possible (at 4 times the concurrency, 92%; BENCHMARKS.md,
+/// "Pages that wait").
+///
+/// A client that does not pace (no adaptive limit and no maximum rate)
+/// reads ahead by the concurrency only, as a page that waits is then a
+/// request backing off on its own: pages fetched past it would keep the
+/// server's limit spent, its backoff would grow to the policy's longest,
+/// and the export would wait on it (an export through a sliding window went
+/// from 8 s to over 5 minutes).
 pub(crate) const READ_AHEAD: u64 = 8;
+
+/// How far ahead `client`'s pager may request, in multiples of the
+/// concurrency: [`READ_AHEAD`] when the client paces its requests, else 1.
+fn read_ahead(client: &Client) -> u64 {
+    if client.paces() { READ_AHEAD } else { 1 }
+}
 
 struct Pager<S: PageSource> {
     source: S,
     concurrency: usize,
+    /// How many pages past the head may be requested or held: the
+    /// concurrency times [`read_ahead`].
+    span: u64,
     /// The next page number to request.
     next: u64,
     /// The next page number to hand out.
@@ -153,7 +173,7 @@ struct Pager<S: PageSource> {
 
 impl<S: PageSource> Pager<S> {
     /// Starts requests up to the concurrency, for pages known to exist and
-    /// within [`READ_AHEAD`] times the concurrency of the next to hand out.
+    /// within `span` of the next to hand out.
     fn top_up(&mut self) {
         let limit = match self.last_page {
             // Until the first answer, only the first page is known to exist.
@@ -161,9 +181,8 @@ impl<S: PageSource> Pager<S> {
             None => return,
             Some(last) => last,
         };
-        let span = READ_AHEAD.saturating_mul(self.concurrency as u64).max(1);
         let limit = limit
-            .min(self.head.saturating_add(span - 1))
+            .min(self.head.saturating_add(self.span - 1))
             .min(self.failed.unwrap_or(u64::MAX));
         while self.in_flight.len() < self.concurrency && self.next <= limit {
             let number = self.next;
@@ -298,15 +317,19 @@ pub(crate) fn items<T: Send + 'static>(
 
 /// Every page of a list from `first`, in order, fetching up to `concurrency`
 /// pages at once once the first answer has said how many there are, and
-/// holding at most [`READ_AHEAD`] times `concurrency` pages.
+/// holding at most [`READ_AHEAD`] times `concurrency` pages (`concurrency`
+/// pages for a client that does not pace its requests).
 pub(crate) fn pages<S: PageSource>(
     source: S,
     first: u64,
     concurrency: usize,
 ) -> impl Stream<Item = Result<Page<S::Item>>> + Send + 'static {
+    let concurrency = concurrency.max(1);
+    let span = read_ahead(source.client()).saturating_mul(concurrency as u64);
     let pager = Pager {
         source,
-        concurrency: concurrency.max(1),
+        concurrency,
+        span,
         next: first,
         head: first,
         last_page: None,

@@ -164,10 +164,13 @@ async fn concurrency_fetches_ahead_and_keeps_the_order() {
     assert_eq!(server.most_requests_in_flight(), 5);
 }
 
-#[tokio::test]
-async fn a_page_that_waits_does_not_hold_up_the_pages_after_it() {
-    // Page 2 takes 2 s (as a retry waiting out a `Retry-After` would); the
-    // pages after it answer at once. 40 pages, 4 at a time.
+/// Reads 40 pages of 10 leads, 4 at a time, with a client built with
+/// `adaptive` as its adaptive rate limit and no maximum rate, from a mock
+/// where page 2 takes 2 s (as a retry waiting out a `Retry-After` would)
+/// and the pages after it answer at once. Returns how many requests the
+/// server had seen when page 2 came; checks that every lead came, in order,
+/// each page asked for once, at most 4 at a time.
+async fn requests_while_page_2_waits(adaptive: bool) -> u64 {
     let server = voxys_connect_mock::MockServer::builder()
         .leads(400)
         .fault(
@@ -182,6 +185,7 @@ async fn a_page_that_waits_does_not_hold_up_the_pages_after_it() {
     let mut pages = voxys_connect::Client::builder()
         .token(server.token())
         .base_url(server.url())
+        .adaptive_rate_limit(adaptive)
         .build()
         .unwrap()
         .leads(server.account_id())
@@ -193,20 +197,36 @@ async fn a_page_that_waits_does_not_hold_up_the_pages_after_it() {
     for _ in 0..2 {
         leads.extend(pages.try_next().await.unwrap().unwrap().into_items());
     }
-    // While page 2 waited, the other three slots went on past page 5 (the
-    // last a pager holding only 4 pages would have asked for), and no
-    // further than 8 times the concurrency past page 2.
     let asked = server.request_count();
-    assert!(
-        (6..=1 + 32).contains(&asked),
-        "{asked} requests when page 2 came"
-    );
     while let Some(page) = pages.try_next().await.unwrap() {
         leads.extend(page.into_items());
     }
     assert_same_leads(&leads, &held(&server));
     assert_eq!(server.request_count(), 40, "no page twice");
     assert!(server.most_requests_in_flight() <= 4);
+    asked
+}
+
+#[tokio::test]
+async fn a_page_that_waits_does_not_hold_up_the_pages_after_it() {
+    // While page 2 waited, the other three slots went on past page 5 (the
+    // last a pager holding only 4 pages would have asked for), and no
+    // further than 8 times the concurrency past page 2.
+    let asked = requests_while_page_2_waits(true).await;
+    assert!(
+        (6..=1 + 32).contains(&asked),
+        "{asked} requests when page 2 came"
+    );
+}
+
+#[tokio::test]
+async fn without_pacing_the_pager_waits_for_a_page_that_waits() {
+    // A client that does not pace its requests retries each on its own
+    // backoff: pages fetched far past a waiting one would keep a server's
+    // limit spent while it backs off. The pager asks for pages 1 to 5 (the
+    // concurrency past page 2), and waits.
+    let asked = requests_while_page_2_waits(false).await;
+    assert_eq!(asked, 5, "{asked} requests when page 2 came");
 }
 
 /// A server holding 40 leads, 10 a page, whose answer for page `n` claims

@@ -271,4 +271,8 @@ impl PageSource for ListCompanies {
     fn key(company: &Company) -> i64 {
         company.id
     }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
 }

@@ -306,6 +306,13 @@ impl ListLeads {
     /// waits (a retry waiting out a `Retry-After`, say), the others go on
     /// with the pages after it, which are held until it comes: at most 8
     /// times `concurrency` pages are held in memory, however long the list.
+    /// A client that does not pace its requests (built with
+    /// [`adaptive_rate_limit(false)`](crate::ClientBuilder::adaptive_rate_limit)
+    /// and no
+    /// [`max_requests_per_second`](crate::ClientBuilder::max_requests_per_second))
+    /// holds `concurrency` pages and waits for the page instead: its retries
+    /// each back off on their own, and pages fetched past one would keep
+    /// the server's limit spent while it backs off.
     /// The stream is `Send`, `Unpin` and `'static`: poll it with
     /// `futures::TryStreamExt::try_next`, or hand it to a task.
     pub fn pages(self) -> BoxStream<'static, Result<Page<Lead>>> {
@@ -381,6 +388,10 @@ impl PageSource for ListLeads {
 
     fn key(lead: &Lead) -> i64 {
         lead.id
+    }
+
+    fn client(&self) -> &Client {
+        &self.client
     }
 }
 

@@ -826,6 +826,11 @@ impl RateLimiter {
         }
     }
 
+    /// Whether the limiter paces requests: adaptive, or with a cap.
+    pub(crate) fn paces(&self) -> bool {
+        self.adaptive || self.cap.is_some()
+    }
+
     /// The rate requests are held to, while the limiter holds them back.
     pub(crate) fn current_rate(&self) -> Option<f64> {
         if !self.engaged.load(Ordering::Acquire) {

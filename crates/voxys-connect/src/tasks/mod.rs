@@ -308,6 +308,10 @@ impl PageSource for ListTasks {
     fn key(task: &Task) -> i64 {
         task.id
     }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
 }
 
 /// A request to change a follow-up task
