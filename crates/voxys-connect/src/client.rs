@@ -134,10 +134,10 @@ impl Client {
         self.inner.pipeline.limiter.status()
     }
 
-    /// Whether the client paces its requests: with the adaptive rate limit
-    /// or a maximum rate.
-    pub(crate) fn paces(&self) -> bool {
-        self.inner.pipeline.limiter.paces()
+    /// Whether the client's adaptive rate limit is on: once 429s come, it
+    /// paces every request, retries included.
+    pub(crate) fn adapts(&self) -> bool {
+        self.inner.pipeline.limiter.adapts()
     }
 
     /// Stops retrying, for good: from now on no request of this client (or

@@ -119,7 +119,8 @@ pub(crate) trait PageSource: Clone + Send + Sync + 'static {
 type PageFetch<T> = BoxFuture<'static, (u64, Result<Page<T>>)>;
 
 /// How far ahead of the page to hand out next the pager may request, in
-/// multiples of the concurrency, when the client paces its requests. While
+/// multiples of the concurrency, when the client's adaptive rate limit is
+/// on (the default). While
 /// one page waits (a retry waiting out a `Retry-After` of a second, say),
 /// the other slots keep fetching the pages after it, which are held until
 /// it comes; past this many, the pager waits for it. At 16 at a time that
@@ -129,25 +130,28 @@ type PageFetch<T> = BoxFuture<'static, (u64, Result<Page<T>>)>;
 /// the fastest possible (at 4 times the concurrency, 92%; BENCHMARKS.md,
 /// "Pages that wait").
 ///
-/// A client that does not pace (no adaptive limit and no maximum rate)
-/// reads ahead by the concurrency only, as a page that waits is then a
-/// request backing off on its own: pages fetched past it would keep the
-/// server's limit spent, its backoff would grow to the policy's longest,
-/// and the export would wait on it (an export through a sliding window went
-/// from 8 s to over 5 minutes).
+/// A client with the adaptive limit off reads ahead by the concurrency
+/// only, as a page that waits is then a request backing off on its own
+/// (a maximum rate does not change that: it may be above the server's
+/// limit, or other clients may share the limit): pages fetched past it
+/// would keep the server's limit spent, its backoff would grow to the
+/// policy's longest, and the export would wait on it. In the rate-limit
+/// bench, whose retry policy allows 50 attempts, an export through a
+/// sliding window went from 8 s to over 5 minutes; with the default
+/// policy's 5 attempts it would have failed.
 pub(crate) const READ_AHEAD: u64 = 8;
 
 /// How far ahead `client`'s pager may request, in multiples of the
-/// concurrency: [`READ_AHEAD`] when the client paces its requests, else 1.
+/// concurrency: [`READ_AHEAD`] when its adaptive rate limit is on, else 1.
 fn read_ahead(client: &Client) -> u64 {
-    if client.paces() { READ_AHEAD } else { 1 }
+    if client.adapts() { READ_AHEAD } else { 1 }
 }
 
 struct Pager<S: PageSource> {
     source: S,
     concurrency: usize,
-    /// How many pages past the head may be requested or held: the
-    /// concurrency times [`read_ahead`].
+    /// How many pages, from the head on, may be requested or held: the
+    /// concurrency times [`read_ahead`], at least 1.
     span: u64,
     /// The next page number to request.
     next: u64,
@@ -318,7 +322,7 @@ pub(crate) fn items<T: Send + 'static>(
 /// Every page of a list from `first`, in order, fetching up to `concurrency`
 /// pages at once once the first answer has said how many there are, and
 /// holding at most [`READ_AHEAD`] times `concurrency` pages (`concurrency`
-/// pages for a client that does not pace its requests).
+/// pages for a client with the adaptive rate limit off).
 pub(crate) fn pages<S: PageSource>(
     source: S,
     first: u64,

@@ -164,13 +164,15 @@ async fn concurrency_fetches_ahead_and_keeps_the_order() {
     assert_eq!(server.most_requests_in_flight(), 5);
 }
 
-/// Reads 40 pages of 10 leads, 4 at a time, with a client built with
-/// `adaptive` as its adaptive rate limit and no maximum rate, from a mock
+/// Reads 40 pages of 10 leads, 4 at a time, with a client that `build`
+/// makes of a builder given the mock's URL and token, from a mock
 /// where page 2 takes 2 s (as a retry waiting out a `Retry-After` would)
 /// and the pages after it answer at once. Returns how many requests the
 /// server had seen when page 2 came; checks that every lead came, in order,
 /// each page asked for once, at most 4 at a time.
-async fn requests_while_page_2_waits(adaptive: bool) -> u64 {
+async fn requests_while_page_2_waits(
+    build: impl FnOnce(voxys_connect::ClientBuilder) -> voxys_connect::ClientBuilder,
+) -> u64 {
     let server = voxys_connect_mock::MockServer::builder()
         .leads(400)
         .fault(
@@ -182,17 +184,18 @@ async fn requests_while_page_2_waits(adaptive: bool) -> u64 {
         .start()
         .await
         .unwrap();
-    let mut pages = voxys_connect::Client::builder()
-        .token(server.token())
-        .base_url(server.url())
-        .adaptive_rate_limit(adaptive)
-        .build()
-        .unwrap()
-        .leads(server.account_id())
-        .list()
-        .per_page(10)
-        .concurrency(4)
-        .pages();
+    let mut pages = build(
+        voxys_connect::Client::builder()
+            .token(server.token())
+            .base_url(server.url()),
+    )
+    .build()
+    .unwrap()
+    .leads(server.account_id())
+    .list()
+    .per_page(10)
+    .concurrency(4)
+    .pages();
     let mut leads = Vec::new();
     for _ in 0..2 {
         leads.extend(pages.try_next().await.unwrap().unwrap().into_items());
@@ -212,7 +215,7 @@ async fn a_page_that_waits_does_not_hold_up_the_pages_after_it() {
     // While page 2 waited, the other three slots went on past page 5 (the
     // last a pager holding only 4 pages would have asked for), and no
     // further than 8 times the concurrency past page 2.
-    let asked = requests_while_page_2_waits(true).await;
+    let asked = requests_while_page_2_waits(|builder| builder).await;
     assert!(
         (6..=1 + 32).contains(&asked),
         "{asked} requests when page 2 came"
@@ -220,13 +223,24 @@ async fn a_page_that_waits_does_not_hold_up_the_pages_after_it() {
 }
 
 #[tokio::test]
-async fn without_pacing_the_pager_waits_for_a_page_that_waits() {
-    // A client that does not pace its requests retries each on its own
+async fn without_the_adaptive_limit_the_pager_waits_for_a_page_that_waits() {
+    // A client with the adaptive limit off retries each request on its own
     // backoff: pages fetched far past a waiting one would keep a server's
-    // limit spent while it backs off. The pager asks for pages 1 to 5 (the
-    // concurrency past page 2), and waits.
-    let asked = requests_while_page_2_waits(false).await;
+    // limit spent while it backs off. The pager asks for pages 1 to 5 (from
+    // page 2, as many as the concurrency), and waits; with a maximum rate
+    // too, which may be above the server's limit.
+    let asked = requests_while_page_2_waits(|builder| builder.adaptive_rate_limit(false)).await;
     assert_eq!(asked, 5, "{asked} requests when page 2 came");
+    let asked = requests_while_page_2_waits(|builder| {
+        builder
+            .adaptive_rate_limit(false)
+            .max_requests_per_second(1000.0)
+    })
+    .await;
+    assert_eq!(
+        asked, 5,
+        "with a maximum rate: {asked} requests when page 2 came"
+    );
 }
 
 /// A server holding 40 leads, 10 a page, whose answer for page `n` claims

@@ -306,10 +306,8 @@ impl ListLeads {
     /// waits (a retry waiting out a `Retry-After`, say), the others go on
     /// with the pages after it, which are held until it comes: at most 8
     /// times `concurrency` pages are held in memory, however long the list.
-    /// A client that does not pace its requests (built with
+    /// A client built with
     /// [`adaptive_rate_limit(false)`](crate::ClientBuilder::adaptive_rate_limit)
-    /// and no
-    /// [`max_requests_per_second`](crate::ClientBuilder::max_requests_per_second))
     /// holds `concurrency` pages and waits for the page instead: its retries
     /// each back off on their own, and pages fetched past one would keep
     /// the server's limit spent while it backs off.

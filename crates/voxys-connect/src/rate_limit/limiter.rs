@@ -826,9 +826,9 @@ impl RateLimiter {
         }
     }
 
-    /// Whether the limiter paces requests: adaptive, or with a cap.
-    pub(crate) fn paces(&self) -> bool {
-        self.adaptive || self.cap.is_some()
+    /// Whether the limiter adapts to 429s.
+    pub(crate) fn adapts(&self) -> bool {
+        self.adaptive
     }
 
     /// The rate requests are held to, while the limiter holds them back.
