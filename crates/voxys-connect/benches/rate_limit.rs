@@ -442,14 +442,14 @@ async fn main() {
             let took = took.iter().max().copied().unwrap_or_default();
             unlimited = unlimited.min(took.as_secs_f64());
         }
-        let rounds = match job {
+        let rounds_of_16 = match job {
             "export" => 1 + (pages - 1).div_ceil(16),
             _ => pages.div_ceil(16),
         };
-        let machine_round = Duration::from_secs_f64(unlimited / rounds as f64).max(latency);
+        let machine_round = Duration::from_secs_f64(unlimited / rounds_of_16 as f64).max(latency);
         println!("\n### {job}: {pages} requests\n");
         println!(
-            "With no limit, 16 at a time: {unlimited:.2} s (the best of 3), {rounds} rounds of 16 in {} ms each; the fastest possible counts rounds of that length.\n",
+            "With no limit, 16 at a time: {unlimited:.2} s (the best of 3), {rounds_of_16} rounds of 16 in {} ms each; the fastest possible counts rounds of that length.\n",
             machine_round.as_millis()
         );
         println!(
