@@ -355,21 +355,30 @@ async fn a_server_that_ignores_the_page_number_stops_with_a_clear_error() {
     );
 }
 
-#[tokio::test]
-async fn an_error_mid_way_ends_the_stream_after_the_good_pages() {
+/// A server holding `total_pages` pages of 10 leads whose page 3 is not
+/// found; page `n` answers after `delay_ms(n)` milliseconds.
+async fn server_without_page_3(total_pages: u64, delay_ms: fn(u64) -> u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(|request: &Request| {
+        .respond_with(move |request: &Request| {
             let page = page_of(request);
             if page == 3 {
                 return ResponseTemplate::new(404)
                     .set_body_json(serde_json::json!({"error": "Resource could not be found"}));
             }
             let ids = ((page - 1) * 10 + 1..=page * 10).map(|i| i as i64);
-            ResponseTemplate::new(200).set_body_json(list_body(ids, page, 5, 50))
+            ResponseTemplate::new(200)
+                .set_body_json(list_body(ids, page, total_pages, total_pages * 10))
+                .set_delay(Duration::from_millis(delay_ms(page)))
         })
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn an_error_mid_way_ends_the_stream_after_the_good_pages() {
+    let server = server_without_page_3(5, |_| 0).await;
     let results: Vec<_> = client_for(&server)
         .leads(ACCOUNT)
         .list()
@@ -391,26 +400,12 @@ async fn an_error_ahead_stops_the_requests_past_it() {
     // 50 pages, 4 at a time. Page 3 fails at once while page 2 takes 2 s
     // and the pages after 3 half a second: the stream will end at page 3,
     // so nothing past the pages already asked for is worth requesting.
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(|request: &Request| {
-            let page = page_of(request);
-            if page == 3 {
-                return ResponseTemplate::new(404)
-                    .set_body_json(serde_json::json!({"error": "Resource could not be found"}));
-            }
-            let ids = ((page - 1) * 10 + 1..=page * 10).map(|i| i as i64);
-            let delay = match page {
-                1 => 0,
-                2 => 2000,
-                _ => 500,
-            };
-            ResponseTemplate::new(200)
-                .set_body_json(list_body(ids, page, 50, 500))
-                .set_delay(Duration::from_millis(delay))
-        })
-        .mount(&server)
-        .await;
+    let server = server_without_page_3(50, |page| match page {
+        1 => 0,
+        2 => 2000,
+        _ => 500,
+    })
+    .await;
     let results: Vec<_> = client_for(&server)
         .leads(ACCOUNT)
         .list()
