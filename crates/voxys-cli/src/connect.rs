@@ -73,7 +73,8 @@ pub struct ConnectionArgs {
     /// Send at most this many requests a second (the whole command, every
     /// page and batch together). Without it the rate adapts on its own: it
     /// slows down when the server's 429s keep coming, finds the server's
-    /// limit and holds there.
+    /// limit and holds there. Processes that share one token share its
+    /// limit: give each its share (the limit divided by their number).
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub max_rate: Option<f64>,
 }

@@ -1,9 +1,10 @@
 //! Throughput against a server that rate-limits, for every common kind of
 //! limit, side by side in one run.
 //!
-//! `cargo bench -p voxys-connect --bench rate_limit` (about 25 minutes with
-//! the defaults; `VOXYS_BENCH_SHAPE`, `VOXYS_BENCH_SETUP` and a job name,
-//! `export` or `bulk`, run a part).
+//! `cargo bench -p voxys-connect --bench rate_limit` (about half an hour with
+//! `VOXYS_BENCH_ROUNDS=3`, as BENCHMARKS.md's figures were made, and longer
+//! with the default of 5; `VOXYS_BENCH_SHAPE`, `VOXYS_BENCH_SETUP` and a
+//! job name, `export` or `bulk`, run a part).
 //!
 //! The mock serves with latency L and lets R requests a second through per
 //! token, in each of these shapes (`Throttle`, as `voxys mock --throttle`
@@ -21,7 +22,10 @@
 //! rate equal to R (`max_requests_per_second`, adaptation off) at a
 //! concurrency of 16; and the adaptive client (the default) at a
 //! concurrency of 16. Then four adaptive clients at once, 4 at a time each,
-//! sharing the one limit (one token), each with a quarter of the job.
+//! sharing the one limit (one token), each with a quarter of the job; and
+//! the same four, each capped at a quarter of the limit
+//! (`max_requests_per_second(R / 4)`, adaptation on), as users who know
+//! their limit and how many workers share it can set them.
 //!
 //! Two jobs:
 //! - an export of `PAGES` pages of 100 leads (each client exporting an
@@ -74,13 +78,14 @@ struct Setup {
     name: &'static str,
     concurrency: usize,
     adaptive: bool,
-    /// A fixed client-side rate equal to the limit.
+    /// A client-side cap: the limit shared among the clients (the limit
+    /// itself for one client).
     capped: bool,
     /// Clients sharing the limit (each with its share of the job).
     clients: usize,
 }
 
-const SETUPS: [Setup; 5] = [
+const SETUPS: [Setup; 6] = [
     Setup {
         name: "sequential",
         concurrency: 1,
@@ -114,6 +119,13 @@ const SETUPS: [Setup; 5] = [
         concurrency: 4,
         adaptive: true,
         capped: false,
+        clients: 4,
+    },
+    Setup {
+        name: "4 adaptive clients capped at R/4, 4 each",
+        concurrency: 4,
+        adaptive: true,
+        capped: true,
         clients: 4,
     },
 ];
@@ -236,7 +248,7 @@ fn client(server: &MockServer, setup: Setup, rate: u64) -> Client {
                 .max_elapsed(Duration::from_secs(600)),
         );
     if setup.capped {
-        builder = builder.max_requests_per_second(rate as f64);
+        builder = builder.max_requests_per_second(rate as f64 / setup.clients as f64);
     }
     builder.build().expect("a client")
 }

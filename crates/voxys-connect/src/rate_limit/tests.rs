@@ -676,6 +676,9 @@ async fn figures() {
     };
     let latency = Duration::from_millis(number("SIM_LATENCY_MS", 50));
     let only = std::env::var("SIM_SHAPE").unwrap_or_default();
+    // Each client capped at this many requests a second, as a user who
+    // knows the limit and how many clients share it can set them.
+    let cap: Option<f64> = std::env::var("SIM_CAP").ok().and_then(|v| v.parse().ok());
     let jobs: Vec<(usize, u64, usize)> = match std::env::var("SIM_RUNS") {
         Ok(text) => text
             .split(';')
@@ -706,7 +709,7 @@ async fn figures() {
                 concurrency,
                 latency,
             };
-            let all = runs(scenario, chosen).await;
+            let all = runs(scenario, chosen, cap).await;
             if std::env::var_os("SIM_KINDS").is_some() {
                 for run in &all {
                     let sum =
@@ -745,11 +748,17 @@ const SCALES: [(u64, u64); 2] = [(100, 50), (50, 20)];
 /// the server's windows, with other jitter.
 const SEEDS: u64 = 8;
 
-/// The runs of `scenario` from each of `seeds`.
-async fn runs(scenario: Scenario, seeds: impl IntoIterator<Item = u64>) -> Vec<Run> {
+/// The runs of `scenario` from each of `seeds`, each client adaptive and,
+/// with a `cap`, capped at it (requests a second).
+async fn runs(
+    scenario: Scenario,
+    seeds: impl IntoIterator<Item = u64>,
+    cap: Option<f64>,
+) -> Vec<Run> {
     let mut runs = Vec::new();
     for seed in seeds {
-        runs.push(super::sim::run(scenario, seed, adaptive).await);
+        let limiter = || RateLimiter::new(true, cap, Duration::from_secs(60));
+        runs.push(super::sim::run(scenario, seed, limiter).await);
     }
     runs
 }
@@ -757,7 +766,7 @@ async fn runs(scenario: Scenario, seeds: impl IntoIterator<Item = u64>) -> Vec<R
 /// The mean over [`SEEDS`] runs of `scenario` (see [`super::sim::run`]):
 /// share of the fastest time, share refused, fairness; and the runs.
 async fn mean_of_seeds(scenario: Scenario) -> (f64, f64, f64, Vec<Run>) {
-    let runs = runs(scenario, 100..100 + SEEDS).await;
+    let runs = runs(scenario, 100..100 + SEEDS, None).await;
     let mean = |f: fn(&Run) -> f64| runs.iter().map(f).sum::<f64>() / SEEDS as f64;
     (
         mean(|r| r.speed),
