@@ -73,8 +73,10 @@ pub struct ConnectionArgs {
     /// Send at most this many requests a second (the whole command, every
     /// page and batch together). Without it the rate adapts on its own: it
     /// slows down when the server's 429s keep coming, finds the server's
-    /// limit and holds there. Processes that share one token share its
-    /// limit: give each its share (the limit divided by their number).
+    /// limit and holds there; with it, the rate still adapts under N.
+    /// Processes that share one limit (one token, or one IP address) can
+    /// each be given their share of it: that pays against a limit per
+    /// second, not against a window of a minute that the job fits in.
     #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub max_rate: Option<f64>,
 }

@@ -327,17 +327,26 @@ impl ClientBuilder {
     }
 
     /// Never sends more than `rate` requests a second, for those who know
-    /// their limit (a deployment's is often 3000 a minute, that is 50 a
-    /// second, for all clients on one IP). Works with or without
-    /// [`adaptive_rate_limit`](ClientBuilder::adaptive_rate_limit). A rate
-    /// that is not a positive number is refused by
+    /// their limit. Works with or without
+    /// [`adaptive_rate_limit`](ClientBuilder::adaptive_rate_limit): with it
+    /// (the default), the client still slows down under `rate` when 429s
+    /// keep coming. A rate that is not a positive number is refused by
     /// [`build`](ClientBuilder::build).
+    ///
+    /// Workers that share one limit (one token, or one IP address where
+    /// the limit counts per address) find their shares on their own, but a
+    /// short job spends much of its time doing so; when the limit is a rate
+    /// (a token bucket, a gateway's limit per second), capping each at its
+    /// share spares them most of the 429s (the crate's README has the
+    /// figures). Against a long window (a deployment's is often 3000 a
+    /// minute) a cap spreads over the window what it would let through at
+    /// once: a job that fits in a window or two is faster without one.
     ///
     /// ```no_run
     /// # fn example() -> voxys_connect::Result<()> {
     /// let client = voxys_connect::Client::builder()
     ///     .token("my-api-token")
-    ///     .max_requests_per_second(25.0) // half of a 3000-a-minute limit
+    ///     .max_requests_per_second(25.0) // one of two workers sharing 50 a second
     ///     .build()?;
     /// # let _ = client;
     /// # Ok(())
