@@ -141,17 +141,12 @@ type PageFetch<T> = BoxFuture<'static, (u64, Result<Page<T>>)>;
 /// policy's 5 attempts it would have failed.
 pub(crate) const READ_AHEAD: u64 = 8;
 
-/// How far ahead `client`'s pager may request, in multiples of the
-/// concurrency: [`READ_AHEAD`] when its adaptive rate limit is on, else 1.
-fn read_ahead(client: &Client) -> u64 {
-    if client.adapts() { READ_AHEAD } else { 1 }
-}
-
 struct Pager<S: PageSource> {
     source: S,
     concurrency: usize,
     /// How many pages, from the head on, may be requested or held: the
-    /// concurrency times [`read_ahead`], at least 1.
+    /// concurrency times [`READ_AHEAD`] when the client's adaptive rate
+    /// limit is on, else the concurrency (at least 1 either way).
     span: u64,
     /// The next page number to request.
     next: u64,
@@ -329,7 +324,12 @@ pub(crate) fn pages<S: PageSource>(
     concurrency: usize,
 ) -> impl Stream<Item = Result<Page<S::Item>>> + Send + 'static {
     let concurrency = concurrency.max(1);
-    let span = read_ahead(source.client()).saturating_mul(concurrency as u64);
+    let read_ahead = if source.client().adapts() {
+        READ_AHEAD
+    } else {
+        1
+    };
+    let span = read_ahead.saturating_mul(concurrency as u64);
     let pager = Pager {
         source,
         concurrency,

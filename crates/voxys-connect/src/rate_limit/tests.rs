@@ -15,7 +15,12 @@ use crate::retry::Pacing;
 
 /// A limiter that adapts to 429s, with no cap.
 fn adaptive() -> RateLimiter {
-    RateLimiter::new(true, None, Duration::from_secs(60))
+    adaptive_capped(None)
+}
+
+/// A limiter that adapts to 429s, capped at `cap` requests a second if set.
+fn adaptive_capped(cap: Option<f64>) -> RateLimiter {
+    RateLimiter::new(true, cap, Duration::from_secs(60))
 }
 
 /// Sends one request through `limiter` and answers it after `took`.
@@ -757,8 +762,7 @@ async fn runs(
 ) -> Vec<Run> {
     let mut runs = Vec::new();
     for seed in seeds {
-        let limiter = || RateLimiter::new(true, cap, Duration::from_secs(60));
-        runs.push(super::sim::run(scenario, seed, limiter).await);
+        runs.push(super::sim::run(scenario, seed, || adaptive_capped(cap)).await);
     }
     runs
 }
