@@ -11,8 +11,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::bucket::{Bucket, Turn};
+use super::bucket::{Bucket, Turn as Token};
 use super::curve::{self, Curve};
+use super::long_windows::{LongWindows, Next, Turn};
 use super::probe::{self, Probe};
 use super::window::{LastSecond, RECENT, RECENT_LIMIT, RecentRefusals, SCATTERED, SendingRate};
 use super::{LOG_TARGET, Outcome, Permit, RateLimitStatus};
@@ -36,6 +37,12 @@ pub(crate) struct RateLimiter {
     engaged: AtomicBool,
     /// Requests sent, ever; read under the lock to measure the rate.
     sent: AtomicU64,
+    /// Requests sent and not answered (nor given up) yet.
+    in_flight: AtomicU64,
+    /// Whether the client sends by long windows: then requests that wait
+    /// for the answers in flight to probe past a window's budget are woken
+    /// when the last comes.
+    by_windows: AtomicBool,
     /// Requests sent in the last second: the rate the client was sending
     /// at when the server's limit shows.
     sent_recently: LastSecond,
@@ -110,6 +117,15 @@ struct State {
     /// proxy's or a fault's), once a check found some: 429s count as the
     /// limit only when they come far more often than that.
     noise: f64,
+    /// Once a pause showed fixed windows of two seconds or more: what the
+    /// client learnt of them. It sends by them instead of a rate.
+    long_windows: Option<LongWindows>,
+    /// Whether the probe out goes past a window's budget (not for the next
+    /// window).
+    past_budget: bool,
+    /// While the client looks for a window it foresaw: until when the
+    /// probes go a step apart rather than further and further apart.
+    scan_until: Option<Instant>,
 }
 
 /// The answers after a decrease, counted to tell whether the 429s were the
@@ -180,6 +196,8 @@ impl RateLimiter {
             max_retry_after,
             engaged: AtomicBool::new(cap.is_some()),
             sent: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            by_windows: AtomicBool::new(false),
             sent_recently: LastSecond::new(now),
             resumed: Notify::new(),
             recent_refusals: RecentRefusals::new(now),
@@ -205,6 +223,9 @@ impl RateLimiter {
                 foreseen_pause: false,
                 check: None,
                 noise: 0.0,
+                long_windows: None,
+                past_budget: false,
+                scan_until: None,
             }),
         }
     }
@@ -259,16 +280,40 @@ impl RateLimiter {
             }
             Probe::Waiting { until, .. } => Step::Sleep(until - now),
             Probe::Out { .. } => Step::AwaitProbe,
-            Probe::Off => match state.bucket.take(now) {
-                Turn::Now => Step::Go { probe: false },
-                Turn::Reserved(wait) => Step::Reserved(wait, state.generation),
-            },
+            Probe::Off => {
+                let in_flight = self.in_flight.load(Ordering::Acquire);
+                match state.long_windows.as_mut().map(|w| w.next(in_flight)) {
+                    Some(Next::ProbePastBudget) => {
+                        state.past_budget = true;
+                        state.probe = Probe::Out {
+                            pause: probe::FIRST_PAUSE,
+                        };
+                        return Step::Go { probe: true };
+                    }
+                    Some(Next::AwaitAnswers) => return Step::AwaitProbe,
+                    Some(Next::WaitForTheNextWindow) => {
+                        self.window_closed(&mut state, now, now, false, None);
+                        return match state.probe {
+                            Probe::Waiting { until, .. } => {
+                                Step::Sleep(until.saturating_duration_since(now))
+                            }
+                            _ => Step::AwaitProbe,
+                        };
+                    }
+                    Some(Next::Go) | None => {}
+                }
+                match state.bucket.take(now) {
+                    Token::Now => Step::Go { probe: false },
+                    Token::Reserved(wait) => Step::Reserved(wait, state.generation),
+                }
+            }
         }
     }
 
     /// Lets a request go: counts it as sent.
     fn permit(&self, probe: bool) -> Permit<'_> {
         self.sent.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.sent_recently.count(Instant::now());
         Permit {
             limiter: self,
@@ -276,6 +321,16 @@ impl RateLimiter {
             probe,
             recorded: false,
             retry: false,
+        }
+    }
+
+    /// A request was answered, or given up: once none is in flight, a
+    /// request waiting to probe past a window's budget may go.
+    pub(super) fn landed(&self) {
+        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
+            && self.by_windows.load(Ordering::Acquire)
+        {
+            self.resumed.notify_waiters();
         }
     }
 
@@ -384,6 +439,19 @@ impl RateLimiter {
                 )
             }
             (false, Outcome::Other) => {
+                if let Some(windows) = state
+                    .long_windows
+                    .filter(|w| w.let_through_after_closed(permit.sent_at))
+                {
+                    let accepted = self.accepted.ever();
+                    self.leave_windows(&mut state, now, windows, accepted);
+                    if state.probe != Probe::Off {
+                        state.probe = Probe::Off;
+                        drop(state);
+                        self.resumed.notify_waiters();
+                    }
+                    return Pacing::Policy;
+                }
                 self.grow(&mut state, now);
                 Pacing::Policy
             }
@@ -411,13 +479,21 @@ impl RateLimiter {
         sent_at: Instant,
         retry_after: Option<Duration>,
     ) {
+        if std::mem::take(&mut state.past_budget) {
+            self.window_closed(state, now, sent_at, true, retry_after);
+            return;
+        }
         state.probe_refused_at = Some(sent_at);
         state.if_probe_passes_at_once = None;
         state.refused_probes = state.refused_probes.saturating_add(1);
         let refused_for = state
             .decreased_at
             .map_or(Duration::ZERO, |d| now.saturating_duration_since(d));
-        let pause = probe::next_pause(state.probe.last_pause(), refused_for, retry_after);
+        let pause = match (state.long_windows.and_then(|w| w.step()), state.scan_until) {
+            // Looking for a window foreseen: a step at a time.
+            (Some(step), Some(until)) if now < until => step.max(retry_after.unwrap_or_default()),
+            _ => probe::next_pause(state.probe.last_pause(), refused_for, retry_after),
+        };
         state.probe = Probe::pause_from(now, pause);
         tracing::debug!(
             target: LOG_TARGET,
@@ -435,6 +511,15 @@ impl RateLimiter {
     /// lock is released.
     fn probe_through(&self, state: &mut State, now: Instant, sent_at: Instant, sent: u64) {
         state.probe = Probe::Off;
+        if std::mem::take(&mut state.past_budget) {
+            if let Some(windows) = state.long_windows.as_mut() {
+                windows.room_for_more();
+            }
+            return;
+        }
+        if self.window_opened(state, now, sent_at) {
+            return;
+        }
         if let Some(refused) = state.if_probe_passes_at_once.take() {
             state.curve = Curve::level_off_at(refused);
             state.bucket.rate = self.capped(curve::decreased(refused));
@@ -555,6 +640,11 @@ impl RateLimiter {
         if state.same_event(sent_at) {
             return Pacing::Limiter { counts: false };
         }
+        // Sending by long windows: any 429 says the window has no more room.
+        if state.long_windows.is_some() {
+            self.window_closed(state, now, sent_at, false, retry_after);
+            return Pacing::Limiter { counts: false };
+        }
         // The server's limit: 429s that keep coming (a window refuses
         // every request, a token bucket one here and there). Before the
         // client met the limit (its first decrease), a lone one (a proxy's,
@@ -590,6 +680,132 @@ impl RateLimiter {
         }
         self.decrease(state, now, retry_after);
         Pacing::Limiter { counts: false }
+    }
+
+    /// The window under way has no more room (a 429 to a request that left
+    /// at `closed_at`; `past_budget`: the probe past the budget): the
+    /// client waits for the next window, looking for it from as early as
+    /// it may open when its length is known (a step at a time until as
+    /// late as it may open), from a short pause otherwise.
+    fn window_closed(
+        &self,
+        state: &mut State,
+        now: Instant,
+        closed_at: Instant,
+        past_budget: bool,
+        retry_after: Option<Duration>,
+    ) {
+        let Some(windows) = state.long_windows.as_mut() else {
+            return;
+        };
+        windows.closed(closed_at, past_budget);
+        let pause = probe::first_pause(retry_after);
+        let foreseen = windows.foreseen(now);
+        let until = foreseen
+            .map_or(windows.not_before(), |(from, _)| from)
+            .max(now + pause)
+            .min(now + probe::LONGEST_PAUSE.max(pause));
+        state.probe = Probe::Waiting { until, pause };
+        state.scan_until = foreseen.map(|(_, until)| until);
+        state.foreseen_pause = foreseen.is_some();
+        state.decreased_at = Some(now);
+        state.generation += 1;
+        state.refused_probes = 0;
+        state.probe_refused_at = Some(closed_at);
+    }
+
+    /// A probe got through after a pause: when the client sends by long
+    /// windows, the next window opened, and the client sends its budget
+    /// (or, got through at once after a 429 it did not foresee, these were
+    /// no windows: back to a rate, which the caller goes on with). After a
+    /// pause of [`LONG`](super::long_windows::LONG) or more that refused
+    /// probes until a window opened, the client starts sending by windows.
+    /// Says whether the probe was dealt with.
+    fn window_opened(&self, state: &mut State, now: Instant, sent_at: Instant) -> bool {
+        let accepted = self.accepted.ever().saturating_sub(1);
+        let refused_for = state
+            .decreased_at
+            .map_or(Duration::ZERO, |d| sent_at.saturating_duration_since(d));
+        let closed_at = state.probe_refused_at;
+        // Got through at the first probe for a window foreseen: it opened
+        // before, within as much again as the probe went early.
+        let scan_from = state
+            .scan_until
+            .filter(|_| state.foreseen_pause && state.refused_probes == 0)
+            .and_then(|until| sent_at.checked_sub(until.saturating_duration_since(sent_at)));
+        let next = match state.long_windows {
+            Some(windows) => {
+                let at_once = state.refused_probes == 0
+                    && !state.foreseen_pause
+                    && refused_for < probe::FIRST_PAUSE * 2;
+                if at_once {
+                    self.leave_windows(state, now, windows, accepted);
+                    return false;
+                }
+                let closed = scan_from.or(closed_at).unwrap_or(sent_at);
+                windows.opened(Turn::between(closed, sent_at), accepted)
+            }
+            None => {
+                if state.refused_probes < probe::WINDOW_PROBES
+                    || refused_for < super::long_windows::LONG
+                {
+                    return false;
+                }
+                let budget = accepted.saturating_sub(state.cycle_from.map_or(0, |c| c.1));
+                let turn = Turn::between(closed_at.unwrap_or(sent_at), sent_at);
+                tracing::info!(
+                    target: LOG_TARGET,
+                    budget,
+                    "the server counts requests in windows of {:.1} s or more: the client sends {budget} as each window opens",
+                    refused_for.as_secs_f64()
+                );
+                // The window refused requests from the 429s until the last
+                // refused probe at least: it lasts that long.
+                let at_least = match (closed_at, state.decreased_at) {
+                    (Some(closed), Some(decreased)) => closed.saturating_duration_since(decreased),
+                    _ => Duration::ZERO,
+                };
+                LongWindows::first(turn, budget, accepted, at_least)
+            }
+        };
+        let mut next = next;
+        // The probe was the window's first request.
+        next.next(0);
+        state.long_windows = Some(next);
+        self.by_windows.store(true, Ordering::Release);
+        state.probe_refused_at = None;
+        state.check = None;
+        state.refused_probes = 0;
+        state.foreseen_pause = false;
+        state.scan_until = None;
+        state.bucket.rate = self.capped(f64::INFINITY);
+        state.bucket.empty(now);
+        state.flowing_since = Some(now);
+        state.cycle_from = Some((now, accepted));
+        true
+    }
+
+    /// These were no fixed windows (a request got through soon after a
+    /// 429, or after one it left after): the client goes back to a rate,
+    /// the one let through since the last window opened (`accepted`:
+    /// answers let through, ever), from now.
+    fn leave_windows(&self, state: &mut State, now: Instant, windows: LongWindows, accepted: u64) {
+        let rate = windows.rate_so_far(now, accepted);
+        state.long_windows = None;
+        state.scan_until = None;
+        state.past_budget = false;
+        self.by_windows.store(false, Ordering::Release);
+        state.curve = Curve::level_off_at(rate);
+        state.bucket.rate = self.capped(curve::decreased(rate));
+        state.curve_from = Some(now);
+        state.bucket.empty(now);
+        state.refused_probes = 0;
+        tracing::info!(
+            target: LOG_TARGET,
+            rate = state.bucket.rate,
+            "requests got through right after a 429: no fixed windows; the client goes on at {:.1} requests a second",
+            state.bucket.rate
+        );
     }
 
     /// A run of 429s confirms the server's limit: the rate drops to `BETA`
@@ -728,7 +944,8 @@ impl RateLimiter {
     /// the cap and the floor. Nothing changes before the first decrease, or
     /// while the client is paused.
     fn grow(&self, state: &mut State, now: Instant) {
-        let (Some(from), Probe::Off) = (state.curve_from, state.probe) else {
+        let (Some(from), Probe::Off, None) = (state.curve_from, state.probe, state.long_windows)
+        else {
             return;
         };
         let since = now.saturating_duration_since(from).as_secs_f64();
@@ -816,11 +1033,14 @@ impl RateLimiter {
     pub(crate) fn status(&self) -> RateLimitStatus {
         let state = self.state();
         RateLimitStatus {
-            requests_per_second: self
-                .engaged
-                .load(Ordering::Acquire)
-                .then_some(state.bucket.rate)
-                .filter(|r| r.is_finite()),
+            requests_per_second: match state.long_windows {
+                Some(windows) => windows.rate(),
+                None => self
+                    .engaged
+                    .load(Ordering::Acquire)
+                    .then_some(state.bucket.rate)
+                    .filter(|r| r.is_finite()),
+            },
             paused: state.probe != Probe::Off,
             throttled: state.throttled,
         }
@@ -836,7 +1056,11 @@ impl RateLimiter {
         if !self.engaged.load(Ordering::Acquire) {
             return None;
         }
-        Some(self.state().bucket.rate).filter(|r| r.is_finite())
+        let state = self.state();
+        match state.long_windows {
+            Some(windows) => windows.rate(),
+            None => Some(state.bucket.rate).filter(|r| r.is_finite()),
+        }
     }
 }
 

@@ -17,6 +17,11 @@
 //! the end of a window of a second; a client that learnt the server's
 //! windows pauses at 429s here and there until the next window opens, and
 //! so it does at any 429 when the windows are two seconds or longer).
+//! Once a pause of two seconds or more showed fixed windows, the client
+//! sends each window's budget as the window opens and waits for the next
+//! (foreseen from their length), instead of pacing the budget over the
+//! window; a request let through after one the window refused shows no
+//! such window, and the client goes back to a rate.
 //! 429s that keep coming (up to 15% of answers) although the client slowed
 //! to half the rate it was refused at (a flaky proxy's, at random) undo
 //! the drop.
@@ -25,13 +30,15 @@
 //!
 //! The design, and why, is in `docs/rate-limiter.md` in this crate's
 //! source, with a map of the code: the limiter (`limiter.rs`) decides, with
-//! the clock and the lock; the curve's arithmetic (`curve.rs`) and the
-//! pauses (`probe.rs`) are pure functions; the token bucket (`bucket.rs`)
-//! and the counts over time (`window.rs`) are its bookkeeping.
+//! the clock and the lock; the curve's arithmetic (`curve.rs`), the pauses
+//! (`probe.rs`) and the long windows (`long_windows.rs`) are pure
+//! functions; the token bucket (`bucket.rs`) and the counts over time
+//! (`window.rs`) are its bookkeeping.
 
 mod bucket;
 mod curve;
 mod limiter;
+mod long_windows;
 mod probe;
 #[cfg(test)]
 mod sim;
@@ -77,6 +84,7 @@ impl Permit<'_> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
+        self.limiter.landed();
         if self.probe && !self.recorded {
             self.limiter.probe_dropped();
         }
@@ -99,7 +107,9 @@ pub(crate) enum Outcome {
 pub struct RateLimitStatus {
     /// The rate requests are held to, in requests a second; `None` while
     /// the client is not holding back (it has met no run of 429s, and has
-    /// no cap).
+    /// no cap). While the client sends by long windows (each window's
+    /// budget as it opens), their budget over their length, once two
+    /// windows have shown it (`None` until then).
     pub requests_per_second: Option<f64>,
     /// Whether requests are paused after a 429, waiting for a probe to get
     /// through.

@@ -322,55 +322,93 @@ async fn a_cycle_from_pause_to_pause_corrects_an_estimate_a_window_boundary_infl
     );
 }
 
-/// A client that learnt the server's windows, long ones (of 5 s), takes a
-/// 429 after answers that got through for the window's end, not a token
-/// bucket's: it pauses until the next window opens, instead of slowing
-/// down without a pause and going on into refusals (the test of the end of
-/// a window reached a little early measures over a second, which says
-/// nothing of a window of five).
-#[tokio::test(start_paused = true)]
-async fn a_client_that_learnt_long_windows_pauses_to_the_next_at_a_429() {
-    let limiter = adaptive();
+/// For each window of a server that lets 100 through each 5 s, from the
+/// start: requests let through, requests refused, and when the first let
+/// through left; `limiter`'s requests one at a time, each answered in
+/// 10 ms, until `windows` windows have passed (the next window's first
+/// request is let through).
+async fn through_long_windows(
+    limiter: &RateLimiter,
+    windows: usize,
+) -> Vec<(u32, u32, Option<Duration>)> {
     let started = Instant::now();
     let period = Duration::from_secs(5);
-    // 100 a window, requests one at a time, each answered in 10 ms.
-    let mut window = (0, 0);
-    // For each window's first 429: the window, and when the next request
-    // left after it.
-    let mut next_after_first = Vec::new();
-    let mut first_in = None;
-    while started.elapsed() < 8 * period {
+    let mut seen = vec![(0u32, 0u32, None::<Duration>); windows];
+    loop {
         let permit = limiter.acquire().await;
-        if let Some(index) = first_in.take() {
-            next_after_first.push((index, started.elapsed()));
-        }
+        let left = started.elapsed();
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let index = started.elapsed().as_millis() / period.as_millis();
-        if window.0 != index {
-            window = (index, 0);
-        }
-        window.1 += 1;
+        let index = (started.elapsed().as_millis() / period.as_millis()) as usize;
         tokio::time::sleep(Duration::from_millis(5)).await;
-        if window.1 <= 100 {
+        let Some(window) = seen.get_mut(index) else {
+            // The next window's first request: let through.
             limiter.record(permit, Outcome::Other);
-            continue;
-        }
-        limiter.record(permit, Outcome::Throttled(None));
-        if window.1 == 101 {
-            first_in = Some(index);
+            return seen;
+        };
+        if window.0 < 100 {
+            window.0 += 1;
+            window.2.get_or_insert(left);
+            limiter.record(permit, Outcome::Other);
+        } else {
+            window.1 += 1;
+            limiter.record(permit, Outcome::Throttled(None));
         }
     }
-    assert!(next_after_first.len() >= 6, "{next_after_first:?}");
-    // From the fourth window on, nothing leaves after a window's first
-    // 429 until shortly before the next window (the probe goes a fiftieth
-    // of the cycle early).
-    for &(index, left) in &next_after_first[3..] {
-        let next = period * u32::try_from(index + 1).unwrap();
+}
+
+/// A client that waited out a long window (of 5 s) sends each window's
+/// budget as the window opens, then waits for the next, instead of pacing
+/// the budget over the window: from the fourth window on, each window lets
+/// its 100 through, the first of them leaves within a tenth of a window of
+/// its start, and the window refuses at most three requests (the probe
+/// past the budget, and the probes that look for the next window).
+#[tokio::test(start_paused = true)]
+async fn a_client_that_learnt_long_windows_takes_each_as_it_opens() {
+    let limiter = adaptive();
+    let period = Duration::from_secs(5);
+    let windows = through_long_windows(&limiter, 8).await;
+    for (index, &(through, refused, first)) in windows.iter().enumerate().skip(3) {
+        let opened = period * index as u32;
         assert!(
-            left >= next - period / 10 && left <= next + period / 10,
-            "{next_after_first:?}"
+            through == 100
+                && refused <= 3
+                && first.is_some_and(|first| first >= opened && first <= opened + period / 10),
+            "window {index}: {windows:?}"
         );
     }
+    // It says what it learnt: 100 in 5 s.
+    let rate = limiter.status().requests_per_second.unwrap_or_default();
+    assert!((18.0..22.0).contains(&rate), "{rate}");
+}
+
+/// A client that sends by long windows, whose window lets a request
+/// through after one it refused (a token bucket, which refuses one here
+/// and there; a fixed window refuses all once it has no more room), goes
+/// back to a rate at once, rather than wait for a window that will not
+/// come.
+#[tokio::test(start_paused = true)]
+async fn a_client_sending_by_windows_that_meets_no_window_goes_back_to_a_rate() {
+    let limiter = adaptive();
+    through_long_windows(&limiter, 3).await;
+    // Early in the fourth window, still within the budget: one request
+    // refused, then one that left 20 ms after it let through.
+    let refused = limiter.acquire().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let through = limiter.acquire().await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    limiter.record(refused, Outcome::Throttled(None));
+    assert!(limiter.status().paused, "a 429 closed the window");
+    limiter.record(through, Outcome::Other);
+    let status = limiter.status();
+    assert!(!status.paused, "{status:?}");
+    let rate = status.requests_per_second.unwrap_or_default();
+    assert!(rate > 1.0, "{status:?}");
+    // Requests go on at that rate, not at the next window, 5 s from now.
+    let took = time_to_send(&limiter, 10).await;
+    assert!(
+        took < Duration::from_secs_f64(11.0 / rate),
+        "{took:?} at {rate}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,0 +1,382 @@
+//! Fixed windows of two seconds or more, once the client has waited one
+//! out: it sends each window's budget as soon as the window opens, instead
+//! of pacing it over the window (a job of two windows of 5 s then takes a
+//! little over five seconds, not ten). The bookkeeping only, as pure
+//! functions: the limiter (`limiter.rs`) reads the clock and decides when
+//! to call them.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The least a pause (from the run of 429s to the probe that got through)
+/// lasts for the client to send by windows. Windows of a second are paced
+/// instead: bursting into them was tried, and four clients sharing such a
+/// limit lost a third of their speed (`docs/rate-limiter.md`).
+pub(super) const LONG: Duration = Duration::from_secs(2);
+/// How far apart the probes around a foreseen window go, as a share of a
+/// window's length.
+const STEP_SHARE: f64 = 0.05;
+/// After a probe past the budget got through, the client sends this share
+/// of the budget more (one at least) before it probes again.
+const GROWTH: u64 = 8;
+/// The most windows in a row that send no probe past the budget.
+const MOST_SKIPPED: u32 = 8;
+/// How much later than a refused request another may leave and still reach
+/// the server first (the network's jitter).
+const REORDER: Duration = Duration::from_millis(10);
+
+/// Where a window opened, as the client found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Turn {
+    /// The middle of the time it was found within.
+    pub(super) at: Instant,
+    /// How far from `at` it may be.
+    pub(super) within: Duration,
+}
+
+impl Turn {
+    /// Between the last request refused before it (`closed`, when that
+    /// request left) and the first let through after it (`open`).
+    pub(super) fn between(closed: Instant, open: Instant) -> Turn {
+        let half = open.saturating_duration_since(closed) / 2;
+        Turn {
+            at: closed + half,
+            within: half,
+        }
+    }
+}
+
+/// What a request that waits to leave does, in a window the client sends
+/// by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    /// Goes: the budget is not spent.
+    Go,
+    /// Goes as the probe past the budget: whether the window has room for
+    /// more.
+    ProbePastBudget,
+    /// Waits for the budget's answers: a probe that overtook them would
+    /// take one of their places.
+    AwaitAnswers,
+    /// The budget is spent, and the last probes past it were refused: waits
+    /// for the next window.
+    WaitForTheNextWindow,
+}
+
+/// What the client learnt of the server's windows, and what it may still
+/// send in the window under way.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LongWindows {
+    /// Requests the last window let through.
+    budget: u64,
+    /// Requests the client may still send in this window.
+    left: u64,
+    /// When this window opened.
+    turn: Turn,
+    /// The turn found most closely so far: the length is measured from it,
+    /// over as many windows as have passed since, each adding less to how
+    /// far off it may be.
+    anchor: Turn,
+    /// Answers let through, ever, before it opened.
+    accepted_at_turn: u64,
+    /// A window's length, and how far off it may be, once two windows'
+    /// turns were found.
+    length: Option<(Duration, Duration)>,
+    /// The least a window lasts: the first window the client waited out
+    /// refused it from a 429 until it turned.
+    at_least: Duration,
+    /// Windows to come that send no probe past the budget.
+    skip: u32,
+    /// How many the next refused probe past the budget skips.
+    skip_next: u32,
+    /// When the first request the window under way refused left.
+    closed_at: Option<Instant>,
+}
+
+impl LongWindows {
+    /// The first window the client sends by: it opened at `turn`, with
+    /// `accepted` answers let through before; the last window let `budget`
+    /// through, and refused requests for `at_least` before it turned.
+    pub(super) fn first(turn: Turn, budget: u64, accepted: u64, at_least: Duration) -> LongWindows {
+        LongWindows {
+            budget: budget.max(1),
+            left: budget.max(1),
+            turn,
+            anchor: turn,
+            accepted_at_turn: accepted,
+            length: None,
+            at_least,
+            skip: 0,
+            skip_next: 1,
+            closed_at: None,
+        }
+    }
+
+    /// The next window opened at `turn`, with `accepted` answers let
+    /// through before: the budget is what the last one let through. The
+    /// length is measured from the turn found most closely so far, divided
+    /// by the windows between (the first time, from the last turn), and
+    /// kept when that says more than what the client knew.
+    pub(super) fn opened(&self, turn: Turn, accepted: u64) -> LongWindows {
+        let measure = |from: Turn, windows: f64| {
+            let between = turn.at.saturating_duration_since(from.at);
+            (
+                between.div_f64(windows),
+                (turn.within + from.within).div_f64(windows),
+            )
+        };
+        let length = match self.length {
+            Some((known, known_off)) if !known.is_zero() => {
+                let between = turn.at.saturating_duration_since(self.anchor.at);
+                let windows = (between.as_secs_f64() / known.as_secs_f64())
+                    .round()
+                    .max(1.0);
+                let (measured, off) = measure(self.anchor, windows);
+                if off < known_off {
+                    (measured, off)
+                } else {
+                    (known, known_off)
+                }
+            }
+            _ => measure(self.turn, 1.0),
+        };
+        // A turn found far more closely than the anchor is the new one.
+        let anchor = if turn.within * 2 < self.anchor.within {
+            turn
+        } else {
+            self.anchor
+        };
+        let budget = accepted.saturating_sub(self.accepted_at_turn).max(1);
+        LongWindows {
+            budget,
+            left: budget,
+            turn,
+            anchor,
+            accepted_at_turn: accepted,
+            length: Some(length),
+            closed_at: None,
+            ..*self
+        }
+    }
+
+    /// What the next request does: goes while the budget lasts; then, once
+    /// none is `in_flight`, one probes past it, unless the last probes past
+    /// it were refused.
+    pub(super) fn next(&mut self, in_flight: u64) -> Next {
+        if self.left > 0 {
+            self.left -= 1;
+            return Next::Go;
+        }
+        if self.skip > 0 {
+            return Next::WaitForTheNextWindow;
+        }
+        if in_flight > 0 {
+            return Next::AwaitAnswers;
+        }
+        Next::ProbePastBudget
+    }
+
+    /// The probe past the budget got through: the window has room for a
+    /// share of the budget more.
+    pub(super) fn room_for_more(&mut self) {
+        self.skip_next = 1;
+        self.left = (self.budget / GROWTH).max(1);
+    }
+
+    /// The window under way has no more room: the probe past the budget was
+    /// refused (`past_budget`), or another request was; it left at `at`.
+    /// After a refused probe past the budget, the next windows send none:
+    /// one, then two, four, up to [`MOST_SKIPPED`].
+    pub(super) fn closed(&mut self, at: Instant, past_budget: bool) {
+        self.left = 0;
+        self.closed_at = Some(self.closed_at.map_or(at, |c| c.min(at)));
+        if past_budget {
+            self.skip = self.skip_next;
+            self.skip_next = (self.skip_next * 2).min(MOST_SKIPPED);
+        } else if self.skip > 0 {
+            self.skip -= 1;
+        }
+    }
+
+    /// Whether a request that left at `sent_at` and was let through shows
+    /// that these are no fixed windows: it left after a request the window
+    /// refused (later than the network's jitter could reorder them). A
+    /// fixed window refuses every request once it has no more room; a
+    /// token bucket refuses one here and there.
+    pub(super) fn let_through_after_closed(&self, sent_at: Instant) -> bool {
+        self.closed_at
+            .is_some_and(|closed| sent_at > closed + REORDER)
+    }
+
+    /// When to look for the next window, the window under way being closed
+    /// at `now`: from as early before the foreseen turn as the turn may be
+    /// off, to as late after it. `None` until the length is known.
+    pub(super) fn foreseen(&self, now: Instant) -> Option<(Instant, Instant)> {
+        let (length, off) = self.length.filter(|(l, _)| !l.is_zero())?;
+        let since = now.saturating_duration_since(self.turn.at);
+        let windows = (since.as_secs_f64() / length.as_secs_f64()).floor() + 1.0;
+        let foreseen = self.turn.at + length.mul_f64(windows);
+        let early = self.turn.within + off.mul_f64(windows);
+        Some((
+            foreseen.checked_sub(early).unwrap_or(foreseen),
+            foreseen + early,
+        ))
+    }
+
+    /// Until the length is known: no window turns sooner than this.
+    pub(super) fn not_before(&self) -> Instant {
+        self.turn
+            .at
+            .checked_sub(self.turn.within)
+            .unwrap_or(self.turn.at)
+            + self.at_least
+    }
+
+    /// How far apart the probes around a foreseen turn go, once the length
+    /// is known.
+    pub(super) fn step(&self) -> Option<Duration> {
+        self.length.map(|(l, _)| l.mul_f64(STEP_SHARE))
+    }
+
+    /// The requests a second the windows let the client send, once their
+    /// length is known.
+    pub(super) fn rate(&self) -> Option<f64> {
+        let (length, _) = self.length?;
+        (!length.is_zero()).then(|| self.budget as f64 / length.as_secs_f64())
+    }
+
+    /// The requests a second let through in the window under way, until
+    /// `now` (`accepted`: answers let through, ever): the rate to go on at
+    /// if these were no windows.
+    pub(super) fn rate_so_far(&self, now: Instant, accepted: u64) -> f64 {
+        let since = now.saturating_duration_since(self.turn.at).as_secs_f64();
+        accepted.saturating_sub(self.accepted_at_turn) as f64 / since.max(0.2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+    const S: Duration = Duration::from_secs(1);
+
+    fn turn(at: Instant, within: Duration) -> Turn {
+        Turn { at, within }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_is_found_between_the_last_refused_and_the_first_let_through() {
+        let now = Instant::now();
+        assert_eq!(
+            Turn::between(now, now + 400 * MS),
+            turn(now + 200 * MS, 200 * MS)
+        );
+        assert_eq!(Turn::between(now, now), turn(now, Duration::ZERO));
+        // Out of order: no turn before the refused request.
+        assert_eq!(Turn::between(now + S, now), turn(now + S, Duration::ZERO));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_goes_then_one_probe_past_it_once_its_answers_are_in() {
+        let now = Instant::now();
+        let mut windows = LongWindows::first(turn(now, 10 * MS), 3, 0, S);
+        assert_eq!(
+            [windows.next(3), windows.next(3), windows.next(3)],
+            [Next::Go; 3]
+        );
+        assert_eq!(windows.next(2), Next::AwaitAnswers);
+        assert_eq!(windows.next(0), Next::ProbePastBudget);
+        windows.room_for_more();
+        assert_eq!(windows.next(1), Next::Go);
+        assert_eq!(windows.next(0), Next::ProbePastBudget);
+        // Refused: no probe past the budget in the next window, then one
+        // in the window after; refused again, none in the next two; then
+        // none in the next four.
+        windows.closed(now, true);
+        let mut skipped = Vec::new();
+        for i in 1..=8 {
+            windows = windows.opened(turn(now + 5 * S * i, 10 * MS), 3 * u64::from(i));
+            for _ in 0..3 {
+                assert_eq!(windows.next(3), Next::Go);
+            }
+            let probes = windows.next(0) == Next::ProbePastBudget;
+            skipped.push(!probes);
+            windows.closed(now, probes);
+        }
+        assert_eq!(
+            skipped,
+            [true, false, true, true, false, true, true, true],
+            "{windows:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_let_through_after_one_refused_shows_no_fixed_window() {
+        let now = Instant::now();
+        let mut windows = LongWindows::first(turn(now, 10 * MS), 3, 0, S);
+        assert!(!windows.let_through_after_closed(now + S));
+        windows.closed(now + 100 * MS, false);
+        // Left before it, or as good as at once: the network may have
+        // reordered them.
+        assert!(!windows.let_through_after_closed(now + 50 * MS));
+        assert!(!windows.let_through_after_closed(now + 105 * MS));
+        assert!(windows.let_through_after_closed(now + 120 * MS));
+        // A later 429 does not move the window's close later.
+        windows.closed(now + 200 * MS, true);
+        assert!(windows.let_through_after_closed(now + 150 * MS));
+        // The next window has refused nothing yet.
+        let next = windows.opened(turn(now + 5 * S, 10 * MS), 3);
+        assert!(!next.let_through_after_closed(now + 6 * S));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_is_what_the_last_window_let_through() {
+        let now = Instant::now();
+        let windows = LongWindows::first(turn(now, 10 * MS), 250, 1000, S);
+        let next = windows.opened(turn(now + 5 * S, 10 * MS), 1240);
+        assert_eq!(next.budget, 240);
+        assert_eq!(next.rate(), Some(48.0));
+        // Nothing let through: one request still goes.
+        assert_eq!(next.opened(turn(now + 10 * S, 10 * MS), 1240).budget, 1);
+        assert_eq!(next.rate_so_far(now + 7 * S, 1340), 50.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_length_is_measured_again_only_when_the_turns_were_found_closer() {
+        let now = Instant::now();
+        let first = LongWindows::first(turn(now + S, 500 * MS), 100, 0, 3 * S);
+        assert_eq!(first.foreseen(now + S), None);
+        // The next turn: no sooner than 3 s after the earliest this one was.
+        assert_eq!(first.not_before(), now + 3500 * MS);
+        let first = LongWindows::first(turn(now, 500 * MS), 100, 0, 3 * S);
+        assert_eq!(first.step(), None);
+        // Found within half a second each: 5.2 s, give or take a second.
+        let second = first.opened(turn(now + 5200 * MS, 500 * MS), 100);
+        assert_eq!(second.length, Some((5200 * MS, S)));
+        assert_eq!(second.step(), Some(260 * MS));
+        // The next window, foreseen at 10.4 s, is looked for from 8.9 s to
+        // 11.9 s (off by up to half a second, plus a second a window).
+        assert_eq!(
+            second.foreseen(now + 6 * S),
+            Some((now + 8900 * MS, now + 11900 * MS))
+        );
+        // A turn found within 100 ms, two windows after the first: 5 s,
+        // give or take 0.3 s; it is the anchor from now on.
+        let third = second.opened(turn(now + 10 * S, 100 * MS), 200);
+        assert_eq!(third.length, Some((5 * S, 300 * MS)));
+        // Found less closely: the length stays.
+        let fourth = third.opened(turn(now + 15 * S, 900 * MS), 300);
+        assert_eq!(fourth.length, Some((5 * S, 300 * MS)));
+        // Three windows after the anchor, within 50 ms: off by 50 ms.
+        let sixth = fourth.opened(turn(now + 25 * S, 50 * MS), 400);
+        assert_eq!(sixth.length, Some((5 * S, 50 * MS)));
+        // Closed 7 s into a window: the window after next is foreseen, from
+        // the last turn, off by 50 ms plus 50 ms a window.
+        assert_eq!(
+            sixth.foreseen(now + 32 * S),
+            Some((now + 34850 * MS, now + 35150 * MS))
+        );
+    }
+}
