@@ -123,9 +123,10 @@ struct State {
     /// Whether the probe out goes past a window's budget (not for the next
     /// window).
     past_budget: bool,
-    /// While the client looks for a window it foresaw: until when the
-    /// probes go a step apart rather than further and further apart.
-    scan_until: Option<Instant>,
+    /// While the client looks for a window it foresaw: from when until
+    /// when the probes go a step apart rather than further and further
+    /// apart.
+    scan: Option<(Instant, Instant)>,
 }
 
 /// The answers after a decrease, counted to tell whether the 429s were the
@@ -178,6 +179,9 @@ enum Step {
     Sleep(Duration),
     /// Wait for the probe's answer, then look again.
     AwaitProbe,
+    /// Wait for the answers in flight (or this long at most), then look
+    /// again.
+    AwaitAnswers(Duration),
     /// Wait this long for the reserved token, then leave if the rate did
     /// not fall meanwhile (the generation is still this one).
     Reserved(Duration, u64),
@@ -225,7 +229,7 @@ impl RateLimiter {
                 noise: 0.0,
                 long_windows: None,
                 past_budget: false,
-                scan_until: None,
+                scan: None,
             }),
         }
     }
@@ -253,6 +257,9 @@ impl RateLimiter {
                 Step::Go { probe } => return self.permit(probe),
                 Step::Sleep(wait) => tokio::time::sleep(wait).await,
                 Step::AwaitProbe => resumed.await,
+                Step::AwaitAnswers(most) => {
+                    let _ = tokio::time::timeout(most, resumed).await;
+                }
                 Step::Reserved(wait, generation) => {
                     tokio::time::sleep(wait).await;
                     let state = self.state();
@@ -282,7 +289,12 @@ impl RateLimiter {
             Probe::Out { .. } => Step::AwaitProbe,
             Probe::Off => {
                 let in_flight = self.in_flight.load(Ordering::Acquire);
-                match state.long_windows.as_mut().map(|w| w.next(in_flight)) {
+                let accepted = self.accepted.ever();
+                match state
+                    .long_windows
+                    .as_mut()
+                    .map(|w| w.next(now, accepted, in_flight))
+                {
                     Some(Next::ProbePastBudget) => {
                         state.past_budget = true;
                         state.probe = Probe::Out {
@@ -290,7 +302,9 @@ impl RateLimiter {
                         };
                         return Step::Go { probe: true };
                     }
-                    Some(Next::AwaitAnswers) => return Step::AwaitProbe,
+                    // A request that takes long must not hold the others
+                    // past the next window: they look again now and then.
+                    Some(Next::AwaitAnswers) => return Step::AwaitAnswers(probe::FIRST_PAUSE),
                     Some(Next::WaitForTheNextWindow) => {
                         self.window_closed(&mut state, now, now, false, None);
                         return match state.probe {
@@ -406,7 +420,10 @@ impl RateLimiter {
                 matches!(outcome, Outcome::Throttled(_)),
             );
         }
-        match (permit.probe, outcome) {
+        // A probe whose answer no pause waits for (the client left the
+        // long windows meanwhile) is answered like any other request.
+        let probe = permit.probe && matches!(state.probe, Probe::Out { .. });
+        match (probe, outcome) {
             (true, Outcome::Throttled(_)) => {
                 self.probe_refused(&mut state, now, permit.sent_at, retry_after);
                 drop(state);
@@ -445,11 +462,8 @@ impl RateLimiter {
                 {
                     let accepted = self.accepted.ever();
                     self.leave_windows(&mut state, now, windows, accepted);
-                    if state.probe != Probe::Off {
-                        state.probe = Probe::Off;
-                        drop(state);
-                        self.resumed.notify_waiters();
-                    }
+                    drop(state);
+                    self.resumed.notify_waiters();
                     return Pacing::Policy;
                 }
                 self.grow(&mut state, now);
@@ -489,9 +503,11 @@ impl RateLimiter {
         let refused_for = state
             .decreased_at
             .map_or(Duration::ZERO, |d| now.saturating_duration_since(d));
-        let pause = match (state.long_windows.and_then(|w| w.step()), state.scan_until) {
+        let pause = match (state.long_windows.and_then(|w| w.step()), state.scan) {
             // Looking for a window foreseen: a step at a time.
-            (Some(step), Some(until)) if now < until => step.max(retry_after.unwrap_or_default()),
+            (Some(step), Some((from, until))) if now >= from && now < until => {
+                step.max(retry_after.unwrap_or_default())
+            }
             _ => probe::next_pause(state.probe.last_pause(), refused_for, retry_after),
         };
         state.probe = Probe::pause_from(now, pause);
@@ -701,12 +717,17 @@ impl RateLimiter {
         windows.closed(closed_at, past_budget);
         let pause = probe::first_pause(retry_after);
         let foreseen = windows.foreseen(now);
+        // A wrong guess costs at most a window (or the longest pause,
+        // before the length is known).
+        let longest = probe::LONGEST_PAUSE
+            .max(pause)
+            .max(windows.length().unwrap_or_default());
         let until = foreseen
             .map_or(windows.not_before(), |(from, _)| from)
             .max(now + pause)
-            .min(now + probe::LONGEST_PAUSE.max(pause));
+            .min(now + longest);
         state.probe = Probe::Waiting { until, pause };
-        state.scan_until = foreseen.map(|(_, until)| until);
+        state.scan = foreseen;
         state.foreseen_pause = foreseen.is_some();
         state.decreased_at = Some(now);
         state.generation += 1;
@@ -728,11 +749,17 @@ impl RateLimiter {
             .map_or(Duration::ZERO, |d| sent_at.saturating_duration_since(d));
         let closed_at = state.probe_refused_at;
         // Got through at the first probe for a window foreseen: it opened
-        // before, within as much again as the probe went early.
-        let scan_from = state
-            .scan_until
-            .filter(|_| state.foreseen_pause && state.refused_probes == 0)
-            .and_then(|until| sent_at.checked_sub(until.saturating_duration_since(sent_at)));
+        // after as early as it could (a step before, for a foresight a
+        // little off), and before this probe; if the probe went later than
+        // the latest it could open, it is not known when.
+        let scan_from = match (state.scan, state.long_windows.and_then(|w| w.step())) {
+            (Some((from, until)), Some(step))
+                if state.foreseen_pause && state.refused_probes == 0 && sent_at <= until =>
+            {
+                Some(from.checked_sub(step).unwrap_or(from))
+            }
+            _ => None,
+        };
         let next = match state.long_windows {
             Some(windows) => {
                 let at_once = state.refused_probes == 0
@@ -770,14 +797,14 @@ impl RateLimiter {
         };
         let mut next = next;
         // The probe was the window's first request.
-        next.next(0);
+        next.next(now, accepted, 0);
         state.long_windows = Some(next);
         self.by_windows.store(true, Ordering::Release);
         state.probe_refused_at = None;
         state.check = None;
         state.refused_probes = 0;
         state.foreseen_pause = false;
-        state.scan_until = None;
+        state.scan = None;
         state.bucket.rate = self.capped(f64::INFINITY);
         state.bucket.empty(now);
         state.flowing_since = Some(now);
@@ -792,9 +819,17 @@ impl RateLimiter {
     fn leave_windows(&self, state: &mut State, now: Instant, windows: LongWindows, accepted: u64) {
         let rate = windows.rate_so_far(now, accepted);
         state.long_windows = None;
-        state.scan_until = None;
+        state.scan = None;
         state.past_budget = false;
         self.by_windows.store(false, Ordering::Release);
+        // Nor what the paced client learnt of windows, nor the pause: the
+        // client flows at the rate from now. (A probe out, answered later,
+        // is an answer like any other.)
+        state.window_cycle = None;
+        state.foreseen_pause = false;
+        state.probe_refused_at = None;
+        state.first_pause = false;
+        state.probe = Probe::Off;
         state.curve = Curve::level_off_at(rate);
         state.bucket.rate = self.capped(curve::decreased(rate));
         state.curve_from = Some(now);

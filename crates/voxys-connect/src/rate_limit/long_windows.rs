@@ -160,10 +160,29 @@ impl LongWindows {
         }
     }
 
-    /// What the next request does: goes while the budget lasts; then, once
-    /// none is `in_flight`, one probes past it, unless the last probes past
-    /// it were refused.
-    pub(super) fn next(&mut self, in_flight: u64) -> Next {
+    /// What the next request does, at `now` (`accepted`: answers let
+    /// through, ever): goes while the budget lasts; then, once none is
+    /// `in_flight`, one probes past it, unless the last probes past it were
+    /// refused. A window foreseen to have opened since (surely: past as late
+    /// as it may open) is the window under way, with the whole budget: the
+    /// client was idle, or its requests took long, when it opened.
+    pub(super) fn next(&mut self, now: Instant, accepted: u64, in_flight: u64) -> Next {
+        if let Some((length, off)) = self.length.filter(|(l, _)| !l.is_zero()) {
+            let windows = (now.saturating_duration_since(self.turn.at).as_secs_f64()
+                / length.as_secs_f64())
+            .floor();
+            let early = self.turn.within + off.mul_f64(windows);
+            let opened = self.turn.at + length.mul_f64(windows);
+            if windows >= 1.0 && now >= opened + early {
+                self.turn = Turn {
+                    at: opened,
+                    within: early,
+                };
+                self.accepted_at_turn = accepted;
+                self.left = self.budget;
+                self.closed_at = None;
+            }
+        }
         if self.left > 0 {
             self.left -= 1;
             return Next::Go;
@@ -233,6 +252,11 @@ impl LongWindows {
             + self.at_least
     }
 
+    /// A window's length, once known.
+    pub(super) fn length(&self) -> Option<Duration> {
+        self.length.map(|(l, _)| l)
+    }
+
     /// How far apart the probes around a foreseen turn go, once the length
     /// is known.
     pub(super) fn step(&self) -> Option<Duration> {
@@ -283,14 +307,18 @@ mod tests {
         let now = Instant::now();
         let mut windows = LongWindows::first(turn(now, 10 * MS), 3, 0, S);
         assert_eq!(
-            [windows.next(3), windows.next(3), windows.next(3)],
+            [
+                windows.next(now, 0, 3),
+                windows.next(now, 0, 3),
+                windows.next(now, 0, 3)
+            ],
             [Next::Go; 3]
         );
-        assert_eq!(windows.next(2), Next::AwaitAnswers);
-        assert_eq!(windows.next(0), Next::ProbePastBudget);
+        assert_eq!(windows.next(now, 0, 2), Next::AwaitAnswers);
+        assert_eq!(windows.next(now, 0, 0), Next::ProbePastBudget);
         windows.room_for_more();
-        assert_eq!(windows.next(1), Next::Go);
-        assert_eq!(windows.next(0), Next::ProbePastBudget);
+        assert_eq!(windows.next(now, 0, 1), Next::Go);
+        assert_eq!(windows.next(now, 0, 0), Next::ProbePastBudget);
         // Refused: no probe past the budget in the next window, then one
         // in the window after; refused again, none in the next two; then
         // none in the next four.
@@ -299,9 +327,9 @@ mod tests {
         for i in 1..=8 {
             windows = windows.opened(turn(now + 5 * S * i, 10 * MS), 3 * u64::from(i));
             for _ in 0..3 {
-                assert_eq!(windows.next(3), Next::Go);
+                assert_eq!(windows.next(now, 0, 3), Next::Go);
             }
-            let probes = windows.next(0) == Next::ProbePastBudget;
+            let probes = windows.next(now, 0, 0) == Next::ProbePastBudget;
             skipped.push(!probes);
             windows.closed(now, probes);
         }
@@ -329,6 +357,25 @@ mod tests {
         // The next window has refused nothing yet.
         let next = windows.opened(turn(now + 5 * S, 10 * MS), 3);
         assert!(!next.let_through_after_closed(now + 6 * S));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_that_opened_while_the_client_waited_has_its_whole_budget() {
+        let now = Instant::now();
+        let first = LongWindows::first(turn(now, 10 * MS), 2, 0, S);
+        let mut windows = first.opened(turn(now + 5 * S, 10 * MS), 2);
+        for _ in 0..2 {
+            assert_eq!(windows.next(now + 5 * S, 2, 0), Next::Go);
+        }
+        // Within 20 ms of the next opening (10 s, give or take 20 ms): not
+        // surely opened.
+        assert_eq!(windows.next(now + 10 * S, 4, 1), Next::AwaitAnswers);
+        // Past it: the budget again, from the accepted count now.
+        assert_eq!(windows.next(now + 10030 * MS, 4, 1), Next::Go);
+        assert_eq!(windows.next(now + 10030 * MS, 4, 1), Next::Go);
+        assert_eq!(windows.next(now + 10030 * MS, 4, 1), Next::AwaitAnswers);
+        let next = windows.opened(turn(now + 15 * S, 10 * MS), 7);
+        assert_eq!(next.budget, 3);
     }
 
     #[tokio::test(start_paused = true)]

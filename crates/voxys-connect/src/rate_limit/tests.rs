@@ -381,6 +381,36 @@ async fn a_client_that_learnt_long_windows_takes_each_as_it_opens() {
     assert!((18.0..22.0).contains(&rate), "{rate}");
 }
 
+/// A client that sends by long windows does not let one slow request hold
+/// the others past the next window: once the budget is spent, the requests
+/// that wait for its answers go as the next window opens, not when the
+/// slow one comes back.
+#[tokio::test(start_paused = true)]
+async fn a_slow_request_does_not_hold_the_others_past_the_next_window() {
+    let limiter = adaptive();
+    let started = Instant::now();
+    // Six windows of 5 s: the sixth window's first request let through,
+    // and the sixth is one whose budget (100) is followed by a probe past
+    // it (after one refused in the third, the fourth and fifth send none).
+    through_long_windows(&limiter, 6).await;
+    // One request answered in 7 s, in the next window; the rest of the
+    // budget answered at once.
+    let slow = limiter.acquire().await;
+    for _ in 0..98 {
+        request(&limiter, Duration::from_millis(10), Outcome::Other).await;
+    }
+    let waited = tokio::time::timeout(Duration::from_secs(10), limiter.acquire())
+        .await
+        .expect("a request went within 10 s");
+    let left = started.elapsed();
+    assert!(
+        left >= Duration::from_millis(34_500) && left <= Duration::from_millis(35_600),
+        "the next window opens at 35 s; the slow request comes back at 37 s: {left:?}"
+    );
+    limiter.record(waited, Outcome::Other);
+    limiter.record(slow, Outcome::Other);
+}
+
 /// A client that sends by long windows, whose window lets a request
 /// through after one it refused (a token bucket, which refuses one here
 /// and there; a fixed window refuses all once it has no more room), goes
