@@ -760,7 +760,7 @@ impl RateLimiter {
             }
             _ => None,
         };
-        let next = match state.long_windows {
+        let mut next = match state.long_windows {
             Some(windows) => {
                 let at_once = state.refused_probes == 0
                     && !state.foreseen_pause
@@ -795,7 +795,6 @@ impl RateLimiter {
                 LongWindows::first(turn, budget, accepted, at_least)
             }
         };
-        let mut next = next;
         // The probe was the window's first request.
         next.next(now, accepted, 0);
         state.long_windows = Some(next);

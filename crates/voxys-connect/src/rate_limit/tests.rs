@@ -728,6 +728,21 @@ pub(super) fn shapes_at(rate: u64) -> Vec<(String, super::sim::Shape, bool)> {
     ]
 }
 
+/// Fixed windows of a minute, `rate` a second on average: Rack::Attack's
+/// way, and the hosted service's limit (3000 a minute at 50 a second; see
+/// the facts file). Not among `shapes_at`, whose jobs fit in one such
+/// window; its own test and figures run longer jobs.
+pub(super) fn minute_windows(rate: u64) -> (String, super::sim::Shape, bool) {
+    (
+        format!("fixed {}/60s", rate * 60),
+        super::sim::Shape::Fixed {
+            limit: rate * 60,
+            period: Duration::from_secs(60),
+        },
+        false,
+    )
+}
+
 /// No limit, but a proxy (or a fault) that answers 429 to 6% of requests
 /// whatever the rate, as the write fault suite's mock does.
 pub(super) fn random_429s() -> (String, super::sim::Shape, bool) {
@@ -762,9 +777,10 @@ async fn figures() {
             .collect(),
         Err(_) => vec![(1, 1000, 16), (1, 4000, 16), (4, 250, 4), (4, 1000, 4)],
     };
-    for (name, shape, retry_after) in shapes_at(number("SIM_RATE", 100))
+    let rate = number("SIM_RATE", 100);
+    for (name, shape, retry_after) in shapes_at(rate)
         .into_iter()
-        .chain([random_429s()])
+        .chain([minute_windows(rate), random_429s()])
         .filter(|s| s.0.contains(&only))
     {
         for &(clients, n, concurrency) in &jobs {
@@ -937,6 +953,43 @@ async fn four_clients_share_one_limit() {
             );
             assert!(fairness >= 0.9, "{name}, {ms} ms: {fairness} {runs:?}");
         }
+    }
+}
+
+/// Fixed windows of a minute, 3000 to each (the hosted service's limit, as
+/// Rack::Attack counts it), in jobs that span three windows and more: one
+/// client of 10,000 requests, 16 at a time, and four clients of 2,500
+/// each, 4 at a time, 20 ms a request. The goals hold (the mean of
+/// eight starts was 98% of the fastest and 0.6% refused for one client,
+/// 97% and 2.0% for four, fairness 0.99). Sending by long windows is a
+/// part of it (without it, 1.3% and 3.5% refused), not all of it: a client
+/// that found the limit and the turn stays under the limit, and a client
+/// that kept probing would not.
+#[tokio::test(start_paused = true)]
+async fn minute_windows_as_the_hosted_service_counts_them() {
+    let (name, shape, retry_after) = minute_windows(50);
+    let one = Scenario {
+        shape,
+        retry_after,
+        clients: 1,
+        n: 10_000,
+        concurrency: 16,
+        latency: Duration::from_millis(20),
+    };
+    for scenario in [
+        one,
+        Scenario {
+            clients: 4,
+            n: 2_500,
+            concurrency: 4,
+            ..one
+        },
+    ] {
+        let (speed, refused, fairness, runs) = mean_of_seeds(scenario).await;
+        let clients = scenario.clients;
+        assert!(speed >= 0.9, "{name}, {clients}: {speed} {runs:?}");
+        assert!(refused <= 0.05, "{name}, {clients}: {refused} {runs:?}");
+        assert!(fairness >= 0.9, "{name}, {clients}: {fairness} {runs:?}");
     }
 }
 
