@@ -299,19 +299,13 @@ pub(crate) struct Scenario {
 /// window's start).
 pub(crate) async fn run(scenario: Scenario, seed: u64, limiter: impl Fn() -> RateLimiter) -> Run {
     let Scenario {
-        shape,
-        retry_after,
         clients,
         n,
         concurrency,
         latency,
+        ..
     } = scenario;
-    fastrand::seed(seed);
-    let phase = match shape {
-        Shape::Fixed { period, .. } if seed != 7 => period.mul_f64((seed as f64 * 0.377).fract()),
-        _ => Duration::ZERO,
-    };
-    let server = Arc::new(Mutex::new(Server::new(shape, retry_after, phase)));
+    let (server, phase) = start(scenario, seed);
     let started = Instant::now();
     let limiters: Vec<Arc<RateLimiter>> = (0..clients).map(|_| Arc::new(limiter())).collect();
     let trace = std::env::var_os("SIM_TRACE").map(|_| {
@@ -354,7 +348,33 @@ pub(crate) async fn run(scenario: Scenario, seed: u64, limiter: impl Fn() -> Rat
     if let Some(trace) = trace {
         trace.abort();
     }
-    let took = started.elapsed();
+    outcome(scenario, jobs, started.elapsed(), phase)
+}
+
+/// The server of `scenario`, started from `seed` (which also seeds the
+/// jitter), and the phase of its fixed windows (seed 7 starts at a
+/// window's start).
+fn start(scenario: Scenario, seed: u64) -> (Arc<Mutex<Server>>, Duration) {
+    fastrand::seed(seed);
+    let phase = match scenario.shape {
+        Shape::Fixed { period, .. } if seed != 7 => period.mul_f64((seed as f64 * 0.377).fract()),
+        _ => Duration::ZERO,
+    };
+    let server = Server::new(scenario.shape, scenario.retry_after, phase);
+    (Arc::new(Mutex::new(server)), phase)
+}
+
+/// The figures of `jobs`, the clients' jobs of `scenario`, which `took`
+/// that long together against a server started at `phase`.
+fn outcome(scenario: Scenario, jobs: Vec<Job>, took: Duration, phase: Duration) -> Run {
+    let Scenario {
+        shape,
+        clients,
+        n,
+        concurrency,
+        latency,
+        ..
+    } = scenario;
     let total = n * clients as u64;
     let fastest = shape.fastest(total, (concurrency * clients) as u64, latency, phase);
     let refused: u64 = jobs.iter().map(|j| j.refused).sum();
@@ -369,5 +389,122 @@ pub(crate) async fn run(scenario: Scenario, seed: u64, limiter: impl Fn() -> Rat
         speed: fastest.as_secs_f64() / took.as_secs_f64(),
         refused: refused as f64 / (refused + total) as f64,
         fairness: sum * sum / (rates.len() as f64 * squares),
+    }
+}
+
+/// The design the issue named beside a rate, measured against the same
+/// servers: a limit on the requests in flight rather than on their rate,
+/// as Envoy's and gRPC's adaptive concurrency keep, here with the rule
+/// that takes a refusal as its signal (Netflix concurrency-limits'
+/// `AIMDLimit`; Envoy's gradient reads latency, which a rate limit's 429
+/// does not change). The limit starts at `concurrency`; a 429 to a request
+/// sent since the last decrease multiplies it by 0.9 (at least 1); an
+/// answer that gets through while at least half the limit is in flight
+/// adds one (at most `concurrency`). A refused request is retried after
+/// the retry policy's backoff (or its `Retry-After`), holding no place.
+pub(crate) async fn run_in_flight(scenario: Scenario, seed: u64) -> Run {
+    let (server, phase) = start(scenario, seed);
+    let started = Instant::now();
+    let jobs = futures::future::join_all(
+        (0..scenario.clients).map(|_| in_flight_job(server.clone(), scenario)),
+    )
+    .await;
+    outcome(scenario, jobs, started.elapsed(), phase)
+}
+
+/// One client's job under [`run_in_flight`]'s limit on requests in flight.
+async fn in_flight_job(server: Arc<Mutex<Server>>, scenario: Scenario) -> Job {
+    /// The limit, the requests in flight, and when it last went down.
+    struct Limit {
+        limit: f64,
+        in_flight: usize,
+        decreased_at: Option<Instant>,
+    }
+    let Scenario {
+        n,
+        concurrency,
+        latency,
+        ..
+    } = scenario;
+    let started = Instant::now();
+    let state = Arc::new(Mutex::new(Limit {
+        limit: concurrency as f64,
+        in_flight: 0,
+        decreased_at: None,
+    }));
+    let freed = Arc::new(tokio::sync::Notify::new());
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counts = Arc::new(Mutex::new(Job::default()));
+    let policy = RetryPolicy::default();
+    let workers = (0..concurrency).map(|_| {
+        let (server, state, freed, next, counts, policy) = (
+            server.clone(),
+            state.clone(),
+            freed.clone(),
+            next.clone(),
+            counts.clone(),
+            policy.clone(),
+        );
+        async move {
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
+                let mut retries = 0;
+                loop {
+                    // A place within the limit.
+                    let sent_at = loop {
+                        let notified = freed.notified();
+                        {
+                            let mut s = state.lock().unwrap();
+                            if (s.in_flight as f64) < s.limit.floor().max(1.0) {
+                                s.in_flight += 1;
+                                break Instant::now();
+                            }
+                        }
+                        notified.await;
+                    };
+                    let jitter = || latency.mul_f64(0.5 * (0.8 + 0.4 * fastrand::f64()));
+                    tokio::time::sleep(jitter()).await;
+                    let verdict = server.lock().unwrap().check();
+                    tokio::time::sleep(jitter()).await;
+                    {
+                        let mut s = state.lock().unwrap();
+                        let busy = s.in_flight * 2 >= s.limit as usize;
+                        s.in_flight -= 1;
+                        match verdict {
+                            Ok(()) if busy => s.limit = (s.limit + 1.0).min(concurrency as f64),
+                            Ok(()) => {}
+                            Err(_) if s.decreased_at.is_none_or(|at| sent_at > at) => {
+                                s.limit = (s.limit * 0.9).max(1.0);
+                                s.decreased_at = Some(Instant::now());
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                    freed.notify_waiters();
+                    match verdict {
+                        Ok(()) => break,
+                        Err(after) => {
+                            {
+                                let mut c = counts.lock().unwrap();
+                                c.refused += 1;
+                                if retries > 0 {
+                                    c.refused_retries += 1;
+                                }
+                            }
+                            retries += 1;
+                            tokio::time::sleep(policy.wait(retries, after)).await;
+                        }
+                    }
+                }
+            }
+            Instant::now()
+        }
+    });
+    let ends = futures::future::join_all(workers).await;
+    let last = ends.into_iter().max().unwrap_or(started);
+    let counts = counts.lock().unwrap();
+    Job {
+        done: n,
+        took: last.duration_since(started),
+        ..*counts
     }
 }

@@ -798,7 +798,17 @@ async fn figures() {
                 concurrency,
                 latency,
             };
-            let all = runs(scenario, chosen, cap).await;
+            // `SIM_LIMITER=in-flight`: the limit on requests in flight
+            // that the issue named beside a rate, in place of the limiter.
+            let all = if std::env::var("SIM_LIMITER").is_ok_and(|v| v == "in-flight") {
+                let mut all = Vec::new();
+                for seed in chosen {
+                    all.push(super::sim::run_in_flight(scenario, seed).await);
+                }
+                all
+            } else {
+                runs(scenario, chosen, cap).await
+            };
             if std::env::var_os("SIM_KINDS").is_some() {
                 for run in &all {
                     let sum =
