@@ -962,13 +962,23 @@ impl RateLimiter {
     /// that was less than a second ago (the pause is not a rate the server
     /// asked for); see [`curve::refused_rate`]. Within 200 ms of a pause's
     /// end both measures are unknown, and the refused rate is the rate the
-    /// client is held to: finite, since a pause follows a decrease.
+    /// client is held to: finite, since a pause follows a decrease. Before
+    /// any request of the client was let through, the rate let through is
+    /// unknown too (not none): the first 429s can come back before the
+    /// answers to the requests sent with them, a limit answering at once
+    /// and the work it guards taking longer, and the client then slows
+    /// from the rate it sent at rather than to the floor.
     fn refused_rate(&self, state: &State, now: Instant, young_as_a_second: bool) -> (f64, f64) {
         let since = state.flowing_since;
         let sending = self.sent_recently.per_second(now, since, young_as_a_second);
         let let_through = self.accepted.per_second(now, since, young_as_a_second);
+        let known = if self.accepted.ever() == 0 {
+            f64::INFINITY
+        } else {
+            let_through
+        };
         (
-            curve::refused_rate(sending, state.bucket.rate, let_through),
+            curve::refused_rate(sending, state.bucket.rate, known),
             let_through,
         )
     }
