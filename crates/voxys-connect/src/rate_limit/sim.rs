@@ -219,15 +219,7 @@ pub(crate) async fn job(
                 let mut retries = 0;
                 loop {
                     let permit = limiter.acquire().await.for_retry(retries > 0);
-                    // Each way takes half the latency, give or take a
-                    // fifth (a network's jitter: without it, a client
-                    // sending at a steady period can lock in phase with a
-                    // token bucket's refill and never be refused).
-                    let jitter = || latency.mul_f64(0.5 * (0.8 + 0.4 * fastrand::f64()));
-                    tokio::time::sleep(jitter()).await;
-                    let verdict = server.lock().unwrap().check();
-                    tokio::time::sleep(jitter()).await;
-                    match verdict {
+                    match round_trip(&server, latency).await {
                         Ok(()) => {
                             limiter.record(permit, Outcome::Other);
                             break;
@@ -262,6 +254,19 @@ pub(crate) async fn job(
         refused_retries: refused_retries.load(std::sync::atomic::Ordering::Relaxed),
         took: last.duration_since(started),
     }
+}
+
+/// One request to `server`, answered after about `latency`: each way
+/// takes half of it, give or take a fifth (a network's jitter: without it,
+/// a client sending at a steady period can lock in phase with a token
+/// bucket's refill and never be refused). The server's verdict, as it
+/// counted the request on its arrival.
+async fn round_trip(server: &Mutex<Server>, latency: Duration) -> Result<(), Option<Duration>> {
+    let jitter = || latency.mul_f64(0.5 * (0.8 + 0.4 * fastrand::f64()));
+    tokio::time::sleep(jitter()).await;
+    let verdict = server.lock().unwrap().check();
+    tokio::time::sleep(jitter()).await;
+    verdict
 }
 
 /// The outcome of `clients` clients, each with its own limiter, running
@@ -461,10 +466,7 @@ async fn in_flight_job(server: Arc<Mutex<Server>>, scenario: Scenario) -> Job {
                         }
                         notified.await;
                     };
-                    let jitter = || latency.mul_f64(0.5 * (0.8 + 0.4 * fastrand::f64()));
-                    tokio::time::sleep(jitter()).await;
-                    let verdict = server.lock().unwrap().check();
-                    tokio::time::sleep(jitter()).await;
+                    let verdict = round_trip(&server, latency).await;
                     {
                         let mut s = state.lock().unwrap();
                         let busy = s.in_flight * 2 >= s.limit as usize;

@@ -758,6 +758,31 @@ pub(super) fn random_429s() -> (String, super::sim::Shape, bool) {
 #[tokio::test(start_paused = true)]
 #[ignore = "prints the simulated figures: cargo test -p voxys-connect --lib figures -- --ignored --nocapture"]
 async fn figures() {
+    // `SIM_LOG=info` (or `debug`): the limiters' decisions on stderr, each
+    // stamped with the simulated time (seconds since the figures started)
+    // rather than the wall clock, which a paused clock leaves still.
+    if let Some(level) = std::env::var("SIM_LOG").ok().map(|l| {
+        if l == "debug" {
+            tracing::Level::DEBUG
+        } else {
+            tracing::Level::INFO
+        }
+    }) {
+        struct SimulatedTime(tokio::time::Instant);
+        impl tracing_subscriber::fmt::time::FormatTime for SimulatedTime {
+            fn format_time(
+                &self,
+                w: &mut tracing_subscriber::fmt::format::Writer<'_>,
+            ) -> std::fmt::Result {
+                write!(w, "{:8.3}s", self.0.elapsed().as_secs_f64())
+            }
+        }
+        let _ = tracing_subscriber::fmt()
+            .with_timer(SimulatedTime(tokio::time::Instant::now()))
+            .with_max_level(level)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let number = |name: &str, default: u64| {
         std::env::var(name)
             .ok()
