@@ -910,11 +910,17 @@ impl RateLimiter {
         self.engaged.store(true, Ordering::Release);
         if edge {
             state.curve_from = Some(now);
+            // What the trace says is what the limiter took the 429 for.
+            let seen = if scattered {
+                "among answers let through"
+            } else {
+                "at the end of a window"
+            };
             tracing::info!(
                 target: LOG_TARGET,
                 rate = state.bucket.rate,
                 refused_rate = refused,
-                "rate limited (429) at the end of a window: the client slows down to {:.1} requests a second",
+                "rate limited (429) {seen}: the client slows down to {:.1} requests a second, without a pause",
                 state.bucket.rate
             );
         } else {
