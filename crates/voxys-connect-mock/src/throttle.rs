@@ -14,10 +14,13 @@ use tokio::time::Instant;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Window {
-    /// Rack::Attack's way: time is cut into periods (counted from the
-    /// server's start), and every request that arrives in a period counts,
-    /// refused ones included; past `limit`, requests are refused until the
-    /// next period begins.
+    /// Rack::Attack's way: time is cut into periods, and every request that
+    /// arrives in a period counts, refused ones included; past `limit`,
+    /// requests are refused until the next period begins. Here the periods
+    /// are counted from the server's start (or the throttle's setting);
+    /// Rack::Attack counts them from the Unix epoch on the server's clock
+    /// (a window of a minute turns at each whole minute), which a client
+    /// could foresee and this mock does not let it.
     Fixed,
     /// A sliding log: a request is let through when fewer than `limit`
     /// requests were let through in the `period` before it. Refused requests
