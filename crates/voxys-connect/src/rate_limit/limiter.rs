@@ -59,6 +59,64 @@ pub(crate) struct RateLimiter {
     state: Mutex<State>,
 }
 
+/// The wall clock, as time since the Unix epoch, for an [`Instant`]: where
+/// the server's windows aligned to its clock turn (see
+/// [`probe::aligned_probe`]).
+#[derive(Clone, Copy, Debug)]
+enum WallClock {
+    /// The system's clock, read each time: it may be set or slewed while
+    /// the client lives, and the monotonic clock is not.
+    System,
+    /// The epoch at a fixed instant: tests on tokio's paused clock, where
+    /// the system's clock does not follow the instants.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fixed(Instant),
+}
+
+impl WallClock {
+    /// The system's clock; in the crate's own tests, an epoch at `now`, so
+    /// that they do not depend on the time of day.
+    fn new(now: Instant) -> WallClock {
+        if cfg!(test) {
+            WallClock::Fixed(now)
+        } else {
+            WallClock::System
+        }
+    }
+
+    /// How long after the epoch `at` was (`None` before it, or if the
+    /// system's clock is set before the epoch).
+    fn since_epoch(self, at: Instant) -> Option<Duration> {
+        match self {
+            WallClock::System => {
+                let now = Instant::now();
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                wall.checked_sub(now.saturating_duration_since(at))
+            }
+            WallClock::Fixed(epoch) => at.checked_duration_since(epoch),
+        }
+    }
+
+    /// The instant `since` after the epoch.
+    fn instant(self, since: Duration) -> Option<Instant> {
+        match self {
+            WallClock::System => {
+                let now = Instant::now();
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                match since.checked_sub(wall) {
+                    Some(ahead) => now.checked_add(ahead),
+                    None => now.checked_sub(wall - since),
+                }
+            }
+            WallClock::Fixed(epoch) => epoch.checked_add(since),
+        }
+    }
+}
+
 /// What the limiter knows, behind its lock.
 #[derive(Debug)]
 struct State {
@@ -101,6 +159,11 @@ struct State {
     /// Whether the pause under way (or just ended) is the first, after the
     /// run of 429s that engaged the limiter.
     first_pause: bool,
+    /// The client's clock, to foresee the turns of windows aligned to it.
+    clock: WallClock,
+    /// Whether the probe out, or the next, goes just after a turn of a
+    /// window aligned to the clock.
+    aligned_probe: bool,
     /// When the last refused probe left, since the last pause ended.
     probe_refused_at: Option<Instant>,
     /// Probes refused since the last decrease.
@@ -221,6 +284,8 @@ impl RateLimiter {
                 if_probe_passes_at_once: None,
                 slow_start: None,
                 first_pause: false,
+                clock: WallClock::new(now),
+                aligned_probe: false,
                 refused_probes: 0,
                 probe_refused_at: None,
                 window_cycle: None,
@@ -232,6 +297,13 @@ impl RateLimiter {
                 scan: None,
             }),
         }
+    }
+
+    /// Counts the wall clock from `epoch` (the Unix epoch at that instant):
+    /// the simulation's server whose windows are aligned to its clock.
+    #[cfg(test)]
+    pub(crate) fn set_epoch(&self, epoch: Instant) {
+        self.state().clock = WallClock::Fixed(epoch);
     }
 
     /// The state, locked.
@@ -511,6 +583,29 @@ impl RateLimiter {
             _ => probe::next_pause(state.probe.last_pause(), refused_for, retry_after),
         };
         state.probe = Probe::pause_from(now, pause);
+        // A window aligned to the clock (Rack::Attack's) that held the
+        // decrease may turn before the pause ends: the probe goes just
+        // after that turn instead. Refused there, it looks again soon, once:
+        // the client's clock may be ahead of the server's by more than the
+        // margin, and the turn just after.
+        let relook = std::mem::take(&mut state.aligned_probe);
+        if state.long_windows.is_none() {
+            let clock = state.clock;
+            let at_least = now + probe::FIRST_PAUSE.max(retry_after.unwrap_or_default());
+            let aligned = state
+                .decreased_at
+                .and_then(|d| clock.since_epoch(d))
+                .zip(clock.since_epoch(sent_at))
+                .and_then(|(decreased, tested)| probe::aligned_probe(decreased, tested))
+                .and_then(|since| clock.instant(since))
+                .map(|at| at.max(at_least));
+            let again = relook.then(|| (now + probe::ALIGNED_RELOOK).max(at_least));
+            let soonest = [aligned, again].into_iter().flatten().min();
+            if let Some(at) = soonest.filter(|&at| at < now + pause) {
+                state.probe = Probe::Waiting { until: at, pause };
+                state.aligned_probe = Some(at) == aligned;
+            }
+        }
         tracing::debug!(
             target: LOG_TARGET,
             pause_ms = pause.as_millis() as u64,
@@ -527,6 +622,7 @@ impl RateLimiter {
     /// lock is released.
     fn probe_through(&self, state: &mut State, now: Instant, sent_at: Instant, sent: u64) {
         state.probe = Probe::Off;
+        state.aligned_probe = false;
         if std::mem::take(&mut state.past_budget) {
             if let Some(windows) = state.long_windows.as_mut() {
                 windows.room_for_more();
@@ -901,6 +997,7 @@ impl RateLimiter {
                 state.window_cycle,
             );
         let first = state.decreased_at.is_none();
+        state.aligned_probe = false;
         state.curve = Curve::level_off_at(refused);
         state.slow_start = None;
         state.decreased_at = Some(now);

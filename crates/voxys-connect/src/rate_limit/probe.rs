@@ -106,6 +106,46 @@ pub(super) fn next_pause(
         .max(retry_after.unwrap_or_default())
 }
 
+/// The lengths, in seconds, a window aligned to the clock is likely to
+/// have: Rack::Attack (the hosted service's limiter) numbers its windows
+/// `Time.now.to_i / period`, so a window of a minute turns at each whole
+/// minute of the server's clock, one of 5 s at each fifth second.
+pub(super) const ALIGNED_PERIODS: [u64; 12] =
+    [5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600];
+
+/// How long after a turn of a window aligned to the clock, as the
+/// client's clock tells it, a probe goes: the client's clock and the
+/// server's may be apart by this much either way, and a probe that goes
+/// before the turn is refused and waits a whole pause more.
+pub(super) const ALIGNED_MARGIN: Duration = Duration::from_millis(100);
+
+/// How soon a probe goes again after one just after a turn of a window
+/// aligned to the clock was refused: the client's clock may be ahead of
+/// the server's by more than [`ALIGNED_MARGIN`].
+pub(super) const ALIGNED_RELOOK: Duration = Duration::from_millis(200);
+
+/// When to probe for the turn of a window aligned to the clock, if one of
+/// a likely length ([`ALIGNED_PERIODS`]) held the decrease at `decreased`
+/// (time since the Unix epoch, as the client's clock tells it) and a probe
+/// sent at `tested` was refused: [`ALIGNED_MARGIN`] after the first such
+/// turn that the refused probe did not already try, as time since the
+/// epoch. The caller probes then only if that comes before the pause ends:
+/// a window that is not aligned (or a clock far off) costs no more pauses
+/// than before, and an aligned one is found as it turns, not up to a pause
+/// late.
+pub(super) fn aligned_probe(decreased: Duration, tested: Duration) -> Option<Duration> {
+    let decreased = decreased.as_millis();
+    ALIGNED_PERIODS
+        .iter()
+        .map(|&period| {
+            let period = u128::from(period) * 1000;
+            let turn = (decreased / period + 1) * period;
+            Duration::from_millis(u64::try_from(turn).unwrap_or(u64::MAX)) + ALIGNED_MARGIN
+        })
+        .filter(|&probe| probe > tested)
+        .min()
+}
+
 /// The pauses and the probe's states.
 #[cfg(test)]
 mod tests {
@@ -115,6 +155,24 @@ mod tests {
     const MS: Duration = Duration::from_millis(1);
     /// A second.
     const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn a_probe_for_an_aligned_window_goes_just_after_a_turn_not_yet_tried() {
+        // Seconds past a whole hour of the epoch, to the millisecond.
+        let at = |s: u64, ms: u64| Duration::from_millis((3600 * 1000 + s) * 1000 + ms);
+        // Refused at 12.3 s: windows of 5 and 15 s turn at 15, of 10 and
+        // 20 s at 20, of 30 s at 30, of a minute at 60.
+        let decreased = at(12, 300);
+        assert_eq!(aligned_probe(decreased, at(12, 400)), Some(at(15, 100)));
+        // The probe at 15.1 was refused: no window of 5 s; next, 10 s.
+        assert_eq!(aligned_probe(decreased, at(15, 100)), Some(at(20, 100)));
+        assert_eq!(aligned_probe(decreased, at(20, 100)), Some(at(30, 100)));
+        assert_eq!(aligned_probe(decreased, at(30, 100)), Some(at(60, 100)));
+        // A probe that went during the margin did not try the turn.
+        assert_eq!(aligned_probe(decreased, at(15, 50)), Some(at(15, 100)));
+        // Past the longest (an hour), nothing: the pauses go on as before.
+        assert_eq!(aligned_probe(decreased, at(3600, 100)), None);
+    }
 
     #[test]
     fn the_first_pause_is_short_unless_the_server_asks_for_longer() {

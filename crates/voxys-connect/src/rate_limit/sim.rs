@@ -313,6 +313,27 @@ pub(crate) async fn run(scenario: Scenario, seed: u64, limiter: impl Fn() -> Rat
     let (server, phase) = start(scenario, seed);
     let started = Instant::now();
     let limiters: Vec<Arc<RateLimiter>> = (0..clients).map(|_| Arc::new(limiter())).collect();
+    // `SIM_ALIGNED`: the server's fixed windows are aligned to the clients'
+    // clocks, as Rack::Attack's are to the epoch, the clients' clocks
+    // `SIM_CLOCK_MS` ahead of the server's (behind, if negative); otherwise
+    // each client's clock counts from its start, and the windows are
+    // `phase` apart from it.
+    if std::env::var_os("SIM_ALIGNED").is_some() {
+        let ahead: i64 = std::env::var("SIM_CLOCK_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let started = server.lock().unwrap().started;
+        let off = Duration::from_millis(ahead.unsigned_abs());
+        let epoch = if ahead >= 0 {
+            started.checked_sub(off).unwrap_or(started)
+        } else {
+            started + off
+        };
+        for limiter in &limiters {
+            limiter.set_epoch(epoch);
+        }
+    }
     let trace = std::env::var_os("SIM_TRACE").map(|_| {
         let limiters = limiters.clone();
         tokio::spawn(async move {
