@@ -84,15 +84,22 @@ impl WallClock {
         }
     }
 
+    /// Now, and the system's clock now as time since the epoch (`None` if
+    /// it is set before the epoch).
+    fn system_now() -> Option<(Instant, Duration)> {
+        let now = Instant::now();
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some((now, wall))
+    }
+
     /// How long after the epoch `at` was (`None` before it, or if the
     /// system's clock is set before the epoch).
     fn since_epoch(self, at: Instant) -> Option<Duration> {
         match self {
             WallClock::System => {
-                let now = Instant::now();
-                let wall = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()?;
+                let (now, wall) = WallClock::system_now()?;
                 wall.checked_sub(now.saturating_duration_since(at))
             }
             WallClock::Fixed(epoch) => at.checked_duration_since(epoch),
@@ -103,10 +110,7 @@ impl WallClock {
     fn instant(self, since: Duration) -> Option<Instant> {
         match self {
             WallClock::System => {
-                let now = Instant::now();
-                let wall = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()?;
+                let (now, wall) = WallClock::system_now()?;
                 match since.checked_sub(wall) {
                     Some(ahead) => now.checked_add(ahead),
                     None => now.checked_sub(wall - since),
