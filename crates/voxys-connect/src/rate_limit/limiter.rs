@@ -84,39 +84,49 @@ impl WallClock {
         }
     }
 
-    /// Now, and the system's clock now as time since the epoch (`None` if
-    /// it is set before the epoch).
-    fn system_now() -> Option<(Instant, Duration)> {
-        let now = Instant::now();
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
-        Some((now, wall))
-    }
-
-    /// How long after the epoch `at` was (`None` before it, or if the
-    /// system's clock is set before the epoch).
-    fn since_epoch(self, at: Instant) -> Option<Duration> {
+    /// An instant and its time since the epoch (`None` if the system's
+    /// clock is set before the epoch): now and the system's clock now, or
+    /// the fixed epoch itself. Read once, then converted both ways with
+    /// [`Anchor`]'s arithmetic.
+    fn anchor(self) -> Option<Anchor> {
         match self {
             WallClock::System => {
-                let (now, wall) = WallClock::system_now()?;
-                wall.checked_sub(now.saturating_duration_since(at))
+                let at = Instant::now();
+                let since = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                Some(Anchor { at, since })
             }
-            WallClock::Fixed(epoch) => at.checked_duration_since(epoch),
+            WallClock::Fixed(epoch) => Some(Anchor {
+                at: epoch,
+                since: Duration::ZERO,
+            }),
+        }
+    }
+}
+
+/// One reading of the wall clock: the instant `at` was `since` after the
+/// epoch.
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    at: Instant,
+    since: Duration,
+}
+
+impl Anchor {
+    /// How long after the epoch `at` was (`None` before it).
+    fn since_epoch(self, at: Instant) -> Option<Duration> {
+        match at.checked_duration_since(self.at) {
+            Some(after) => self.since.checked_add(after),
+            None => self.since.checked_sub(self.at.duration_since(at)),
         }
     }
 
     /// The instant `since` after the epoch.
     fn instant(self, since: Duration) -> Option<Instant> {
-        match self {
-            WallClock::System => {
-                let (now, wall) = WallClock::system_now()?;
-                match since.checked_sub(wall) {
-                    Some(ahead) => now.checked_add(ahead),
-                    None => now.checked_sub(wall - since),
-                }
-            }
-            WallClock::Fixed(epoch) => epoch.checked_add(since),
+        match since.checked_sub(self.since) {
+            Some(after) => self.at.checked_add(after),
+            None => self.at.checked_sub(self.since - since),
         }
     }
 }
@@ -594,14 +604,15 @@ impl RateLimiter {
         // margin, and the turn just after.
         let relook = std::mem::take(&mut state.aligned_probe);
         if state.long_windows.is_none() {
-            let clock = state.clock;
             let at_least = now + probe::FIRST_PAUSE.max(retry_after.unwrap_or_default());
             let aligned = state
                 .decreased_at
-                .and_then(|d| clock.since_epoch(d))
-                .zip(clock.since_epoch(sent_at))
-                .and_then(|(decreased, tested)| probe::aligned_probe(decreased, tested))
-                .and_then(|since| clock.instant(since))
+                .zip(state.clock.anchor())
+                .and_then(|(d, anchor)| {
+                    let since =
+                        probe::aligned_probe(anchor.since_epoch(d)?, anchor.since_epoch(sent_at)?)?;
+                    anchor.instant(since)
+                })
                 .map(|at| at.max(at_least));
             let again = relook.then(|| (now + probe::ALIGNED_RELOOK).max(at_least));
             let soonest = [aligned, again].into_iter().flatten().min();
@@ -610,9 +621,15 @@ impl RateLimiter {
                 state.aligned_probe = Some(at) == aligned;
             }
         }
+        let until_probe_ms = match state.probe {
+            Probe::Waiting { until, .. } => until.saturating_duration_since(now).as_millis() as u64,
+            Probe::Off | Probe::Out { .. } => 0,
+        };
         tracing::debug!(
             target: LOG_TARGET,
             pause_ms = pause.as_millis() as u64,
+            until_probe_ms,
+            aligned = state.aligned_probe,
             "the probe was refused too: pausing longer"
         );
     }
@@ -1225,5 +1242,41 @@ impl State {
             || self
                 .decreased_at
                 .is_some_and(|decreased| sent_at <= decreased)
+    }
+}
+
+#[cfg(test)]
+mod wall_clock_tests {
+    use super::*;
+
+    #[test]
+    fn an_anchor_converts_both_ways_around_its_reading() {
+        let at = Instant::now() + Duration::from_secs(100);
+        let anchor = Anchor {
+            at,
+            since: Duration::from_secs(1_000),
+        };
+        let s = Duration::from_secs;
+        assert_eq!(anchor.since_epoch(at + s(5)), Some(s(1_005)));
+        assert_eq!(anchor.since_epoch(at - s(3)), Some(s(997)));
+        assert_eq!(anchor.instant(s(1_010)), Some(at + s(10)));
+        assert_eq!(anchor.instant(s(990)), Some(at - s(10)));
+        // Before the epoch, there is no time since it.
+        let young = Anchor { at, since: s(2) };
+        assert_eq!(young.since_epoch(at - s(3)), None);
+    }
+
+    #[test]
+    fn the_system_clock_reads_the_time_of_day() {
+        let anchor = WallClock::System.anchor().expect("the clock is after 1970");
+        // 2020-01-01 as seconds since the epoch: the system's clock, not
+        // an epoch at the anchor.
+        assert!(anchor.since > Duration::from_secs(1_577_836_800));
+        let fixed = Instant::now();
+        let at_epoch = WallClock::Fixed(fixed).anchor().expect("fixed");
+        assert_eq!(
+            at_epoch.since_epoch(fixed + Duration::from_secs(7)),
+            Some(Duration::from_secs(7))
+        );
     }
 }
