@@ -39,8 +39,10 @@ pub struct ServeArgs {
     #[arg(long = "fault", value_name = "RULE")]
     pub faults: Vec<FaultRule>,
     /// Rate-limit as the service does: LIMIT/PERIOD per token, such as
-    /// 3000/1m (Chatwoot's default, fixed windows) or 50/1s; add ,sliding
-    /// for a sliding window instead of fixed ones, ,burst=N for a token
+    /// 3000/1m (Chatwoot's default, fixed windows) or 50/1s; add ,aligned
+    /// for fixed windows counted from the Unix epoch (as Rack::Attack's:
+    /// a minute turns at each whole minute) instead of from the server's
+    /// start, ,sliding for a sliding window, ,burst=N for a token
     /// bucket (as nginx's limit_req or an API gateway: LIMIT/PERIOD on
     /// average, at most N at once), ,retry-after to send Retry-After with
     /// the 429s.

@@ -19,9 +19,14 @@ pub enum Window {
     /// requests are refused until the next period begins. Here the periods
     /// are counted from the server's start (or the throttle's setting);
     /// Rack::Attack counts them from the Unix epoch on the server's clock
-    /// (a window of a minute turns at each whole minute), which a client
-    /// could foresee and this mock does not let it.
+    /// (a window of a minute turns at each whole minute), as
+    /// [`Aligned`](Window::Aligned) does.
     Fixed,
+    /// Fixed windows as Rack::Attack numbers them: from the Unix epoch on
+    /// the server's clock (`Time.now.to_i / period`), so that a window of a
+    /// minute turns at each whole minute, and one of 5 s at each whole
+    /// multiple of 5 s. A client whose clock agrees can foresee the turns.
+    Aligned,
     /// A sliding log: a request is let through when fewer than `limit`
     /// requests were let through in the `period` before it. Refused requests
     /// do not count.
@@ -100,6 +105,19 @@ impl Throttle {
         self
     }
 
+    /// Counts in fixed windows numbered from the Unix epoch on the
+    /// server's clock, as Rack::Attack does ([`Window::Aligned`]), instead
+    /// of from the server's start.
+    pub fn aligned(mut self) -> Throttle {
+        self.window = Window::Aligned;
+        self
+    }
+
+    /// How requests are counted.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
     /// Whether refusals carry a `Retry-After` header (default: no, as
     /// Rack::Attack's default answer).
     pub fn retry_after(mut self, send: bool) -> Throttle {
@@ -133,6 +151,7 @@ impl fmt::Display for Throttle {
         }
         match self.window {
             Window::Fixed => {}
+            Window::Aligned => f.write_str(",aligned")?,
             Window::Sliding => f.write_str(",sliding")?,
             Window::Bucket { burst } => write!(f, ",burst={burst}")?,
         }
@@ -151,7 +170,7 @@ impl fmt::Display for InvalidThrottle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid throttle {:?}: expected LIMIT/PERIOD[,sliding|,burst=N][,retry-after], PERIOD a number with ms, s or m (such as 50/1s, 3000/1m or 50/1s,burst=10)",
+            "invalid throttle {:?}: expected LIMIT/PERIOD[,aligned|,sliding|,burst=N][,retry-after], PERIOD a number with ms, s or m (such as 50/1s, 3000/1m or 50/1s,burst=10)",
             self.0
         )
     }
@@ -162,7 +181,8 @@ impl std::error::Error for InvalidThrottle {}
 impl FromStr for Throttle {
     type Err = InvalidThrottle;
 
-    /// `LIMIT/PERIOD[,sliding|,burst=N][,retry-after]`: `3000/1m`,
+    /// `LIMIT/PERIOD[,aligned|,sliding|,burst=N][,retry-after]`: `3000/1m`,
+    /// `3000/1m,aligned` (windows from the epoch, as Rack::Attack's),
     /// `50/1s,sliding`, `50/1s,burst=10` (a token bucket),
     /// `10/500ms,retry-after`.
     fn from_str(text: &str) -> Result<Throttle, InvalidThrottle> {
@@ -193,6 +213,7 @@ impl FromStr for Throttle {
             throttle = match option {
                 "sliding" => throttle.sliding(),
                 "fixed" => throttle.fixed(),
+                "aligned" => throttle.aligned(),
                 "retry-after" => throttle.retry_after(true),
                 other => match other.strip_prefix("burst=").map(str::parse::<u64>) {
                     Some(Ok(burst)) if burst > 0 => throttle.bucket(burst),
@@ -202,6 +223,14 @@ impl FromStr for Throttle {
         }
         Ok(throttle)
     }
+}
+
+/// The server's clock as time since the Unix epoch (zero if it is set
+/// before it).
+fn wall_clock() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// What the limiter decided for one request.
@@ -220,6 +249,9 @@ pub(crate) struct Limiter {
 struct State {
     throttle: Option<Throttle>,
     started: Instant,
+    /// The server's clock at `started`, as time since the Unix epoch: where
+    /// aligned windows turn.
+    started_wall: Duration,
     /// Fixed windows: per key, the window's number and its count.
     fixed: HashMap<String, (u64, u64)>,
     /// Sliding window: per key, when the requests let through arrived.
@@ -234,6 +266,7 @@ impl Limiter {
             state: Mutex::new(State {
                 throttle,
                 started: Instant::now(),
+                started_wall: wall_clock(),
                 fixed: HashMap::new(),
                 sliding: HashMap::new(),
                 buckets: HashMap::new(),
@@ -252,6 +285,7 @@ impl Limiter {
         let mut state = self.state();
         state.throttle = throttle;
         state.started = Instant::now();
+        state.started_wall = wall_clock();
         state.fixed.clear();
         state.sliding.clear();
         state.buckets.clear();
@@ -270,8 +304,12 @@ impl Limiter {
         };
         let now = Instant::now();
         let verdict = match throttle.window {
-            Window::Fixed => {
-                let since = now.saturating_duration_since(state.started).as_nanos();
+            Window::Fixed | Window::Aligned => {
+                let mut since = now.saturating_duration_since(state.started);
+                if throttle.window == Window::Aligned {
+                    since += state.started_wall;
+                }
+                let since = since.as_nanos();
                 let period = throttle.period.as_nanos().max(1);
                 let window = u64::try_from(since / period).unwrap_or(u64::MAX);
                 let count = state.fixed.entry(key.to_owned()).or_insert((window, 0));
@@ -348,6 +386,8 @@ mod tests {
             "7/2s,sliding,retry-after",
             "50/1s,burst=10",
             "50/1s,burst=10,retry-after",
+            "3000/1m,aligned",
+            "250/5s,aligned,retry-after",
         ] {
             let throttle: Throttle = text.parse().unwrap();
             assert_eq!(throttle.to_string().parse::<Throttle>().unwrap(), throttle);
@@ -366,6 +406,7 @@ mod tests {
             "50/1s,later",
             "50/1s,burst=0",
             "50/1s,burst=x",
+            "50/1s,align",
         ] {
             assert!(bad.parse::<Throttle>().is_err(), "{bad}");
         }
@@ -408,6 +449,41 @@ mod tests {
             Verdict::Refuse(Some(wait)) => assert_eq!(wait, Duration::from_secs(1)),
             _ => panic!("refused, with the rest of the period"),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn aligned_windows_turn_at_whole_periods_of_the_servers_clock() {
+        let throttle = Throttle::new(2, Duration::from_secs(5)).retry_after(true);
+        let limiter = Limiter::new(Some(throttle.aligned()));
+        // The server's clock is 1 000 003.3 s past the epoch: its window
+        // of 5 s turns in 1.7 s, at 1 000 005 s.
+        limiter.state().started_wall = Duration::from_millis(1_000_003_300);
+        let passes = |n: usize| {
+            (0..n)
+                .filter(|_| matches!(limiter.check("t"), Verdict::Pass))
+                .count()
+        };
+        assert_eq!(passes(3), 2);
+        match limiter.check("t") {
+            Verdict::Refuse(Some(wait)) => assert_eq!(wait, Duration::from_millis(1_700)),
+            _ => panic!("refused, with the rest of the aligned window"),
+        }
+        tokio::time::advance(Duration::from_millis(1_699)).await;
+        assert_eq!(passes(1), 0, "the window has not turned yet");
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(passes(3), 2, "a new window, at a whole 5 s");
+        // The same throttle unaligned counts from its start: a whole
+        // period.
+        limiter.set(Some(throttle));
+        limiter.state().started_wall = Duration::from_millis(1_000_003_300);
+        assert_eq!(passes(3), 2);
+        match limiter.check("t") {
+            Verdict::Refuse(Some(wait)) => assert_eq!(wait, Duration::from_secs(5)),
+            _ => panic!("refused, with a whole period"),
+        }
+        // Set afresh, an aligned throttle reads the server's clock.
+        limiter.set(Some(throttle.aligned()));
+        assert!(limiter.state().started_wall > Duration::from_secs(1_577_836_800));
     }
 
     #[tokio::test(start_paused = true)]

@@ -12,7 +12,9 @@
 //! - fixed windows of a second (Rack::Attack's kind, `R/1s`), and the same
 //!   with `Retry-After`;
 //! - a sliding log of a second (`R/1s,sliding`);
-//! - fixed windows of five seconds (`5R/5s`);
+//! - fixed windows of five seconds (`5R/5s`), and the same aligned to the
+//!   clock (`5R/5s,aligned`: counted from the Unix epoch, as Rack::Attack
+//!   counts them, where a client can foresee the turns);
 //! - a token bucket with a burst of a fifth of a second (`R/1s,burst=R/5`,
 //!   as nginx's `limit_req` or an API gateway), and the same with
 //!   `Retry-After`.
@@ -70,7 +72,7 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use voxys_connect::types::LeadStatus;
 use voxys_connect::{Client, RetryPolicy};
-use voxys_connect_mock::{MockServer, Throttle};
+use voxys_connect_mock::{MockServer, Throttle, Window};
 
 /// How a client is set up.
 #[derive(Clone, Copy)]
@@ -133,29 +135,49 @@ const SETUPS: [Setup; 6] = [
 /// A kind of server limit, at R requests a second.
 #[derive(Clone, Copy)]
 enum Shape {
-    Fixed { seconds: u64 },
+    /// Fixed windows of `seconds`, counted from the throttle's setting or,
+    /// `aligned`, from the Unix epoch (as Rack::Attack's).
+    Fixed {
+        seconds: u64,
+        aligned: bool,
+    },
     Sliding,
     Bucket,
 }
 
 /// The shapes, by name, and whether refusals carry `Retry-After`.
-const SHAPES: [(&str, Shape, bool); 6] = [
-    ("fixed windows of 1 s", Shape::Fixed { seconds: 1 }, false),
-    (
-        "fixed windows of 1 s, Retry-After",
-        Shape::Fixed { seconds: 1 },
-        true,
-    ),
+const SHAPES: [(&str, Shape, bool); 7] = [
+    ("fixed windows of 1 s", Shape::fixed(1), false),
+    ("fixed windows of 1 s, Retry-After", Shape::fixed(1), true),
     ("sliding window of 1 s", Shape::Sliding, false),
-    ("fixed windows of 5 s", Shape::Fixed { seconds: 5 }, false),
+    ("fixed windows of 5 s", Shape::fixed(5), false),
+    (
+        "fixed windows of 5 s aligned to the clock",
+        Shape::Fixed {
+            seconds: 5,
+            aligned: true,
+        },
+        false,
+    ),
     ("token bucket, burst R/5", Shape::Bucket, false),
     ("token bucket, burst R/5, Retry-After", Shape::Bucket, true),
 ];
 
 impl Shape {
+    /// Fixed windows of `seconds` from the throttle's setting.
+    const fn fixed(seconds: u64) -> Shape {
+        Shape::Fixed {
+            seconds,
+            aligned: false,
+        }
+    }
+
     fn throttle(self, rate: u64, retry_after: bool) -> Throttle {
         let throttle = match self {
-            Shape::Fixed { seconds } => Throttle::new(rate * seconds, Duration::from_secs(seconds)),
+            Shape::Fixed { seconds, aligned } => {
+                let fixed = Throttle::new(rate * seconds, Duration::from_secs(seconds));
+                if aligned { fixed.aligned() } else { fixed }
+            }
             Shape::Sliding => Throttle::new(rate, Duration::from_secs(1)).sliding(),
             Shape::Bucket => Throttle::new(rate, Duration::from_secs(1)).bucket((rate / 5).max(1)),
         };
@@ -178,7 +200,7 @@ impl Shape {
     ) -> Duration {
         let rounds = |k: u64| round * u32::try_from(k.div_ceil(at_once.max(1))).unwrap_or(u32::MAX);
         let limited = match self {
-            Shape::Fixed { seconds } => {
+            Shape::Fixed { seconds, .. } => {
                 let period = Duration::from_secs(seconds);
                 let limit = rate * seconds;
                 let (mut left, mut from) = (n, Duration::ZERO);
@@ -274,7 +296,7 @@ async fn export(
     let share = pages / setup.clients as u64;
     let server = server(setup.clients as u64, share * 100, latency).await;
     server.set_throttle(throttle);
-    tokio::time::sleep(phase).await;
+    tokio::time::sleep(until_phase(throttle, phase)).await;
     let rate = throttle.map_or(0, |t| t.per_second() as u64);
     let clients: Vec<Client> = (0..setup.clients)
         .map(|_| client(&server, setup, rate))
@@ -333,7 +355,7 @@ async fn bulk(
         .map(|l| l.id)
         .collect();
     server.set_throttle(throttle);
-    tokio::time::sleep(phase).await;
+    tokio::time::sleep(until_phase(throttle, phase)).await;
     let rate = throttle.map_or(0, |t| t.per_second() as u64);
     let clients: Vec<Client> = (0..setup.clients)
         .map(|_| client(&server, setup, rate))
@@ -365,6 +387,23 @@ async fn bulk(
     assert_eq!(applied.len(), all.len(), "{}: every id applied", setup.name);
     assert!(applied.values().all(|n| *n == 1), "{}: once", setup.name);
     (requests, took, server)
+}
+
+/// How long to wait after setting `throttle` to be `phase` into its
+/// window: `phase` for windows counted from the setting; for windows
+/// aligned to the clock, until the system's clock (the mock's) is `phase`
+/// past a whole period.
+fn until_phase(throttle: Option<Throttle>, phase: Duration) -> Duration {
+    let Some(throttle) = throttle.filter(|t| t.window() == Window::Aligned) else {
+        return phase;
+    };
+    let period = throttle.period().as_nanos();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_nanos();
+    let wait = (phase.as_nanos() + period - now % period) % period;
+    Duration::from_nanos(u64::try_from(wait).expect("a wait within a period"))
 }
 
 /// A job's row, from the requests it needed, each client's time, and the
@@ -483,7 +522,7 @@ async fn main() {
                 for round in 0..n {
                     // Round k starts k/n of the way into the first window.
                     let window_ms = match shape {
-                        Shape::Fixed { seconds } => 1000 * seconds,
+                        Shape::Fixed { seconds, .. } => 1000 * seconds,
                         _ => 1000,
                     };
                     let phase = Duration::from_millis(window_ms * round / rounds);
