@@ -602,24 +602,25 @@ impl RateLimiter {
         // after that turn instead. Refused there, it looks again soon, once:
         // the client's clock may be ahead of the server's by more than the
         // margin, and the turn just after.
+        // Sending by long windows, the probe just after a foreseen aligned
+        // turn looks again the same way (see `window_closed`).
         let relook = std::mem::take(&mut state.aligned_probe);
-        if state.long_windows.is_none() {
-            let at_least = now + probe::FIRST_PAUSE.max(retry_after.unwrap_or_default());
-            let aligned = state
-                .decreased_at
-                .zip(state.clock.anchor())
-                .and_then(|(d, anchor)| {
-                    let since =
-                        probe::aligned_probe(anchor.since_epoch(d)?, anchor.since_epoch(sent_at)?)?;
-                    anchor.instant(since)
-                })
-                .map(|at| at.max(at_least));
-            let again = relook.then(|| (now + probe::ALIGNED_RELOOK).max(at_least));
-            let soonest = [aligned, again].into_iter().flatten().min();
-            if let Some(at) = soonest.filter(|&at| at < now + pause) {
-                state.probe = Probe::Waiting { until: at, pause };
-                state.aligned_probe = Some(at) == aligned;
-            }
+        let at_least = now + probe::FIRST_PAUSE.max(retry_after.unwrap_or_default());
+        let aligned = state
+            .decreased_at
+            .zip(state.clock.anchor())
+            .filter(|_| state.long_windows.is_none())
+            .and_then(|(d, anchor)| {
+                let since =
+                    probe::aligned_probe(anchor.since_epoch(d)?, anchor.since_epoch(sent_at)?)?;
+                anchor.instant(since)
+            })
+            .map(|at| at.max(at_least));
+        let again = relook.then(|| (now + probe::ALIGNED_RELOOK).max(at_least));
+        let soonest = [aligned, again].into_iter().flatten().min();
+        if let Some(at) = soonest.filter(|&at| at < now + pause) {
+            state.probe = Probe::Waiting { until: at, pause };
+            state.aligned_probe = Some(at) == aligned;
         }
         let until_probe_ms = match state.probe {
             Probe::Waiting { until, .. } => until.saturating_duration_since(now).as_millis() as u64,
@@ -643,14 +644,14 @@ impl RateLimiter {
     /// lock is released.
     fn probe_through(&self, state: &mut State, now: Instant, sent_at: Instant, sent: u64) {
         state.probe = Probe::Off;
-        state.aligned_probe = false;
+        let aligned = std::mem::take(&mut state.aligned_probe);
         if std::mem::take(&mut state.past_budget) {
             if let Some(windows) = state.long_windows.as_mut() {
                 windows.room_for_more();
             }
             return;
         }
-        if self.window_opened(state, now, sent_at) {
+        if self.window_opened(state, now, sent_at, aligned) {
             return;
         }
         if let Some(refused) = state.if_probe_passes_at_once.take() {
@@ -843,6 +844,27 @@ impl RateLimiter {
             .map_or(windows.not_before(), |(from, _)| from)
             .max(now + pause)
             .min(now + longest);
+        // A window that turned at a whole multiple of a likely length on
+        // the clock (Rack::Attack's) turns next at the next multiple: the
+        // probe goes just after it, not before, and looks again soon once
+        // if refused (see `probe_refused`).
+        let (turn, at_least, length) = windows.known();
+        let aligned = state
+            .clock
+            .anchor()
+            .and_then(|anchor| {
+                let at = probe::aligned_next_turn(
+                    anchor.since_epoch(turn.at)?,
+                    turn.within,
+                    anchor.since_epoch(closed_at)?,
+                    at_least,
+                    length,
+                )?;
+                anchor.instant(at)
+            })
+            .filter(|&at| at >= now + pause && at <= now + longest);
+        let until = aligned.unwrap_or(until);
+        state.aligned_probe = aligned.is_some();
         state.probe = Probe::Waiting { until, pause };
         state.scan = foreseen;
         state.foreseen_pause = foreseen.is_some();
@@ -858,13 +880,31 @@ impl RateLimiter {
     /// no windows: back to a rate, which the caller goes on with). After a
     /// pause of [`LONG`](super::long_windows::LONG) or more that refused
     /// probes until a window opened, the client starts sending by windows.
-    /// Says whether the probe was dealt with.
-    fn window_opened(&self, state: &mut State, now: Instant, sent_at: Instant) -> bool {
+    /// Says whether the probe was dealt with. A probe that went just after
+    /// a turn of a window aligned to the clock (`aligned`) found the turn
+    /// within the margin it went by.
+    fn window_opened(
+        &self,
+        state: &mut State,
+        now: Instant,
+        sent_at: Instant,
+        aligned: bool,
+    ) -> bool {
         let accepted = self.accepted.ever().saturating_sub(1);
         let refused_for = state
             .decreased_at
             .map_or(Duration::ZERO, |d| sent_at.saturating_duration_since(d));
-        let closed_at = state.probe_refused_at;
+        let closed_at = state.probe_refused_at.map(|closed| {
+            if aligned {
+                closed.max(
+                    sent_at
+                        .checked_sub(probe::ALIGNED_MARGIN * 2)
+                        .unwrap_or(closed),
+                )
+            } else {
+                closed
+            }
+        });
         // Got through at the first probe for a window foreseen: it opened
         // after as early as it could (a step before, for a foresight a
         // little off), and before this probe; if the probe went later than
@@ -886,7 +926,7 @@ impl RateLimiter {
                     self.leave_windows(state, now, windows, accepted);
                     return false;
                 }
-                let closed = scan_from.or(closed_at).unwrap_or(sent_at);
+                let closed = scan_from.max(closed_at).unwrap_or(sent_at);
                 windows.opened(Turn::between(closed, sent_at), accepted)
             }
             None => {
@@ -905,7 +945,7 @@ impl RateLimiter {
                 );
                 // The window refused requests from the 429s until the last
                 // refused probe at least: it lasts that long.
-                let at_least = match (closed_at, state.decreased_at) {
+                let at_least = match (state.probe_refused_at, state.decreased_at) {
                     (Some(closed), Some(decreased)) => closed.saturating_duration_since(decreased),
                     _ => Duration::ZERO,
                 };

@@ -252,6 +252,13 @@ impl LongWindows {
             + self.at_least
     }
 
+    /// Where the window under way turned, how long a window lasts at
+    /// least, and its length and how far off that may be, once known: what
+    /// says whether the windows are aligned to the clock.
+    pub(super) fn known(&self) -> (Turn, Duration, Option<(Duration, Duration)>) {
+        (self.turn, self.at_least, self.length)
+    }
+
     /// A window's length, once known.
     pub(super) fn length(&self) -> Option<Duration> {
         self.length.map(|(l, _)| l)

@@ -146,6 +146,38 @@ pub(super) fn aligned_probe(decreased: Duration, tested: Duration) -> Option<Dur
         .min()
 }
 
+/// When to probe for the next window, for a client sending by long
+/// windows whose window under way turned at `turn` (time since the Unix
+/// epoch, give or take `within`) and closed at `closed`: if that turn fell
+/// on a whole multiple of a likely length ([`ALIGNED_PERIODS`]) as long as
+/// the windows are known to last (`at_least`; `length`, give or take its
+/// error, once measured), these are windows aligned to the clock, and the
+/// next turns at the next such multiple after `closed`: the probe goes
+/// [`ALIGNED_MARGIN`] after it. The shortest such length is taken: one too
+/// short costs a refused probe (and its second look), not a window.
+pub(super) fn aligned_next_turn(
+    turn: Duration,
+    within: Duration,
+    closed: Duration,
+    at_least: Duration,
+    length: Option<(Duration, Duration)>,
+) -> Option<Duration> {
+    let ms = |d: Duration| d.as_millis();
+    let slack = within + ALIGNED_MARGIN;
+    let (earliest, latest) = (ms(turn.saturating_sub(slack)), ms(turn + slack));
+    let period = ALIGNED_PERIODS
+        .iter()
+        .map(|&p| u128::from(p) * 1000)
+        .filter(|&p| p + ms(ALIGNED_MARGIN) >= ms(at_least))
+        .filter(|&p| {
+            length
+                .is_none_or(|(length, off)| ms(length).abs_diff(p) <= ms(off) + ms(ALIGNED_MARGIN))
+        })
+        .find(|&p| earliest.div_ceil(p) * p <= latest)?;
+    let next = (ms(closed) / period + 1) * period;
+    Some(Duration::from_millis(u64::try_from(next).ok()?) + ALIGNED_MARGIN)
+}
+
 /// The pauses and the probe's states.
 #[cfg(test)]
 mod tests {
@@ -155,6 +187,65 @@ mod tests {
     const MS: Duration = Duration::from_millis(1);
     /// A second.
     const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_next_aligned_turn_is_foreseen_from_a_turn_on_a_whole_multiple() {
+        // Seconds past a whole hour of the epoch, to the millisecond.
+        let at = |s: u64, ms: u64| Duration::from_millis((3600 * 1000 + s) * 1000 + ms);
+        // A window turned at 15.05 s, give or take 50 ms, and closed at
+        // 16.2 s; it lasts at least 4 s: windows of 5 s, aligned, next turn
+        // at 20 s.
+        let next = |turn, within, closed, at_least, length| {
+            aligned_next_turn(turn, within, closed, at_least, length)
+        };
+        assert_eq!(
+            next(at(15, 50), 50 * MS, at(16, 200), 4 * S, None),
+            Some(at(20, 100))
+        );
+        // At least 6 s long: not 5 s; 10 s windows would turn at 10 and 20,
+        // not 15; 15 s ones at 15 and 30.
+        assert_eq!(
+            next(at(15, 50), 50 * MS, at(16, 200), 6 * S, None),
+            Some(at(30, 100))
+        );
+        // A turn found at 17.3 s, give or take 200 ms, is no multiple of a
+        // likely length: no foresight.
+        assert_eq!(next(at(17, 300), 200 * MS, at(18, 0), 4 * S, None), None);
+        // Found loosely (give or take 2.5 s), it says little, but a turn
+        // within it is a turn: the shortest length that fits.
+        assert_eq!(
+            next(at(17, 300), 2500 * MS, at(18, 0), 4 * S, None),
+            Some(at(20, 100))
+        );
+        // A measured length of 10 s, give or take 200 ms, rules out 5 s.
+        assert_eq!(
+            next(
+                at(20, 0),
+                50 * MS,
+                at(21, 0),
+                4 * S,
+                Some((10 * S, 200 * MS))
+            ),
+            Some(at(30, 100))
+        );
+        // A length that no likely one matches: no foresight.
+        assert_eq!(
+            next(
+                at(20, 0),
+                50 * MS,
+                at(21, 0),
+                4 * S,
+                Some((7 * S, 200 * MS))
+            ),
+            None
+        );
+        // Closed more than a window after its turn (the client was idle):
+        // the next turn after the close.
+        assert_eq!(
+            next(at(15, 0), 50 * MS, at(27, 0), 4 * S, None),
+            Some(at(30, 100))
+        );
+    }
 
     #[test]
     fn a_probe_for_an_aligned_window_goes_just_after_a_turn_not_yet_tried() {

@@ -296,6 +296,35 @@ pub(crate) struct Scenario {
     pub(crate) n: u64,
     pub(crate) concurrency: usize,
     pub(crate) latency: Duration,
+    /// The server's fixed windows aligned to the clients' clocks, as
+    /// Rack::Attack's are to the epoch, with the clients' clocks this many
+    /// milliseconds ahead of the server's (behind, if negative); `None`:
+    /// each client's clock counts from its start, and the windows are the
+    /// seed's phase apart from it.
+    pub(crate) aligned: Option<i64>,
+}
+
+impl Scenario {
+    /// `clients` clients of `n` requests each, `concurrency` at a time,
+    /// answered in `latency`, against `shape`, with windows not aligned to
+    /// the clients' clocks.
+    pub(crate) fn new(
+        (shape, retry_after): (Shape, bool),
+        clients: usize,
+        n: u64,
+        concurrency: usize,
+        latency: Duration,
+    ) -> Scenario {
+        Scenario {
+            shape,
+            retry_after,
+            clients,
+            n,
+            concurrency,
+            latency,
+            aligned: None,
+        }
+    }
 }
 
 /// Runs `scenario` through limiters made by `limiter`, each client with
@@ -313,16 +342,7 @@ pub(crate) async fn run(scenario: Scenario, seed: u64, limiter: impl Fn() -> Rat
     let (server, phase) = start(scenario, seed);
     let started = Instant::now();
     let limiters: Vec<Arc<RateLimiter>> = (0..clients).map(|_| Arc::new(limiter())).collect();
-    // `SIM_ALIGNED`: the server's fixed windows are aligned to the clients'
-    // clocks, as Rack::Attack's are to the epoch, the clients' clocks
-    // `SIM_CLOCK_MS` ahead of the server's (behind, if negative); otherwise
-    // each client's clock counts from its start, and the windows are
-    // `phase` apart from it.
-    if std::env::var_os("SIM_ALIGNED").is_some() {
-        let ahead: i64 = std::env::var("SIM_CLOCK_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+    if let Some(ahead) = scenario.aligned {
         let started = server.lock().unwrap().started;
         let off = Duration::from_millis(ahead.unsigned_abs());
         let epoch = if ahead >= 0 {

@@ -891,13 +891,17 @@ async fn figures() {
                 Err(_) if seeds == 1 => vec![7],
                 Err(_) => (100..100 + seeds).collect(),
             };
+            // `SIM_ALIGNED`: the server's windows aligned to the clients'
+            // clocks, `SIM_CLOCK_MS` ahead of the server's.
+            let aligned = std::env::var_os("SIM_ALIGNED").map(|_| {
+                std::env::var("SIM_CLOCK_MS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            });
             let scenario = Scenario {
-                shape,
-                retry_after,
-                clients,
-                n,
-                concurrency,
-                latency,
+                aligned,
+                ..Scenario::new((shape, retry_after), clients, n, concurrency, latency)
             };
             // `SIM_LIMITER=in-flight`: the limit on requests in flight
             // that the issue named beside a rate, in place of the limiter.
@@ -987,14 +991,7 @@ async fn one_client_reaches_every_kind_of_limit_with_few_refusals() {
     for (rate, ms) in SCALES {
         let latency = Duration::from_millis(ms);
         for (name, shape, retry_after) in shapes_at(rate) {
-            let scenario = Scenario {
-                shape,
-                retry_after,
-                clients: 1,
-                n: 1000,
-                concurrency: 16,
-                latency,
-            };
+            let scenario = Scenario::new((shape, retry_after), 1, 1000, 16, latency);
             let (speed, refused, _, runs) = mean_of_seeds(scenario).await;
             // Sliding windows at 100 a second hold 89.9%: each 429 at the
             // log's edge lowers the rate (see docs/rate-limiter.md).
@@ -1048,15 +1045,8 @@ async fn four_clients_share_one_limit() {
             (0.88, 0.08)
         };
         for (name, shape, retry_after) in shapes_at(rate) {
-            let (speed, refused, fairness, runs) = mean_of_seeds(Scenario {
-                shape,
-                retry_after,
-                clients: 4,
-                n: 1000,
-                concurrency: 4,
-                latency,
-            })
-            .await;
+            let (speed, refused, fairness, runs) =
+                mean_of_seeds(Scenario::new((shape, retry_after), 4, 1000, 4, latency)).await;
             assert!(speed >= least_speed, "{name}, {ms} ms: {speed} {runs:?}");
             assert!(
                 refused <= most_refused,
@@ -1064,6 +1054,38 @@ async fn four_clients_share_one_limit() {
             );
             assert!(fairness >= 0.9, "{name}, {ms} ms: {fairness} {runs:?}");
         }
+    }
+}
+
+/// Four clients that send by long windows aligned to the clock (Rack::Attack's
+/// windows of 5 s, 250 each, 50 a second in 20 ms), 1000 requests each, 4
+/// at a time: each probes for the next window just after its turn rather
+/// than around it, a step at a time. Without that, they met the issue's
+/// speed but were refused 7.2% of the time (the mean of eight starts);
+/// with it, 3.0% (4.3% with the clients' clocks 150 ms ahead of the
+/// server's, which the second look after a refused probe covers).
+#[tokio::test(start_paused = true)]
+async fn four_clients_find_the_turns_of_windows_aligned_to_the_clock() {
+    let (name, shape, retry_after) = shapes_at(50)
+        .into_iter()
+        .find(|s| s.0.ends_with("/5s"))
+        .expect("windows of 5 s");
+    let four = Scenario::new((shape, retry_after), 4, 1000, 4, Duration::from_millis(20));
+    for ahead in [0, 150] {
+        let (speed, refused, fairness, runs) = mean_of_seeds(Scenario {
+            aligned: Some(ahead),
+            ..four
+        })
+        .await;
+        assert!(speed >= 0.9, "{name}, {ahead} ms ahead: {speed} {runs:?}");
+        assert!(
+            refused <= 0.05,
+            "{name}, {ahead} ms ahead: {refused} {runs:?}"
+        );
+        assert!(
+            fairness >= 0.9,
+            "{name}, {ahead} ms ahead: {fairness} {runs:?}"
+        );
     }
 }
 
@@ -1119,14 +1141,13 @@ async fn a_client_whose_first_answers_are_429s_does_not_fall_to_the_floor() {
 #[tokio::test(start_paused = true)]
 async fn minute_windows_as_the_hosted_service_counts_them() {
     let (name, shape, retry_after) = minute_windows(50);
-    let one = Scenario {
-        shape,
-        retry_after,
-        clients: 1,
-        n: 10_000,
-        concurrency: 16,
-        latency: Duration::from_millis(20),
-    };
+    let one = Scenario::new(
+        (shape, retry_after),
+        1,
+        10_000,
+        16,
+        Duration::from_millis(20),
+    );
     for scenario in [
         one,
         Scenario {
@@ -1154,14 +1175,7 @@ async fn minute_windows_as_the_hosted_service_counts_them() {
 async fn random_429s_do_not_hold_the_client_down_to_nothing() {
     let latency = Duration::from_millis(50);
     let (name, shape, retry_after) = random_429s();
-    let long = Scenario {
-        shape,
-        retry_after,
-        clients: 1,
-        n: 4000,
-        concurrency: 16,
-        latency,
-    };
+    let long = Scenario::new((shape, retry_after), 1, 4000, 16, latency);
     let (speed, ..) = mean_of_seeds(long).await;
     assert!(speed >= 0.45, "{name}: {speed}");
     let (speed, ..) = mean_of_seeds(Scenario { n: 1000, ..long }).await;
