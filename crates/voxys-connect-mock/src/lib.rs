@@ -144,7 +144,10 @@
 //!   PostgreSQL does, ties by ascending id; `updated_at` moves on with
 //!   every write of a record (an update that changes nothing included, as
 //!   the document says).
-//! - The rate limiter keys by token, not by IP (see [`Throttle`]).
+//! - The rate limiter keys by token, not by IP (see [`Throttle`]). Its
+//!   fixed windows count from the throttle's setting, where Rack::Attack's
+//!   count from the Unix epoch (a minute turns at each whole minute), unless
+//!   set [`aligned`](Throttle::aligned) (`,aligned`).
 //! - A new lead is `open`; a member of `LeadCreate` left out or `null` is
 //!   empty. `update_lead` and `update_company` replace `custom_attributes`
 //!   whole when sent (no merge of keys).
