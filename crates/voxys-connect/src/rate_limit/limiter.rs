@@ -175,9 +175,10 @@ struct State {
     first_pause: bool,
     /// The client's clock, to foresee the turns of windows aligned to it.
     clock: WallClock,
-    /// Whether the probe out, or the next, goes just after a turn of a
-    /// window aligned to the clock.
-    aligned_probe: bool,
+    /// When the probe out, or the next, was to go just after a turn of a
+    /// window aligned to the clock ([`probe::ALIGNED_MARGIN`] after it, on
+    /// the client's clock), if it was.
+    aligned_probe: Option<Instant>,
     /// When the last refused probe left, since the last pause ended.
     probe_refused_at: Option<Instant>,
     /// Probes refused since the last decrease.
@@ -299,7 +300,7 @@ impl RateLimiter {
                 slow_start: None,
                 first_pause: false,
                 clock: WallClock::new(now),
-                aligned_probe: false,
+                aligned_probe: None,
                 refused_probes: 0,
                 probe_refused_at: None,
                 window_cycle: None,
@@ -604,9 +605,9 @@ impl RateLimiter {
         // margin, and the turn just after.
         // Sending by long windows, the probe just after a foreseen aligned
         // turn looks again the same way (see `window_closed`).
-        let relook = std::mem::take(&mut state.aligned_probe);
+        let relook = state.aligned_probe.take().is_some();
         let at_least = now + probe::FIRST_PAUSE.max(retry_after.unwrap_or_default());
-        let aligned = state
+        let aligned_turn = state
             .decreased_at
             .zip(state.clock.anchor())
             .filter(|_| state.long_windows.is_none())
@@ -614,13 +615,13 @@ impl RateLimiter {
                 let since =
                     probe::aligned_probe(anchor.since_epoch(d)?, anchor.since_epoch(sent_at)?)?;
                 anchor.instant(since)
-            })
-            .map(|at| at.max(at_least));
+            });
+        let aligned = aligned_turn.map(|at| at.max(at_least));
         let again = relook.then(|| (now + probe::ALIGNED_RELOOK).max(at_least));
         let soonest = [aligned, again].into_iter().flatten().min();
         if let Some(at) = soonest.filter(|&at| at < now + pause) {
             state.probe = Probe::Waiting { until: at, pause };
-            state.aligned_probe = Some(at) == aligned;
+            state.aligned_probe = aligned_turn.filter(|_| Some(at) == aligned);
         }
         let until_probe_ms = match state.probe {
             Probe::Waiting { until, .. } => until.saturating_duration_since(now).as_millis() as u64,
@@ -630,7 +631,7 @@ impl RateLimiter {
             target: LOG_TARGET,
             pause_ms = pause.as_millis() as u64,
             until_probe_ms,
-            aligned = state.aligned_probe,
+            aligned = state.aligned_probe.is_some(),
             "the probe was refused too: pausing longer"
         );
     }
@@ -864,7 +865,7 @@ impl RateLimiter {
             })
             .filter(|&at| at >= now + pause && at <= now + longest);
         let until = aligned.unwrap_or(until);
-        state.aligned_probe = aligned.is_some();
+        state.aligned_probe = aligned;
         state.probe = Probe::Waiting { until, pause };
         state.scan = foreseen;
         state.foreseen_pause = foreseen.is_some();
@@ -880,31 +881,25 @@ impl RateLimiter {
     /// no windows: back to a rate, which the caller goes on with). After a
     /// pause of [`LONG`](super::long_windows::LONG) or more that refused
     /// probes until a window opened, the client starts sending by windows.
-    /// Says whether the probe was dealt with. A probe that went just after
-    /// a turn of a window aligned to the clock (`aligned`) found the turn
-    /// within the margin it went by.
+    /// Says whether the probe was dealt with. A probe meant to go just
+    /// after a turn of a window aligned to the clock (`aligned`: when, the
+    /// turn and the margin after it) found a window that opened no sooner
+    /// than a margin before that turn (the client's clock and the server's
+    /// may be apart by as much), however late the probe went.
     fn window_opened(
         &self,
         state: &mut State,
         now: Instant,
         sent_at: Instant,
-        aligned: bool,
+        aligned: Option<Instant>,
     ) -> bool {
         let accepted = self.accepted.ever().saturating_sub(1);
         let refused_for = state
             .decreased_at
             .map_or(Duration::ZERO, |d| sent_at.saturating_duration_since(d));
-        let closed_at = state.probe_refused_at.map(|closed| {
-            if aligned {
-                closed.max(
-                    sent_at
-                        .checked_sub(probe::ALIGNED_MARGIN * 2)
-                        .unwrap_or(closed),
-                )
-            } else {
-                closed
-            }
-        });
+        let opened_after =
+            aligned.and_then(|planned| planned.checked_sub(probe::ALIGNED_MARGIN * 2));
+        let closed_at = state.probe_refused_at;
         // Got through at the first probe for a window foreseen: it opened
         // after as early as it could (a step before, for a foresight a
         // little off), and before this probe; if the probe went later than
@@ -926,7 +921,7 @@ impl RateLimiter {
                     self.leave_windows(state, now, windows, accepted);
                     return false;
                 }
-                let closed = scan_from.max(closed_at).unwrap_or(sent_at);
+                let closed = scan_from.or(closed_at).max(opened_after).unwrap_or(sent_at);
                 windows.opened(Turn::between(closed, sent_at), accepted)
             }
             None => {
@@ -936,7 +931,7 @@ impl RateLimiter {
                     return false;
                 }
                 let budget = accepted.saturating_sub(state.cycle_from.map_or(0, |c| c.1));
-                let turn = Turn::between(closed_at.unwrap_or(sent_at), sent_at);
+                let turn = Turn::between(closed_at.max(opened_after).unwrap_or(sent_at), sent_at);
                 tracing::info!(
                     target: LOG_TARGET,
                     budget,
@@ -945,7 +940,7 @@ impl RateLimiter {
                 );
                 // The window refused requests from the 429s until the last
                 // refused probe at least: it lasts that long.
-                let at_least = match (state.probe_refused_at, state.decreased_at) {
+                let at_least = match (closed_at, state.decreased_at) {
                     (Some(closed), Some(decreased)) => closed.saturating_duration_since(decreased),
                     _ => Duration::ZERO,
                 };
@@ -977,6 +972,7 @@ impl RateLimiter {
         state.long_windows = None;
         state.scan = None;
         state.past_budget = false;
+        state.aligned_probe = None;
         self.by_windows.store(false, Ordering::Release);
         // Nor what the paced client learnt of windows, nor the pause: the
         // client flows at the rate from now. (A probe out, answered later,
@@ -1058,7 +1054,7 @@ impl RateLimiter {
                 state.window_cycle,
             );
         let first = state.decreased_at.is_none();
-        state.aligned_probe = false;
+        state.aligned_probe = None;
         state.curve = Curve::level_off_at(refused);
         state.slow_start = None;
         state.decreased_at = Some(now);

@@ -148,13 +148,17 @@ pub(super) fn aligned_probe(decreased: Duration, tested: Duration) -> Option<Dur
 
 /// When to probe for the next window, for a client sending by long
 /// windows whose window under way turned at `turn` (time since the Unix
-/// epoch, give or take `within`) and closed at `closed`: if that turn fell
-/// on a whole multiple of a likely length ([`ALIGNED_PERIODS`]) as long as
-/// the windows are known to last (`at_least`; `length`, give or take its
-/// error, once measured), these are windows aligned to the clock, and the
-/// next turns at the next such multiple after `closed`: the probe goes
-/// [`ALIGNED_MARGIN`] after it. The shortest such length is taken: one too
-/// short costs a refused probe (and its second look), not a window.
+/// epoch, give or take `within`) and closed at `closed`. If that turn fell
+/// on a whole multiple of a likely length ([`ALIGNED_PERIODS`]), give or
+/// take `within` and [`ALIGNED_MARGIN`] (the clocks may be apart by as
+/// much), and that slack is under a quarter of the length (a turn found
+/// more loosely says nothing of it), with the length at least what the
+/// windows are known to last (`at_least`, less the margin) and, once
+/// measured, within `length`'s error and the margin of it, these are taken
+/// for windows aligned to the clock: the next turns at the next such
+/// multiple after `closed`, and the probe goes [`ALIGNED_MARGIN`] after it.
+/// The shortest such length is taken: one too short costs a refused probe
+/// (and its second look), not a window.
 pub(super) fn aligned_next_turn(
     turn: Duration,
     within: Duration,
@@ -169,6 +173,7 @@ pub(super) fn aligned_next_turn(
         .iter()
         .map(|&p| u128::from(p) * 1000)
         .filter(|&p| p + ms(ALIGNED_MARGIN) >= ms(at_least))
+        .filter(|&p| 4 * ms(slack) < p)
         .filter(|&p| {
             length
                 .is_none_or(|(length, off)| ms(length).abs_diff(p) <= ms(off) + ms(ALIGNED_MARGIN))
@@ -211,11 +216,17 @@ mod tests {
         // A turn found at 17.3 s, give or take 200 ms, is no multiple of a
         // likely length: no foresight.
         assert_eq!(next(at(17, 300), 200 * MS, at(18, 0), 4 * S, None), None);
-        // Found loosely (give or take 2.5 s), it says little, but a turn
-        // within it is a turn: the shortest length that fits.
+        // Found loosely (give or take 2.5 s), it says nothing of windows
+        // of 5 or 10 s (every turn is near a multiple), only of longer
+        // ones: at 17.3 s, 15 s windows (next turn at 30 s); at 21.3 s,
+        // 20 s ones (next at 40 s).
         assert_eq!(
             next(at(17, 300), 2500 * MS, at(18, 0), 4 * S, None),
-            Some(at(20, 100))
+            Some(at(30, 100))
+        );
+        assert_eq!(
+            next(at(21, 300), 2500 * MS, at(22, 0), 4 * S, None),
+            Some(at(40, 100))
         );
         // A measured length of 10 s, give or take 200 ms, rules out 5 s.
         assert_eq!(
