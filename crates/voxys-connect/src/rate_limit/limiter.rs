@@ -859,7 +859,7 @@ impl RateLimiter {
                     turn.within,
                     anchor.since_epoch(closed_at)?,
                     at_least,
-                    length,
+                    length?,
                 )?;
                 anchor.instant(at)
             })
@@ -931,7 +931,7 @@ impl RateLimiter {
                     return false;
                 }
                 let budget = accepted.saturating_sub(state.cycle_from.map_or(0, |c| c.1));
-                let turn = Turn::between(closed_at.max(opened_after).unwrap_or(sent_at), sent_at);
+                let turn = Turn::between(closed_at.unwrap_or(sent_at), sent_at);
                 tracing::info!(
                     target: LOG_TARGET,
                     budget,

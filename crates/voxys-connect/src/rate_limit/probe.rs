@@ -153,9 +153,12 @@ pub(super) fn aligned_probe(decreased: Duration, tested: Duration) -> Option<Dur
 /// take `within` and [`ALIGNED_MARGIN`] (the clocks may be apart by as
 /// much), and that slack is under a quarter of the length (a turn found
 /// more loosely says nothing of it), with the length at least what the
-/// windows are known to last (`at_least`, less the margin) and, once
-/// measured, within `length`'s error and the margin of it, these are taken
-/// for windows aligned to the clock: the next turns at the next such
+/// windows are known to last (`at_least`, less the margin) and within the
+/// measured `length`'s error (`off`) and the margin of it, these are taken
+/// for windows aligned to the clock (the length is measured first, from
+/// turns found without this foresight, so that windows of 3 s whose turn
+/// fell near a multiple of 5 s by chance are not taken for windows of
+/// 5 s): the next turns at the next such
 /// multiple after `closed`, and the probe goes [`ALIGNED_MARGIN`] after it.
 /// The shortest such length is taken: one too short costs a refused probe
 /// (and its second look), not a window.
@@ -164,7 +167,7 @@ pub(super) fn aligned_next_turn(
     within: Duration,
     closed: Duration,
     at_least: Duration,
-    length: Option<(Duration, Duration)>,
+    (length, off): (Duration, Duration),
 ) -> Option<Duration> {
     let ms = |d: Duration| d.as_millis();
     let slack = within + ALIGNED_MARGIN;
@@ -174,10 +177,7 @@ pub(super) fn aligned_next_turn(
         .map(|&p| u128::from(p) * 1000)
         .filter(|&p| p + ms(ALIGNED_MARGIN) >= ms(at_least))
         .filter(|&p| 4 * ms(slack) < p)
-        .filter(|&p| {
-            length
-                .is_none_or(|(length, off)| ms(length).abs_diff(p) <= ms(off) + ms(ALIGNED_MARGIN))
-        })
+        .filter(|&p| ms(length).abs_diff(p) <= ms(off) + ms(ALIGNED_MARGIN))
         .find(|&p| earliest.div_ceil(p) * p <= latest)?;
     let next = (ms(closed) / period + 1) * period;
     Some(Duration::from_millis(u64::try_from(next).ok()?) + ALIGNED_MARGIN)
@@ -197,65 +197,49 @@ mod tests {
     fn the_next_aligned_turn_is_foreseen_from_a_turn_on_a_whole_multiple() {
         // Seconds past a whole hour of the epoch, to the millisecond.
         let at = |s: u64, ms: u64| Duration::from_millis((3600 * 1000 + s) * 1000 + ms);
-        // A window turned at 15.05 s, give or take 50 ms, and closed at
-        // 16.2 s; it lasts at least 4 s: windows of 5 s, aligned, next turn
-        // at 20 s.
-        let next = |turn, within, closed, at_least, length| {
-            aligned_next_turn(turn, within, closed, at_least, length)
-        };
+        let next = aligned_next_turn;
+        // Windows measured at 5.1 s, give or take 300 ms; the last turned
+        // at 15.05 s, give or take 50 ms, and closed at 16.2 s; they last
+        // at least 4 s: windows of 5 s, aligned, next turn at 20 s.
+        let five = (5100 * MS, 300 * MS);
         assert_eq!(
-            next(at(15, 50), 50 * MS, at(16, 200), 4 * S, None),
+            next(at(15, 50), 50 * MS, at(16, 200), 4 * S, five),
             Some(at(20, 100))
-        );
-        // At least 6 s long: not 5 s; 10 s windows would turn at 10 and 20,
-        // not 15; 15 s ones at 15 and 30.
-        assert_eq!(
-            next(at(15, 50), 50 * MS, at(16, 200), 6 * S, None),
-            Some(at(30, 100))
-        );
-        // A turn found at 17.3 s, give or take 200 ms, is no multiple of a
-        // likely length: no foresight.
-        assert_eq!(next(at(17, 300), 200 * MS, at(18, 0), 4 * S, None), None);
-        // Found loosely (give or take 2.5 s), it says nothing of windows
-        // of 5 or 10 s (every turn is near a multiple), only of longer
-        // ones: at 17.3 s, 15 s windows (next turn at 30 s); at 21.3 s,
-        // 20 s ones (next at 40 s).
-        assert_eq!(
-            next(at(17, 300), 2500 * MS, at(18, 0), 4 * S, None),
-            Some(at(30, 100))
-        );
-        assert_eq!(
-            next(at(21, 300), 2500 * MS, at(22, 0), 4 * S, None),
-            Some(at(40, 100))
-        );
-        // A measured length of 10 s, give or take 200 ms, rules out 5 s.
-        assert_eq!(
-            next(
-                at(20, 0),
-                50 * MS,
-                at(21, 0),
-                4 * S,
-                Some((10 * S, 200 * MS))
-            ),
-            Some(at(30, 100))
-        );
-        // A length that no likely one matches: no foresight.
-        assert_eq!(
-            next(
-                at(20, 0),
-                50 * MS,
-                at(21, 0),
-                4 * S,
-                Some((7 * S, 200 * MS))
-            ),
-            None
         );
         // Closed more than a window after its turn (the client was idle):
         // the next turn after the close.
         assert_eq!(
-            next(at(15, 0), 50 * MS, at(27, 0), 4 * S, None),
+            next(at(15, 0), 50 * MS, at(27, 0), 4 * S, five),
             Some(at(30, 100))
         );
+        // A turn found at 17.3 s, give or take 200 ms, is no multiple of
+        // 5 s: no foresight.
+        assert_eq!(next(at(17, 300), 200 * MS, at(18, 0), 4 * S, five), None);
+        // Windows of 3 s whose turn fell on a multiple of 5 s by chance: no
+        // likely length is 3 s.
+        let three = (3 * S, 200 * MS);
+        assert_eq!(next(at(15, 0), 50 * MS, at(16, 0), 2 * S, three), None);
+        // Measured loosely (10 s, give or take 6 s), the length allows 5 to
+        // 15 s: the shortest whose multiple the turn fell on.
+        let loose = (10 * S, 6 * S);
+        assert_eq!(
+            next(at(20, 0), 50 * MS, at(21, 0), 4 * S, loose),
+            Some(at(25, 100))
+        );
+        // At least 6 s long: not 5 s, and a turn at 15 s is no multiple of
+        // 10 s: windows of 15 s, next turn at 30 s.
+        assert_eq!(
+            next(at(15, 50), 50 * MS, at(16, 200), 6 * S, loose),
+            Some(at(30, 100))
+        );
+        // A turn found loosely (give or take 2.5 s) says nothing of windows
+        // of 5 or 10 s (every turn is near a multiple), only of longer
+        // ones: at 17.3 s, 15 s windows (next turn at 30 s).
+        assert_eq!(
+            next(at(17, 300), 2500 * MS, at(18, 0), 4 * S, loose),
+            Some(at(30, 100))
+        );
+        assert_eq!(next(at(17, 300), 2500 * MS, at(18, 0), 4 * S, five), None);
     }
 
     #[test]
