@@ -197,49 +197,93 @@ mod tests {
     fn the_next_aligned_turn_is_foreseen_from_a_turn_on_a_whole_multiple() {
         // Seconds past a whole hour of the epoch, to the millisecond.
         let at = |s: u64, ms: u64| Duration::from_millis((3600 * 1000 + s) * 1000 + ms);
-        let next = aligned_next_turn;
-        // Windows measured at 5.1 s, give or take 300 ms; the last turned
-        // at 15.05 s, give or take 50 ms, and closed at 16.2 s; they last
-        // at least 4 s: windows of 5 s, aligned, next turn at 20 s.
+        // Lengths as measured, give or take their error.
         let five = (5100 * MS, 300 * MS);
-        assert_eq!(
-            next(at(15, 50), 50 * MS, at(16, 200), 4 * S, five),
-            Some(at(20, 100))
-        );
-        // Closed more than a window after its turn (the client was idle):
-        // the next turn after the close.
-        assert_eq!(
-            next(at(15, 0), 50 * MS, at(27, 0), 4 * S, five),
-            Some(at(30, 100))
-        );
-        // A turn found at 17.3 s, give or take 200 ms, is no multiple of
-        // 5 s: no foresight.
-        assert_eq!(next(at(17, 300), 200 * MS, at(18, 0), 4 * S, five), None);
-        // Windows of 3 s whose turn fell on a multiple of 5 s by chance: no
-        // likely length is 3 s.
         let three = (3 * S, 200 * MS);
-        assert_eq!(next(at(15, 0), 50 * MS, at(16, 0), 2 * S, three), None);
-        // Measured loosely (10 s, give or take 6 s), the length allows 5 to
-        // 15 s: the shortest whose multiple the turn fell on.
         let loose = (10 * S, 6 * S);
-        assert_eq!(
-            next(at(20, 0), 50 * MS, at(21, 0), 4 * S, loose),
-            Some(at(25, 100))
-        );
-        // At least 6 s long: not 5 s, and a turn at 15 s is no multiple of
-        // 10 s: windows of 15 s, next turn at 30 s.
-        assert_eq!(
-            next(at(15, 50), 50 * MS, at(16, 200), 6 * S, loose),
-            Some(at(30, 100))
-        );
-        // A turn found loosely (give or take 2.5 s) says nothing of windows
-        // of 5 or 10 s (every turn is near a multiple), only of longer
-        // ones: at 17.3 s, 15 s windows (next turn at 30 s).
-        assert_eq!(
-            next(at(17, 300), 2500 * MS, at(18, 0), 4 * S, loose),
-            Some(at(30, 100))
-        );
-        assert_eq!(next(at(17, 300), 2500 * MS, at(18, 0), 4 * S, five), None);
+        // (why, the turn, give or take, the close, the least a window
+        // lasts, its length, the probe foreseen)
+        let cases = [
+            (
+                "windows of 5 s, aligned",
+                at(15, 50),
+                50 * MS,
+                at(16, 200),
+                4 * S,
+                five,
+                Some(at(20, 100)),
+            ),
+            (
+                "closed a window after its turn: the next after the close",
+                at(15, 0),
+                50 * MS,
+                at(27, 0),
+                4 * S,
+                five,
+                Some(at(30, 100)),
+            ),
+            (
+                "17.3 s is no multiple of 5 s",
+                at(17, 300),
+                200 * MS,
+                at(18, 0),
+                4 * S,
+                five,
+                None,
+            ),
+            (
+                "windows of 3 s on a multiple of 5 s by chance",
+                at(15, 0),
+                50 * MS,
+                at(16, 0),
+                2 * S,
+                three,
+                None,
+            ),
+            (
+                "5 to 15 s long: the shortest that fits",
+                at(20, 0),
+                50 * MS,
+                at(21, 0),
+                4 * S,
+                loose,
+                Some(at(25, 100)),
+            ),
+            (
+                "at least 6 s, and 15 s is no multiple of 10 s",
+                at(15, 50),
+                50 * MS,
+                at(16, 200),
+                6 * S,
+                loose,
+                Some(at(30, 100)),
+            ),
+            (
+                "found within 2.5 s: nothing of 5 or 10 s, 15 s fits",
+                at(17, 300),
+                2500 * MS,
+                at(18, 0),
+                4 * S,
+                loose,
+                Some(at(30, 100)),
+            ),
+            (
+                "found within 2.5 s, measured at 5 s: nothing",
+                at(17, 300),
+                2500 * MS,
+                at(18, 0),
+                4 * S,
+                five,
+                None,
+            ),
+        ];
+        for (why, turn, within, closed, at_least, length, foreseen) in cases {
+            assert_eq!(
+                aligned_next_turn(turn, within, closed, at_least, length),
+                foreseen,
+                "{why}"
+            );
+        }
     }
 
     #[test]
