@@ -154,7 +154,8 @@ pub(super) fn aligned_probe(decreased: Duration, tested: Duration) -> Option<Dur
 /// much), and that slack is under a quarter of the length (a turn found
 /// more loosely says nothing of it), with the length at least what the
 /// windows are known to last (`at_least`, less the margin) and within the
-/// measured `length`'s error (`off`) and the margin of it, these are taken
+/// measured `length`'s error (`off`) and the margin of it, that error and
+/// the margin also under a quarter of the length, these are taken
 /// for windows aligned to the clock (the length is measured first, from
 /// turns found without this foresight, so that windows of 3 s whose turn
 /// fell near a multiple of 5 s by chance are not taken for windows of
@@ -177,6 +178,7 @@ pub(super) fn aligned_next_turn(
         .map(|&p| u128::from(p) * 1000)
         .filter(|&p| p + ms(ALIGNED_MARGIN) >= ms(at_least))
         .filter(|&p| 4 * ms(slack) < p)
+        .filter(|&p| 4 * (ms(off) + ms(ALIGNED_MARGIN)) < p)
         .filter(|&p| ms(length).abs_diff(p) <= ms(off) + ms(ALIGNED_MARGIN))
         .find(|&p| earliest.div_ceil(p) * p <= latest)?;
     let next = (ms(closed) / period + 1) * period;
@@ -200,6 +202,7 @@ mod tests {
         // Lengths as measured, give or take their error.
         let five = (5100 * MS, 300 * MS);
         let three = (3 * S, 200 * MS);
+        let twelve = (12 * S, 3 * S);
         let loose = (10 * S, 6 * S);
         // (why, the turn, give or take, the close, the least a window
         // lasts, its length, the probe foreseen)
@@ -241,21 +244,30 @@ mod tests {
                 None,
             ),
             (
-                "5 to 15 s long: the shortest that fits",
+                "measured within 6 s: it says nothing of a length",
                 at(20, 0),
                 50 * MS,
                 at(21, 0),
                 4 * S,
                 loose,
-                Some(at(25, 100)),
+                None,
             ),
             (
-                "at least 6 s, and 15 s is no multiple of 10 s",
+                "windows of 3 s measured within 2 s, on a multiple of 5 s",
+                at(15, 0),
+                50 * MS,
+                at(16, 0),
+                2 * S,
+                (3 * S, 2 * S),
+                None,
+            ),
+            (
+                "12 s within 3 s: 15 s, a length the error is a quarter of",
                 at(15, 50),
                 50 * MS,
                 at(16, 200),
                 6 * S,
-                loose,
+                twelve,
                 Some(at(30, 100)),
             ),
             (
@@ -264,7 +276,7 @@ mod tests {
                 2500 * MS,
                 at(18, 0),
                 4 * S,
-                loose,
+                twelve,
                 Some(at(30, 100)),
             ),
             (
