@@ -134,35 +134,40 @@ pub(super) const ALIGNED_RELOOK: Duration = Duration::from_millis(200);
 /// than before, and an aligned one is found as it turns, not up to a pause
 /// late.
 pub(super) fn aligned_probe(decreased: Duration, tested: Duration) -> Option<Duration> {
-    let decreased = decreased.as_millis();
     ALIGNED_PERIODS
         .iter()
-        .map(|&period| {
-            let period = u128::from(period) * 1000;
-            let turn = (decreased / period + 1) * period;
-            Duration::from_millis(u64::try_from(turn).unwrap_or(u64::MAX)) + ALIGNED_MARGIN
-        })
+        .filter_map(|&period| probe_after_turn(decreased.as_millis(), u128::from(period) * 1000))
         .filter(|&probe| probe > tested)
         .min()
 }
 
+/// [`ALIGNED_MARGIN`] after the first turn of a window of `period`
+/// milliseconds aligned to the clock after `since` (milliseconds since the
+/// epoch), as time since the epoch.
+fn probe_after_turn(since: u128, period: u128) -> Option<Duration> {
+    let turn = (since / period + 1) * period;
+    Some(Duration::from_millis(u64::try_from(turn).ok()?) + ALIGNED_MARGIN)
+}
+
 /// When to probe for the next window, for a client sending by long
 /// windows whose window under way turned at `turn` (time since the Unix
-/// epoch, give or take `within`) and closed at `closed`. If that turn fell
-/// on a whole multiple of a likely length ([`ALIGNED_PERIODS`]), give or
-/// take `within` and [`ALIGNED_MARGIN`] (the clocks may be apart by as
-/// much), and that slack is under a quarter of the length (a turn found
-/// more loosely says nothing of it), with the length at least what the
-/// windows are known to last (`at_least`, less the margin) and within the
-/// measured `length`'s error (`off`) and the margin of it, that error and
-/// the margin also under a quarter of the length, these are taken
-/// for windows aligned to the clock (the length is measured first, from
-/// turns found without this foresight, so that windows of 3 s whose turn
-/// fell near a multiple of 5 s by chance are not taken for windows of
-/// 5 s): the next turns at the next such
-/// multiple after `closed`, and the probe goes [`ALIGNED_MARGIN`] after it.
-/// The shortest such length is taken: one too short costs a refused probe
-/// (and its second look), not a window.
+/// epoch, give or take `within`) and closed at `closed`, and whose length
+/// was measured as `length`, give or take `off`.
+///
+/// The windows are taken for windows aligned to the clock, of the shortest
+/// likely length ([`ALIGNED_PERIODS`]) such that:
+/// - the turn fell on a whole multiple of it, give or take `within` and
+///   [`ALIGNED_MARGIN`] (the clocks may be apart by as much);
+/// - that slack, and `off` with the margin, are each under a quarter of
+///   it: a turn or a length found more loosely says nothing of it (windows
+///   of 3 s measured within 2 s are not windows of 5 s);
+/// - it agrees with the measured length, give or take `off` and the
+///   margin, and is at least `at_least`, less the margin (what the windows
+///   are known to last).
+///
+/// The next turn is then the next multiple after `closed`, and the probe
+/// goes [`ALIGNED_MARGIN`] after it. A length too short costs a refused
+/// probe (and its second look), not a window.
 pub(super) fn aligned_next_turn(
     turn: Duration,
     within: Duration,
@@ -181,8 +186,7 @@ pub(super) fn aligned_next_turn(
         .filter(|&p| 4 * (ms(off) + ms(ALIGNED_MARGIN)) < p)
         .filter(|&p| ms(length).abs_diff(p) <= ms(off) + ms(ALIGNED_MARGIN))
         .find(|&p| earliest.div_ceil(p) * p <= latest)?;
-    let next = (ms(closed) / period + 1) * period;
-    Some(Duration::from_millis(u64::try_from(next).ok()?) + ALIGNED_MARGIN)
+    probe_after_turn(ms(closed), period)
 }
 
 /// The pauses and the probe's states.
