@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::bucket::{Bucket, Turn as Token};
 use super::curve::{self, Curve};
-use super::long_windows::{LongWindows, Next, Turn};
+use super::long_windows::{Foresight, LongWindows, Next, Turn};
 use super::probe::{self, Probe};
 use super::window::{LastSecond, RECENT, RECENT_LIMIT, RecentRefusals, SCATTERED, SendingRate};
 use super::{LOG_TARGET, Outcome, Permit, RateLimitStatus};
@@ -203,8 +203,12 @@ struct State {
     past_budget: bool,
     /// While the client looks for a window it foresaw: from when until
     /// when the probes go a step apart rather than further and further
-    /// apart.
-    scan: Option<(Instant, Instant)>,
+    /// apart, and how far apart.
+    scan: Option<Foresight>,
+    /// When the probe out, or the next, was to go at a guessed turn of
+    /// long windows whose length is not measured yet (see
+    /// [`LongWindows::guessed_turn`]), if it was.
+    guessed_probe: Option<Instant>,
 }
 
 /// The answers after a decrease, counted to tell whether the 429s were the
@@ -310,6 +314,7 @@ impl RateLimiter {
                 long_windows: None,
                 past_budget: false,
                 scan: None,
+                guessed_probe: None,
             }),
         }
     }
@@ -590,14 +595,42 @@ impl RateLimiter {
         let refused_for = state
             .decreased_at
             .map_or(Duration::ZERO, |d| now.saturating_duration_since(d));
-        let pause = match (state.long_windows.and_then(|w| w.step()), state.scan) {
-            // Looking for a window foreseen: a step at a time.
-            (Some(step), Some((from, until))) if now >= from && now < until => {
-                step.max(retry_after.unwrap_or_default())
+        let pause = match state.scan {
+            // Looking for a window foreseen: a step at a time (for a likely
+            // length, the step past the latest it may turn, even when the
+            // answer to the probe before it came later than that).
+            Some(scan)
+                if now >= scan.from
+                    && (now < scan.until || scan.likely && sent_at <= scan.until) =>
+            {
+                scan.step.max(retry_after.unwrap_or_default())
             }
             _ => probe::next_pause(state.probe.last_pause(), refused_for, retry_after),
         };
         state.probe = Probe::pause_from(now, pause);
+        let at_aligned_turn = state.aligned_probe.is_some();
+        if let Some(windows) = state.long_windows.as_mut() {
+            // A probe past the latest a window of the likely length could
+            // turn, refused: the windows do not last that long. (Not a
+            // probe at an aligned turn: the clocks may be apart.)
+            if !at_aligned_turn
+                && state
+                    .scan
+                    .is_some_and(|scan| scan.likely && sent_at > scan.until)
+            {
+                windows.not_likely();
+                state.scan = None;
+            }
+            // A guessed turn refused: the windows are longer; the probe
+            // goes at the next guess.
+            if state.guessed_probe.take().is_some()
+                && let Some(at) = windows.guessed_turn(sent_at)
+            {
+                let at = at.max(now + retry_after.unwrap_or_default());
+                state.probe = Probe::Waiting { until: at, pause };
+                state.guessed_probe = Some(at);
+            }
+        }
         // A window aligned to the clock (Rack::Attack's) that held the
         // decrease may turn before the pause ends: the probe goes just
         // after that turn instead. Refused there, it looks again soon, once:
@@ -646,13 +679,14 @@ impl RateLimiter {
     fn probe_through(&self, state: &mut State, now: Instant, sent_at: Instant, sent: u64) {
         state.probe = Probe::Off;
         let aligned = std::mem::take(&mut state.aligned_probe);
+        let guessed = std::mem::take(&mut state.guessed_probe);
         if std::mem::take(&mut state.past_budget) {
             if let Some(windows) = state.long_windows.as_mut() {
                 windows.room_for_more();
             }
             return;
         }
-        if self.window_opened(state, now, sent_at, aligned) {
+        if self.window_opened(state, now, sent_at, aligned, guessed) {
             return;
         }
         if let Some(refused) = state.if_probe_passes_at_once.take() {
@@ -841,10 +875,19 @@ impl RateLimiter {
         let longest = probe::LONGEST_PAUSE
             .max(pause)
             .max(windows.length().unwrap_or_default());
+        // Before the length is measured, the windows are guessed to last a
+        // whole number of seconds: the probe goes just past the next turn
+        // that would make.
+        let guessed = foreseen
+            .is_none()
+            .then(|| windows.guessed_turn(now + pause))
+            .flatten()
+            .filter(|&at| at <= now + longest);
         let until = foreseen
-            .map_or(windows.not_before(), |(from, _)| from)
+            .map_or(windows.not_before(), |scan| scan.from)
             .max(now + pause)
             .min(now + longest);
+        let until = guessed.unwrap_or(until);
         // A window that turned at a whole multiple of a likely length on
         // the clock (Rack::Attack's) turns next at the next multiple: the
         // probe goes just after it, not before, and looks again soon once
@@ -866,6 +909,7 @@ impl RateLimiter {
             .filter(|&at| at >= now + pause && at <= now + longest);
         let until = aligned.unwrap_or(until);
         state.aligned_probe = aligned;
+        state.guessed_probe = guessed.filter(|_| aligned.is_none());
         state.probe = Probe::Waiting { until, pause };
         state.scan = foreseen;
         state.foreseen_pause = foreseen.is_some();
@@ -892,6 +936,7 @@ impl RateLimiter {
         now: Instant,
         sent_at: Instant,
         aligned: Option<Instant>,
+        guessed: Option<Instant>,
     ) -> bool {
         let accepted = self.accepted.ever().saturating_sub(1);
         let refused_for = state
@@ -904,11 +949,24 @@ impl RateLimiter {
         // after as early as it could (a step before, for a foresight a
         // little off), and before this probe; if the probe went later than
         // the latest it could open, it is not known when.
-        let scan_from = match (state.scan, state.long_windows.and_then(|w| w.step())) {
-            (Some((from, until)), Some(step))
-                if state.foreseen_pause && state.refused_probes == 0 && sent_at <= until =>
+        // At a foresight from a likely length, the first probe goes before
+        // the earliest the window could turn: got through, the length was
+        // not that one.
+        let scan_from = match state.scan {
+            Some(scan)
+                if state.foreseen_pause && state.refused_probes == 0 && sent_at <= scan.until =>
             {
-                Some(from.checked_sub(step).unwrap_or(from))
+                if scan.likely {
+                    // (A probe at an aligned turn went later than the
+                    // first of the scan.)
+                    if let Some(windows) = state.long_windows.as_mut().filter(|_| aligned.is_none())
+                    {
+                        windows.not_likely();
+                    }
+                    None
+                } else {
+                    Some(scan.from.checked_sub(scan.step).unwrap_or(scan.from))
+                }
             }
             _ => None,
         };
@@ -921,7 +979,14 @@ impl RateLimiter {
                     self.leave_windows(state, now, windows, accepted);
                     return false;
                 }
-                let closed = scan_from.or(closed_at).max(opened_after).unwrap_or(sent_at);
+                // A probe at a guessed turn that got through found a window
+                // that opened no sooner than the earliest the guess allows.
+                let guessed_after = guessed.map(|planned| windows.guessed_opened_after(planned));
+                let closed = scan_from
+                    .or(closed_at)
+                    .max(opened_after)
+                    .max(guessed_after)
+                    .unwrap_or(sent_at);
                 windows.opened(Turn::between(closed, sent_at), accepted)
             }
             None => {
@@ -973,6 +1038,7 @@ impl RateLimiter {
         state.scan = None;
         state.past_budget = false;
         state.aligned_probe = None;
+        state.guessed_probe = None;
         self.by_windows.store(false, Ordering::Release);
         // Nor what the paced client learnt of windows, nor the pause: the
         // client flows at the rate from now. (A probe out, answered later,
@@ -1055,6 +1121,7 @@ impl RateLimiter {
             );
         let first = state.decreased_at.is_none();
         state.aligned_probe = None;
+        state.guessed_probe = None;
         state.curve = Curve::level_off_at(refused);
         state.slow_start = None;
         state.decreased_at = Some(now);

@@ -1,9 +1,10 @@
 //! Fixed windows of two seconds or more, once the client has waited one
 //! out: it sends each window's budget as soon as the window opens, instead
 //! of pacing it over the window (a job of two windows of 5 s then takes a
-//! little over five seconds, not ten). The bookkeeping only, as pure
-//! functions: the limiter (`limiter.rs`) reads the clock and decides when
-//! to call them.
+//! little over five seconds, not ten). Each next turn is looked for where
+//! windows of a whole number of seconds would turn, until that is shown
+//! wrong. The bookkeeping only, as pure functions: the limiter
+//! (`limiter.rs`) reads the clock and decides when to call them.
 
 use std::time::Duration;
 
@@ -22,9 +23,34 @@ const STEP_SHARE: f64 = 0.05;
 const GROWTH: u64 = 8;
 /// The most windows in a row that send no probe past the budget.
 const MOST_SKIPPED: u32 = 8;
+/// A refused probe past the budget, once in this many of the budget's
+/// requests, is a cost the client bears every window: the windows skipped
+/// after one keep the refused probes under that share (none, for a budget
+/// of this many or more).
+const PAST_BUDGET_RARE: u64 = 100;
 /// How much later than a refused request another may leave and still reach
 /// the server first (the network's jitter).
 const REORDER: Duration = Duration::from_millis(10);
+/// The longest window, in whole seconds, whose length the client guesses
+/// one second at a time before it has measured it.
+const MOST_GUESSED: u64 = 10;
+/// How far past the latest a window may turn a probe goes, at a guessed
+/// turn (the clocks' reading and the request's own jitter).
+const GUESS_MARGIN: Duration = Duration::from_millis(10);
+
+/// The lengths a server's fixed windows are likely to have: limiters count
+/// them in whole seconds (Rack::Attack's `period`, a Redis key's expiry in
+/// seconds, our mock's `--throttle 250/5s`), a few seconds or a round
+/// number of them.
+fn likely_lengths() -> impl Iterator<Item = Duration> {
+    (2..=MOST_GUESSED)
+        .chain(
+            super::probe::ALIGNED_PERIODS
+                .into_iter()
+                .filter(|&p| p > MOST_GUESSED),
+        )
+        .map(Duration::from_secs)
+}
 
 /// Where a window opened, as the client found it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +118,24 @@ pub(super) struct LongWindows {
     skip_next: u32,
     /// When the first request the window under way refused left.
     closed_at: Option<Instant>,
+    /// Whether the windows may still be taken to last a likely length
+    /// (whole seconds): until a foresight from one was wrong.
+    likely: bool,
+}
+
+/// When and how to look for the next window's turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Foresight {
+    /// From when the probes go.
+    pub(super) from: Instant,
+    /// Until when they go a step apart; past it, further and further.
+    pub(super) until: Instant,
+    /// How far apart.
+    pub(super) step: Duration,
+    /// Whether the length is a likely one the measure allows, rather than
+    /// the measure itself: a first probe let through at once says it was
+    /// not the length.
+    pub(super) likely: bool,
 }
 
 impl LongWindows {
@@ -110,6 +154,7 @@ impl LongWindows {
             skip: 0,
             skip_next: 1,
             closed_at: None,
+            likely: true,
         }
     }
 
@@ -203,6 +248,19 @@ impl LongWindows {
         self.left = (self.budget / GROWTH).max(1);
     }
 
+    /// The most windows skipped after a refused probe past the budget: as
+    /// many as keep the refused probes under one in [`PAST_BUDGET_RARE`]
+    /// of the budget's requests, and at most [`MOST_SKIPPED`]. Clients
+    /// that share windows each have a part of them for a budget, and a
+    /// window one of them leaves room in (its job done, or a client gone)
+    /// is only taken by a probe past the budget: skipped, a client with a
+    /// few requests more than its part waited a whole window for them.
+    fn most_skipped(&self) -> u32 {
+        u32::try_from(PAST_BUDGET_RARE / self.budget.max(1))
+            .unwrap_or(MOST_SKIPPED)
+            .min(MOST_SKIPPED)
+    }
+
     /// The window under way has no more room: the probe past the budget was
     /// refused (`past_budget`), or another request was; it left at `at`.
     /// After a refused probe past the budget, the next windows send none:
@@ -211,7 +269,7 @@ impl LongWindows {
         self.left = 0;
         self.closed_at = Some(self.closed_at.map_or(at, |c| c.min(at)));
         if past_budget {
-            self.skip = self.skip_next;
+            self.skip = self.skip_next.min(self.most_skipped());
             self.skip_next = (self.skip_next * 2).min(MOST_SKIPPED);
         } else if self.skip > 0 {
             self.skip -= 1;
@@ -230,17 +288,88 @@ impl LongWindows {
 
     /// When to look for the next window, the window under way being closed
     /// at `now`: from as early before the foreseen turn as the turn may be
-    /// off, to as late after it. `None` until the length is known.
-    pub(super) fn foreseen(&self, now: Instant) -> Option<(Instant, Instant)> {
-        let (length, off) = self.length.filter(|(l, _)| !l.is_zero())?;
-        let since = now.saturating_duration_since(self.turn.at);
+    /// off, to as late after it, a twentieth of a window apart. Once the
+    /// measured length allows one likely length alone (see
+    /// [`likely_length`](Self::likely_length)), the turn is foreseen from
+    /// the turn found most closely, whole windows of that length after it,
+    /// and may be off only as much as that turn. `None` until the length is
+    /// known.
+    pub(super) fn foreseen(&self, now: Instant) -> Option<Foresight> {
+        let (from, length, off, likely) = match self.likely_length() {
+            Some(length) => (self.anchor, length, GUESS_MARGIN, true),
+            None => {
+                let (length, off) = self.length.filter(|(l, _)| !l.is_zero())?;
+                (self.turn, length, off, false)
+            }
+        };
+        let since = now.saturating_duration_since(from.at);
         let windows = (since.as_secs_f64() / length.as_secs_f64()).floor() + 1.0;
-        let foreseen = self.turn.at + length.mul_f64(windows);
-        let early = self.turn.within + off.mul_f64(windows);
-        Some((
-            foreseen.checked_sub(early).unwrap_or(foreseen),
-            foreseen + early,
-        ))
+        let foreseen = from.at + length.mul_f64(windows);
+        let (early, step) = if likely {
+            // Off by the turn's own slack alone: the first probe goes
+            // before the earliest the window may turn (refused, if the
+            // length is right), the next past the latest.
+            let early = from.within + off;
+            (early, (early * 2).min(length.mul_f64(STEP_SHARE)))
+        } else {
+            (
+                from.within + off.mul_f64(windows),
+                length.mul_f64(STEP_SHARE),
+            )
+        };
+        Some(Foresight {
+            from: foreseen.checked_sub(early).unwrap_or(foreseen),
+            until: foreseen + early,
+            step,
+            likely,
+        })
+    }
+
+    /// The one likely length (see [`likely_lengths`]) that the measured
+    /// length allows, give or take how far off it may be and
+    /// [`GUESS_MARGIN`]; `None` if none does, or more than one, or a
+    /// foresight from a likely length was wrong.
+    pub(super) fn likely_length(&self) -> Option<Duration> {
+        let (length, off) = self.length.filter(|_| self.likely)?;
+        let off = off + GUESS_MARGIN;
+        let mut allowed = likely_lengths().filter(|&l| l.abs_diff(length) <= off);
+        let one = allowed.next()?;
+        allowed.next().is_none().then_some(one)
+    }
+
+    /// Before the length is measured: when a probe goes for the next turn
+    /// if the windows last a whole number of seconds, up to
+    /// [`MOST_GUESSED`]: just past the latest the turn after the one found
+    /// may be ([`GUESS_MARGIN`] past it), for the shortest such length the
+    /// windows may have (no shorter than they are known to last) whose
+    /// probe comes after `after` (the last probe refused, or the window's
+    /// close). A probe refused there says the windows are longer, and the
+    /// next length is tried. `None` once the length is measured, or past
+    /// the longest guessed.
+    pub(super) fn guessed_turn(&self, after: Instant) -> Option<Instant> {
+        if self.length.is_some() || !self.likely {
+            return None;
+        }
+        let latest = self.turn.at + self.turn.within + GUESS_MARGIN;
+        (2..=MOST_GUESSED)
+            .map(Duration::from_secs)
+            .filter(|&l| l >= self.at_least)
+            .map(|l| latest + l)
+            .find(|&at| at > after)
+    }
+
+    /// The earliest the window a probe at a guessed turn (`planned`, see
+    /// [`guessed_turn`](Self::guessed_turn)) found may have opened, if the
+    /// guess was right.
+    pub(super) fn guessed_opened_after(&self, planned: Instant) -> Instant {
+        let spread = self.turn.within * 2 + GUESS_MARGIN;
+        planned.checked_sub(spread).unwrap_or(planned)
+    }
+
+    /// A foresight from a likely length was wrong: the windows are not
+    /// taken to last one from now on.
+    pub(super) fn not_likely(&mut self) {
+        self.likely = false;
     }
 
     /// Until the length is known: no window turns sooner than this.
@@ -262,12 +391,6 @@ impl LongWindows {
     /// A window's length, once known.
     pub(super) fn length(&self) -> Option<Duration> {
         self.length.map(|(l, _)| l)
-    }
-
-    /// How far apart the probes around a foreseen turn go, once the length
-    /// is known.
-    pub(super) fn step(&self) -> Option<Duration> {
-        self.length.map(|(l, _)| l.mul_f64(STEP_SHARE))
     }
 
     /// The requests a second the windows let the client send, once their
@@ -405,16 +528,22 @@ mod tests {
         // The next turn: no sooner than 3 s after the earliest this one was.
         assert_eq!(first.not_before(), now + 3500 * MS);
         let first = LongWindows::first(turn(now, 500 * MS), 100, 0, 3 * S);
-        assert_eq!(first.step(), None);
         // Found within half a second each: 5.2 s, give or take a second.
         let second = first.opened(turn(now + 5200 * MS, 500 * MS), 100);
         assert_eq!(second.length, Some((5200 * MS, S)));
-        assert_eq!(second.step(), Some(260 * MS));
+        // Windows of 5 s and of 6 s would both fit: the measure stands.
+        assert_eq!(second.likely_length(), None);
         // The next window, foreseen at 10.4 s, is looked for from 8.9 s to
-        // 11.9 s (off by up to half a second, plus a second a window).
+        // 11.9 s (off by up to half a second, plus a second a window), a
+        // twentieth of a window apart.
         assert_eq!(
             second.foreseen(now + 6 * S),
-            Some((now + 8900 * MS, now + 11900 * MS))
+            Some(Foresight {
+                from: now + 8900 * MS,
+                until: now + 11900 * MS,
+                step: 260 * MS,
+                likely: false
+            })
         );
         // A turn found within 100 ms, two windows after the first: 5 s,
         // give or take 0.3 s; it is the anchor from now on.
@@ -427,10 +556,117 @@ mod tests {
         let sixth = fourth.opened(turn(now + 25 * S, 50 * MS), 400);
         assert_eq!(sixth.length, Some((5 * S, 50 * MS)));
         // Closed 7 s into a window: the window after next is foreseen, from
-        // the last turn, off by 50 ms plus 50 ms a window.
+        // the last turn, off by 50 ms plus 50 ms a window...
+        let mut measured = sixth;
+        measured.not_likely();
+        assert_eq!(
+            measured.foreseen(now + 32 * S),
+            Some(Foresight {
+                from: now + 34850 * MS,
+                until: now + 35150 * MS,
+                step: 250 * MS,
+                likely: false
+            })
+        );
+        // ... unless windows of a likely length are not ruled out: the
+        // measure allows 5 s alone, so the turn is foreseen at whole
+        // windows of 5 s from the anchor (found at 10 s within 100 ms: the
+        // sixth was not found twice as closely), off by its own 100 ms and
+        // 10 ms, and looked for in one step.
+        assert_eq!(sixth.likely_length(), Some(5 * S));
         assert_eq!(
             sixth.foreseen(now + 32 * S),
-            Some((now + 34850 * MS, now + 35150 * MS))
+            Some(Foresight {
+                from: now + 34890 * MS,
+                until: now + 35110 * MS,
+                step: 220 * MS,
+                likely: true
+            })
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_windows_skipped_keep_refused_probes_past_the_budget_rare() {
+        let now = Instant::now();
+        // Which of eight windows after a refused probe past a budget of
+        // `budget` send none, each such probe refused.
+        let skipped = |budget: u64| {
+            let mut windows = LongWindows::first(turn(now, 10 * MS), budget, 0, S);
+            windows.closed(now, true);
+            (1..=8u64)
+                .map(|i| {
+                    windows = windows.opened(turn(now + 5 * S * i as u32, 10 * MS), budget * i);
+                    for _ in 0..budget {
+                        assert_eq!(windows.next(now, 0, 1), Next::Go);
+                    }
+                    let probes = windows.next(now, 0, 0) == Next::ProbePastBudget;
+                    windows.closed(now, probes);
+                    !probes
+                })
+                .collect::<Vec<_>>()
+        };
+        // A budget over 100: a probe past it every window.
+        assert_eq!(skipped(250), [false; 8]);
+        // 50 to 100 (four clients sharing 250): one window at most.
+        assert_eq!(
+            skipped(62),
+            [true, false, true, false, true, false, true, false]
+        );
+        // 40: two at most (one, then two).
+        assert_eq!(
+            skipped(40),
+            [true, false, true, true, false, true, true, false]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_next_turn_is_guessed_a_whole_second_at_a_time_until_measured() {
+        let now = Instant::now();
+        // A turn found at 1 s within 200 ms; the window refused for 2.4 s
+        // before it: no window lasts less than that.
+        let first = LongWindows::first(turn(now + S, 200 * MS), 60, 0, 2400 * MS);
+        // Windows of 3 s would turn next by 4.2 s at the latest: the probe
+        // goes 10 ms past that; refused, at 5.21 s (4 s), and so on.
+        assert_eq!(first.guessed_turn(now + 2 * S), Some(now + 4210 * MS));
+        assert_eq!(first.guessed_turn(now + 4210 * MS), Some(now + 5210 * MS));
+        assert_eq!(first.guessed_turn(now + 10210 * MS), Some(now + 11210 * MS));
+        // Past 10 s, no more guesses.
+        assert_eq!(first.guessed_turn(now + 11210 * MS), None);
+        // Let through at the guess for 3 s: the window opened no sooner than
+        // the earliest windows of 3 s allow (0.8 s + 3 s).
+        assert_eq!(first.guessed_opened_after(now + 4210 * MS), now + 3800 * MS);
+        // A window known to last at least 3.5 s: no guess of 3 s.
+        let longer = LongWindows::first(turn(now + S, 200 * MS), 60, 0, 3500 * MS);
+        assert_eq!(longer.guessed_turn(now + 2 * S), Some(now + 5210 * MS));
+        // Once a guess was wrong, or the length measured, none.
+        let mut wrong = first;
+        wrong.not_likely();
+        assert_eq!(wrong.guessed_turn(now + 2 * S), None);
+        let measured = first.opened(turn(now + 6 * S, 100 * MS), 60);
+        assert_eq!(measured.guessed_turn(now + 7 * S), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_likely_length_is_taken_only_when_the_measure_allows_it_alone() {
+        let now = Instant::now();
+        let first = LongWindows::first(turn(now, 300 * MS), 60, 0, 2 * S);
+        // 5 s give or take 0.4 s: 5 s alone.
+        let five = first.opened(turn(now + 5 * S, 100 * MS), 60);
+        assert_eq!(five.length, Some((5 * S, 400 * MS)));
+        assert_eq!(five.likely_length(), Some(5 * S));
+        // 2.5 s give or take 0.4 s: no whole second within.
+        let half = first.opened(turn(now + 2500 * MS, 100 * MS), 60);
+        assert_eq!(half.likely_length(), None);
+        // 12.5 s give or take 0.4 s: between 12 s and 15 s, neither.
+        let twelve = first.opened(turn(now + 12500 * MS, 100 * MS), 60);
+        assert_eq!(twelve.likely_length(), None);
+        // 60.2 s give or take 0.4 s: a minute.
+        let minute = first.opened(turn(now + 60200 * MS, 100 * MS), 60);
+        assert_eq!(minute.likely_length(), Some(60 * S));
+        // Shown wrong: the measure alone.
+        let mut wrong = five;
+        wrong.not_likely();
+        assert_eq!(wrong.likely_length(), None);
+        assert!(!wrong.foreseen(now + 6 * S).expect("measured").likely);
     }
 }
