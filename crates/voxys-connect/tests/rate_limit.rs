@@ -355,8 +355,13 @@ async fn a_long_window_is_waited_out_with_the_default_retry_policy() {
     );
     // Each of the two windows waited out: the requests in flight when it
     // filled, and the probes (their pauses growing); not a retry of every
-    // request every few hundred milliseconds.
-    assert!(refused <= 2 * (4 + 16), "{refused} refused");
+    // request every few hundred milliseconds (hundreds refused). 19-22 on
+    // an idle machine; on a loaded one the paused clock jumps ahead while
+    // the mock's real sockets wait, more requests are in flight when a
+    // window fills, and four copies of this suite at once on two cores
+    // saw up to 35 (39 after the guessed lengths): hence half as much
+    // again as two windows' worth.
+    assert!(refused <= 3 * (4 + 16), "{refused} refused");
 }
 
 #[tokio::test(start_paused = true)]
