@@ -574,7 +574,10 @@ impl RateLimiter {
     }
 
     /// The probe was refused too: the window has not ended. Decides the
-    /// next pause (see [`probe::next_pause`]); the probe's request waits for
+    /// next pause (see [`probe::next_pause`]): a step, while looking for a
+    /// window foreseen; the next guess, after a refused guessed turn; and a
+    /// refused probe past the latest a likely length allows drops that
+    /// length ([`LongWindows::not_likely`]). The probe's request waits for
     /// the next probe, with the limiter pacing it, and so do the requests
     /// that waited for its answer (the caller wakes them once the lock is
     /// released).
@@ -626,9 +629,10 @@ impl RateLimiter {
             if state.guessed_probe.take().is_some()
                 && let Some(at) = windows.guessed_turn(sent_at)
             {
-                let at = at.max(now + retry_after.unwrap_or_default());
-                state.probe = Probe::Waiting { until: at, pause };
-                state.guessed_probe = Some(at);
+                let went = at.max(now + retry_after.unwrap_or_default());
+                state.probe = Probe::Waiting { until: went, pause };
+                // Moved by a `Retry-After`, the probe is no guess.
+                state.guessed_probe = (went == at).then_some(at);
             }
         }
         // A window aligned to the clock (Rack::Attack's) that held the
@@ -855,7 +859,9 @@ impl RateLimiter {
     /// at `closed_at`; `past_budget`: the probe past the budget): the
     /// client waits for the next window, looking for it from as early as
     /// it may open when its length is known (a step at a time until as
-    /// late as it may open), from a short pause otherwise.
+    /// late as it may open), just past the turn a length of whole seconds
+    /// would make before the length is measured (see
+    /// [`LongWindows::guessed_turn`]), from a short pause otherwise.
     fn window_closed(
         &self,
         state: &mut State,
@@ -929,7 +935,10 @@ impl RateLimiter {
     /// after a turn of a window aligned to the clock (`aligned`: when, the
     /// turn and the margin after it) found a window that opened no sooner
     /// than a margin before that turn (the client's clock and the server's
-    /// may be apart by as much), however late the probe went.
+    /// may be apart by as much), however late the probe went; one meant
+    /// for a guessed turn (`guessed`: when) found a window that opened no
+    /// sooner than the guess allows
+    /// ([`LongWindows::guessed_opened_after`]).
     fn window_opened(
         &self,
         state: &mut State,
@@ -950,20 +959,25 @@ impl RateLimiter {
         // little off), and before this probe; if the probe went later than
         // the latest it could open, it is not known when.
         // At a foresight from a likely length, the first probe goes before
-        // the earliest the window could turn: got through, the length was
-        // not that one.
+        // the earliest the window could turn: got through there, the length
+        // was not that one; later (a pause or a `Retry-After` held it), the
+        // window opened no sooner than that earliest.
         let scan_from = match state.scan {
             Some(scan)
                 if state.foreseen_pause && state.refused_probes == 0 && sent_at <= scan.until =>
             {
                 if scan.likely {
-                    // (A probe at an aligned turn went later than the
-                    // first of the scan.)
-                    if let Some(windows) = state.long_windows.as_mut().filter(|_| aligned.is_none())
-                    {
-                        windows.not_likely();
+                    if sent_at < scan.earliest && aligned.is_none() {
+                        // Let through before the earliest the window could
+                        // turn: the length was not that one. (A probe at an
+                        // aligned turn goes after the turn, by design.)
+                        if let Some(windows) = state.long_windows.as_mut() {
+                            windows.not_likely();
+                        }
+                        None
+                    } else {
+                        Some(scan.earliest)
                     }
-                    None
                 } else {
                     Some(scan.from.checked_sub(scan.step).unwrap_or(scan.from))
                 }

@@ -25,8 +25,8 @@ const GROWTH: u64 = 8;
 const MOST_SKIPPED: u32 = 8;
 /// A refused probe past the budget, once in this many of the budget's
 /// requests, is a cost the client bears every window: the windows skipped
-/// after one keep the refused probes under that share (none, for a budget
-/// of this many or more).
+/// after one keep the refused probes under that share (none for a budget
+/// over this many, one for a budget over half of it, and so on).
 const PAST_BUDGET_RARE: u64 = 100;
 /// How much later than a refused request another may leave and still reach
 /// the server first (the network's jitter).
@@ -34,8 +34,11 @@ const REORDER: Duration = Duration::from_millis(10);
 /// The longest window, in whole seconds, whose length the client guesses
 /// one second at a time before it has measured it.
 const MOST_GUESSED: u64 = 10;
-/// How far past the latest a window may turn a probe goes, at a guessed
-/// turn (the clocks' reading and the request's own jitter).
+/// The slack of a guess of whole seconds (the clock's reading and the
+/// network's jitter): a probe at a guessed turn goes this far past the
+/// latest it could be, a foresight from a likely length starts this far
+/// before the earliest, and a measured length allows a likely one this
+/// far beyond its error.
 const GUESS_MARGIN: Duration = Duration::from_millis(10);
 
 /// The lengths a server's fixed windows are likely to have: limiters count
@@ -132,9 +135,13 @@ pub(super) struct Foresight {
     pub(super) until: Instant,
     /// How far apart.
     pub(super) step: Duration,
+    /// The earliest the window may turn: `from`, or for a likely length
+    /// [`GUESS_MARGIN`] after it.
+    pub(super) earliest: Instant,
     /// Whether the length is a likely one the measure allows, rather than
-    /// the measure itself: a first probe let through at once says it was
-    /// not the length.
+    /// the measure itself: a probe let through before the earliest the
+    /// window could turn, or one refused past the latest (`until`), says
+    /// it was not the length.
     pub(super) likely: bool,
 }
 
@@ -264,7 +271,8 @@ impl LongWindows {
     /// The window under way has no more room: the probe past the budget was
     /// refused (`past_budget`), or another request was; it left at `at`.
     /// After a refused probe past the budget, the next windows send none:
-    /// one, then two, four, up to [`MOST_SKIPPED`].
+    /// one, then two, four, up to [`MOST_SKIPPED`], but no more than
+    /// [`most_skipped`](Self::most_skipped) allows.
     pub(super) fn closed(&mut self, at: Instant, past_budget: bool) {
         self.left = 0;
         self.closed_at = Some(self.closed_at.map_or(at, |c| c.min(at)));
@@ -292,7 +300,9 @@ impl LongWindows {
     /// measured length allows one likely length alone (see
     /// [`likely_length`](Self::likely_length)), the turn is foreseen from
     /// the turn found most closely, whole windows of that length after it,
-    /// and may be off only as much as that turn. `None` until the length is
+    /// and may be off only as much as that turn and [`GUESS_MARGIN`]; the
+    /// probes go from before the earliest to past the latest, in one step
+    /// if it is under a twentieth of a window. `None` until the length is
     /// known.
     pub(super) fn foreseen(&self, now: Instant) -> Option<Foresight> {
         let (from, length, off, likely) = match self.likely_length() {
@@ -308,7 +318,8 @@ impl LongWindows {
         let (early, step) = if likely {
             // Off by the turn's own slack alone: the first probe goes
             // before the earliest the window may turn (refused, if the
-            // length is right), the next past the latest.
+            // length is right), the next past the latest, or a twentieth
+            // of a window later if that comes first.
             let early = from.within + off;
             (early, (early * 2).min(length.mul_f64(STEP_SHARE)))
         } else {
@@ -317,10 +328,12 @@ impl LongWindows {
                 length.mul_f64(STEP_SHARE),
             )
         };
+        let start = foreseen.checked_sub(early).unwrap_or(foreseen);
         Some(Foresight {
-            from: foreseen.checked_sub(early).unwrap_or(foreseen),
+            from: start,
             until: foreseen + early,
             step,
+            earliest: if likely { start + off } else { start },
             likely,
         })
     }
@@ -367,9 +380,13 @@ impl LongWindows {
     }
 
     /// A foresight from a likely length was wrong: the windows are not
-    /// taken to last one from now on.
+    /// taken to last one from now on, and the length measured so far is
+    /// forgotten (a turn found at a guess that got through was taken to be
+    /// no sooner than the guess allowed), to be measured again from the
+    /// last turn and the next.
     pub(super) fn not_likely(&mut self) {
         self.likely = false;
+        self.length = None;
     }
 
     /// Until the length is known: no window turns sooner than this.
@@ -415,6 +432,18 @@ mod tests {
 
     const MS: Duration = Duration::from_millis(1);
     const S: Duration = Duration::from_secs(1);
+
+    /// A foresight from `from` to `until`, `step` apart, from a likely
+    /// length or not.
+    fn foresight(from: Instant, until: Instant, step: Duration, likely: bool) -> Option<Foresight> {
+        Some(Foresight {
+            from,
+            until,
+            step,
+            earliest: if likely { from + GUESS_MARGIN } else { from },
+            likely,
+        })
+    }
 
     fn turn(at: Instant, within: Duration) -> Turn {
         Turn { at, within }
@@ -538,12 +567,7 @@ mod tests {
         // twentieth of a window apart.
         assert_eq!(
             second.foreseen(now + 6 * S),
-            Some(Foresight {
-                from: now + 8900 * MS,
-                until: now + 11900 * MS,
-                step: 260 * MS,
-                likely: false
-            })
+            foresight(now + 8900 * MS, now + 11900 * MS, 260 * MS, false)
         );
         // A turn found within 100 ms, two windows after the first: 5 s,
         // give or take 0.3 s; it is the anchor from now on.
@@ -555,20 +579,7 @@ mod tests {
         // Three windows after the anchor, within 50 ms: off by 50 ms.
         let sixth = fourth.opened(turn(now + 25 * S, 50 * MS), 400);
         assert_eq!(sixth.length, Some((5 * S, 50 * MS)));
-        // Closed 7 s into a window: the window after next is foreseen, from
-        // the last turn, off by 50 ms plus 50 ms a window...
-        let mut measured = sixth;
-        measured.not_likely();
-        assert_eq!(
-            measured.foreseen(now + 32 * S),
-            Some(Foresight {
-                from: now + 34850 * MS,
-                until: now + 35150 * MS,
-                step: 250 * MS,
-                likely: false
-            })
-        );
-        // ... unless windows of a likely length are not ruled out: the
+        // Closed 7 s into a window: the window after next is foreseen. The
         // measure allows 5 s alone, so the turn is foreseen at whole
         // windows of 5 s from the anchor (found at 10 s within 100 ms: the
         // sixth was not found twice as closely), off by its own 100 ms and
@@ -576,12 +587,7 @@ mod tests {
         assert_eq!(sixth.likely_length(), Some(5 * S));
         assert_eq!(
             sixth.foreseen(now + 32 * S),
-            Some(Foresight {
-                from: now + 34890 * MS,
-                until: now + 35110 * MS,
-                step: 220 * MS,
-                likely: true
-            })
+            foresight(now + 34890 * MS, now + 35110 * MS, 220 * MS, true)
         );
     }
 
@@ -607,7 +613,7 @@ mod tests {
         };
         // A budget over 100: a probe past it every window.
         assert_eq!(skipped(250), [false; 8]);
-        // 50 to 100 (four clients sharing 250): one window at most.
+        // 51 to 100 (four clients sharing 250): one window at most.
         assert_eq!(
             skipped(62),
             [true, false, true, false, true, false, true, false]
@@ -663,10 +669,16 @@ mod tests {
         // 60.2 s give or take 0.4 s: a minute.
         let minute = first.opened(turn(now + 60200 * MS, 100 * MS), 60);
         assert_eq!(minute.likely_length(), Some(60 * S));
-        // Shown wrong: the measure alone.
+        // Shown wrong: the measure is forgotten (it may rest on a guess),
+        // and taken again from the last turn and the next, with no guess.
         let mut wrong = five;
         wrong.not_likely();
         assert_eq!(wrong.likely_length(), None);
-        assert!(!wrong.foreseen(now + 6 * S).expect("measured").likely);
+        assert_eq!(wrong.foreseen(now + 6 * S), None);
+        assert_eq!(wrong.guessed_turn(now + 6 * S), None);
+        let again = wrong.opened(turn(now + 10 * S, 100 * MS), 120);
+        assert_eq!(again.length, Some((5 * S, 200 * MS)));
+        assert_eq!(again.likely_length(), None);
+        assert!(!again.foreseen(now + 16 * S).expect("measured").likely);
     }
 }

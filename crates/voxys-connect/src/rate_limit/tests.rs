@@ -1057,10 +1057,22 @@ async fn four_clients_share_one_limit() {
     }
 }
 
+/// Four clients of 1000 requests each, 4 at a time, 20 ms a request,
+/// against windows of 5 s at 50 a second (250 a window), and the shape's
+/// name.
+fn four_clients_against_windows_of_5_s() -> (String, Scenario) {
+    let (name, shape, retry_after) = shapes_at(50)
+        .into_iter()
+        .find(|s| s.0.ends_with("/5s"))
+        .expect("windows of 5 s");
+    let four = Scenario::new((shape, retry_after), 4, 1000, 4, Duration::from_millis(20));
+    (name, four)
+}
+
 /// Four clients that send by long windows of 5 s not aligned to the clock
 /// (250 each, 50 a second in 20 ms), 1000 requests each, 4 at a time: the
 /// windows are guessed to last whole seconds, so the second turn is looked
-/// for a second at a time and the next ones with two probes around the
+/// for a second at a time and the next ones with a few probes around the
 /// turn foreseen from the length of 5 s; and a probe past each client's
 /// part of the window (62) is skipped in one window at most after a
 /// refused one. Before, they were refused 6.9% of the time (the mean of
@@ -1068,11 +1080,7 @@ async fn four_clients_share_one_limit() {
 /// bound is the 5% over 24 starts, a tenth more over these eight.
 #[tokio::test(start_paused = true)]
 async fn four_clients_find_the_turns_of_windows_of_whole_seconds() {
-    let (name, shape, retry_after) = shapes_at(50)
-        .into_iter()
-        .find(|s| s.0.ends_with("/5s"))
-        .expect("windows of 5 s");
-    let four = Scenario::new((shape, retry_after), 4, 1000, 4, Duration::from_millis(20));
+    let (name, four) = four_clients_against_windows_of_5_s();
     let (speed, refused, fairness, runs) = mean_of_seeds(four).await;
     assert!(speed >= 0.9, "{name}: {speed} {runs:?}");
     assert!(refused <= 0.055, "{name}: {refused} {runs:?}");
@@ -1089,11 +1097,7 @@ async fn four_clients_find_the_turns_of_windows_of_whole_seconds() {
 /// after a refused probe covers).
 #[tokio::test(start_paused = true)]
 async fn four_clients_find_the_turns_of_windows_aligned_to_the_clock() {
-    let (name, shape, retry_after) = shapes_at(50)
-        .into_iter()
-        .find(|s| s.0.ends_with("/5s"))
-        .expect("windows of 5 s");
-    let four = Scenario::new((shape, retry_after), 4, 1000, 4, Duration::from_millis(20));
+    let (name, four) = four_clients_against_windows_of_5_s();
     for ahead in [0, 150] {
         let (speed, refused, fairness, runs) = mean_of_seeds(Scenario {
             aligned: Some(ahead),
