@@ -175,10 +175,9 @@ struct State {
     first_pause: bool,
     /// The client's clock, to foresee the turns of windows aligned to it.
     clock: WallClock,
-    /// When the probe out, or the next, was to go just after a turn of a
-    /// window aligned to the clock ([`probe::ALIGNED_MARGIN`] after it, on
-    /// the client's clock), if it was.
-    aligned_probe: Option<Instant>,
+    /// When the probe out, or the next, was planned for, if it was planned
+    /// for a turn rather than the end of a pause (and which turn).
+    planned_probe: Option<PlannedProbe>,
     /// When the last refused probe left, since the last pause ended.
     probe_refused_at: Option<Instant>,
     /// Probes refused since the last decrease.
@@ -205,10 +204,38 @@ struct State {
     /// when the probes go a step apart rather than further and further
     /// apart, and how far apart.
     scan: Option<Foresight>,
-    /// When the probe out, or the next, was to go at a guessed turn of
-    /// long windows whose length is not measured yet (see
-    /// [`LongWindows::guessed_turn`]), if it was.
-    guessed_probe: Option<Instant>,
+}
+
+/// A probe planned for a turn the client foresaw rather than for the end of
+/// a pause: such a probe, let through, bounds the turn it found from the
+/// plan, however late it went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PlannedProbe {
+    /// Just after a turn of a window aligned to the clock
+    /// ([`probe::ALIGNED_MARGIN`] after it, on the client's clock), at
+    /// this instant.
+    Aligned(Instant),
+    /// Just past a guessed turn of long windows whose length is not
+    /// measured yet (see [`LongWindows::guessed_turn`]), at this instant.
+    Guessed(Instant),
+}
+
+impl PlannedProbe {
+    /// When the probe was planned for, if for an aligned turn.
+    fn aligned(plan: Option<PlannedProbe>) -> Option<Instant> {
+        match plan {
+            Some(PlannedProbe::Aligned(at)) => Some(at),
+            _ => None,
+        }
+    }
+
+    /// When the probe was planned for, if for a guessed turn.
+    fn guessed(plan: Option<PlannedProbe>) -> Option<Instant> {
+        match plan {
+            Some(PlannedProbe::Guessed(at)) => Some(at),
+            _ => None,
+        }
+    }
 }
 
 /// The answers after a decrease, counted to tell whether the 429s were the
@@ -304,7 +331,7 @@ impl RateLimiter {
                 slow_start: None,
                 first_pause: false,
                 clock: WallClock::new(now),
-                aligned_probe: None,
+                planned_probe: None,
                 refused_probes: 0,
                 probe_refused_at: None,
                 window_cycle: None,
@@ -314,7 +341,6 @@ impl RateLimiter {
                 long_windows: None,
                 past_budget: false,
                 scan: None,
-                guessed_probe: None,
             }),
         }
     }
@@ -611,7 +637,7 @@ impl RateLimiter {
             _ => probe::next_pause(state.probe.last_pause(), refused_for, retry_after),
         };
         state.probe = Probe::pause_from(now, pause);
-        let at_aligned_turn = state.aligned_probe.is_some();
+        let at_aligned_turn = PlannedProbe::aligned(state.planned_probe).is_some();
         if let Some(windows) = state.long_windows.as_mut() {
             // A probe past the latest a window of the likely length could
             // turn, refused: the windows do not last that long. (Not a
@@ -626,13 +652,14 @@ impl RateLimiter {
             }
             // A guessed turn refused: the windows are longer; the probe
             // goes at the next guess.
-            if state.guessed_probe.take().is_some()
-                && let Some(at) = windows.guessed_turn(sent_at)
-            {
-                let went = at.max(now + retry_after.unwrap_or_default());
-                state.probe = Probe::Waiting { until: went, pause };
-                // Moved by a `Retry-After`, the probe is no guess.
-                state.guessed_probe = (went == at).then_some(at);
+            if PlannedProbe::guessed(state.planned_probe).is_some() {
+                state.planned_probe = None;
+                if let Some(at) = windows.guessed_turn(sent_at) {
+                    let went = at.max(now + retry_after.unwrap_or_default());
+                    state.probe = Probe::Waiting { until: went, pause };
+                    // Moved by a `Retry-After`, the probe is no guess.
+                    state.planned_probe = (went == at).then_some(PlannedProbe::Guessed(at));
+                }
             }
         }
         // A window aligned to the clock (Rack::Attack's) that held the
@@ -642,7 +669,10 @@ impl RateLimiter {
         // margin, and the turn just after.
         // Sending by long windows, the probe just after a foreseen aligned
         // turn looks again the same way (see `window_closed`).
-        let relook = state.aligned_probe.take().is_some();
+        let relook = PlannedProbe::aligned(state.planned_probe).is_some();
+        if relook {
+            state.planned_probe = None;
+        }
         let at_least = now + probe::FIRST_PAUSE.max(retry_after.unwrap_or_default());
         let aligned_turn = state
             .decreased_at
@@ -658,7 +688,9 @@ impl RateLimiter {
         let soonest = [aligned, again].into_iter().flatten().min();
         if let Some(at) = soonest.filter(|&at| at < now + pause) {
             state.probe = Probe::Waiting { until: at, pause };
-            state.aligned_probe = aligned_turn.filter(|_| Some(at) == aligned);
+            state.planned_probe = aligned_turn
+                .filter(|_| Some(at) == aligned)
+                .map(PlannedProbe::Aligned);
         }
         let until_probe_ms = match state.probe {
             Probe::Waiting { until, .. } => until.saturating_duration_since(now).as_millis() as u64,
@@ -668,7 +700,7 @@ impl RateLimiter {
             target: LOG_TARGET,
             pause_ms = pause.as_millis() as u64,
             until_probe_ms,
-            aligned = state.aligned_probe.is_some(),
+            aligned = PlannedProbe::aligned(state.planned_probe).is_some(),
             "the probe was refused too: pausing longer"
         );
     }
@@ -682,8 +714,9 @@ impl RateLimiter {
     /// lock is released.
     fn probe_through(&self, state: &mut State, now: Instant, sent_at: Instant, sent: u64) {
         state.probe = Probe::Off;
-        let aligned = std::mem::take(&mut state.aligned_probe);
-        let guessed = std::mem::take(&mut state.guessed_probe);
+        let planned = state.planned_probe.take();
+        let aligned = PlannedProbe::aligned(planned);
+        let guessed = PlannedProbe::guessed(planned);
         if std::mem::take(&mut state.past_budget) {
             if let Some(windows) = state.long_windows.as_mut() {
                 windows.room_for_more();
@@ -914,8 +947,9 @@ impl RateLimiter {
             })
             .filter(|&at| at >= now + pause && at <= now + longest);
         let until = aligned.unwrap_or(until);
-        state.aligned_probe = aligned;
-        state.guessed_probe = guessed.filter(|_| aligned.is_none());
+        state.planned_probe = aligned
+            .map(PlannedProbe::Aligned)
+            .or(guessed.map(PlannedProbe::Guessed));
         state.probe = Probe::Waiting { until, pause };
         state.scan = foreseen;
         state.foreseen_pause = foreseen.is_some();
@@ -1051,8 +1085,7 @@ impl RateLimiter {
         state.long_windows = None;
         state.scan = None;
         state.past_budget = false;
-        state.aligned_probe = None;
-        state.guessed_probe = None;
+        state.planned_probe = None;
         self.by_windows.store(false, Ordering::Release);
         // Nor what the paced client learnt of windows, nor the pause: the
         // client flows at the rate from now. (A probe out, answered later,
@@ -1134,8 +1167,7 @@ impl RateLimiter {
                 state.window_cycle,
             );
         let first = state.decreased_at.is_none();
-        state.aligned_probe = None;
-        state.guessed_probe = None;
+        state.planned_probe = None;
         state.curve = Curve::level_off_at(refused);
         state.slow_start = None;
         state.decreased_at = Some(now);
